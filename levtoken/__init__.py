@@ -1,0 +1,1 @@
+"""On-chain leveraged tokens: deployment, keeper, price replay, reference model and reports."""
