@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ILeveragedTokenFactory} from "./interfaces/ILeveragedTokenFactory.sol";
+import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
+import {IPerpMarket, IPerpVenue} from "./interfaces/IPerpMarket.sol";
+import {LeveragedToken} from "./LeveragedToken.sol";
+
+/// @title LeveragedTokenFactory
+/// @notice See ILeveragedTokenFactory.
+contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
+    /// @inheritdoc ILeveragedTokenFactory
+    IPerpMarket public immutable venue;
+    /// @inheritdoc ILeveragedTokenFactory
+    bytes32 public immutable tokenCodeHash;
+
+    /// @inheritdoc ILeveragedTokenFactory
+    mapping(uint256 => mapping(int256 => address)) public tokenFor;
+    /// @inheritdoc ILeveragedTokenFactory
+    address[] public tokens;
+
+    /// @param venue_ The venue tokens trade on.
+    /// @param owner_ Creates tokens and becomes their admin.
+    constructor(IPerpMarket venue_, address owner_) Ownable(owner_) {
+        venue = venue_;
+        // Only the constructor refers to the creation code, so it is not part of the runtime code.
+        tokenCodeHash = keccak256(type(LeveragedToken).creationCode);
+    }
+
+    /// @inheritdoc ILeveragedTokenFactory
+    function createToken(TokenSpec calldata spec, bytes calldata creationCode)
+        external
+        onlyOwner
+        returns (address token)
+    {
+        bytes32 codeHash = keccak256(creationCode);
+        if (codeHash != tokenCodeHash) revert WrongCreationCode(codeHash);
+        address existing = tokenFor[spec.marketId][spec.targetLeverage];
+        if (existing != address(0)) revert TokenExists(existing);
+        (string memory name, string memory symbol) = tokenName(spec.marketId, spec.targetLeverage);
+
+        token = Create2.deploy(0, _salt(spec), abi.encodePacked(creationCode, _constructorArgs(spec, name, symbol)));
+        tokenFor[spec.marketId][spec.targetLeverage] = token;
+        tokens.push(token);
+        emit TokenCreated(token, spec.marketId, spec.targetLeverage, name, symbol);
+    }
+
+    /// @inheritdoc ILeveragedTokenFactory
+    function predictAddress(TokenSpec calldata spec, bytes calldata creationCode) external view returns (address) {
+        (string memory name, string memory symbol) = tokenName(spec.marketId, spec.targetLeverage);
+        bytes32 initCodeHash = keccak256(abi.encodePacked(creationCode, _constructorArgs(spec, name, symbol)));
+        return Create2.computeAddress(_salt(spec), initCodeHash);
+    }
+
+    /// @inheritdoc ILeveragedTokenFactory
+    function defaultParams(int256 targetLeverage, address feeRecipient)
+        external
+        view
+        returns (ILeveragedToken.Params memory p)
+    {
+        uint256 target = targetLeverage >= 0 ? uint256(targetLeverage) : uint256(-targetLeverage);
+        uint256 unit = 10 ** IERC20Metadata(address(venue.collateral())).decimals();
+        uint256 leverageMax = target * 4 / 3;
+        p.leverageMax = uint64(leverageMax);
+        p.leverageMin = uint64(target * target / leverageMax);
+        p.ripcordLeverage = uint64(target * 3 / 2);
+        p.minDrift = uint64(target / 100);
+        p.rebalanceInterval = 1 days;
+        p.mintFeeBps = 10;
+        p.redeemFeeBps = 10;
+        p.streamingFeePerDay = 1e14;
+        p.feeRecipient = feeRecipient;
+        p.maxTradeNotional = uint128(1_000_000 * unit);
+        p.ripcordBounty = uint128(10 * unit);
+        p.supplyCap = type(uint256).max;
+    }
+
+    /// @inheritdoc ILeveragedTokenFactory
+    function tokenCount() external view returns (uint256) {
+        return tokens.length;
+    }
+
+    /// @inheritdoc ILeveragedTokenFactory
+    function tokenName(uint256 marketId, int256 targetLeverage)
+        public
+        view
+        returns (string memory name, string memory symbol)
+    {
+        if (marketId == 0 || marketId > venue.marketCount()) revert UnknownMarket(marketId);
+        uint256 target = targetLeverage >= 0 ? uint256(targetLeverage) : uint256(-targetLeverage);
+        if (target == 0 || target % 1e17 != 0) revert LeverageOutOfRange(targetLeverage);
+        string memory asset = venue.marketSymbol(marketId);
+        string memory multiple = Strings.toString(target / 1e18);
+        if (target % 1e18 != 0) multiple = string.concat(multiple, ".", Strings.toString((target % 1e18) / 1e17));
+        bool long = targetLeverage > 0;
+        name = string.concat(asset, " ", multiple, "x ", long ? "Long" : "Short");
+        symbol = string.concat(asset, multiple, long ? "L" : "S");
+    }
+
+    function _salt(TokenSpec calldata spec) internal pure returns (bytes32) {
+        return keccak256(abi.encode(spec.marketId, spec.targetLeverage));
+    }
+
+    function _constructorArgs(TokenSpec calldata spec, string memory name, string memory symbol)
+        internal
+        view
+        returns (bytes memory)
+    {
+        uint256 target = spec.targetLeverage >= 0 ? uint256(spec.targetLeverage) : uint256(-spec.targetLeverage);
+        uint256 hardCap = spec.maxLeverage == 0 ? 2 * target : spec.maxLeverage;
+        return abi.encode(
+            IPerpVenue(address(venue)),
+            spec.marketId,
+            spec.targetLeverage,
+            hardCap,
+            spec.params,
+            name,
+            symbol,
+            owner(),
+            spec.keeper,
+            spec.guardian
+        );
+    }
+}

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20, IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IPerpMarket, IPerpVenue} from "./interfaces/IPerpMarket.sol";
+import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
+import {FixedPointMath as FPM} from "./libraries/FixedPointMath.sol";
+import {OracleLib} from "./libraries/OracleLib.sol";
+
+/// @title PerpMarket
+/// @notice A perpetual-futures venue for local and test chains: trades fill at the oracle price
+/// plus a size-dependent price impact and a fee, funding flows from the open-interest skew, and an
+/// LP pool is the counterparty of every trade.
+/// @dev Accounting (see DESIGN.md section 3). Positions keep their exact open notional
+/// (sum of size * price, 36 decimals), so unrealised PnL = (size * price - openNotional) / UNIT with
+/// a single rounding, and the market keeps exact sums of every account's openNotional and funding
+/// snapshot, from which the pool is valued. Rounding is always against the account: PnL down,
+/// funding owed up, fees up. Costs (fee + impact) are paid to the pool as collateral at the trade, so
+/// a position's entry is the oracle price and a trade's full cost is visible in one number.
+/// Not checked on purpose: feeds are trusted for decimals <= 18; collateral must be a plain ERC-20
+/// (no fee on transfer); the pool is shared by all markets.
+contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+
+    /* IMMUTABLES */
+
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant WAD = 1e18;
+    /// @dev Virtual LP shares and assets, so the first LP cannot be diluted by a donation.
+    uint256 internal constant VIRTUAL_LP_SHARES = 1e12;
+
+    /// @inheritdoc IPerpVenue
+    IERC20 public immutable collateral;
+    /// @dev size (1e18) * price (1e18) / UNIT = collateral units.
+    int256 internal immutable UNIT;
+
+    /* STORAGE */
+
+    /// @inheritdoc IPerpMarket
+    uint256 public marketCount;
+    /// @notice Symbol of each market's asset, e.g. "BTC".
+    mapping(uint256 => string) public marketSymbol;
+    mapping(uint256 => MarketConfig) internal _configs;
+    mapping(uint256 => MarketState) internal _states;
+    mapping(uint256 => uint256) internal _priceScale;
+    mapping(uint256 => mapping(address => Position)) internal _positions;
+
+    /// @notice Collateral owned by the LP pool (excludes traders' margin).
+    uint256 public poolCash;
+    /// @notice Total LP pool shares.
+    uint256 public totalLpShares;
+    /// @notice LP pool shares of each provider.
+    mapping(address => uint256) public lpShares;
+
+    /// @dev Everything one modification changes, computed in memory by `_simulate` and shared by the
+    /// mutating path and the quote views, so a quote is exact to the unit.
+    struct Outcome {
+        uint256 price;
+        int256 fundingOwed;
+        int256 valueBefore;
+        int256 valueAfter;
+        uint256 fee;
+        uint256 impact;
+        uint256 executionPrice;
+        int256 realizedPnl;
+    }
+
+    /* CONSTRUCTOR */
+
+    /// @param collateral_ The ERC-20 stablecoin used as margin and pool collateral (decimals <= 18).
+    /// @param owner_ Lists markets and sets their parameters.
+    constructor(IERC20 collateral_, address owner_) Ownable(owner_) {
+        collateral = collateral_;
+        UNIT = int256(10 ** (36 - uint256(IERC20Metadata(address(collateral_)).decimals())));
+    }
+
+    /* OWNER FUNCTIONS */
+
+    /// @inheritdoc IPerpMarket
+    function listMarket(string calldata symbol, MarketConfig calldata config) external onlyOwner returns (uint256 id) {
+        _validate(config);
+        id = ++marketCount;
+        marketSymbol[id] = symbol;
+        _configs[id] = config;
+        _priceScale[id] = 10 ** (18 - uint256(config.feed.decimals()));
+        _states[id].lastFundingTime = uint64(block.timestamp);
+        emit MarketListed(id, symbol, address(config.feed));
+        emit MarketConfigUpdated(id, config);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function setMarketConfig(uint256 id, MarketConfig calldata config) external onlyOwner {
+        _requireMarket(id);
+        _validate(config);
+        // Accrue funding at the old parameters first; needs a valid price only if there is open interest.
+        MarketState storage m = _states[id];
+        if (m.longOpenInterest != 0 || m.shortOpenInterest != 0) {
+            uint256 price = _price(id);
+            m.fundingIndex = _fundingIndexNow(id, m, price);
+        }
+        m.lastFundingTime = uint64(block.timestamp);
+        _configs[id] = config;
+        _priceScale[id] = 10 ** (18 - uint256(config.feed.decimals()));
+        emit MarketConfigUpdated(id, config);
+    }
+
+    /* MARGIN AND TRADING */
+
+    /// @inheritdoc IPerpMarket
+    function depositMargin(uint256 id, address account, uint256 amount) external nonReentrant {
+        _requireMarket(id);
+        if (amount == 0) revert ZeroAmount();
+        _positions[id][account].margin += amount.toInt256().toInt128();
+        emit MarginDeposited(id, account, msg.sender, amount);
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function withdrawMargin(uint256 id, uint256 amount, address to) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _modify(id, msg.sender, -amount.toInt256(), 0, to);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function trade(uint256 id, int256 sizeDelta, uint256 acceptablePrice) external nonReentrant {
+        if (sizeDelta == 0) revert ZeroAmount();
+        Outcome memory o = _modify(id, msg.sender, 0, sizeDelta, msg.sender);
+        if (acceptablePrice != 0) {
+            bool worse = sizeDelta > 0 ? o.executionPrice > acceptablePrice : o.executionPrice < acceptablePrice;
+            if (worse) revert SlippageExceeded(o.executionPrice, acceptablePrice);
+        }
+    }
+
+    /// @inheritdoc IPerpVenue
+    function modifyPosition(uint256 id, int256 marginDelta, int256 sizeDelta, address to)
+        external
+        nonReentrant
+        returns (int256 valueBefore, int256 valueAfter)
+    {
+        if (marginDelta == 0 && sizeDelta == 0) revert ZeroAmount();
+        Outcome memory o = _modify(id, msg.sender, marginDelta, sizeDelta, to);
+        return (o.valueBefore, o.valueAfter);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function liquidate(uint256 id, address account) external nonReentrant {
+        _requireMarket(id);
+        MarketState memory m = _states[id];
+        Position memory p = _positions[id][account];
+        int256 size = p.size;
+        uint256 price = _price(id);
+        (uint256 penalty, uint256 reward, uint256 badDebt) = _liquidate(id, p, m, price);
+        emit Liquidated(id, account, msg.sender, size, price, penalty, reward, badDebt);
+        _positions[id][account] = p;
+        _states[id] = m;
+        if (reward != 0) collateral.safeTransfer(msg.sender, reward);
+    }
+
+    /// @dev Checks `p` is below maintenance margin, closes it at `price`, takes the penalty and moves
+    /// the pool's cash: it receives funding, the closed position's loss (pays its profit) and its share
+    /// of the penalty, and absorbs any bad debt.
+    function _liquidate(uint256 id, Position memory p, MarketState memory m, uint256 price)
+        internal
+        returns (uint256 penalty, uint256 reward, uint256 badDebt)
+    {
+        MarketConfig memory c = _configs[id];
+        _accrue(id, m, price);
+        int256 owed = _settleFunding(p, m);
+        int256 realized = _unrealized(p, price);
+        int256 margin = p.margin + realized;
+        uint256 notional = _notionalUp(FPM.abs(p.size), price);
+        uint256 maintenance = FPM.mulDivUp(notional, c.maintenanceMarginBps, BPS);
+        if (p.size == 0 || margin >= maintenance.toInt256()) revert NotLiquidatable(margin, maintenance);
+
+        _removeOpenInterest(m, p.size);
+        m.sumOpenNotional -= p.openNotional;
+        m.sumFundingSnapshot -= int256(p.size) * m.fundingIndex;
+        penalty = FPM.min(FPM.mulDivUp(notional, c.liquidationPenaltyBps, BPS), margin > 0 ? uint256(margin) : 0);
+        reward = FPM.mulDivDown(penalty, c.liquidatorShareBps, BPS);
+        margin -= int256(penalty);
+        if (margin < 0) {
+            badDebt = uint256(-margin);
+            margin = 0;
+        }
+        _movePool(owed - realized + int256(penalty - reward) - int256(badDebt));
+        p.margin = margin.toInt128();
+        p.size = 0;
+        p.openNotional = 0;
+    }
+
+    /* LP POOL */
+
+    /// @inheritdoc IPerpMarket
+    function addLiquidity(uint256 amount, uint256 minShares) external nonReentrant returns (uint256 shares) {
+        if (amount == 0) revert ZeroAmount();
+        // Round the pool's value up and the shares down: the new LP never gains at the others' expense.
+        shares = FPM.mulDivDown(amount, totalLpShares + VIRTUAL_LP_SHARES, _poolValue(true) + 1);
+        if (shares == 0 || shares < minShares) revert SlippageExceeded(shares, minShares);
+        totalLpShares += shares;
+        lpShares[msg.sender] += shares;
+        poolCash += amount;
+        emit LiquidityAdded(msg.sender, amount, shares);
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function removeLiquidity(uint256 shares, uint256 minAmount) external nonReentrant returns (uint256 amount) {
+        if (shares == 0) revert ZeroAmount();
+        uint256 balance = lpShares[msg.sender];
+        if (balance < shares) revert InsufficientShares(balance, shares);
+        amount = FPM.mulDivDown(shares, _poolValue(false) + 1, totalLpShares + VIRTUAL_LP_SHARES);
+        if (amount < minAmount) revert SlippageExceeded(amount, minAmount);
+        if (amount > poolCash) revert InsufficientPoolLiquidity(poolCash, amount);
+        lpShares[msg.sender] = balance - shares;
+        totalLpShares -= shares;
+        poolCash -= amount;
+        emit LiquidityRemoved(msg.sender, amount, shares);
+        collateral.safeTransfer(msg.sender, amount);
+    }
+
+    /* VIEWS */
+
+    /// @notice Parameters of market `id`.
+    function marketConfig(uint256 id) external view returns (MarketConfig memory) {
+        return _configs[id];
+    }
+
+    /// @notice Aggregates of market `id` (funding index as of its last update).
+    function marketState(uint256 id) external view returns (MarketState memory) {
+        return _states[id];
+    }
+
+    /// @notice Stored position of `account` in market `id` (funding not yet settled).
+    function position(uint256 id, address account) external view returns (Position memory) {
+        return _positions[id][account];
+    }
+
+    /// @inheritdoc IPerpVenue
+    function indexPrice(uint256 id) external view returns (uint256) {
+        _requireMarket(id);
+        return _price(id);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function accountState(uint256 id, address account) public view returns (int256 value, int256 size, uint256 price) {
+        _requireMarket(id);
+        Position memory p = _positions[id][account];
+        if (p.size == 0) return (p.margin, 0, 0);
+        MarketState memory m = _states[id];
+        price = _price(id);
+        _accrue(id, m, price);
+        _settleFunding(p, m);
+        return (p.margin + _unrealized(p, price), p.size, price);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function accountValue(uint256 id, address account) external view returns (int256 value) {
+        (value,,) = accountState(id, account);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function marginRatio(uint256 id, address account) public view returns (uint256) {
+        (int256 value, int256 size, uint256 price) = accountState(id, account);
+        if (size == 0) return type(uint256).max;
+        if (value <= 0) return 0;
+        return FPM.mulDivDown(uint256(value), WAD, _notionalUp(FPM.abs(size), price));
+    }
+
+    /// @inheritdoc IPerpMarket
+    function isLiquidatable(uint256 id, address account) external view returns (bool) {
+        (int256 value, int256 size, uint256 price) = accountState(id, account);
+        if (size == 0) return false;
+        uint256 maintenance = FPM.mulDivUp(_notionalUp(FPM.abs(size), price), _configs[id].maintenanceMarginBps, BPS);
+        return value < maintenance.toInt256();
+    }
+
+    /// @inheritdoc IPerpMarket
+    function fundingOwed(uint256 id, address account) external view returns (int256) {
+        _requireMarket(id);
+        Position memory p = _positions[id][account];
+        if (p.size == 0) return 0;
+        MarketState memory m = _states[id];
+        _accrue(id, m, _price(id));
+        return _settleFunding(p, m);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function fundingRate(uint256 id) public view returns (int256) {
+        MarketState memory m = _states[id];
+        uint256 total = uint256(m.longOpenInterest) + m.shortOpenInterest;
+        if (total == 0) return 0;
+        int256 skew = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
+        return int256(uint256(_configs[id].maxFundingRatePerDay)) * skew / int256(total);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function openInterest(uint256 id) external view returns (uint256 longs, uint256 shorts) {
+        MarketState memory m = _states[id];
+        return (m.longOpenInterest, m.shortOpenInterest);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function quoteTrade(uint256 id, int256 sizeDelta)
+        external
+        view
+        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact)
+    {
+        _requireMarket(id);
+        price = _price(id);
+        (fee, impact, executionPrice) = _tradeCost(_configs[id], sizeDelta, price);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
+        external
+        view
+        returns (int256 valueBefore, int256 valueAfter, uint256 price)
+    {
+        _requireMarket(id);
+        Position memory p = _positions[id][account];
+        MarketState memory m = _states[id];
+        Outcome memory o = _simulate(id, p, m, marginDelta, sizeDelta);
+        return (o.valueBefore, o.valueAfter, o.price);
+    }
+
+    /// @inheritdoc IPerpMarket
+    function poolValue() external view returns (uint256) {
+        return _poolValue(false);
+    }
+
+    /* INTERNAL: MODIFY */
+
+    function _modify(uint256 id, address account, int256 marginDelta, int256 sizeDelta, address to)
+        internal
+        returns (Outcome memory o)
+    {
+        _requireMarket(id);
+        Position memory p = _positions[id][account];
+        MarketState memory m = _states[id];
+        o = _simulate(id, p, m, marginDelta, sizeDelta);
+
+        // Pool: funding owed to it, the trade's fee and impact, minus profit realised by the account.
+        _movePool(o.fundingOwed + int256(o.fee + o.impact) - o.realizedPnl);
+        _positions[id][account] = p;
+        if (o.price != 0) _states[id] = m;
+
+        if (o.fundingOwed != 0) emit FundingSettled(id, account, o.fundingOwed, m.fundingIndex);
+        if (sizeDelta != 0) {
+            emit PositionModified(
+                id, account, sizeDelta, p.size, o.price, o.executionPrice, o.fee + o.impact, o.realizedPnl
+            );
+        }
+        if (marginDelta > 0) {
+            emit MarginDeposited(id, account, msg.sender, uint256(marginDelta));
+            collateral.safeTransferFrom(msg.sender, address(this), uint256(marginDelta));
+        } else if (marginDelta < 0) {
+            emit MarginWithdrawn(id, account, to, uint256(-marginDelta));
+            collateral.safeTransfer(to, uint256(-marginDelta));
+        }
+    }
+
+    /// @dev Applies margin in, funding settlement, the trade and margin out to `p` and `m` in memory,
+    /// and checks the result. Reads the oracle only when the account has or takes a position.
+    function _simulate(uint256 id, Position memory p, MarketState memory m, int256 marginDelta, int256 sizeDelta)
+        internal
+        view
+        returns (Outcome memory o)
+    {
+        int256 oldSize = p.size;
+        if (oldSize != 0 || sizeDelta != 0) {
+            o.price = _price(id);
+            _accrue(id, m, o.price);
+            o.fundingOwed = _settleFunding(p, m);
+        }
+        o.valueBefore = p.margin + _unrealized(p, o.price);
+        if (marginDelta > 0) p.margin += marginDelta.toInt128();
+
+        MarketConfig memory c = _configs[id];
+        if (sizeDelta != 0) {
+            (o.fee, o.impact, o.executionPrice) = _tradeCost(c, sizeDelta, o.price);
+            p.margin -= (o.fee + o.impact).toInt256().toInt128();
+            o.realizedPnl = _applyTrade(p, m, sizeDelta, o.price);
+        }
+        if (marginDelta < 0) {
+            uint256 amount = uint256(-marginDelta);
+            if (p.margin < int256(amount)) revert InsufficientFreeMargin(p.margin, amount);
+            p.margin -= int128(int256(amount));
+        }
+        o.valueAfter = p.margin + _unrealized(p, o.price);
+
+        // Checks: anything that adds risk (more size, a flip, margin out) needs initial margin;
+        // a pure reduction only needs the account to stay solvent.
+        int256 newSize = p.size;
+        bool addsRisk = FPM.abs(newSize) > FPM.abs(oldSize) || (oldSize ^ newSize) < 0;
+        if (addsRisk || marginDelta < 0) {
+            uint256 required = FPM.mulDivUp(_notionalUp(FPM.abs(newSize), o.price), c.initialMarginBps, BPS);
+            if (o.valueAfter < required.toInt256()) revert InsufficientMargin(o.valueAfter, required);
+        } else if (sizeDelta != 0 && o.valueAfter < 0) {
+            revert InsufficientMargin(o.valueAfter, 0);
+        }
+        if (addsRisk) {
+            uint256 oi = newSize > 0 ? m.longOpenInterest : m.shortOpenInterest;
+            if (oi > c.maxOpenInterest) revert OpenInterestCapExceeded(oi, c.maxOpenInterest);
+        }
+        if (o.realizedPnl > 0 || o.fundingOwed < 0) {
+            int256 net = o.fundingOwed + int256(o.fee + o.impact) - o.realizedPnl;
+            if (net < 0 && uint256(-net) > poolCash) revert InsufficientPoolLiquidity(poolCash, uint256(-net));
+        }
+    }
+
+    /// @dev Changes the size of `p` by `sizeDelta` at `price`, keeping open notional and the market's
+    /// sums exact; returns the PnL realised by the reduced part (rounded down).
+    function _applyTrade(Position memory p, MarketState memory m, int256 sizeDelta, uint256 price)
+        internal
+        view
+        returns (int256 realized)
+    {
+        int256 oldSize = p.size;
+        int256 newSize = oldSize + sizeDelta;
+        int256 iPrice = int256(price);
+        _removeOpenInterest(m, oldSize);
+        if (oldSize == 0 || (oldSize ^ sizeDelta) >= 0) {
+            // Open or increase.
+            p.openNotional += sizeDelta * iPrice;
+            m.sumOpenNotional += sizeDelta * iPrice;
+        } else {
+            // Reduce, close or flip: the closed part takes its pro-rata share of open notional.
+            uint256 absOld = FPM.abs(oldSize);
+            uint256 closing = FPM.min(FPM.abs(sizeDelta), absOld);
+            int256 removed = closing == absOld ? p.openNotional : p.openNotional * int256(closing) / int256(absOld);
+            int256 closedSize = oldSize > 0 ? int256(closing) : -int256(closing);
+            realized = FPM.sDivDown(closedSize * iPrice - removed, UNIT);
+            p.openNotional -= removed;
+            m.sumOpenNotional -= removed;
+            p.margin += realized.toInt128();
+            if ((oldSize ^ newSize) < 0) {
+                // Flip: the remainder opens a new position at the same price.
+                p.openNotional += newSize * iPrice;
+                m.sumOpenNotional += newSize * iPrice;
+            }
+        }
+        // Funding sums: the account's snapshot is the current index, so its weight moves with size.
+        m.sumFundingSnapshot += sizeDelta * m.fundingIndex;
+        p.size = newSize.toInt128();
+        _addOpenInterest(m, newSize);
+    }
+
+    /* INTERNAL: HELPERS */
+
+    function _price(uint256 id) internal view returns (uint256) {
+        MarketConfig storage c = _configs[id];
+        return OracleLib.readWad(c.feed, c.heartbeat, _priceScale[id]);
+    }
+
+    /// @dev Brings the funding index of `m` to now at `price` (memory only).
+    function _accrue(uint256 id, MarketState memory m, uint256 price) internal view {
+        m.fundingIndex = _fundingIndexNow(id, m, price);
+        m.lastFundingTime = uint64(block.timestamp);
+    }
+
+    function _fundingIndexNow(uint256 id, MarketState memory m, uint256 price) internal view returns (int128) {
+        uint256 elapsed = block.timestamp - m.lastFundingTime;
+        uint256 total = uint256(m.longOpenInterest) + m.shortOpenInterest;
+        if (elapsed == 0 || total == 0) return m.fundingIndex;
+        int256 skew = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
+        int256 ratePerDay = int256(uint256(_configs[id].maxFundingRatePerDay)) * skew / int256(total);
+        int256 delta = FPM.sDivDown(ratePerDay * int256(price) * int256(elapsed), int256(1 days * WAD));
+        return (m.fundingIndex + delta).toInt128();
+    }
+
+    /// @dev Settles funding of `p` into its margin at the market's current index; returns the amount
+    /// owed (rounded up; negative when the account is owed) and updates the market's snapshot sum.
+    function _settleFunding(Position memory p, MarketState memory m) internal view returns (int256 owed) {
+        int256 diff = int256(m.fundingIndex) - p.fundingSnapshot;
+        if (p.size != 0 && diff != 0) {
+            owed = FPM.sDivUp(int256(p.size) * diff, UNIT);
+            p.margin -= owed.toInt128();
+            m.sumFundingSnapshot += int256(p.size) * diff;
+        }
+        p.fundingSnapshot = m.fundingIndex;
+    }
+
+    function _unrealized(Position memory p, uint256 price) internal view returns (int256) {
+        if (p.size == 0) return 0;
+        return FPM.sDivDown(int256(p.size) * int256(price) - p.openNotional, UNIT);
+    }
+
+    function _notionalUp(uint256 absSize, uint256 price) internal view returns (uint256) {
+        return FPM.mulDivUp(absSize, price, uint256(UNIT));
+    }
+
+    /// @dev Fee and impact of a trade, both rounded up; impact grows linearly with notional up to a cap.
+    function _tradeCost(MarketConfig memory c, int256 sizeDelta, uint256 price)
+        internal
+        view
+        returns (uint256 fee, uint256 impact, uint256 executionPrice)
+    {
+        uint256 notional = _notionalUp(FPM.abs(sizeDelta), price);
+        fee = FPM.mulDivUp(notional, c.takerFeeBps, BPS);
+        uint256 impactWad = FPM.min(FPM.mulDivUp(notional, WAD, c.impactDepth), uint256(c.maxImpactBps) * 1e14);
+        impact = FPM.mulDivUp(notional, impactWad, WAD);
+        executionPrice = sizeDelta > 0 ? FPM.mulDivUp(price, WAD + impactWad, WAD) : FPM.mulDivDown(price, WAD - impactWad, WAD);
+    }
+
+    function _removeOpenInterest(MarketState memory m, int256 size) internal pure {
+        if (size > 0) m.longOpenInterest -= uint128(uint256(size));
+        else if (size < 0) m.shortOpenInterest -= uint128(uint256(-size));
+    }
+
+    function _addOpenInterest(MarketState memory m, int256 size) internal pure {
+        if (size > 0) m.longOpenInterest += uint256(size).toUint128();
+        else if (size < 0) m.shortOpenInterest += uint256(-size).toUint128();
+    }
+
+    /// @dev Moves collateral into (positive) or out of the pool's cash; the pool cannot go below zero.
+    function _movePool(int256 delta) internal {
+        if (delta >= 0) {
+            poolCash += uint256(delta);
+        } else {
+            uint256 amount = uint256(-delta);
+            if (amount > poolCash) revert InsufficientPoolLiquidity(poolCash, amount);
+            poolCash -= amount;
+        }
+    }
+
+    /// @dev Pool value = cash - traders' unrealised PnL + funding they owe, over every market.
+    function _poolValue(bool roundUp) internal view returns (uint256) {
+        int256 value = int256(poolCash);
+        for (uint256 id = 1; id <= marketCount; ++id) {
+            MarketState memory m = _states[id];
+            int256 net = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
+            if (net == 0 && m.sumOpenNotional == 0 && m.sumFundingSnapshot == 0) continue;
+            uint256 price = _price(id);
+            _accrue(id, m, price);
+            int256 tradersPnl = net * int256(price) - m.sumOpenNotional;
+            int256 fundingToPool = net * m.fundingIndex - m.sumFundingSnapshot;
+            int256 marketValue = fundingToPool - tradersPnl;
+            value += roundUp ? FPM.sDivUp(marketValue, UNIT) : FPM.sDivDown(marketValue, UNIT);
+        }
+        return value > 0 ? uint256(value) : 0;
+    }
+
+    function _requireMarket(uint256 id) internal view {
+        if (id == 0 || id > marketCount) revert UnknownMarket(id);
+    }
+
+    function _validate(MarketConfig calldata c) internal pure {
+        bool ok = address(c.feed) != address(0) && c.heartbeat >= 60 && c.heartbeat <= 7 days
+            && c.takerFeeBps <= 100 && c.maxImpactBps <= 500 && c.maintenanceMarginBps >= 50
+            && c.maintenanceMarginBps < c.initialMarginBps && c.initialMarginBps <= 5000
+            && c.liquidationPenaltyBps <= c.maintenanceMarginBps && c.liquidatorShareBps <= BPS && c.impactDepth > 0
+            && c.maxFundingRatePerDay <= 1e16 && c.maxOpenInterest > 0;
+        if (!ok) revert InvalidConfig();
+    }
+}

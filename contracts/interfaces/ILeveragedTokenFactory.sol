@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ILeveragedToken} from "./ILeveragedToken.sol";
+import {IPerpMarket} from "./IPerpMarket.sol";
+
+/// @title ILeveragedTokenFactory
+/// @notice Creates leveraged tokens at deterministic (CREATE2) addresses, one per (market, target
+/// leverage), and keeps the registry indexers and tooling read.
+/// @dev The token's creation code is passed in calldata and must hash to `tokenCodeHash` (fixed at
+/// the factory's deployment): a token's bytecode is larger than a contract may embed, so the factory
+/// checks it instead of carrying it. Warning: the factory owner decides which tokens exist and is
+/// their admin; tokens are deployed with the owner as admin.
+interface ILeveragedTokenFactory {
+    /// @notice What to create.
+    struct TokenSpec {
+        uint256 marketId;
+        int256 targetLeverage; // WAD, signed
+        uint256 maxLeverage; // immutable hard cap, WAD (0: twice |target|)
+        ILeveragedToken.Params params;
+        address keeper;
+        address guardian;
+    }
+
+    /// @dev A token for this (market, leverage) already exists.
+    error TokenExists(address token);
+    /// @dev The market is not listed in the venue.
+    error UnknownMarket(uint256 marketId);
+    /// @dev The creation code passed is not the LeveragedToken this factory was deployed for.
+    error WrongCreationCode(bytes32 codeHash);
+    /// @dev Target leverage is zero or its magnitude is not a multiple of 0.1x.
+    error LeverageOutOfRange(int256 targetLeverage);
+
+    event TokenCreated(
+        address indexed token, uint256 indexed marketId, int256 indexed targetLeverage, string name, string symbol
+    );
+
+    /// @notice The venue every token of this factory trades on.
+    function venue() external view returns (IPerpMarket);
+
+    /// @notice keccak256 of LeveragedToken's creation code.
+    function tokenCodeHash() external view returns (bytes32);
+
+    /// @notice Creates a token. Owner only.
+    /// @param spec Market, leverage, parameters and roles.
+    /// @param creationCode LeveragedToken's creation code (without constructor arguments).
+    /// @return token The new token's address, equal to predictAddress(spec, creationCode).
+    function createToken(TokenSpec calldata spec, bytes calldata creationCode) external returns (address token);
+
+    /// @notice The address createToken(spec, creationCode) deploys to.
+    function predictAddress(TokenSpec calldata spec, bytes calldata creationCode) external view returns (address);
+
+    /// @notice Default parameters for a target leverage: geometric band L_min = L^2 / L_max with
+    /// L_max = 4/3 |L|, ripcord at 3/2 |L|, daily rebalance, 1% minimum drift, 0.01%/day streaming fee,
+    /// 0.1% mint and redeem fees, rebalance trades capped at 1,000,000 and a 10 (collateral units) bounty.
+    function defaultParams(int256 targetLeverage, address feeRecipient)
+        external
+        view
+        returns (ILeveragedToken.Params memory);
+
+    /// @notice Token for (market, leverage), or the zero address.
+    function tokenFor(uint256 marketId, int256 targetLeverage) external view returns (address);
+
+    /// @notice Number of tokens created.
+    function tokenCount() external view returns (uint256);
+
+    /// @notice Token number `index` in creation order.
+    function tokens(uint256 index) external view returns (address);
+
+    /// @notice Name and symbol a token gets, e.g. ("BTC 3x Long", "BTC3L") or ("BTC 1x Short", "BTC1S").
+    function tokenName(uint256 marketId, int256 targetLeverage)
+        external
+        view
+        returns (string memory name, string memory symbol);
+}

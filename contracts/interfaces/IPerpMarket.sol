@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
+
+/// @title IPerpVenue
+/// @notice The small surface a leveraged token needs from a perpetual-futures venue. PerpMarket
+/// implements it; an adapter to a real venue (GMX, Synthetix perps) could implement it too.
+interface IPerpVenue {
+    /// @notice The ERC-20 collateral all margin is held in.
+    function collateral() external view returns (IERC20);
+
+    /// @notice Value, size and validated oracle price of `account` in market `id`.
+    /// @dev Reads the oracle only when the account has a position; with no position `price` is 0,
+    /// so an account without exposure can be valued (and withdrawn) even while the oracle is stale.
+    /// @return value Margin + unrealised PnL - funding owed, in collateral units, rounded down.
+    /// @return size Signed position size (18 decimals; negative is short).
+    /// @return price Oracle price (18 decimals), 0 when the account has no position.
+    function accountState(uint256 id, address account) external view returns (int256 value, int256 size, uint256 price);
+
+    /// @notice Deposits margin, trades, then withdraws margin for msg.sender's account, in that order.
+    /// @param id Market id.
+    /// @param marginDelta Positive: collateral pulled from msg.sender first; negative: sent to `to` last.
+    /// @param sizeDelta Signed change of the position size at the oracle price plus fee and impact.
+    /// @param to Receiver of withdrawn margin.
+    /// @return valueBefore Account value before (after funding settlement, which does not change it).
+    /// @return valueAfter Account value after.
+    function modifyPosition(uint256 id, int256 marginDelta, int256 sizeDelta, address to)
+        external
+        returns (int256 valueBefore, int256 valueAfter);
+
+    /// @notice Validated oracle price of market `id` (18 decimals).
+    function indexPrice(uint256 id) external view returns (uint256);
+
+    /// @notice What modifyPosition would do now, from the same arithmetic: exact to the unit.
+    function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
+        external
+        view
+        returns (int256 valueBefore, int256 valueAfter, uint256 price);
+}
+
+/// @title IPerpMarket
+/// @notice A perpetual-futures venue with oracle pricing, trading fee and price impact, skew-based
+/// funding, initial and maintenance margin, permissionless liquidation and an LP pool as counterparty.
+/// @dev Warning: the owner lists markets and sets their risk parameters (within hard bounds); the
+/// price feeds are trusted for the mark price. The LP pool takes the other side of every trade.
+interface IPerpMarket is IPerpVenue {
+    /// @notice Risk and cost parameters of one market.
+    struct MarketConfig {
+        AggregatorV3Interface feed; // Chainlink-compatible price feed
+        uint32 heartbeat; // largest accepted age of the price, seconds
+        uint16 takerFeeBps; // trading fee on notional
+        uint16 maxImpactBps; // cap on price impact
+        uint16 initialMarginBps; // margin needed to open or increase, of notional
+        uint16 maintenanceMarginBps; // below this an account can be liquidated
+        uint16 liquidationPenaltyBps; // penalty of notional taken on liquidation
+        uint16 liquidatorShareBps; // part of the penalty paid to the liquidator
+        uint128 impactDepth; // notional (collateral units) at which impact would reach 100%
+        uint128 maxFundingRatePerDay; // WAD fraction of notional per day, reached at full skew
+        uint128 maxOpenInterest; // per side, in size units
+    }
+
+    /// @notice One account's position in one market.
+    struct Position {
+        int128 margin; // collateral units
+        int128 size; // 18 decimals, signed
+        int256 openNotional; // sum of size * price at entry (36 decimals), signed like size
+        int128 fundingSnapshot; // funding index at the last settlement
+    }
+
+    /// @notice Aggregates of one market.
+    struct MarketState {
+        uint128 longOpenInterest;
+        uint128 shortOpenInterest;
+        int128 fundingIndex; // cumulative funding per unit of size (18-decimal USD per 1e18 size)
+        uint64 lastFundingTime;
+        int256 sumOpenNotional; // sum of all accounts' openNotional
+        int256 sumFundingSnapshot; // sum of size * fundingSnapshot
+    }
+
+    /// @dev The market id is not listed.
+    error UnknownMarket(uint256 id);
+    /// @dev An amount or size was zero where it must not be.
+    error ZeroAmount();
+    /// @dev A market parameter is outside its hard bounds.
+    error InvalidConfig();
+    /// @dev The account would fall below initial margin (or below zero value).
+    error InsufficientMargin(int256 value, uint256 required);
+    /// @dev The margin balance cannot cover the withdrawal (unrealised profit cannot be withdrawn).
+    error InsufficientFreeMargin(int256 margin, uint256 amount);
+    /// @dev The LP pool cannot pay this profit or withdrawal.
+    error InsufficientPoolLiquidity(uint256 available, uint256 needed);
+    /// @dev The trade would take open interest on one side above the market's cap.
+    error OpenInterestCapExceeded(uint256 openInterest, uint256 cap);
+    /// @dev The account is above maintenance margin.
+    error NotLiquidatable(int256 value, uint256 maintenance);
+    /// @dev Fewer LP shares or assets than the caller's minimum.
+    error SlippageExceeded(uint256 amount, uint256 minimum);
+    /// @dev The LP holds fewer shares than asked.
+    error InsufficientShares(uint256 balance, uint256 needed);
+
+    event MarketListed(uint256 indexed id, string symbol, address feed);
+    event MarketConfigUpdated(uint256 indexed id, MarketConfig config);
+    event MarginDeposited(uint256 indexed id, address indexed account, address indexed from, uint256 amount);
+    event MarginWithdrawn(uint256 indexed id, address indexed account, address indexed to, uint256 amount);
+    event FundingSettled(uint256 indexed id, address indexed account, int256 amount, int256 fundingIndex);
+    /// @param executionPrice Oracle price moved against the trader by the price impact.
+    /// @param fee Trading fee plus price impact, paid to the pool.
+    /// @param realizedPnl Profit (or loss) realised by the reduced part of the position.
+    event PositionModified(
+        uint256 indexed id,
+        address indexed account,
+        int256 sizeDelta,
+        int256 newSize,
+        uint256 price,
+        uint256 executionPrice,
+        uint256 fee,
+        int256 realizedPnl
+    );
+    event Liquidated(
+        uint256 indexed id,
+        address indexed account,
+        address indexed liquidator,
+        int256 size,
+        uint256 price,
+        uint256 penalty,
+        uint256 liquidatorReward,
+        uint256 badDebt
+    );
+    event LiquidityAdded(address indexed provider, uint256 amount, uint256 shares);
+    event LiquidityRemoved(address indexed provider, uint256 amount, uint256 shares);
+
+    /// @notice Lists a new market. Owner only.
+    /// @param symbol Asset symbol used in token names, e.g. "BTC".
+    /// @param config Risk parameters (bounded; see InvalidConfig).
+    /// @return id The new market's id (1, 2, ...).
+    function listMarket(string calldata symbol, MarketConfig calldata config) external returns (uint256 id);
+
+    /// @notice Replaces a market's parameters (same bounds as listing). Owner only.
+    function setMarketConfig(uint256 id, MarketConfig calldata config) external;
+
+    /// @notice Adds `amount` collateral to the margin of `account` in market `id` (anyone may top up any account).
+    function depositMargin(uint256 id, address account, uint256 amount) external;
+
+    /// @notice Withdraws margin of msg.sender to `to`; the account must stay above initial margin.
+    function withdrawMargin(uint256 id, uint256 amount, address to) external;
+
+    /// @notice Opens, increases, reduces, closes or flips msg.sender's position by `sizeDelta`.
+    /// @param acceptablePrice Worst accepted execution price (0 for none): a maximum for buys, a minimum for sells.
+    function trade(uint256 id, int256 sizeDelta, uint256 acceptablePrice) external;
+
+    /// @notice Closes the position of an account below maintenance margin at the oracle price;
+    /// the penalty is split between the caller and the pool; a deficit is absorbed by the pool.
+    function liquidate(uint256 id, address account) external;
+
+    /// @notice Deposits collateral into the LP pool for pool shares.
+    function addLiquidity(uint256 amount, uint256 minShares) external returns (uint256 shares);
+
+    /// @notice Burns pool shares for collateral; limited to the pool's cash.
+    function removeLiquidity(uint256 shares, uint256 minAmount) external returns (uint256 amount);
+
+    /// @notice Symbol of market `id`'s asset, e.g. "BTC".
+    function marketSymbol(uint256 id) external view returns (string memory);
+
+    /// @notice Number of listed markets; ids run from 1 to this.
+    function marketCount() external view returns (uint256);
+
+    /// @notice Value of `account` (margin + unrealised PnL - funding owed), rounded down.
+    function accountValue(uint256 id, address account) external view returns (int256);
+
+    /// @notice value / notional (WAD); type(uint256).max when the account has no position.
+    function marginRatio(uint256 id, address account) external view returns (uint256);
+
+    /// @notice Whether `account` is below maintenance margin now.
+    function isLiquidatable(uint256 id, address account) external view returns (bool);
+
+    /// @notice Funding `account` owes now (negative: is owed), rounded up.
+    function fundingOwed(uint256 id, address account) external view returns (int256);
+
+    /// @notice Current funding rate per day (WAD, positive: longs pay shorts).
+    function fundingRate(uint256 id) external view returns (int256);
+
+    /// @notice Long and short open interest in size units.
+    function openInterest(uint256 id) external view returns (uint256 longs, uint256 shorts);
+
+    /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
+    function quoteTrade(uint256 id, int256 sizeDelta)
+        external
+        view
+        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
+
+    /// @notice LP pool value: cash minus traders' unrealised PnL plus funding owed to it, rounded down.
+    function poolValue() external view returns (uint256);
+}
