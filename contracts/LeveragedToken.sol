@@ -240,8 +240,13 @@ contract LeveragedToken is
         uint256 equityWad = uint256(s.equity) * ASSET_TO_WAD;
         uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, equityWad);
         status.leverage = s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
-        uint256 targetAbs = FPM.mulDivDown(equityWad, FPM.abs(targetLeverage), s.price);
-        int256 delta = (targetLeverage < 0 ? -int256(targetAbs) : int256(targetAbs)) - s.size;
+        int256 delta = _targetSize(uint256(s.equity), s.price) - s.size;
+        // The trade's own cost leaves less equity: size the target on equity net of it (quoted once).
+        if (delta != 0) {
+            (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, delta);
+            uint256 netEquity = uint256(s.equity) > fee + impact ? uint256(s.equity) - fee - impact : 0;
+            delta = _targetSize(netEquity, s.price) - s.size;
+        }
 
         Params memory p = _params;
         uint256 drift = FPM.abs(status.leverage - targetLeverage);
@@ -258,7 +263,10 @@ contract LeveragedToken is
         }
         if (status.action != Action.RIPCORD) {
             uint256 maxSize = FPM.mulDivDown(uint256(p.maxTradeNotional) * ASSET_TO_WAD, WAD, s.price);
-            if (FPM.abs(delta) > maxSize) delta = delta > 0 ? int256(maxSize) : -int256(maxSize);
+            if (FPM.abs(delta) > maxSize) {
+                delta = delta > 0 ? int256(maxSize) : -int256(maxSize);
+                status.capped = true;
+            }
         }
         status.sizeDelta = delta;
     }
@@ -491,7 +499,7 @@ contract LeveragedToken is
             venue.modifyPosition(marketId, marginDelta, status.sizeDelta, bountyTo == address(0) ? address(this) : bountyTo);
         uint256 cost = uint256(before + marginDelta - afterTrade);
 
-        bool completed = status.action == Action.RIPCORD || !_wasCapped(status, s);
+        bool completed = !status.capped;
         iterating = !completed;
         if (completed) lastRebalance = uint64(block.timestamp);
         emit Rebalanced(status.action, status.reason, msg.sender, status.leverage, status.sizeDelta, status.price, cost, completed);
@@ -513,9 +521,15 @@ contract LeveragedToken is
         s.supply += pendingStreamingFee();
     }
 
-    /// @dev Size that keeps leverage unchanged when `assets` join the equity (rounded toward zero).
+    /// @dev Size that keeps leverage unchanged when `assets` join the equity: L * (assets - cost) / P,
+    /// where cost is the fee and impact of the trade itself (quoted once, at the gross size, so the net
+    /// size is a hair inside target). Rounded toward zero.
     function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
-        uint256 size = FPM.mulDivDown(assets * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
+        uint256 gross = FPM.mulDivDown(assets * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
+        int256 signedGross = targetLeverage < 0 ? -int256(gross) : int256(gross);
+        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, signedGross);
+        uint256 cost = fee + impact;
+        uint256 size = cost >= assets ? 0 : FPM.mulDivDown(gross, assets - cost, assets);
         return targetLeverage < 0 ? -int256(size) : int256(size);
     }
 
@@ -580,10 +594,10 @@ contract LeveragedToken is
         return s.equity > 0 ? uint256(s.equity) : 0;
     }
 
-    function _wasCapped(Status memory status, Snapshot memory s) internal view returns (bool) {
-        uint256 targetAbs = FPM.mulDivDown(uint256(status.equity) * ASSET_TO_WAD, FPM.abs(targetLeverage), status.price);
-        int256 fullDelta = (targetLeverage < 0 ? -int256(targetAbs) : int256(targetAbs)) - s.size;
-        return fullDelta != status.sizeDelta;
+    /// @dev Signed size of target leverage on `equityUnits` at `price`, rounded toward zero.
+    function _targetSize(uint256 equityUnits, uint256 price) internal view returns (int256) {
+        uint256 size = FPM.mulDivDown(equityUnits * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
+        return targetLeverage < 0 ? -int256(size) : int256(size);
     }
 
     /// @inheritdoc ERC4626

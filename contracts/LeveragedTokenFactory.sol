@@ -28,7 +28,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
     constructor(IPerpMarket venue_, address owner_) Ownable(owner_) {
         venue = venue_;
         // Only the constructor refers to the creation code, so it is not part of the runtime code.
-        tokenCodeHash = keccak256(type(LeveragedToken).creationCode);
+        tokenCodeHash = _hashWithoutMetadata(type(LeveragedToken).creationCode);
     }
 
     /// @inheritdoc ILeveragedTokenFactory
@@ -37,7 +37,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
         onlyOwner
         returns (address token)
     {
-        bytes32 codeHash = keccak256(creationCode);
+        bytes32 codeHash = _hashWithoutMetadata(creationCode);
         if (codeHash != tokenCodeHash) revert WrongCreationCode(codeHash);
         address existing = tokenFor[spec.marketId][spec.targetLeverage];
         if (existing != address(0)) revert TokenExists(existing);
@@ -99,6 +99,17 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
         bool long = targetLeverage > 0;
         name = string.concat(asset, " ", multiple, "x ", long ? "Long" : "Short");
         symbol = string.concat(asset, multiple, long ? "L" : "S");
+    }
+
+    /// @dev keccak256 of creation code without its trailing CBOR metadata (whose length is the last two
+    /// bytes): the metadata hash depends on how the sources were batched for compilation, the code does not.
+    function _hashWithoutMetadata(bytes memory code) internal pure returns (bytes32 hash) {
+        uint256 length = code.length;
+        uint256 metadataLength = length < 2 ? 0 : ((uint256(uint8(code[length - 2])) << 8) | uint8(code[length - 1])) + 2;
+        if (metadataLength > length) metadataLength = 0;
+        assembly ("memory-safe") {
+            hash := keccak256(add(code, 0x20), sub(length, metadataLength))
+        }
     }
 
     function _salt(TokenSpec calldata spec) internal pure returns (bytes32) {

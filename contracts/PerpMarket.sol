@@ -305,7 +305,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return (m.longOpenInterest, m.shortOpenInterest);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function quoteTrade(uint256 id, int256 sizeDelta)
         external
         view

@@ -50,6 +50,7 @@ interface ILeveragedToken {
         Reason reason;
         int256 leverage; // current signed leverage, WAD
         int256 sizeDelta; // trade the action would make (capped unless ripcord)
+        bool capped; // sizeDelta was cut to maxTradeNotional: another (ITERATE) step will follow
         int256 equity; // collateral units
         uint256 price; // oracle price, WAD
     }

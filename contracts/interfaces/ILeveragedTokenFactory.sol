@@ -8,7 +8,7 @@ import {IPerpMarket} from "./IPerpMarket.sol";
 /// @notice Creates leveraged tokens at deterministic (CREATE2) addresses, one per (market, target
 /// leverage), and keeps the registry indexers and tooling read.
 /// @dev The token's creation code is passed in calldata and must hash to `tokenCodeHash` (fixed at
-/// the factory's deployment): a token's bytecode is larger than a contract may embed, so the factory
+/// the factory's deployment from LeveragedToken's source; the metadata trailer is not compared): a token's bytecode is larger than a contract may embed, so the factory
 /// checks it instead of carrying it. Warning: the factory owner decides which tokens exist and is
 /// their admin; tokens are deployed with the owner as admin.
 interface ILeveragedTokenFactory {
@@ -38,7 +38,7 @@ interface ILeveragedTokenFactory {
     /// @notice The venue every token of this factory trades on.
     function venue() external view returns (IPerpMarket);
 
-    /// @notice keccak256 of LeveragedToken's creation code.
+    /// @notice keccak256 of LeveragedToken's creation code without its CBOR metadata.
     function tokenCodeHash() external view returns (bytes32);
 
     /// @notice Creates a token. Owner only.

@@ -33,6 +33,12 @@ interface IPerpVenue {
     /// @notice Validated oracle price of market `id` (18 decimals).
     function indexPrice(uint256 id) external view returns (uint256);
 
+    /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
+    function quoteTrade(uint256 id, int256 sizeDelta)
+        external
+        view
+        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
+
     /// @notice What modifyPosition would do now, from the same arithmetic: exact to the unit.
     function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
         external
@@ -183,12 +189,6 @@ interface IPerpMarket is IPerpVenue {
 
     /// @notice Long and short open interest in size units.
     function openInterest(uint256 id) external view returns (uint256 longs, uint256 shorts);
-
-    /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
-    function quoteTrade(uint256 id, int256 sizeDelta)
-        external
-        view
-        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
 
     /// @notice LP pool value: cash minus traders' unrealised PnL plus funding owed to it, rounded down.
     function poolValue() external view returns (uint256);

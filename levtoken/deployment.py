@@ -1,0 +1,351 @@
+"""Deploying the protocol and reading it back: config file in, deployment record (JSON) out.
+
+The record is what every other command reads: addresses, chain id, block and parameters.
+Deploying again against the same record and chain reuses what is there and adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ape import chain, project
+
+from levtoken.units import BPS, DAY, to_feed, to_units, to_wad
+
+DEFAULT_CONFIG = Path("config/local.toml")
+DEFAULT_RECORD = Path("deployments/local.json")
+
+
+class DeploymentError(Exception):
+    """A deployment cannot proceed or a record does not fit the connected chain; the message says why."""
+
+
+@dataclass
+class MarketSpec:
+    """One venue market as written in the config file."""
+
+    symbol: str
+    initial_price: float
+    heartbeat: int = 2 * DAY
+    taker_fee_bps: int = 5
+    max_impact_bps: int = 100
+    impact_depth: int = 1_000_000_000
+    initial_margin_bps: int = 1000
+    maintenance_margin_bps: int = 300
+    liquidation_penalty_bps: int = 100
+    liquidator_share_bps: int = 5000
+    max_funding_rate_per_day: float = 0.0003
+    max_open_interest: float = 1_000_000
+
+    def venue_config(self, feed: str, decimals: int) -> dict[str, Any]:
+        """The MarketConfig struct for PerpMarket.listMarket."""
+        return {
+            "feed": feed,
+            "heartbeat": self.heartbeat,
+            "takerFeeBps": self.taker_fee_bps,
+            "maxImpactBps": self.max_impact_bps,
+            "initialMarginBps": self.initial_margin_bps,
+            "maintenanceMarginBps": self.maintenance_margin_bps,
+            "liquidationPenaltyBps": self.liquidation_penalty_bps,
+            "liquidatorShareBps": self.liquidator_share_bps,
+            "impactDepth": to_units(self.impact_depth, decimals),
+            "maxFundingRatePerDay": to_wad(self.max_funding_rate_per_day),
+            "maxOpenInterest": to_wad(self.max_open_interest),
+        }
+
+
+# Token fields a config may set, and how each converts to the contract's unit.
+TOKEN_FIELDS = {
+    "leverage_max": ("leverageMax", "wad"),
+    "leverage_min": ("leverageMin", "wad"),
+    "ripcord_leverage": ("ripcordLeverage", "wad"),
+    "min_drift": ("minDrift", "wad"),
+    "rebalance_interval": ("rebalanceInterval", "int"),
+    "mint_fee_bps": ("mintFeeBps", "int"),
+    "redeem_fee_bps": ("redeemFeeBps", "int"),
+    "streaming_fee_per_day": ("streamingFeePerDay", "wad"),
+    "fee_recipient": ("feeRecipient", "str"),
+    "max_trade_notional": ("maxTradeNotional", "units"),
+    "ripcord_bounty": ("ripcordBounty", "units"),
+    "supply_cap": ("supplyCap", "wad"),
+}
+
+
+@dataclass
+class TokenSpec:
+    """One token as written in the config file: market symbol, signed leverage and overrides."""
+
+    market: str
+    leverage: float
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DeployConfig:
+    """The deployment config file (TOML): collateral, markets and tokens."""
+
+    collateral_address: str
+    pool_seed: float
+    markets: list[MarketSpec]
+    tokens: list[TokenSpec]
+
+    @classmethod
+    def load(cls, path: Path | str = DEFAULT_CONFIG) -> "DeployConfig":
+        """Reads and validates a config file; raises DeploymentError with the offending key."""
+        path = Path(path)
+        if not path.is_file():
+            raise DeploymentError(f"config file {path} not found (see config/local.toml for the format)")
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise DeploymentError(f"config file {path} is not valid TOML: {err}") from err
+        try:
+            markets = [MarketSpec(**m) for m in raw["markets"]]
+            defaults = {k: v for k, v in raw.get("tokens", {}).items() if k != "list"}
+            tokens = []
+            for entry in raw["tokens"]["list"]:
+                entry = dict(entry)
+                overrides = {**defaults, **{k: v for k, v in entry.items() if k not in ("market", "leverage")}}
+                unknown = set(overrides) - set(TOKEN_FIELDS)
+                if unknown:
+                    raise DeploymentError(f"{path}: unknown token setting(s) {sorted(unknown)}; known: {sorted(TOKEN_FIELDS)}")
+                tokens.append(TokenSpec(entry["market"], float(entry["leverage"]), overrides))
+        except (KeyError, TypeError) as err:
+            raise DeploymentError(f"{path}: missing or malformed entry {err}") from err
+        symbols = {m.symbol for m in markets}
+        for token in tokens:
+            if token.market not in symbols:
+                raise DeploymentError(f"{path}: token market {token.market!r} is not among markets {sorted(symbols)}")
+            if token.leverage == 0:
+                raise DeploymentError(f"{path}: token leverage must not be 0")
+        collateral = raw.get("collateral", {})
+        return cls(collateral.get("address", ""), collateral.get("pool_seed", 0), markets, tokens)
+
+
+@dataclass
+class TokenRecord:
+    """A deployed token."""
+
+    address: str
+    symbol: str
+    name: str
+    market: str
+    market_id: int
+    leverage_wad: int
+
+
+@dataclass
+class Deployment:
+    """The deployment record: what was deployed where. Saved as JSON."""
+
+    chain_id: int
+    network: str
+    block: int
+    deployer: str
+    collateral: str
+    collateral_is_test: bool
+    venue: str
+    factory: str
+    feeds: dict[str, str]
+    markets: dict[str, int]
+    tokens: dict[str, TokenRecord]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    # --- persistence ---------------------------------------------------------------
+    def save(self, path: Path | str) -> None:
+        """Writes the record atomically (never a half-written file)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, default=str) + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path | str = DEFAULT_RECORD, check_chain: bool = True) -> "Deployment":
+        """Reads a record; with check_chain, fails unless it belongs to the connected chain."""
+        path = Path(path)
+        if not path.is_file():
+            raise DeploymentError(f"deployment record {path} not found; run `levtoken deploy` first")
+        try:
+            raw = json.loads(path.read_text())
+            raw["tokens"] = {k: TokenRecord(**v) for k, v in raw["tokens"].items()}
+            record = cls(**raw)
+        except (json.JSONDecodeError, TypeError, KeyError) as err:
+            raise DeploymentError(f"deployment record {path} is malformed: {err}") from err
+        if check_chain:
+            record.check_chain()
+        return record
+
+    def check_chain(self) -> None:
+        """Fails if the connected chain is not the record's, or the contracts are not there."""
+        if chain.chain_id != self.chain_id:
+            raise DeploymentError(
+                f"the deployment record is for chain {self.chain_id} but the connected chain is {chain.chain_id}; "
+                "pass the right --network or --record"
+            )
+        if not chain.provider.get_code(self.venue):
+            raise DeploymentError(
+                f"no contract at the recorded venue {self.venue} on chain {self.chain_id}: the chain was reset; deploy again"
+            )
+
+    # --- contract handles ----------------------------------------------------------
+    def venue_contract(self):
+        """The PerpMarket."""
+        return project.PerpMarket.at(self.venue)
+
+    def factory_contract(self):
+        """The LeveragedTokenFactory."""
+        return project.LeveragedTokenFactory.at(self.factory)
+
+    def collateral_contract(self):
+        """The collateral ERC-20 (TestStablecoin ABI, which is a superset of ERC-20)."""
+        return project.TestStablecoin.at(self.collateral)
+
+    def feed_contract(self, market: str):
+        """The PriceFeed of a market symbol."""
+        return project.PriceFeed.at(self.feeds[market])
+
+    def token(self, symbol: str):
+        """A token by its symbol (e.g. BTC3L); raises DeploymentError listing the known ones."""
+        try:
+            return project.LeveragedToken.at(self.tokens[symbol].address)
+        except KeyError:
+            raise DeploymentError(f"unknown token {symbol!r}; deployed tokens: {', '.join(self.tokens) or 'none'}") from None
+
+    def token_contracts(self) -> dict[str, Any]:
+        """Every token, by symbol."""
+        return {symbol: self.token(symbol) for symbol in self.tokens}
+
+
+# Field order of ILeveragedToken.Params (ABI tuple order).
+PARAMS_ORDER = (
+    "leverageMax", "leverageMin", "ripcordLeverage", "minDrift", "rebalanceInterval", "mintFeeBps",
+    "redeemFeeBps", "streamingFeePerDay", "feeRecipient", "maxTradeNotional", "ripcordBounty", "supplyCap",
+)
+
+
+def params_dict(struct) -> dict[str, Any]:
+    """A Params struct returned by a call, as a plain dict."""
+    return {name: getattr(struct, name) for name in PARAMS_ORDER}
+
+
+def params_tuple(params: dict[str, Any]) -> tuple:
+    """A Params dict as the ABI tuple a transaction takes."""
+    return tuple(params[name] for name in PARAMS_ORDER)
+
+
+def _token_params(factory, spec: TokenSpec, fee_recipient: str, decimals: int) -> dict[str, Any]:
+    params = params_dict(factory.defaultParams(to_wad(spec.leverage), fee_recipient))
+    for key, value in spec.overrides.items():
+        name, kind = TOKEN_FIELDS[key]
+        if kind == "wad":
+            params[name] = to_wad(value)
+        elif kind == "units":
+            params[name] = to_units(value, decimals)
+        elif kind == "int":
+            params[name] = int(value)
+        else:
+            params[name] = value
+    return params
+
+
+def deploy(
+    config: DeployConfig,
+    deployer,
+    record_path: Path | str = DEFAULT_RECORD,
+    keeper: str | None = None,
+    guardian: str | None = None,
+    log=print,
+) -> Deployment:
+    """Deploys feeds, collateral (local only), venue, factory and the config's tokens, and seeds
+    the LP pool on local chains. Reuses a record for the same chain: nothing is deployed twice."""
+    record_path = Path(record_path)
+    record = None
+    if record_path.is_file():
+        record = Deployment.load(record_path, check_chain=False)
+        if record.chain_id != chain.chain_id:
+            raise DeploymentError(
+                f"{record_path} belongs to chain {record.chain_id}, not the connected chain {chain.chain_id}; "
+                "use another --record path"
+            )
+        if not chain.provider.get_code(record.venue):
+            log(f"{record_path}: contracts are gone from this chain (it was reset); deploying afresh")
+            record = None
+    keeper = keeper or deployer.address
+    guardian = guardian or deployer.address
+    is_local = chain.chain_id in (1337, 31337)
+
+    if record is None:
+        if config.collateral_address:
+            collateral = project.TestStablecoin.at(config.collateral_address)
+            collateral_is_test = False
+        elif is_local:
+            collateral = deployer.deploy(project.TestStablecoin)
+            collateral_is_test = True
+            log(f"deployed TestStablecoin (tUSD) at {collateral.address}")
+        else:
+            raise DeploymentError("on a non-local chain set [collateral] address in the config (a real stablecoin)")
+        venue = deployer.deploy(project.PerpMarket, collateral.address, deployer.address)
+        log(f"deployed PerpMarket at {venue.address}")
+        factory = deployer.deploy(project.LeveragedTokenFactory, venue.address, deployer.address)
+        log(f"deployed LeveragedTokenFactory at {factory.address}")
+        record = Deployment(
+            chain_id=chain.chain_id,
+            network=chain.provider.network.choice,
+            block=chain.blocks.height,
+            deployer=deployer.address,
+            collateral=collateral.address,
+            collateral_is_test=collateral_is_test,
+            venue=venue.address,
+            factory=factory.address,
+            feeds={},
+            markets={},
+            tokens={},
+        )
+        record.save(record_path)
+    venue = record.venue_contract()
+    factory = record.factory_contract()
+    collateral = record.collateral_contract()
+    decimals = collateral.decimals()
+
+    for market in config.markets:
+        if market.symbol in record.markets:
+            continue
+        feed = deployer.deploy(project.PriceFeed, 8, f"{market.symbol} / USD", deployer.address)
+        feed.submit(to_feed(market.initial_price), sender=deployer)
+        venue.listMarket(market.symbol, market.venue_config(feed.address, decimals), sender=deployer)
+        record.feeds[market.symbol] = feed.address
+        record.markets[market.symbol] = venue.marketCount()
+        record.parameters[f"market:{market.symbol}"] = asdict(market)
+        record.save(record_path)
+        log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) with feed {feed.address}")
+
+    if is_local and record.collateral_is_test and config.pool_seed and venue.totalLpShares() == 0:
+        seed = to_units(config.pool_seed, decimals)
+        collateral.mint(deployer, seed, sender=deployer)
+        collateral.approve(venue.address, seed, sender=deployer)
+        venue.addLiquidity(seed, 0, sender=deployer)
+        log(f"seeded the LP pool with {config.pool_seed:,} tUSD")
+
+    creation_code = project.LeveragedToken.contract_type.deployment_bytecode.bytecode
+    for spec in config.tokens:
+        market_id = record.markets[spec.market]
+        leverage = to_wad(spec.leverage)
+        address = factory.tokenFor(market_id, leverage)
+        if int(address, 16) == 0:
+            params = _token_params(factory, spec, deployer.address, decimals)
+            token_spec = (market_id, leverage, 0, params_tuple(params), keeper, guardian)
+            factory.createToken(token_spec, creation_code, sender=deployer)
+            address = factory.tokenFor(market_id, leverage)
+            log(f"created token at {address}")
+        token = project.LeveragedToken.at(address)
+        symbol = token.symbol()
+        if symbol not in record.tokens:
+            record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage)
+            record.parameters[f"token:{symbol}"] = params_dict(token.params())
+            record.save(record_path)
+    return record

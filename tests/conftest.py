@@ -1,0 +1,143 @@
+"""Shared fixtures: accounts named by role and factory fixtures that build exactly the state a test needs.
+
+ape isolates every test in a chain snapshot, so module- and session-scoped deployments are cheap.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ape import project
+
+from levtoken.deployment import params_dict, params_tuple
+from levtoken.units import BPS, DAY, to_feed, to_units, to_wad
+
+INITIAL_PRICE = 30_000
+
+
+@pytest.fixture(scope="session")
+def gov(accounts):
+    """Deployer, venue owner, factory owner, token admin and guardian."""
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def keeper(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def lp(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def whale(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def fish(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def stranger(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def fee_recipient(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def usd(gov):
+    """The 6-decimal test stablecoin."""
+    return gov.deploy(project.TestStablecoin)
+
+
+@pytest.fixture(scope="session")
+def feed(gov):
+    """BTC / USD price feed at 30,000."""
+    feed = gov.deploy(project.PriceFeed, 8, "BTC / USD", gov)
+    feed.submit(to_feed(INITIAL_PRICE), sender=gov)
+    return feed
+
+
+def market_config(feed, **overrides):
+    """A MarketConfig dict with the project's defaults, overridable by field name."""
+    config = {
+        "feed": feed.address,
+        "heartbeat": 2 * DAY,
+        "takerFeeBps": 5,
+        "maxImpactBps": 100,
+        "initialMarginBps": 1000,
+        "maintenanceMarginBps": 300,
+        "liquidationPenaltyBps": 100,
+        "liquidatorShareBps": 5000,
+        "impactDepth": to_units(1_000_000_000),
+        "maxFundingRatePerDay": to_wad("0.0003"),
+        "maxOpenInterest": to_wad(1_000_000),
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def venue(gov, usd, feed, lp):
+    """PerpMarket with one BTC market (id 1) and 10M tUSD of LP liquidity."""
+    venue = gov.deploy(project.PerpMarket, usd, gov)
+    venue.listMarket("BTC", market_config(feed), sender=gov)
+    seed = to_units(10_000_000)
+    usd.mint(lp, seed, sender=lp)
+    usd.approve(venue, seed, sender=lp)
+    venue.addLiquidity(seed, 0, sender=lp)
+    return venue
+
+
+@pytest.fixture(scope="session")
+def factory(gov, venue):
+    return gov.deploy(project.LeveragedTokenFactory, venue, gov)
+
+
+@pytest.fixture(scope="session")
+def creation_code():
+    return project.LeveragedToken.contract_type.deployment_bytecode.bytecode
+
+
+@pytest.fixture(scope="session")
+def create_token(gov, keeper, factory, fee_recipient, creation_code):
+    """create_token(leverage, **param_overrides) -> LeveragedToken on market 1 with default params."""
+
+    def create(leverage=3, max_leverage=0, **overrides):
+        lev = to_wad(leverage)
+        params = params_dict(factory.defaultParams(lev, fee_recipient))
+        params.update(overrides)
+        factory.createToken((1, lev, max_leverage, params_tuple(params), keeper, gov), creation_code, sender=gov)
+        return project.LeveragedToken.at(factory.tokenFor(1, lev))
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def fund(usd):
+    """fund(account, amount_usd, spender=None): mints test dollars and approves `spender`."""
+
+    def _fund(account, amount, spender=None):
+        units = to_units(amount)
+        usd.mint(account, units, sender=account)
+        if spender is not None:
+            usd.approve(spender, 2**256 - 1, sender=account)
+        return units
+
+    return _fund
+
+
+@pytest.fixture(scope="session")
+def set_price(feed, gov):
+    """set_price(usd_price): pushes a new round to the BTC feed."""
+
+    def _set(price):
+        return feed.submit(to_feed(price), sender=gov)
+
+    return _set
