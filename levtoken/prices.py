@@ -1,0 +1,85 @@
+"""Price series from CSV files (`date,close`), validated before anything touches a chain."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DAILY_CSV = DATA_DIR / "btc_usd_daily.csv"
+HOURLY_CSV = DATA_DIR / "btc_usdt_perp_hourly.csv"
+
+
+class PriceDataError(Exception):
+    """The price file is missing or malformed; the message names the file, line and problem."""
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """One row: UTC timestamp (seconds) and close price."""
+
+    timestamp: int
+    close: Decimal
+
+    @property
+    def when(self) -> datetime:
+        """The row's time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
+
+
+def _parse_time(text: str) -> int:
+    text = text.strip()
+    try:
+        if "T" in text:
+            return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+        return int(datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=timezone.utc).timestamp())
+    except ValueError as err:
+        raise ValueError(f"date {text!r} is neither YYYY-MM-DD nor ISO 8601") from err
+
+
+def parse_date(text: str | None) -> int | None:
+    """A CLI date (YYYY-MM-DD or ISO 8601) as a UTC timestamp; None stays None."""
+    if text is None:
+        return None
+    try:
+        return _parse_time(text)
+    except ValueError as err:
+        raise PriceDataError(str(err)) from None
+
+
+def load_prices(path: Path | str, start: int | None = None, end: int | None = None) -> list[PricePoint]:
+    """Reads `date,close` rows, checks them (header, dates ascending and unique, prices > 0) and
+    keeps those with start <= timestamp <= end."""
+    path = Path(path)
+    if not path.is_file():
+        raise PriceDataError(f"price file {path} not found")
+    points: list[PricePoint] = []
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != ["date", "close"]:
+            raise PriceDataError(f"{path}: first line must be the header 'date,close', found {header!r}")
+        previous = None
+        for line, row in enumerate(reader, start=2):
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) < 2:
+                raise PriceDataError(f"{path}:{line}: expected 'date,close', found {row!r}")
+            try:
+                timestamp = _parse_time(row[0])
+                close = Decimal(row[1].strip())
+            except (ValueError, InvalidOperation) as err:
+                raise PriceDataError(f"{path}:{line}: {err if isinstance(err, ValueError) else 'close ' + repr(row[1]) + ' is not a number'}") from None
+            if not close.is_finite() or close <= 0:
+                raise PriceDataError(f"{path}:{line}: close must be a positive number, found {row[1]!r}")
+            if previous is not None and timestamp <= previous:
+                raise PriceDataError(f"{path}:{line}: dates must be strictly ascending ({row[0]} after an equal or later date)")
+            previous = timestamp
+            if (start is None or timestamp >= start) and (end is None or timestamp <= end):
+                points.append(PricePoint(timestamp, close))
+    if len(points) < 2:
+        raise PriceDataError(f"{path}: fewer than two rows in the selected range; widen --start/--end")
+    return points
