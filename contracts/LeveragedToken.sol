@@ -241,8 +241,10 @@ contract LeveragedToken is
         uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, equityWad);
         status.leverage = s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
         int256 delta = _targetSize(uint256(s.equity), s.price) - s.size;
-        // The trade's own cost leaves less equity: size the target on equity net of it (quoted once).
-        if (delta != 0) {
+        // The trade's own cost leaves less equity: size the target on equity net of it. Each re-quote at
+        // the net size shrinks the error by about |L| times the cost rate, so three quotes reach the
+        // unit of equity.
+        for (uint256 i; i < 3 && delta != 0; ++i) {
             (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, delta);
             uint256 netEquity = uint256(s.equity) > fee + impact ? uint256(s.equity) - fee - impact : 0;
             delta = _targetSize(netEquity, s.price) - s.size;
@@ -522,14 +524,17 @@ contract LeveragedToken is
     }
 
     /// @dev Size that keeps leverage unchanged when `assets` join the equity: L * (assets - cost) / P,
-    /// where cost is the fee and impact of the trade itself (quoted once, at the gross size, so the net
-    /// size is a hair inside target). Rounded toward zero.
+    /// where cost is the fee and impact of the trade itself (quoted at the gross size, then re-quoted
+    /// twice at the net size: each re-quote shrinks the error by about |L| times the cost rate).
+    /// Rounded toward zero.
     function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
         uint256 gross = FPM.mulDivDown(assets * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
-        int256 signedGross = targetLeverage < 0 ? -int256(gross) : int256(gross);
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, signedGross);
-        uint256 cost = fee + impact;
-        uint256 size = cost >= assets ? 0 : FPM.mulDivDown(gross, assets - cost, assets);
+        uint256 size = gross;
+        for (uint256 i; i < 3 && size != 0; ++i) {
+            (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, targetLeverage < 0 ? -int256(size) : int256(size));
+            uint256 cost = fee + impact;
+            size = cost >= assets ? 0 : FPM.mulDivDown(gross, assets - cost, assets);
+        }
         return targetLeverage < 0 ? -int256(size) : int256(size);
     }
 
