@@ -26,7 +26,7 @@ bench: setup
 	levtoken bench
 
 compile: setup
-	ape compile
+	ape compile --force
 
 lock:
 	.venv/bin/pip freeze --exclude-editable | grep -vi '^levtoken' > requirements.lock.new

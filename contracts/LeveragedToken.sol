@@ -164,7 +164,11 @@ contract LeveragedToken is
         if (assets == 0) revert ZeroAmount();
         shares = previewWithdraw(assets);
         uint256 maxShares = balanceOf(owner);
-        if (shares > maxShares) revert ExceedsMaxWithdraw(assets, maxWithdraw(owner));
+        if (shares > maxShares) {
+            // previewWithdraw rounds up; the whole balance may still pay `assets` (e.g. maxWithdraw).
+            if (previewRedeem(maxShares) < assets) revert ExceedsMaxWithdraw(assets, maxWithdraw(owner));
+            shares = maxShares;
+        }
         _redeemFlow(shares, receiver, owner, assets, assets);
     }
 
@@ -503,7 +507,13 @@ contract LeveragedToken is
 
         bool completed = !status.capped;
         iterating = !completed;
-        if (completed) lastRebalance = uint64(block.timestamp);
+        if (completed) {
+            // The time schedule stays anchored: the next time rebalance falls due a whole number of
+            // intervals after the last one, not an interval after whenever a keeper's transaction landed.
+            uint256 interval = _params.rebalanceInterval;
+            uint256 elapsed = block.timestamp - lastRebalance;
+            if (elapsed >= interval) lastRebalance += uint64(elapsed - elapsed % interval);
+        }
         emit Rebalanced(status.action, status.reason, msg.sender, status.leverage, status.sizeDelta, status.price, cost, completed);
         if (bounty != 0) emit RipcordBountyPaid(bountyTo, bounty);
     }

@@ -285,7 +285,7 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
 @friendly_errors
 def replay(csv_path, start, end, hourly, market, out, record, network, account):
     """Replays a price series through the feed of a running local deployment, keeper acting every step."""
-    from levtoken.replay import Replayer, default_keeper
+    from levtoken.replay import Replayer
 
     csv_path, points = _load_series(csv_path, start, end, hourly)
     with connect(network):
@@ -293,7 +293,7 @@ def replay(csv_path, start, end, hourly, market, out, record, network, account):
         if market not in deployment.markets:
             raise click.ClickException(f"unknown market {market!r}; deployed: {', '.join(deployment.markets)}")
         sender = load_account(account)
-        replayer = Replayer(deployment, market, sender, default_keeper(deployment.token_contracts(), sender), liquidator=sender)
+        replayer = Replayer(deployment, market, sender, liquidator=sender)
         result = _replay_with_progress(replayer, points, f"replaying {csv_path.name}")
         files = _write_report(result, out, f"{market} replay {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     _print_files(files)
@@ -319,7 +319,7 @@ def demo(csv_path, start, end, hourly, config, out):
     from ape import accounts
 
     from levtoken.deployment import deploy as do_deploy
-    from levtoken.replay import Replayer, default_keeper, mint_for
+    from levtoken.replay import Replayer, mint_for
 
     started = time.time()
     csv_path, points = _load_series(csv_path, start, end, hourly)
@@ -332,7 +332,7 @@ def demo(csv_path, start, end, hourly, config, out):
         record.unlink(missing_ok=True)
         deployment = do_deploy(spec, gov, record, log=lambda message: console.print(f"  {message}"))
         market = spec.tokens[0].market
-        replayer = Replayer(deployment, market, gov, default_keeper(deployment.token_contracts(), gov), liquidator=liquidator)
+        replayer = Replayer(deployment, market, gov, liquidator=liquidator)
         replayer.push_price(points[0].close)
         symbols = list(deployment.tokens)
         holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(amount)) for i, amount in enumerate((100_000, 50_000, 25_000, 10_000))]

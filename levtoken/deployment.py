@@ -339,7 +339,15 @@ def deploy(
         if int(address, 16) == 0:
             params = _token_params(factory, spec, deployer.address, decimals)
             token_spec = (market_id, leverage, 0, params_tuple(params), keeper, guardian)
-            factory.createToken(token_spec, creation_code, sender=deployer)
+            try:
+                factory.createToken(token_spec, creation_code, sender=deployer)
+            except Exception as err:
+                if "WrongCreationCode" in f"{type(err).__name__} {err}":
+                    raise DeploymentError(
+                        "the compiled LeveragedToken differs from the one the factory was compiled with "
+                        "(a stale build); run `make compile` (ape compile --force) and deploy again"
+                    ) from None
+                raise
             address = factory.tokenFor(market_id, leverage)
             log(f"created token at {address}")
         token = project.LeveragedToken.at(address)

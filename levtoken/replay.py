@@ -10,6 +10,7 @@ from typing import Callable, Iterable
 from ape import chain
 
 from levtoken.deployment import Deployment
+from levtoken.rpc import FastRPC
 from levtoken.prices import PricePoint
 from levtoken.units import to_feed
 
@@ -53,86 +54,104 @@ class ReplayResult:
     fee_recipient: str
 
 
-KeeperFn = Callable[[], list[tuple[str, str, str, object]]]
+@dataclass
+class KeeperAction:
+    """One transaction a keeper sent during the replay."""
+
+    symbol: str
+    action: str
+    reason: str
+    cost: int  # equity the trade cost the token (Rebalanced.cost), collateral units
+    due_block: int  # block in which the action became due (the price update)
+    mined_block: int
 
 
-def default_keeper(tokens: dict, sender) -> KeeperFn:
-    """A keeper that, for every token, sends rebalance() (or ripcord()) until the chain says nothing is due.
-    Returns (symbol, action, reason, receipt) per transaction."""
+class FastKeeper:
+    """The replay's in-process keeper: after each price it sends rebalance() (or ripcord()) for every
+    token the chain says is due, repeating while an ITERATE is due. It decides nothing itself: the
+    action comes from rebalanceStatus() and the trade from the contract."""
 
-    def act() -> list[tuple[str, str, str, object]]:
-        done = []
-        for symbol, token in tokens.items():
-            for _ in range(50):
-                status = token.rebalanceStatus()
-                if status.action == 0:
-                    break
-                if status.action == 3:
-                    receipt = token.ripcord(sender=sender)
-                else:
-                    receipt = token.rebalance(sender=sender)
-                done.append((symbol, ACTIONS[status.action], REASONS[status.reason], receipt))
+    def __init__(self, rpc: FastRPC, tokens: dict, sender: str, max_steps: int = 50):
+        self.rpc = rpc
+        self.tokens = {symbol: rpc.contract(token) for symbol, token in tokens.items()}
+        self.sender = sender
+        self.max_steps = max_steps
+        self.sent = 0
+        self.lags: list[int] = []
+
+    def __call__(self, due_block: int) -> list[KeeperAction]:
+        """Acts on every token; returns what was sent."""
+        done: list[KeeperAction] = []
+        pending = dict(self.tokens)
+        for _ in range(self.max_steps):
+            if not pending:
+                break
+            statuses = self.rpc.call_many([t.functions.rebalanceStatus() for t in pending.values()])
+            due = {s: st for s, st in zip(pending, statuses) if st[0] != 0}
+            for symbol, status in due.items():
+                token = pending[symbol]
+                fn = token.functions.ripcord() if status[0] == 3 else token.functions.rebalance()
+                receipt = self.rpc.send(fn, self.sender)
+                cost = sum(log["args"]["cost"] for log in token.events.Rebalanced().process_receipt(receipt))
+                self.sent += 1
+                self.lags.append(receipt["blockNumber"] - due_block)
+                done.append(KeeperAction(symbol, ACTIONS[status[0]], REASONS[status[1]], cost, due_block, receipt["blockNumber"]))
+            pending = {s: pending[s] for s in due}
         return done
-
-    return act
 
 
 class Replayer:
     """Replays prices through a deployment's feed. The chain's clock moves by the same intervals as the
     data (a chain's time cannot go back, so the first row maps to the chain's next block)."""
 
-    def __init__(self, deployment: Deployment, market: str, updater, keeper: KeeperFn, liquidator=None):
+    def __init__(self, deployment: Deployment, market: str, updater, keeper=None, liquidator=None):
         self.deployment = deployment
         self.market = market
-        self.feed = deployment.feed_contract(market)
-        self.venue = deployment.venue_contract()
-        self.tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
-        self.updater = updater
-        self.keeper = keeper
-        self.liquidator = liquidator
-        first = next(iter(self.tokens.values()))
+        self.rpc = FastRPC(chain.provider)
+        self.feed = self.rpc.contract(deployment.feed_contract(market))
+        self.venue = self.rpc.contract(deployment.venue_contract())
+        ape_tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
+        self.tokens = {s: self.rpc.contract(t) for s, t in ape_tokens.items()}
+        self.updater = updater.address
+        self.keeper = keeper if keeper is not None else FastKeeper(self.rpc, ape_tokens, self.updater)
+        self.liquidator = liquidator.address if liquidator is not None else None
+        self.market_id = deployment.markets[market]
+        first = next(iter(ape_tokens.values()))
         self.fee_recipient = first.params().feeRecipient
 
-    def push_price(self, price: Decimal, chain_time: int | None = None):
-        """Mines a new feed round with `price` (at `chain_time` if given)."""
+    def push_price(self, price: Decimal, chain_time: int | None = None) -> dict:
+        """Mines a new feed round with `price` (at `chain_time` if given); returns the receipt."""
         if chain_time is not None:
-            chain.pending_timestamp = chain_time
-        return self.feed.submit(to_feed(price), sender=self.updater)
+            self.rpc.w3.provider.make_request("evm_setNextBlockTimestamp", [chain_time])
+        return self.rpc.send(self.feed.functions.submit(to_feed(price)), self.updater)
 
     def snapshot(self) -> dict[str, TokenStep]:
-        """Each token's NAV, leverage, supply, equity and fee shares now."""
-        return {
-            symbol: TokenStep(
-                nav=token.navPerToken(),
-                leverage=token.leverage(),
-                supply=token.totalSupply(),
-                equity=token.equity(),
-                fee_shares=token.balanceOf(self.fee_recipient),
-            )
-            for symbol, token in self.tokens.items()
-        }
+        """Each token's NAV, leverage, supply, equity and fee shares now (one batched request)."""
+        calls = []
+        for token in self.tokens.values():
+            f = token.functions
+            calls += [f.navPerToken(), f.leverage(), f.totalSupply(), f.equity(), f.balanceOf(self.fee_recipient)]
+        values = self.rpc.call_many(calls)
+        return {symbol: TokenStep(*values[5 * i : 5 * i + 5]) for i, symbol in enumerate(self.tokens)}
 
     def run(self, points: list[PricePoint], on_step: Callable[[int, Step], None] | None = None) -> ReplayResult:
         """Replays `points` (the first sets the starting price) and returns every step's record."""
-        start_chain = chain.pending_timestamp + 1
+        start_chain = self.rpc.w3.eth.get_block("latest")["timestamp"] + 1
         steps: list[Step] = []
         for index, point in enumerate(points):
             chain_time = start_chain + (point.timestamp - points[0].timestamp)
-            if chain_time > chain.pending_timestamp:
-                chain.pending_timestamp = chain_time
-            receipt = self.push_price(point.close)
-            actions = self.keeper()
+            receipt = self.push_price(point.close, chain_time)
+            actions = self.keeper(receipt["blockNumber"])
             liquidated = self._liquidate_if_possible()
             record = self.snapshot()
-            for symbol, action, reason, tx in actions:
-                step = record[symbol]
+            for action in actions:
+                step = record[action.symbol]
                 step.rebalances += 1
-                step.actions.append(f"{action}:{reason}")
-                for log in tx.decode_logs(self.tokens[symbol].Rebalanced):
-                    step.rebalance_cost += log.cost
+                step.rebalance_cost += action.cost
+                step.actions.append(f"{action.action}:{action.reason}")
             for symbol in liquidated:
                 record[symbol].liquidated = True
-            steps.append(Step(point.timestamp, receipt.timestamp, receipt.block_number, point.close, record))
+            steps.append(Step(point.timestamp, chain_time, receipt["blockNumber"], point.close, record))
             if on_step is not None:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
@@ -142,11 +161,11 @@ class Replayer:
         """Acts as the venue's liquidators would: liquidates any token account below maintenance margin."""
         if self.liquidator is None:
             return []
-        market_id = self.deployment.markets[self.market]
+        flags = self.rpc.call_many([self.venue.functions.isLiquidatable(self.market_id, t.address) for t in self.tokens.values()])
         liquidated = []
-        for symbol, token in self.tokens.items():
-            if self.venue.isLiquidatable(market_id, token.address):
-                self.venue.liquidate(market_id, token.address, sender=self.liquidator)
+        for (symbol, token), flag in zip(self.tokens.items(), flags):
+            if flag:
+                self.rpc.send(self.venue.functions.liquidate(self.market_id, token.address), self.liquidator)
                 liquidated.append(symbol)
         return liquidated
 

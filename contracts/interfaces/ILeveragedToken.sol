@@ -104,7 +104,9 @@ interface ILeveragedToken {
     function maxLeverage() external view returns (uint256);
     /// @notice Current parameters.
     function params() external view returns (Params memory);
-    /// @notice Timestamp of the last completed rebalance (or of creation).
+    /// @notice Start of the current rebalance interval: creation time plus a whole number of intervals,
+    /// moved forward by each completed rebalance once an interval has passed (band rebalances within
+    /// an interval do not move it, so time rebalances keep a fixed daily schedule).
     function lastRebalance() external view returns (uint64);
 
     /// @notice Equity: venue account value plus idle collateral, collateral units (can be negative).
