@@ -23,7 +23,7 @@ test-long: setup
 	HYPOTHESIS_PROFILE=long ape test -m slow $(ARGS)
 
 bench: setup
-	levtoken bench
+	ape run bench
 
 compile: setup
 	ape compile --force

@@ -41,9 +41,12 @@ def friendly_errors(func):
             raise click.ClickException(f"no node to talk to: {err}. Start one (`levtoken node`) or check --network") from None
         except ApeException as err:
             text = str(err)
-            if "connect" in text.lower() or "refused" in text.lower():
-                raise click.ClickException(f"the node is not reachable ({text}); start it (`levtoken node`) or fix --network") from None
-            raise click.ClickException(text) from None
+            if any(k in text.lower() for k in ("node found", "connect", "refused")):
+                network = kwargs.get("network", "the selected network")
+                raise click.ClickException(
+                    f"cannot reach a node for {network}; start one with `levtoken node` or fix --network"
+                ) from None
+            raise click.ClickException(text.splitlines()[0] if text else type(err).__name__) from None
         except (ConnectionError, OSError) as err:
             raise click.ClickException(f"the node is not reachable ({err}); start it (`levtoken node`) or fix --network") from None
 

@@ -80,6 +80,9 @@ WRAPPER
   fi
   "$SOLC_BIN" --version | grep -q "Version: $SOLC_VERSION+" || die "the solc in .solcx does not answer --version; delete .solcx and run 'make setup' again."
 fi
+# The same solc as `solc` on the venv's PATH, for slither (crytic-compile); this replaces the
+# solc-select shim that slither-analyzer installs there, which would try to download a compiler.
+ln -sf "$SOLC_BIN" "$VENV/bin/solc"
 
 # --- redis-server, for the keeper's distributed-mode test --------------------------------
 if [ "${1:-}" = "--test" ] && ! command -v redis-server >/dev/null; then

@@ -123,7 +123,9 @@ function fileModes(opts) {
   }
   if (failed) return 1;
   if (opts.mode === "combined-json") {
-    const combined = { contracts: {}, sourceList: Object.keys(out.sources || {}), sources: {}, version: solc.version() };
+    // Like native solc, sourceList is in source-id order: source maps refer to files by that index.
+    const sourceList = Object.entries(out.sources || {}).sort((a, b) => a[1].id - b[1].id).map(([name]) => name);
+    const combined = { contracts: {}, sourceList, sources: {}, version: solc.version() };
     for (const [source, contracts] of Object.entries(out.contracts || {})) {
       for (const [name, artefact] of Object.entries(contracts)) {
         const entry = {};

@@ -1,0 +1,291 @@
+"""Gas benchmarks: what each user, keeper and owner action costs, beside a plain OpenZeppelin baseline.
+
+Everything runs on a fresh local anvil chain: the protocol is deployed from config/local.toml, and an
+OpenZeppelin ERC20 + ERC20Permit token and ERC4626 vault (contracts/benchmarks/) are deployed beside it,
+so both sides run on the same chain, compiler settings and hardfork. Each case says which storage it
+touches for the first time: a first write of a balance, allowance or nonce costs 20,000 gas more than a
+later one, so warm cases (accounts that already hold balances) are the fair comparison and the first-
+time figures are listed as well.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ape import accounts, chain, networks, project
+from eth_account import Account
+from rich.console import Console
+from rich.table import Table
+
+from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy, params_dict, params_tuple
+from levtoken.units import DAY, to_feed, to_units, to_wad
+
+NETWORK = "ethereum:local:foundry"
+DEFAULT_OUT = Path("benchmarks/results.md")
+MAX_UINT = 2**256 - 1
+BLOCK_SECONDS = 12
+
+# ILeveragedToken.Action
+REBALANCE, RIPCORD = 1, 3
+
+# Targets: each a limit on our gas, or on our gas over OpenZeppelin's.
+TRANSFER_MAX_RATIO = 1.05
+ENTRY_EXIT_MAX_GAS = 200_000
+REBALANCE_MAX_GAS = 120_000
+RIPCORD_MAX_GAS = 150_000
+
+
+@dataclass
+class Measurement:
+    """Gas used by one operation in one case, ours and (where there is one) OpenZeppelin's."""
+
+    operation: str
+    case: str
+    ours: int
+    oz: int | None = None
+    max_gas: int | None = None
+    max_ratio: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours / self.oz if self.oz else None
+
+    @property
+    def target(self) -> str:
+        if self.max_ratio is not None:
+            return f"<= {self.max_ratio:.2f} x OZ"
+        if self.max_gas is not None:
+            return f"< {self.max_gas:,}"
+        return ""
+
+    @property
+    def passed(self) -> bool | None:
+        """True or False against the target; None where there is no target."""
+        if self.max_ratio is not None:
+            return self.ratio is not None and self.ratio <= self.max_ratio
+        if self.max_gas is not None:
+            return self.ours < self.max_gas
+        return None
+
+
+def _permit(token, owner, spender, value: int, relayer):
+    """Signs an EIP-2612 permit with `owner`'s key and submits it from `relayer`; returns the receipt."""
+    deadline = chain.pending_timestamp + DAY
+    signed = Account.sign_typed_data(
+        owner.private_key,
+        domain_data={
+            "name": token.name(),
+            "version": "1",
+            "chainId": chain.chain_id,
+            "verifyingContract": token.address,
+        },
+        message_types={
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ]
+        },
+        message_data={
+            "owner": owner.address,
+            "spender": spender.address,
+            "value": value,
+            "nonce": token.nonces(owner),
+            "deadline": deadline,
+        },
+    )
+    return token.permit(
+        owner, spender, value, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=relayer
+    )
+
+
+def _set_price(feed, gov, price: float) -> None:
+    feed.submit(to_feed(price), sender=gov)
+
+
+def _require_action(token, action: int, what: str) -> None:
+    status = token.rebalanceStatus()
+    if status.action != action:
+        raise RuntimeError(f"benchmark set-up: expected {what} to be due on {token.symbol()}, got {status}")
+
+
+def _measure() -> list[Measurement]:
+    test = accounts.test_accounts
+    gov, keeper, whale, fish, stranger, relayer = test[0], test[1], test[3], test[4], test[5], test[7]
+    rows: list[Measurement] = []
+    # One block per transaction, 12 s apart (as on mainnet): every transaction accrues the streaming fee
+    # and funding over the same interval, so the figures do not depend on the wall clock.
+    chain.provider.make_request("anvil_setBlockTimestampInterval", [BLOCK_SECONDS])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        record = deploy(
+            DeployConfig.load(project.path / DEFAULT_CONFIG), gov, Path(tmp) / "bench.json", keeper=keeper.address, log=lambda *_: None
+        )
+    usd = record.collateral_contract()
+    feed = record.feed_contract("BTC")
+    factory = record.factory_contract()
+    long, short = record.token("BTC3L"), record.token("BTC3S")
+    ref = gov.deploy(project.OZReferenceToken)
+    vault = gov.deploy(project.OZReferenceVault, usd)
+
+    amount = to_units(10_000)
+    for holder in (whale, fish):
+        usd.mint(holder, 10 * amount, sender=holder)
+        for spender in (long, short, vault):
+            usd.approve(spender, MAX_UINT, sender=holder)
+        ref.mint(holder, amount, sender=holder)
+
+    # --- ERC-4626 entry -----------------------------------------------------------------
+    first = long.deposit(amount, whale, sender=whale).gas_used
+    first_oz = vault.deposit(amount, whale, sender=whale).gas_used
+    rows.append(Measurement("deposit", "first deposit into an empty token", first, first_oz))
+    new = long.deposit(amount, fish, sender=fish).gas_used
+    new_oz = vault.deposit(amount, fish, sender=fish).gas_used
+    rows.append(Measurement("deposit", "new holder (first shares)", new, new_oz, max_gas=ENTRY_EXIT_MAX_GAS))
+    warm = long.deposit(amount, fish, sender=fish).gas_used
+    warm_oz = vault.deposit(amount, fish, sender=fish).gas_used
+    rows.append(Measurement("deposit", "existing holder (warm)", warm, warm_oz, max_gas=ENTRY_EXIT_MAX_GAS))
+    shares = long.balanceOf(fish) // 10
+    minted = long.mint(shares, fish, sender=fish).gas_used
+    minted_oz = vault.mint(vault.balanceOf(fish) // 10, fish, sender=fish).gas_used
+    rows.append(Measurement("mint (exact shares)", "existing holder (warm)", minted, minted_oz))
+
+    # --- ERC-20 -------------------------------------------------------------------------
+    share = long.balanceOf(whale) // 100
+    unit = ref.balanceOf(whale) // 100
+    fresh = long.transfer(stranger, share, sender=whale).gas_used
+    fresh_oz = ref.transfer(stranger, unit, sender=whale).gas_used
+    rows.append(Measurement("transfer", "to an account with no balance", fresh, fresh_oz))
+    long.transfer(fish, share, sender=whale)
+    ref.transfer(fish, unit, sender=whale)
+    warm = long.transfer(fish, share, sender=whale).gas_used
+    warm_oz = ref.transfer(fish, unit, sender=whale).gas_used
+    rows.append(Measurement("transfer", "between holders (warm, second transfer)", warm, warm_oz, max_ratio=TRANSFER_MAX_RATIO))
+
+    fresh = long.approve(relayer, share, sender=whale).gas_used
+    fresh_oz = ref.approve(relayer, unit, sender=whale).gas_used
+    rows.append(Measurement("approve", "zero to non-zero allowance", fresh, fresh_oz))
+    warm = long.approve(relayer, 2 * share, sender=whale).gas_used
+    warm_oz = ref.approve(relayer, 2 * unit, sender=whale).gas_used
+    rows.append(Measurement("approve", "non-zero to non-zero (warm)", warm, warm_oz))
+
+    fresh = _permit(long, fish, stranger, share, relayer).gas_used
+    fresh_oz = _permit(ref, fish, stranger, unit, relayer).gas_used
+    rows.append(Measurement("permit", "first permit of an owner (nonce 0)", fresh, fresh_oz))
+    warm = _permit(long, fish, stranger, 2 * share, relayer).gas_used
+    warm_oz = _permit(ref, fish, stranger, 2 * unit, relayer).gas_used
+    rows.append(Measurement("permit", "later permit (warm nonce and allowance)", warm, warm_oz))
+
+    # --- ERC-4626 exit ------------------------------------------------------------------
+    partial = long.redeem(long.balanceOf(fish) // 4, fish, fish, sender=fish).gas_used
+    partial_oz = vault.redeem(vault.balanceOf(fish) // 4, fish, fish, sender=fish).gas_used
+    rows.append(Measurement("redeem", "part of a holding (warm)", partial, partial_oz, max_gas=ENTRY_EXIT_MAX_GAS))
+    vault.transfer(stranger, vault.balanceOf(whale) // 100, sender=whale)
+    full = long.redeem(long.balanceOf(stranger), stranger, stranger, sender=stranger).gas_used
+    full_oz = vault.redeem(vault.balanceOf(stranger), stranger, stranger, sender=stranger).gas_used
+    rows.append(Measurement("redeem", "whole holding (balance to zero)", full, full_oz, max_gas=ENTRY_EXIT_MAX_GAS))
+
+    # --- keeper and ripcord -------------------------------------------------------------
+    short.deposit(amount, whale, sender=whale)
+    _set_price(feed, gov, 26_400)  # -12%: long 3x -> ~4.1x (above its 4x band), short 3x -> ~1.9x (below 2.25x)
+    _require_action(long, REBALANCE, "a band rebalance")
+    rows.append(Measurement("rebalance", "band, long 4.1x -> 3x (reduce size)", long.rebalance(sender=keeper).gas_used,
+                            max_gas=REBALANCE_MAX_GAS))
+    _require_action(short, REBALANCE, "a band rebalance")
+    rows.append(Measurement("rebalance", "band, short 1.9x -> 3x (add size)", short.rebalance(sender=keeper).gas_used,
+                            max_gas=REBALANCE_MAX_GAS))
+
+    _set_price(feed, gov, 30_624)  # +16%: short 3x -> ~6.7x, past its 4.5x ripcord; long 3x -> ~2.35x
+    _require_action(short, RIPCORD, "a ripcord")
+    rows.append(Measurement("ripcord", "short 6.7x -> 3x, bounty to caller", short.ripcord(sender=stranger).gas_used,
+                            max_gas=RIPCORD_MAX_GAS))
+
+    chain.pending_timestamp += DAY + 60
+    _set_price(feed, gov, 30_624)
+    _require_action(long, REBALANCE, "a time rebalance")
+    rows.append(Measurement("rebalance", "time, long 2.35x -> 3x after a day (adds streaming fee)",
+                            long.rebalance(sender=keeper).gas_used, max_gas=REBALANCE_MAX_GAS))
+
+    # --- factory ------------------------------------------------------------------------
+    leverage = to_wad(2)
+    params = params_dict(factory.defaultParams(leverage, gov))
+    creation_code = project.LeveragedToken.contract_type.deployment_bytecode.bytecode
+    spec = (record.markets["BTC"], leverage, 0, params_tuple(params), keeper, gov)
+    created = factory.createToken(spec, creation_code, sender=gov).gas_used
+    rows.append(Measurement("createToken", f"BTC 2x long ({len(bytes.fromhex(creation_code[2:])):,} B creation code as calldata)",
+                            created))
+    return rows
+
+
+def gas_table() -> list[Measurement]:
+    """Deploys the protocol and the OpenZeppelin references on a fresh local anvil chain (or on the
+    chain ape is connected to) and measures the gas of each benchmarked operation."""
+    if networks.active_provider is not None and networks.active_provider.is_connected:
+        return _measure()
+    with networks.parse_network_choice(NETWORK):
+        return _measure()
+
+
+def _fmt(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "-"
+
+
+def _cells(row: Measurement) -> list[str]:
+    ratio = f"{row.ratio:.3f}" if row.ratio is not None else "-"
+    result = {True: "pass", False: "FAIL", None: ""}[row.passed]
+    return [row.operation, row.case, _fmt(row.ours), _fmt(row.oz), ratio, row.target, result]
+
+
+HEADERS = ["Operation", "Case", "levtoken gas", "OpenZeppelin gas", "Ratio", "Target", "Result"]
+
+
+def to_markdown(rows: list[Measurement]) -> str:
+    """The results as a Markdown page."""
+    compiler = project.config.solidity
+    lines = [
+        "# Gas benchmarks",
+        "",
+        "Gas used per transaction (`receipt.gas_used`, including the 21,000 base and calldata) on a fresh local",
+        f"anvil chain with one block every {BLOCK_SECONDS} s (so each transaction accrues fees and funding), solc {compiler.version} with the optimizer at {compiler.optimization_runs} runs, EVM {compiler.evm_version}.",
+        "OpenZeppelin columns: `contracts/benchmarks/OZReferenceToken.sol` (ERC20 + ERC20Permit) for transfer,",
+        "approve and permit, `contracts/benchmarks/OZReferenceVault.sol` (ERC4626, same 12-decimal share offset)",
+        "for deposit, mint and redeem. Regenerate with `make bench`.",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "| " + " | ".join(["---", "---", "---:", "---:", "---:", "---", "---"]) + " |",
+    ]
+    lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
+    failed = [row for row in rows if row.passed is False]
+    lines += ["", f"Targets: {sum(row.passed is True for row in rows)} met, {len(failed)} missed."]
+    return "\n".join(lines) + "\n"
+
+
+def to_rich(rows: list[Measurement]) -> Table:
+    """The results as a rich table."""
+    table = Table(title="Gas benchmarks (levtoken vs OpenZeppelin)")
+    for header in HEADERS:
+        table.add_column(header, justify="right" if "gas" in header or header == "Ratio" else "left")
+    for row in rows:
+        cells = _cells(row)
+        style = {True: "green", False: "bold red", None: ""}[row.passed]
+        cells[-1] = f"[{style}]{cells[-1]}[/]" if style else cells[-1]
+        table.add_row(*cells)
+    return table
+
+
+def main(out_path: Path | str = DEFAULT_OUT) -> list[Measurement]:
+    """Measures, writes the Markdown table to `out_path` and prints it."""
+    rows = gas_table()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(to_markdown(rows))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(to_rich(rows))
+    console.print(f"written to {out_path}")
+    return rows

@@ -1,0 +1,81 @@
+"""levtoken.deployment: config file in, deployment record out, idempotent, chain-checked."""
+
+import json
+
+import pytest
+
+from levtoken.deployment import DeployConfig, Deployment, DeploymentError, deploy
+
+
+@pytest.fixture
+def config():
+    return DeployConfig.load("config/local.toml")
+
+
+def test_deploy__fresh_chain__record_has_every_part(config, gov, tmp_path, chain):
+    record_path = tmp_path / "record.json"
+    record = deploy(config, gov, record_path, log=lambda m: None)
+    assert set(record.tokens) == {"BTC3L", "BTC3S", "BTC1S"}
+    assert record.chain_id == chain.chain_id
+    saved = Deployment.load(record_path)
+    assert saved.venue == record.venue and saved.tokens["BTC3L"].address == record.tokens["BTC3L"].address
+    venue = saved.venue_contract()
+    assert venue.marketCount() == 1
+    assert venue.poolCash() == 50_000_000 * 10**6
+    for symbol, token in saved.token_contracts().items():
+        assert token.symbol() == symbol
+        assert token.targetLeverage() == saved.tokens[symbol].leverage_wad
+        assert token.hasRole(token.KEEPER_ROLE(), gov)
+    assert saved.parameters["token:BTC3L"]["mintFeeBps"] == 10
+
+
+def test_deploy__run_twice__deploys_nothing_the_second_time(config, gov, tmp_path):
+    record_path = tmp_path / "record.json"
+    first = deploy(config, gov, record_path, log=lambda m: None)
+    nonce = gov.nonce
+    second = deploy(config, gov, record_path, log=lambda m: None)
+    assert gov.nonce == nonce
+    assert second == first
+
+
+def test_deploy__config_adds_a_token__only_that_token_is_created(config, gov, tmp_path):
+    record_path = tmp_path / "record.json"
+    first = deploy(config, gov, record_path, log=lambda m: None)
+    config.tokens.append(type(config.tokens[0])("BTC", 2.0, {}))
+    second = deploy(config, gov, record_path, log=lambda m: None)
+    assert set(second.tokens) == set(first.tokens) | {"BTC2L"}
+    assert second.venue == first.venue
+
+
+def test_load__record_of_another_chain__refused(config, gov, tmp_path):
+    record_path = tmp_path / "record.json"
+    deploy(config, gov, record_path, log=lambda m: None)
+    raw = json.loads(record_path.read_text())
+    raw["chain_id"] = 11155111
+    record_path.write_text(json.dumps(raw))
+    with pytest.raises(DeploymentError, match="chain 11155111"):
+        Deployment.load(record_path)
+    with pytest.raises(DeploymentError, match="belongs to chain 11155111"):
+        deploy(config, gov, record_path, log=lambda m: None)
+
+
+def test_token__unknown_symbol__lists_known_ones(config, gov, tmp_path):
+    record = deploy(config, gov, tmp_path / "record.json", log=lambda m: None)
+    with pytest.raises(DeploymentError, match="unknown token 'ETH3L'.*BTC3L"):
+        record.token("ETH3L")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[[markets]]\nsymbol = 'BTC'\ninitial_price = 1\n", "missing or malformed entry"),
+        ("not toml [", "not valid TOML"),
+        ("[[markets]]\nsymbol='BTC'\ninitial_price=1\n[tokens]\n[[tokens.list]]\nmarket='ETH'\nleverage=3\n", "not among markets"),
+        ("[[markets]]\nsymbol='BTC'\ninitial_price=1\n[tokens]\nfoo=1\n[[tokens.list]]\nmarket='BTC'\nleverage=3\n", "unknown token setting"),
+    ],
+)
+def test_config__malformed__clear_error(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(DeploymentError, match=message):
+        DeployConfig.load(path)

@@ -1,0 +1,70 @@
+"""Replay of a short real slice (2020-03-09 .. 2020-03-16, with the -37% day), and the report's
+numbers checked against the chain."""
+
+import csv
+
+import pytest
+
+from levtoken.deployment import DeployConfig, deploy
+from levtoken.prices import DAILY_CSV, load_prices, parse_date
+from levtoken.replay import Replayer, mint_for
+from levtoken.report import summarize, write_chart, write_csv, write_markdown
+from levtoken.units import WAD, to_units
+
+
+@pytest.fixture(scope="module")
+def crash(accounts, tmp_path_factory):
+    """Deploys, mints, replays the March 2020 crash week; returns (record, result, replayer)."""
+    gov, liquidator = accounts[0], accounts[9]
+    record = deploy(DeployConfig.load("config/local.toml"), gov, tmp_path_factory.mktemp("r") / "rec.json", log=lambda m: None)
+    points = load_prices(DAILY_CSV, parse_date("2020-03-09"), parse_date("2020-03-16"))
+    replayer = Replayer(record, "BTC", gov, liquidator=liquidator)
+    replayer.push_price(points[0].close)
+    mint_for(record, [(accounts[1], "BTC3L", to_units(10_000)), (accounts[2], "BTC3S", to_units(10_000)), (accounts[3], "BTC1S", to_units(5_000))])
+    return record, replayer.run(points), replayer
+
+
+def test_run__one_step_per_row__chain_time_follows_the_data(crash):
+    _, result, _ = crash
+    assert len(result.steps) == 8
+    gaps = [b.chain_timestamp - a.chain_timestamp for a, b in zip(result.steps, result.steps[1:])]
+    assert gaps == [86_400] * 7
+    assert [float(s.price) for s in result.steps][3] < float(result.steps[2].price) * 0.65  # 2020-03-12
+
+
+def test_run__gap_day__3x_long_is_wiped_out_and_shorts_gain(crash):
+    record, result, _ = crash
+    before, after = result.steps[2].tokens, result.steps[3].tokens
+    assert before["BTC3L"].nav > 0 and after["BTC3L"].nav == 0
+    assert after["BTC3L"].liquidated
+    assert after["BTC3S"].nav > before["BTC3S"].nav * 2
+    assert record.token("BTC3L").rebalanceStatus().action == 0  # nothing left to rebalance
+
+
+def test_report__end_figures__match_the_chain(crash, chain):
+    record, result, replayer = crash
+    summaries = {s.symbol: s for s in summarize(result)}
+    for symbol, token in record.token_contracts().items():
+        s = summaries[symbol]
+        assert s.end_nav == token.navPerToken()
+        last = result.steps[-1].tokens[symbol]
+        assert last.supply == token.totalSupply()
+        assert last.equity == token.equity()
+        assert last.leverage == token.leverage()
+        assert s.fees_paid == token.balanceOf(replayer.fee_recipient) * token.navPerToken() // WAD
+        logs = list(token.Rebalanced.range(result.steps[0].block, chain.blocks.height + 1))
+        assert s.rebalances == len(logs)
+        assert s.rebalance_cost == sum(log.cost for log in logs)
+
+
+def test_report__files__written_and_consistent(crash, tmp_path):
+    _, result, _ = crash
+    summaries = summarize(result)
+    write_csv(result, tmp_path / "series.csv")
+    write_markdown(result, summaries, tmp_path / "report.md", "crash week")
+    write_chart(result, tmp_path / "chart.png", "crash week")
+    rows = list(csv.DictReader((tmp_path / "series.csv").open()))
+    assert len(rows) == len(result.steps)
+    assert rows[3]["date"].startswith("2020-03-12")
+    assert "BTC3S (3x short)" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
