@@ -12,17 +12,21 @@ setup:
 	@./toolchain/setup.sh
 
 demo: setup
+	@./toolchain/build.sh
 	levtoken demo $(ARGS)
 
 test: setup
 	@./toolchain/setup.sh --test
+	@./toolchain/build.sh
 	ape test $(ARGS)
 
 test-long: setup
 	@./toolchain/setup.sh --test
+	@./toolchain/build.sh
 	HYPOTHESIS_PROFILE=long ape test -m slow $(ARGS)
 
 bench: setup
+	@./toolchain/build.sh
 	ape run bench
 
 compile: setup

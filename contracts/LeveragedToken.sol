@@ -201,16 +201,18 @@ contract LeveragedToken is
 
     /// @inheritdoc ILeveragedToken
     function rebalance() external nonReentrant onlyRole(KEEPER_ROLE) returns (Status memory status) {
-        status = rebalanceStatus();
+        Snapshot memory s = _snapshot();
+        status = _status(s);
         if (status.action == Action.NONE) revert RebalanceNotDue();
-        _rebalance(status, address(0));
+        _rebalance(status, s, address(0));
     }
 
     /// @inheritdoc ILeveragedToken
     function ripcord() external nonReentrant returns (Status memory status) {
-        status = rebalanceStatus();
+        Snapshot memory s = _snapshot();
+        status = _status(s);
         if (status.action != Action.RIPCORD) revert RipcordNotDue(status.leverage);
-        _rebalance(status, msg.sender);
+        _rebalance(status, s, msg.sender);
     }
 
     /// @inheritdoc AutomationCompatibleInterface
@@ -224,19 +226,24 @@ contract LeveragedToken is
     /// @dev A ripcord is open to anyone (and pays the bounty to the caller); other actions need KEEPER_ROLE,
     /// which is granted to the Automation forwarder.
     function performUpkeep(bytes calldata) external nonReentrant {
-        Status memory status = rebalanceStatus();
+        Snapshot memory s = _snapshot();
+        Status memory status = _status(s);
         if (status.action == Action.NONE) revert RebalanceNotDue();
         if (status.action == Action.RIPCORD) {
-            _rebalance(status, msg.sender);
+            _rebalance(status, s, msg.sender);
         } else {
             _checkRole(KEEPER_ROLE);
-            _rebalance(status, address(0));
+            _rebalance(status, s, address(0));
         }
     }
 
     /// @inheritdoc ILeveragedToken
-    function rebalanceStatus() public view returns (Status memory status) {
-        Snapshot memory s = _snapshot();
+    function rebalanceStatus() public view returns (Status memory) {
+        return _status(_snapshot());
+    }
+
+    /// @dev The rebalance decision for the state in `s` (the price is read if `s` has none).
+    function _status(Snapshot memory s) internal view returns (Status memory status) {
         status.equity = s.equity;
         if (s.supply == 0 || s.equity <= 0) return status;
         if (s.price == 0) s.price = venue.indexPrice(marketId);
@@ -427,13 +434,17 @@ contract LeveragedToken is
     {
         if (assets == 0) revert ZeroAmount();
         _accrueStreamingFee();
-        Snapshot memory s = _snapshot();
-        if (s.supply != 0 && s.equity <= 0) revert NoEquity(s.equity);
-        if (s.price == 0) s.price = venue.indexPrice(marketId);
+        // The venue reports the account value before the trade, so equity needs no separate read.
+        Snapshot memory s;
+        s.idle = IERC20(asset()).balanceOf(address(this));
+        s.supply = totalSupply();
+        s.price = venue.indexPrice(marketId);
         int256 sizeDelta = _hedgeSize(assets, s.price);
 
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), assets);
         (int256 before, int256 afterTrade) = venue.modifyPosition(marketId, int256(assets), sizeDelta, address(this));
+        s.equity = before + int256(s.idle);
+        if (s.supply != 0 && s.equity <= 0) revert NoEquity(s.equity);
         uint256 feeShares;
         (shares, feeShares) = _sharesFor(s, afterTrade - before);
         if (exactShares != type(uint256).max) shares = exactShares;
@@ -461,6 +472,7 @@ contract LeveragedToken is
         _burn(owner, plan.burnShares);
         if (plan.feeShares != 0) _transfer(owner, _params.feeRecipient, plan.feeShares);
 
+        // The closing trade first: what it cost (fee, impact, rounding) is the venue's value change.
         uint256 hedgeCost;
         if (plan.sizeDelta != 0) {
             (int256 before, int256 afterTrade) = venue.modifyPosition(marketId, 0, plan.sizeDelta, address(this));
@@ -472,24 +484,18 @@ contract LeveragedToken is
             assets = exactAssets;
         }
         if (assets == 0 || assets < minAssets) revert SlippageExceeded(assets, minAssets);
-        _pay(receiver, assets, s.idle);
+        // Idle collateral pays first, so a token without position pays even with a stale oracle.
+        uint256 fromIdle = FPM.min(s.idle, assets);
+        if (assets > fromIdle) venue.modifyPosition(marketId, -int256(assets - fromIdle), 0, receiver);
+        if (fromIdle != 0) IERC20(asset()).safeTransfer(receiver, fromIdle);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
         emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, hedgeCost, plan.feeShares);
     }
 
-    /// @dev Pays from idle collateral first (so a token without position pays even with a stale oracle),
-    /// then from venue margin straight to the receiver.
-    function _pay(address receiver, uint256 assets, uint256 idle) internal {
-        uint256 fromIdle = FPM.min(idle, assets);
-        if (assets > fromIdle) venue.modifyPosition(marketId, -int256(assets - fromIdle), 0, receiver);
-        if (fromIdle != 0) IERC20(asset()).safeTransfer(receiver, fromIdle);
-    }
-
     /// @dev Trades `status.sizeDelta`. A ripcord (bountyTo != 0) pays the bounty out of margin; an
     /// ordinary rebalance first sweeps idle collateral (donations) into margin.
-    function _rebalance(Status memory status, address bountyTo) internal {
+    function _rebalance(Status memory status, Snapshot memory s, address bountyTo) internal {
         _accrueStreamingFee();
-        Snapshot memory s = _snapshot();
         bool addsExposure = FPM.abs(s.size + status.sizeDelta) > FPM.abs(s.size);
         if (addsExposure) _requireNotPaused();
 
@@ -572,12 +578,15 @@ contract LeveragedToken is
     /// @dev Assets paid for redeeming `shares` of `owner` now (the fee recipient pays no redeem fee).
     function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (uint256 assets) {
         RedeemPlan memory plan = _redeemSplit(s, shares, owner);
-        uint256 hedgeCost;
-        if (plan.sizeDelta != 0) {
-            (int256 before, int256 afterTrade,) = venue.quoteModify(marketId, address(this), 0, plan.sizeDelta);
-            hedgeCost = uint256(before - afterTrade);
-        }
+        uint256 hedgeCost = _closeCost(plan.sizeDelta);
         assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
+    }
+
+    /// @dev Equity a trade of `sizeDelta` would cost now (fee, impact and rounding), from the venue's quote.
+    function _closeCost(int256 sizeDelta) internal view returns (uint256) {
+        if (sizeDelta == 0) return 0;
+        (int256 before, int256 afterTrade,) = venue.quoteModify(marketId, address(this), 0, sizeDelta);
+        return uint256(before - afterTrade);
     }
 
     /// @dev Splits redeemed shares into fee and burnt, values the burnt ones (rounded down) and sizes
