@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -57,6 +57,9 @@ class Reason(IntEnum):
     ITERATION = 3
     RIPCORD = 4
 
+
+# Texts of errors that wrap a connection failure without chaining it.
+CONNECTION_MESSAGES = ("Connection refused", "Max retries exceeded", "Connection aborted", "Not connected")
 
 # Reverts that only mean "not due any more" (someone else acted first, or the price moved back).
 NOT_DUE_ERRORS = ("RebalanceNotDue", "RipcordNotDue")
@@ -113,6 +116,7 @@ class TokenState:
     due_since: int | None = None  # block at which the current action was first seen due
     pending: Pending | None = None
     attempts: int = 0  # sends in the current due episode
+    gas_factor: float = 1.0  # raised after an out-of-gas revert
     failures_in_row: int = 0
     cooldown_until: int = -1
 
@@ -142,7 +146,7 @@ def is_connection_error(err: BaseException) -> bool:
         ):
             return True
         text = str(current)
-        if any(s in text for s in ("Connection refused", "Max retries exceeded", "Connection aborted", "Not connected")):
+        if any(s in text for s in CONNECTION_MESSAGES):
             return True
         current = current.__cause__ or current.__context__
     return False
@@ -173,7 +177,8 @@ class Keeper:
         fee_bump: float = 1.25,
         max_fee: int = 500 * GWEI,
         min_priority_fee: int = GWEI // 10,
-        gas_margin: float = 1.25,
+        gas_margin: float = 1.5,
+        receipt_wait: float = 1.0,
         cooldown_blocks: int = 20,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
@@ -190,6 +195,7 @@ class Keeper:
         self.max_fee = max_fee
         self.min_priority_fee = min_priority_fee
         self.gas_margin = gas_margin
+        self.receipt_wait = receipt_wait
         self.cooldown_blocks = cooldown_blocks
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -266,7 +272,8 @@ class Keeper:
         method = "ripcord" if action == Action.RIPCORD else "rebalance"
         self._send(state, block, method, Reason(status.reason), int(status.leverage), nonce=None)
 
-    def _send(self, state: TokenState, block: int, method: str, reason: Reason, leverage: int, nonce: int | None) -> None:
+    def _send(self, state: TokenState, block: int, method: str, reason: Reason, leverage: int,
+              nonce: int | None) -> None:
         """Re-checks with an estimate, then signs and broadcasts; `nonce` set means a replacement."""
         handle = getattr(state.contract, method)
         try:
@@ -288,7 +295,7 @@ class Keeper:
         txn = handle.as_transaction(
             sender=self.sender,
             nonce=nonce,
-            gas_limit=int(gas * self.gas_margin) + 10_000,
+            gas_limit=self._gas_limit(gas, state),
             max_fee=max_fee,
             max_priority_fee=priority_fee,
             type=2,
@@ -313,15 +320,21 @@ class Keeper:
         pending = state.pending
         assert pending is not None
         eth = chain.provider.web3.eth
-        for tx_hash in pending.hashes:
-            try:
-                receipt = eth.get_transaction_receipt(tx_hash)
-            except TransactionNotFound:
-                continue
-            if receipt is None:
-                continue
-            self._settle(state, pending, tx_hash, receipt)
-            return True
+        # Right after a send, wait briefly: an automining node (anvil) mines it within milliseconds.
+        deadline = time.monotonic() + (self.receipt_wait if just_sent else 0.0)
+        while True:
+            for tx_hash in pending.hashes:
+                try:
+                    receipt = eth.get_transaction_receipt(tx_hash)
+                except TransactionNotFound:
+                    continue
+                if receipt is None or not self._canonical(receipt):
+                    continue
+                self._settle(state, pending, tx_hash, receipt)
+                return True
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
         if just_sent:
             return False
         if self._account_nonce("latest") > pending.nonce:
@@ -359,8 +372,12 @@ class Keeper:
         gas_used = int(receipt["gasUsed"])
         self.metrics.gas_used += gas_used
         if int(receipt["status"]) != 1:
-            self._fail(state, mined, f"{pending.method} tx {tx_hash} reverted on-chain (gas {gas_used})",
-                       leverage=pending.leverage, reason=pending.reason)
+            why = f"{pending.method} tx {tx_hash} reverted on-chain (gas {gas_used})"
+            limit = int(chain.provider.web3.eth.get_transaction(tx_hash)["gas"])
+            if gas_used * 100 >= limit * 95:
+                state.gas_factor = min(state.gas_factor * 2, 8.0)
+                why += f": out of gas at limit {limit}; next attempt with {state.gas_factor:g}x the estimate margin"
+            self._fail(state, mined, why, leverage=pending.leverage, reason=pending.reason)
             return
         lag = mined - state.due_since if state.due_since is not None else 0
         m = self.metrics
@@ -398,6 +415,23 @@ class Keeper:
         state.failures_in_row = 0
         state.attempts = 0
         self.log.warning("%s paused until block %d (%s)", state.symbol, state.cooldown_until, why)
+
+    @staticmethod
+    def _canonical(receipt) -> bool:
+        """True when the receipt's block is on the node's current chain (not reorganised or reverted away)."""
+        try:
+            block = chain.provider.web3.eth.get_block(int(receipt["blockNumber"]))
+        except Exception as err:
+            if is_connection_error(err):
+                raise
+            return False
+        return block is not None and block["hash"] == receipt["blockHash"]
+
+    def _gas_limit(self, estimate: int, state: TokenState) -> int:
+        """The estimate with a margin (state can change between estimate and inclusion), within the block limit."""
+        limit = int(estimate * self.gas_margin * state.gas_factor) + 50_000
+        block_limit = int(chain.blocks.head.gas_limit)
+        return min(limit, block_limit) if block_limit else limit
 
     def _account_nonce(self, block_id: str) -> int:
         return chain.provider.web3.eth.get_transaction_count(self.sender.address, block_id)
@@ -457,12 +491,21 @@ def keeper_env(
     return env
 
 
+def silverback_account(account: str) -> str:
+    """silverback's spelling of an account: `test:1` (levtoken's) becomes `TEST::1`; aliases stay."""
+    if account.lower().startswith("test:") and not account.startswith("TEST::"):
+        return f"TEST::{account.split(':', 1)[1]}"
+    return account
+
+
 def silverback_command(role: str, network_choice: str, account: str, workers: int = 2) -> list[str]:
     """argv for `silverback run` (role "run") or `silverback worker` (role "worker") on the keeper bot."""
     exe = Path(sys.executable).with_name("silverback")
     argv = [str(exe) if exe.exists() else "silverback", role, "bots.keeper:bot", "--network", network_choice,
-            "--account", account]
-    if role == "worker":
+            "--account", silverback_account(account)]
+    if role == "run":
+        argv += ["--runner", "bots.keeper_runner:KeeperRunner"]
+    else:
         argv += ["--workers", str(workers)]
     return argv
 
@@ -480,7 +523,7 @@ def run_keeper(
 ) -> int:
     """Runs the keeper bot until interrupted, restarting it (with back-off) if it exits on an error.
 
-    - `account`: an ape account alias, or `TEST::<n>` for a test account on a local chain.
+    - `account`: an ape account alias, or `test:<n>` (or `TEST::<n>`) for a test account on a local chain.
     - `network_choice`: e.g. `http://127.0.0.1:8545` for a running anvil, or `ethereum:sepolia:alchemy`.
     - `broker_url`: a Redis URL to hand tasks to workers; with `workers` > 0 that many worker threads
       are started here as well (`silverback worker`), otherwise start workers elsewhere against the same

@@ -19,8 +19,8 @@ library OracleLib {
     /// @param scale 10 ** (18 - feed decimals), cached by the caller.
     function readWad(AggregatorV3Interface feed, uint256 heartbeat, uint256 scale) internal view returns (uint256) {
         (uint80 roundId, int256 answer,, uint256 updatedAt, uint80 answeredInRound) = feed.latestRoundData();
-        if (answer <= 0) revert InvalidPrice(answer);
         if (updatedAt == 0 || answeredInRound < roundId) revert IncompleteRound(roundId);
+        if (answer <= 0) revert InvalidPrice(answer);
         if (block.timestamp > updatedAt + heartbeat) revert StalePrice(updatedAt, heartbeat);
         return uint256(answer) * scale;
     }
