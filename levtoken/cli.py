@@ -315,8 +315,10 @@ def _print_files(files: dict[str, Path]) -> None:
 @click.option("--hourly", is_flag=True, help="Replay the BTC perpetual hourly series (default: Q1 2020).")
 @click.option("--config", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
+@click.option("--keeper", "keeper_kind", type=click.Choice(["fast", "bot"]), default="fast", show_default=True,
+              help="fast: in-process keeper over batched RPC; bot: the silverback bot's Keeper, block by block (slower).")
 @friendly_errors
-def demo(csv_path, start, end, hourly, config, out):
+def demo(csv_path, start, end, hourly, config, out, keeper_kind):
     """The main job: start anvil, deploy BTC 3x long, 3x short and 1x short, mint from a few holders,
     replay a real period with the keeper acting, then print the report and write its files."""
     from ape import accounts
@@ -335,7 +337,7 @@ def demo(csv_path, start, end, hourly, config, out):
         record.unlink(missing_ok=True)
         deployment = do_deploy(spec, gov, record, log=lambda message: console.print(f"  {message}"))
         market = spec.tokens[0].market
-        replayer = Replayer(deployment, market, gov, liquidator=liquidator)
+        replayer = Replayer(deployment, market, gov, keeper="bot" if keeper_kind == "bot" else None, liquidator=liquidator)
         replayer.push_price(points[0].close)
         symbols = list(deployment.tokens)
         holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(amount)) for i, amount in enumerate((100_000, 50_000, 25_000, 10_000))]
@@ -345,6 +347,8 @@ def demo(csv_path, start, end, hourly, config, out):
         result = _replay_with_progress(replayer, points, "replaying")
         files = _write_report(result, out, f"{market} {', '.join(symbols)}: {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     files["deployment"] = record
+    mean_lag, max_lag = result.lag_blocks()
+    console.print(f"keeper: {len(result.actions)} transactions, lag from due to mined {mean_lag:.2f} blocks on average, {max_lag} at most")
     _print_files(files)
     console.print(f"done in {time.time() - started:.0f} s")
 

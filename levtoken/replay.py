@@ -52,6 +52,13 @@ class ReplayResult:
     symbols: list[str]
     leverages: dict[str, int]
     fee_recipient: str
+    actions: list["KeeperAction"] = field(default_factory=list)
+
+    def lag_blocks(self) -> tuple[float, int]:
+        """Mean and largest keeper lag: blocks from the price update that made an action due to the
+        block in which it was mined."""
+        lags = [a.mined_block - a.due_block for a in self.actions]
+        return (sum(lags) / len(lags), max(lags)) if lags else (0.0, 0)
 
 
 @dataclass
@@ -69,35 +76,52 @@ class KeeperAction:
 class FastKeeper:
     """The replay's in-process keeper: after each price it sends rebalance() (or ripcord()) for every
     token the chain says is due, repeating while an ITERATE is due. It decides nothing itself: the
-    action comes from rebalanceStatus() and the trade from the contract."""
+    action comes from rebalanceStatus() and the trade from the contract. Sends through the local
+    node's unlocked account in one round trip, which keeps long replays fast."""
 
     def __init__(self, rpc: FastRPC, tokens: dict, sender: str, max_steps: int = 50):
         self.rpc = rpc
-        self.tokens = {symbol: rpc.contract(token) for symbol, token in tokens.items()}
+        self.tokens = [rpc.contract(token) for token in tokens.values()]
         self.sender = sender
         self.max_steps = max_steps
-        self.sent = 0
-        self.lags: list[int] = []
 
-    def __call__(self, due_block: int) -> list[KeeperAction]:
-        """Acts on every token; returns what was sent."""
-        done: list[KeeperAction] = []
-        pending = dict(self.tokens)
+    def __call__(self) -> None:
+        """Acts until nothing is due."""
+        pending = list(self.tokens)
         for _ in range(self.max_steps):
             if not pending:
-                break
-            statuses = self.rpc.call_many([t.functions.rebalanceStatus() for t in pending.values()])
-            due = {s: st for s, st in zip(pending, statuses) if st[0] != 0}
-            for symbol, status in due.items():
-                token = pending[symbol]
+                return
+            statuses = self.rpc.call_many([t.functions.rebalanceStatus() for t in pending])
+            pending = [t for t, st in zip(pending, statuses) if st[0] != 0]
+            for token, status in zip(pending, [st for st in statuses if st[0] != 0]):
                 fn = token.functions.ripcord() if status[0] == 3 else token.functions.rebalance()
-                receipt = self.rpc.send(fn, self.sender)
-                cost = sum(log["args"]["cost"] for log in token.events.Rebalanced().process_receipt(receipt))
-                self.sent += 1
-                self.lags.append(receipt["blockNumber"] - due_block)
-                done.append(KeeperAction(symbol, ACTIONS[status[0]], REASONS[status[1]], cost, due_block, receipt["blockNumber"]))
-            pending = {s: pending[s] for s in due}
-        return done
+                self.rpc.send(fn, self.sender)
+
+
+class BotKeeper:
+    """The production keeper (levtoken.keeper.Keeper, what the silverback bot runs) driven block by
+    block: after each price it is called for new blocks until no token has anything due."""
+
+    def __init__(self, rpc: FastRPC, tokens: dict, sender, max_blocks: int = 50):
+        from levtoken.keeper import Keeper
+
+        self.rpc = rpc
+        self.keeper = Keeper(tokens, sender, receipt_wait=5.0)
+        self.views = [rpc.contract(token) for token in tokens.values()]
+        self.max_blocks = max_blocks
+
+    def __call__(self) -> None:
+        """Lets the keeper handle blocks until the chain says nothing is due."""
+        for _ in range(self.max_blocks):
+            self.keeper.on_block(self.rpc.w3.eth.block_number)
+            statuses = self.rpc.call_many([t.functions.rebalanceStatus() for t in self.views])
+            if all(st[0] == 0 for st in statuses):
+                return
+
+    @property
+    def metrics(self):
+        """The keeper's own counters (sent, failures, lag)."""
+        return self.keeper.metrics
 
 
 class Replayer:
@@ -113,11 +137,16 @@ class Replayer:
         ape_tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
         self.tokens = {s: self.rpc.contract(t) for s, t in ape_tokens.items()}
         self.updater = updater.address
+        if keeper == "bot":
+            keeper = BotKeeper(self.rpc, ape_tokens, updater)
         self.keeper = keeper if keeper is not None else FastKeeper(self.rpc, ape_tokens, self.updater)
+        self._by_address = {t.address: s for s, t in self.tokens.items()}
         self.liquidator = liquidator.address if liquidator is not None else None
         self.market_id = deployment.markets[market]
         first = next(iter(ape_tokens.values()))
         self.fee_recipient = first.params().feeRecipient
+        self.actions: list[KeeperAction] = []
+        self._rebalanced_topic = self.rpc.w3.keccak(text="Rebalanced(uint8,uint8,address,int256,int256,uint256,uint256,bool)").to_0x_hex()
 
     def push_price(self, price: Decimal, chain_time: int | None = None) -> dict:
         """Mines a new feed round with `price` (at `chain_time` if given); returns the receipt."""
@@ -141,7 +170,9 @@ class Replayer:
         for index, point in enumerate(points):
             chain_time = start_chain + (point.timestamp - points[0].timestamp)
             receipt = self.push_price(point.close, chain_time)
-            actions = self.keeper(receipt["blockNumber"])
+            self.keeper()
+            actions = self.actions_since(receipt["blockNumber"])
+            self.actions.extend(actions)
             liquidated = self._liquidate_if_possible()
             record = self.snapshot()
             for action in actions:
@@ -155,7 +186,25 @@ class Replayer:
             if on_step is not None:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
-        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient)
+        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions))
+
+    def actions_since(self, due_block: int) -> list[KeeperAction]:
+        """Rebalances and ripcords mined after the price update in `due_block`, read from the chain's
+        Rebalanced events (whoever sent them)."""
+        latest = self.rpc.w3.eth.block_number
+        if latest <= due_block:
+            return []
+        logs = self.rpc.w3.eth.get_logs(
+            {"address": list(self._by_address), "fromBlock": due_block + 1, "toBlock": latest, "topics": [self._rebalanced_topic]}
+        )
+        actions = []
+        for log in logs:
+            symbol = self._by_address[log["address"]]
+            event = self.tokens[symbol].events.Rebalanced().process_log(log)["args"]
+            actions.append(
+                KeeperAction(symbol, ACTIONS[event["action"]], REASONS[event["reason"]], event["cost"], due_block, log["blockNumber"])
+            )
+        return actions
 
     def _liquidate_if_possible(self) -> list[str]:
         """Acts as the venue's liquidators would: liquidates any token account below maintenance margin."""

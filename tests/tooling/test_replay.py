@@ -68,3 +68,23 @@ def test_report__files__written_and_consistent(crash, tmp_path):
     assert rows[3]["date"].startswith("2020-03-12")
     assert "BTC3S (3x short)" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run__with_the_bot_keeper__same_chain_outcome_as_the_fast_keeper(accounts, tmp_path):
+    """The production Keeper (what the silverback bot runs) and the replay's fast keeper act on the same
+    on-chain decisions, so a replay ends in the same state with either; the lag is measured from events."""
+    points = load_prices(DAILY_CSV, parse_date("2024-01-01"), parse_date("2024-01-06"))
+    outcomes = []
+    for kind in (None, "bot"):
+        snapshot = accounts[0].provider.snapshot()
+        record = deploy(DeployConfig.load("config/local.toml"), accounts[0], tmp_path / f"{kind}.json", log=lambda m: None)
+        replayer = Replayer(record, "BTC", accounts[0], keeper=kind)
+        replayer.push_price(points[0].close)
+        mint_for(record, [(accounts[1], "BTC3L", to_units(10_000)), (accounts[2], "BTC1S", to_units(10_000))])
+        result = replayer.run(points)
+        outcomes.append([(s.tokens["BTC3L"].nav, s.tokens["BTC1S"].nav, s.tokens["BTC3L"].rebalances) for s in result.steps])
+        assert result.actions and all(a.mined_block > a.due_block for a in result.actions)
+        mean, worst = result.lag_blocks()
+        assert 1 <= mean <= worst
+        accounts[0].provider.restore(snapshot)
+    assert outcomes[0] == outcomes[1]
