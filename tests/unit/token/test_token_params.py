@@ -1,0 +1,87 @@
+"""setParams: every field checked against its bound, admin only; the constructor's leverage check."""
+
+import pytest
+
+from levtoken.deployment import PARAMS_ORDER, params_dict, params_tuple
+from levtoken.units import WAD, to_units, to_wad
+
+ZERO = "0x" + "00" * 20
+
+# (field, rejected value, accepted boundary value or None) for a 3x token (band 2.25-4, ripcord 4.5, cap 6).
+BOUNDS = [
+    ("leverageMax", 3 * WAD, 3 * WAD + 3 * 10**16 + 1),  # just above target + minDrift
+    ("leverageMin", 0, 1),
+    ("leverageMin", 3 * WAD, 3 * WAD - 1),
+    ("ripcordLeverage", 4 * WAD, 4 * WAD + 1),
+    ("ripcordLeverage", 6 * WAD + 1, 6 * WAD),
+    ("minDrift", WAD, WAD - 1),
+    ("rebalanceInterval", 59, 60),
+    ("rebalanceInterval", 7 * 86_400 + 1, 7 * 86_400),
+    ("mintFeeBps", 101, 100),
+    ("redeemFeeBps", 101, 100),
+    ("streamingFeePerDay", 10**15 + 1, 10**15),
+    ("feeRecipient", ZERO, None),
+    ("maxTradeNotional", 0, 1),
+    ("ripcordBounty", to_units(1_000) + 1, to_units(1_000)),
+    ("supplyCap", 0, 1),
+]
+
+
+@pytest.mark.parametrize("field, bad, good", BOUNDS, ids=[f"{b[0]}={b[1]}" for b in BOUNDS])
+def test_setParams__out_of_bounds__reverts_with_field_index(token, gov, field, bad, good, reverts):
+    params = params_dict(token.params())
+    params[field] = bad
+    with reverts(token.InvalidParameter, index=PARAMS_ORDER.index(field)):
+        token.setParams(params_tuple(params), sender=gov)
+    if good is not None:
+        params[field] = good
+        token.setParams(params_tuple(params), sender=gov)
+        assert getattr(token.params(), field) == good
+
+
+def test_setParams__admin__stores_and_emits(token, gov, stranger):
+    params = params_dict(token.params())
+    params.update(leverageMax=to_wad("3.6"), leverageMin=to_wad("2.5"), ripcordLeverage=to_wad(5), minDrift=to_wad("0.05"),
+                  rebalanceInterval=3_600, mintFeeBps=20, redeemFeeBps=30, streamingFeePerDay=2 * 10**14,
+                  feeRecipient=stranger.address, maxTradeNotional=to_units(50_000), ripcordBounty=to_units(5),
+                  supplyCap=10**30)
+    tx = token.setParams(params_tuple(params), sender=gov)
+    assert params_dict(token.params()) == params
+    emitted = dict(zip(PARAMS_ORDER, tx.events.filter(token.ParamsUpdated)[0].params))
+    assert emitted.pop("feeRecipient").lower() == params.pop("feeRecipient").lower()
+    assert emitted == params
+
+
+def test_setParams__not_admin__reverts(token, keeper, reverts):
+    params = params_tuple(params_dict(token.params()))
+    with reverts(token.AccessControlUnauthorizedAccount, account=keeper.address, neededRole=b"\x00" * 32):
+        token.setParams(params, sender=keeper)
+
+
+def test_setParams__band_narrowed__rebalance_falls_due(token, deposit, whale, keeper, set_price, set_params):
+    deposit(token, whale, 10_000)
+    set_price(28_500)  # -5%: about 3.35x, inside 2.25-4x
+    assert token.rebalanceStatus().action == 0
+    set_params(token, leverageMax=to_wad("3.2"))
+    status = token.rebalanceStatus()
+    assert (status.action, status.reason) == (1, 2)
+
+
+def test_roles__factory_token__admin_keeper_guardian(token, gov, keeper, stranger):
+    from eth_utils import keccak
+
+    assert token.hasRole(b"\x00" * 32, gov)
+    assert token.hasRole(keccak(text="KEEPER_ROLE"), keeper)
+    assert token.hasRole(keccak(text="GUARDIAN_ROLE"), gov)
+    assert not token.hasRole(keccak(text="KEEPER_ROLE"), stranger)
+
+
+@pytest.mark.parametrize("max_leverage", [to_wad(2), to_wad("2.9"), to_wad(21)])
+def test_constructor__hard_cap_below_target_or_above_limit__reverts(create_token, factory, max_leverage, reverts):
+    with reverts(factory.LeverageOutOfRange, targetLeverage=3 * WAD):
+        create_token(3, max_leverage=max_leverage)
+
+
+def test_constructor__hard_cap_equal_to_target_band__accepted(create_token):
+    token = create_token(2, max_leverage=to_wad(3))
+    assert token.maxLeverage() == 3 * WAD
