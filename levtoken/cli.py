@@ -82,6 +82,13 @@ def load_account(spec: str):
         raise click.ClickException(f"--account {spec!r} is neither test:N nor a known `ape accounts` alias") from None
 
 
+def send(method, *args, sender):
+    """Sends a contract transaction with 1.5x the estimated gas plus 50k: the estimate runs at the latest
+    block's timestamp, the transaction in a later block, where fee and funding accrual cost more."""
+    estimate = method.estimate_gas_cost(*args, sender=sender)
+    return method(*args, sender=sender, gas_limit=int(estimate * 1.5) + 50_000)
+
+
 def connect(network: str):
     """Context manager connecting ape to `network`, with a clear error when the node is down."""
     from ape import networks
@@ -201,7 +208,7 @@ def mint(token_symbol: str, amount: str, slippage: float, deadline: int, record:
         min_shares = preview * int((100 - slippage) * 100) // 10_000
         if collateral.allowance(sender, token.address) < units:
             collateral.approve(token.address, units, sender=sender)
-        receipt = token.depositWithMinShares(units, sender, min_shares, chain.pending_timestamp + deadline, sender=sender)
+        receipt = send(token.depositWithMinShares, units, sender, min_shares, chain.pending_timestamp + deadline, sender=sender)
         got = receipt.decode_logs(token.Deposit)[0].shares
         console.print(f"minted {from_wad(got):,.6f} {token_symbol} for {amount} (preview {from_wad(preview):,.6f}); tx {receipt.txn_hash}")
 
@@ -228,7 +235,7 @@ def redeem(token_symbol: str, shares: str, slippage: float, deadline: int, recor
             raise click.ClickException(f"{sender.address} holds {from_wad(token.balanceOf(sender))} {token_symbol}")
         preview = token.previewRedeem(units)
         min_assets = preview * int((100 - slippage) * 100) // 10_000
-        receipt = token.redeemWithMinAssets(units, sender, sender, min_assets, chain.pending_timestamp + deadline, sender=sender)
+        receipt = send(token.redeemWithMinAssets, units, sender, sender, min_assets, chain.pending_timestamp + deadline, sender=sender)
         got = receipt.decode_logs(token.Withdraw)[0].assets
         console.print(f"redeemed {from_wad(units):,.6f} {token_symbol} for {from_units(got):,.6f} collateral; tx {receipt.txn_hash}")
 
