@@ -261,7 +261,7 @@ contract LeveragedToken is
             delta = _targetSize(netEquity, s.price) - s.size;
         }
 
-        Params memory p = _params;
+        Params storage p = _params;
         uint256 drift = FPM.abs(status.leverage - targetLeverage);
         if (absLeverage >= p.ripcordLeverage) {
             (status.action, status.reason) = (Action.RIPCORD, Reason.RIPCORD);
