@@ -1,0 +1,154 @@
+"""Fixtures for the reference-model tests: hypothesis profiles, chain time control, raw JSON-RPC
+calls (fast, with reverts decoded by selector) and a reader that builds a `levtoken.model.Model`
+from the deployed contracts.
+
+Profiles: "model-fast" (the default here: a few short examples, so `ape test` stays quick) and "long"
+(`HYPOTHESIS_PROFILE=long ape test -m slow`, thousands of steps).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ape import project
+from eth_abi import decode
+from eth_utils import keccak, to_hex
+from hypothesis import HealthCheck, settings
+
+from levtoken.model import MarketConfig, MarketState, Model, Params, Position
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+
+settings.register_profile(
+    "model-fast", max_examples=10, stateful_step_count=15, deadline=None, suppress_health_check=_HEALTH
+)
+settings.register_profile(
+    "long", max_examples=60, stateful_step_count=60, deadline=None, suppress_health_check=_HEALTH
+)
+
+PANIC_SELECTOR = "4e487b71"
+
+
+class RawChain:
+    """Calls and transactions over raw JSON-RPC: several times faster than ape's contract handlers,
+    and a revert costs milliseconds instead of ape's source-level error enrichment. Reverts are
+    decoded by selector from the project's ABIs."""
+
+    def __init__(self, chain, contract_types) -> None:
+        self.chain = chain
+        self.rpc = chain.provider.web3.provider
+        self.errors: dict[str, str] = {PANIC_SELECTOR: "Panic"}
+        for contract_type in contract_types:
+            for error in contract_type.errors:
+                self.errors[keccak(text=error.selector)[:4].hex()] = error.name
+
+    def name_of(self, data: str | None) -> str | None:
+        """The error's name from revert data (None when there is no data)."""
+        if not data or len(data) < 10:
+            return None
+        return self.errors.get(data[2:10].lower(), data[:10])
+
+    def call(self, contract, method: str, *args) -> tuple[bool, Any]:
+        """eth_call at the head block: (False, the decoded return value: a tuple for a struct or
+        several values) or (True, the error's name)."""
+        handler = getattr(contract, method)
+        data = handler.encode_input(*args)
+        response = self.rpc.make_request("eth_call", [{"to": str(contract.address), "data": to_hex(data)}, "latest"])
+        if "error" in response:
+            return True, self.name_of(response["error"].get("data"))
+        types = [output.canonical_type for output in handler.abis[0].outputs]
+        values = decode(types, bytes.fromhex(response["result"][2:]))
+        return False, values[0] if len(values) == 1 else values
+
+    def send(self, sender, contract, method: str, *args) -> tuple[bool, str | None]:
+        """A transaction, mined even if it reverts: (reverted, error name)."""
+        data = getattr(contract, method).encode_input(*args)
+        tx = {"from": str(sender.address), "to": str(contract.address), "data": to_hex(data), "gas": hex(10_000_000)}
+        response = self.rpc.make_request("eth_sendTransaction", [tx])
+        assert "result" in response, f"{method}: {response}"
+        tx_hash = response["result"]
+        receipt = self.chain.provider.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.005)
+        if receipt["status"] == 1:
+            return False, None
+        trace = self.rpc.make_request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])["result"]
+        return True, self.name_of(trace.get("output"))
+
+
+@pytest.fixture
+def raw_chain(chain):
+    """RawChain decoding the errors of the venue, token, feed and stablecoin."""
+    names = ("PerpMarket", "LeveragedToken", "PriceFeed", "TestStablecoin")
+    return RawChain(chain, [getattr(project, name).contract_type for name in names])
+
+
+@pytest.fixture
+def pin_time(chain):
+    """pin_time(ts): the next transaction is mined at `ts` (equal timestamps are allowed)."""
+
+    def _pin(ts: int) -> None:
+        chain.provider.make_request("evm_setNextBlockTimestamp", [ts])
+
+    return _pin
+
+
+@pytest.fixture
+def mine_at(chain):
+    """mine_at(ts): mines an empty block at `ts`, so views see that time."""
+
+    def _mine(ts: int) -> None:
+        chain.provider.make_request("evm_mine", [ts])
+
+    return _mine
+
+
+@pytest.fixture
+def read_model(chain, venue, feed, usd, gov, keeper, lp):
+    """read_model(tokens, accounts) -> Model mirroring the chain now (venue market 1, its feed, the
+    tokens' state and the collateral balances of `accounts`, the tokens and the venue)."""
+
+    def _read(tokens, accounts) -> Model:
+        model = Model(now=chain.blocks.head.timestamp, venue_address=str(venue.address), owner=str(gov.address))
+        f = model.add_feed(str(feed.address), decimals=int(feed.decimals()))
+        round_id, answer, _, updated_at, _ = feed.latestRoundData()
+        f.round_id, f.answer, f.updated_at = int(round_id), int(answer), int(updated_at)
+
+        v = model.venue
+        v.market_count = int(venue.marketCount())
+        assert v.market_count == 1, "the reader mirrors a venue with one market"
+        cfg = venue.marketConfig(1)
+        v.symbols[1] = venue.marketSymbol(1)
+        v.configs[1] = MarketConfig.from_abi(str(feed.address), cfg)
+        v.states[1] = MarketState.from_abi(venue.marketState(1))
+        v.positions[1] = {}
+        v.pool_cash = int(venue.poolCash())
+        v.total_lp_shares = int(venue.totalLpShares())
+        v.lp_shares[str(lp.address)] = int(venue.lpShares(lp))
+
+        for token in tokens:
+            address = str(token.address)
+            v.positions[1][address] = Position.from_abi(venue.position(1, token))
+            t = model.add_token(
+                address,
+                int(token.marketId()),
+                int(token.targetLeverage()),
+                Params.from_abi(token.params()),
+                max_leverage=int(token.maxLeverage()),
+                admin=str(gov.address),
+                keeper=str(keeper.address),
+                guardian=str(gov.address),
+            )
+            t.total_supply = int(token.totalSupply())
+            for account in accounts:
+                balance = int(token.balanceOf(account))
+                if balance:
+                    t.balances[str(account.address)] = balance
+            t.last_rebalance = int(token.lastRebalance())
+            t.last_fee_accrual = int(token.lastFeeAccrual())
+            t.iterating = bool(token.iterating())
+            t.paused = bool(token.paused())
+        for holder in [*accounts, *tokens, venue]:
+            model.collateral.balances[str(holder.address)] = int(usd.balanceOf(holder))
+        return model
+
+    return _read

@@ -1,0 +1,394 @@
+"""Differential test: random sequences of actions go to the contracts on anvil and to levtoken.model;
+after every step both agree to the unit (token equity, supply, every balance, the venue position,
+the pool's cash, the market aggregates, rebalanceStatus, previews), and a step that reverts on one
+reverts on the other with the same error.
+
+Every transaction is mined at the model's time (evm_setNextBlockTimestamp), and a time step mines an
+empty block, so views on both sides see the same block timestamp. Each hypothesis example starts from
+the same chain snapshot and a copy of the model read from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from collections import Counter
+
+import pytest
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from levtoken.deployment import params_tuple
+from levtoken.model import DAY, Model, Revert
+from levtoken.units import to_units
+
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+
+OUTCOMES: Counter[str] = Counter()  # "method: ok" or "method: reverted Error", over a whole run
+TOKENS = 2  # a 3x long and a 2x short on the same market: the funding skew is partly netted
+HOLDERS = ("whale", "fish", "stranger", "fee_recipient")
+
+token_index = st.integers(0, TOKENS - 1)
+holder = st.sampled_from(HOLDERS)
+deposit_amount = st.one_of(st.integers(1, 10**6), st.integers(10**6, 400_000 * 10**6))
+price_move_bps = st.one_of(st.integers(-400, 400), st.integers(-3400, 3400))
+time_step = st.one_of(
+    st.sampled_from([1, 59, 3_600, DAY - 1, DAY, DAY + 1]),
+    st.integers(1, 2 * DAY),
+    st.integers(2 * DAY, 3 * DAY),  # beyond the feed's heartbeat: stale until the next price
+)
+
+
+class Differential(RuleBasedStateMachine):
+    """Actions on both sides; `env` (set by the test) carries contracts, accounts and the base model."""
+
+    env: dict = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.e = self.env
+        self.snapshot_id = self.e["chain"].snapshot()
+        self.model: Model = copy.deepcopy(self.e["base_model"])
+
+    def teardown(self) -> None:
+        self.e["chain"].restore(self.snapshot_id)
+
+    # --- helpers -----------------------------------------------------------------------------
+    def acct(self, name: str):
+        return self.e["accounts"][name]
+
+    def addr(self, name: str) -> str:
+        return str(self.acct(name).address)
+
+    def token(self, i: int):
+        return self.e["tokens"][i]
+
+    def mtoken(self, i: int):
+        return self.model.tokens[str(self.token(i).address)]
+
+    def both(self, label: str, sender, contract, method: str, args: tuple, on_model) -> None:
+        """Applies a call to the model and sends the same transaction at the model's time: both
+        succeed, or both revert with the same error."""
+        try:
+            on_model()
+            model_err = None
+        except Revert as err:
+            model_err = err
+        self.e["pin_time"](self.model.now)
+        reverted, name = self.e["raw"].send(sender, contract, method, *args)
+        outcome = f"{method}: {'reverted ' + str(name) if reverted else 'ok'}"
+        event(outcome)
+        OUTCOMES[outcome] += 1
+        if model_err is None:
+            assert not reverted, f"{label}: the chain reverted ({name}), the model did not"
+        else:
+            assert reverted, f"{label}: the model reverted ({model_err!r}), the chain did not"
+            if name is not None:
+                assert name == model_err.name, f"{label}: chain reverted with {name}, model with {model_err!r}"
+
+    def view(self, label: str, contract, method: str, args: tuple, on_model) -> None:
+        """A view on both sides: equal values (structs field by field, in order), or both revert
+        (with the same error when the chain's is decoded)."""
+        try:
+            want = ("ok", on_model())
+        except Revert as err:
+            want = ("revert", err.name)
+        reverted, value = self.e["raw"].call(contract, method, *args)
+        got = ("revert" if reverted else "ok", value)
+        if want[0] == "ok" and dataclasses.is_dataclass(want[1]):
+            want = ("ok", dataclasses.astuple(want[1]))
+        if got[0] == want[0] == "revert" and got[1] is None:
+            return
+        assert got == want, f"{label}: chain {got} != model {want}"
+
+    # --- set-up ------------------------------------------------------------------------------
+    @initialize(amounts=st.tuples(*[st.integers(1_000, 200_000)] * TOKENS))
+    def first_deposits(self, amounts):
+        for i, usd in enumerate(amounts):
+            self.deposit(i, "whale", to_units(usd))
+
+    # --- holders -----------------------------------------------------------------------------
+    @rule(i=token_index, who=holder, assets=deposit_amount)
+    def deposit(self, i, who, assets):
+        token, a = self.token(i), self.acct(who)
+        self.both(
+            f"deposit({i}, {who}, {assets})",
+            a, token, "deposit", (assets, a),
+            lambda: self.mtoken(i).deposit(self.addr(who), assets, self.addr(who)),
+        )
+
+    @rule(i=token_index, who=holder, shares=st.integers(1, 10**23))
+    def mint(self, i, who, shares):
+        token, a = self.token(i), self.acct(who)
+        self.both(
+            f"mint({i}, {who}, {shares})",
+            a, token, "mint", (shares, a),
+            lambda: self.mtoken(i).mint(self.addr(who), shares, self.addr(who)),
+        )
+
+    @rule(i=token_index, who=holder, divisor=st.sampled_from([1, 1, 2, 3, 10, 10**6, 10**30]))
+    def redeem(self, i, who, divisor):
+        token, a = self.token(i), self.acct(who)
+        shares = self.mtoken(i).balance_of(self.addr(who)) // divisor
+        self.both(
+            f"redeem({i}, {who}, {shares})",
+            a, token, "redeem", (shares, a, a),
+            lambda: self.mtoken(i).redeem(self.addr(who), shares, self.addr(who), self.addr(who)),
+        )
+
+    @rule(i=token_index, who=holder, fraction=st.sampled_from([(1, 1), (1, 2), (1, 7), (3, 2)]))
+    def withdraw(self, i, who, fraction):
+        token, a = self.token(i), self.acct(who)
+        m = self.mtoken(i)
+        try:
+            assets = m.max_withdraw(self.addr(who)) * fraction[0] // fraction[1]
+        except Revert:
+            assets = 10**6
+        self.both(
+            f"withdraw({i}, {who}, {assets})",
+            a, token, "withdraw", (assets, a, a),
+            lambda: m.withdraw(self.addr(who), assets, self.addr(who), self.addr(who)),
+        )
+
+    @rule(i=token_index, sender=holder, to=holder, divisor=st.sampled_from([1, 2, 5]))
+    def transfer(self, i, sender, to, divisor):
+        token, a = self.token(i), self.acct(sender)
+        amount = self.mtoken(i).balance_of(self.addr(sender)) // divisor
+        self.both(
+            f"transfer({i}, {sender}->{to}, {amount})",
+            a, token, "transfer", (self.acct(to), amount),
+            lambda: self.mtoken(i).transfer(self.addr(sender), self.addr(to), amount),
+        )
+
+    @rule(i=token_index, amount=st.integers(1, 5_000 * 10**6))
+    def donate(self, i, amount):
+        usd, s = self.e["usd"], self.acct("stranger")
+        token = self.token(i)
+        self.both(
+            f"donate({i}, {amount})",
+            s, usd, "transfer", (token, amount),
+            lambda: self.model.collateral.transfer(self.addr("stranger"), str(token.address), amount),
+        )
+
+    # --- market ------------------------------------------------------------------------------
+    @rule(bps=price_move_bps)
+    def move_price(self, bps):
+        feed, gov = self.e["feed"], self.acct("gov")
+        answer = max(1, self.model.feeds[str(feed.address)].answer * (10_000 + bps) // 10_000)
+        self.both(
+            f"price {bps:+} bps -> {answer}",
+            gov, feed, "submit", (answer,),
+            lambda: self.model.set_answer(answer, str(feed.address)),
+        )
+
+    @rule(seconds=time_step)
+    def advance_time(self, seconds):
+        self.model.advance(seconds)
+        self.e["mine_at"](self.model.now)
+
+    @rule(add=st.booleans(), amount=st.integers(1, 2_000_000 * 10**6))
+    def liquidity(self, add, amount):
+        venue, lp = self.e["venue"], self.acct("lp")
+        if add:
+            self.both(
+                f"addLiquidity({amount})",
+                lp, venue, "addLiquidity", (amount, 0),
+                lambda: self.model.venue.add_liquidity(self.addr("lp"), amount, 0),
+            )
+        else:
+            shares = self.model.venue.lp_shares.get(self.addr("lp"), 0) * amount // (10 * 2_000_000 * 10**6)
+            self.both(
+                f"removeLiquidity({shares})",
+                lp, venue, "removeLiquidity", (shares, 0),
+                lambda: self.model.venue.remove_liquidity(self.addr("lp"), shares, 0),
+            )
+
+    # --- keeper and anyone -------------------------------------------------------------------
+    @rule(i=token_index, upkeep=st.booleans())
+    def rebalance(self, i, upkeep):
+        token, k = self.token(i), self.acct("keeper")
+        if upkeep:
+            self.both(
+                f"performUpkeep({i})",
+                k, token, "performUpkeep", (b"",),
+                lambda: self.mtoken(i).perform_upkeep(self.addr("keeper")),
+            )
+        else:
+            self.both(
+                f"rebalance({i})",
+                k, token, "rebalance", (),
+                lambda: self.mtoken(i).rebalance(self.addr("keeper")),
+            )
+
+    @rule(i=token_index)
+    def ripcord(self, i):
+        token, s = self.token(i), self.acct("stranger")
+        self.both(
+            f"ripcord({i})",
+            s, token, "ripcord", (),
+            lambda: self.mtoken(i).ripcord(self.addr("stranger")),
+        )
+
+    @rule(i=token_index)
+    def liquidate(self, i):
+        venue, s = self.e["venue"], self.acct("stranger")
+        token = self.token(i)
+        self.both(
+            f"liquidate({i})",
+            s, venue, "liquidate", (1, token),
+            lambda: self.model.venue.liquidate(self.addr("stranger"), 1, str(token.address)),
+        )
+
+    @rule(i=token_index)
+    def accrue_streaming_fee(self, i):
+        token, s = self.token(i), self.acct("stranger")
+        self.both(
+            f"accrueStreamingFee({i})",
+            s, token, "accrueStreamingFee", (),
+            lambda: self.mtoken(i).accrue_streaming_fee(),
+        )
+
+    # --- admin -------------------------------------------------------------------------------
+    @rule(
+        i=token_index,
+        mint_fee=st.sampled_from([0, 1, 10, 100]),
+        redeem_fee=st.sampled_from([0, 3, 10, 100]),
+        streaming=st.sampled_from([0, 10**14, 3 * 10**14, 10**15]),
+        max_trade=st.sampled_from([2_000, 50_000, 1_000_000]),
+        drift_pct=st.sampled_from([0, 1, 10, 40]),
+        bounty=st.sampled_from([0, 10, 1_000]),
+    )
+    def set_params(self, i, mint_fee, redeem_fee, streaming, max_trade, drift_pct, bounty):
+        token, gov = self.token(i), self.acct("gov")
+        m = self.mtoken(i)
+        params = dataclasses.replace(
+            m.params,
+            mint_fee_bps=mint_fee,
+            redeem_fee_bps=redeem_fee,
+            streaming_fee_per_day=streaming,
+            max_trade_notional=to_units(max_trade),
+            min_drift=abs(m.target_leverage) * drift_pct // 100,
+            ripcord_bounty=to_units(bounty),
+        )
+        self.both(
+            f"setParams({i}, {params})",
+            gov, token, "setParams", (params_tuple(params.to_abi()),),
+            lambda: m.set_params(self.addr("gov"), params),
+        )
+
+    @rule(
+        taker=st.sampled_from([0, 5, 30, 100]),
+        max_impact=st.sampled_from([0, 100, 500]),
+        depth=st.sampled_from([to_units(1_000_000), to_units(1_000_000_000)]),
+        funding=st.sampled_from([0, 3 * 10**14, 10**16]),
+    )
+    def set_market(self, taker, max_impact, depth, funding):
+        venue, gov, feed = self.e["venue"], self.acct("gov"), self.e["feed"]
+        config = dataclasses.replace(
+            self.model.venue.configs[1],
+            taker_fee_bps=taker,
+            max_impact_bps=max_impact,
+            impact_depth=depth,
+            max_funding_rate_per_day=funding,
+        )
+        self.both(
+            f"setMarketConfig({config})",
+            gov, venue, "setMarketConfig", (1, config.to_abi(str(feed.address))),
+            lambda: self.model.venue.set_market_config(self.addr("gov"), 1, config),
+        )
+
+    @rule(i=token_index)
+    def toggle_pause(self, i):
+        token, gov = self.token(i), self.acct("gov")
+        m = self.mtoken(i)
+        if m.paused:
+            self.both(f"unpause({i})", gov, token, "unpause", (), lambda: m.unpause(self.addr("gov")))
+        else:
+            self.both(f"pause({i})", gov, token, "pause", (), lambda: m.pause(self.addr("gov")))
+
+    # --- the comparison ------------------------------------------------------------------------
+    @invariant()
+    def chain_equals_model(self):
+        e, model = self.e, self.model
+        venue, usd = e["venue"], e["usd"]
+        assert e["chain"].blocks.head.timestamp == model.now
+        self.view("poolCash", venue, "poolCash", (), lambda: model.venue.pool_cash)
+        self.view("poolValue", venue, "poolValue", (), model.venue.pool_value)
+        self.view("totalLpShares", venue, "totalLpShares", (), lambda: model.venue.total_lp_shares)
+        self.view("marketState", venue, "marketState", (1,), lambda: model.venue.states[1])
+        for name in (*HOLDERS, "keeper", "lp"):
+            self.view(f"usd {name}", usd, "balanceOf", (self.acct(name),),
+                      lambda: model.collateral.balance_of(self.addr(name)))
+        for i in range(TOKENS):
+            token, m = self.token(i), self.mtoken(i)
+            address = str(token.address)
+            self.view(f"idle {i}", usd, "balanceOf", (token,), lambda: model.collateral.balance_of(address))
+            self.view(f"totalSupply {i}", token, "totalSupply", (), lambda: m.total_supply)
+            for name in HOLDERS:
+                self.view(f"balance {i} {name}", token, "balanceOf", (self.acct(name),),
+                          lambda: m.balance_of(self.addr(name)))
+            self.view(f"position {i}", venue, "position", (1, token), lambda: model.venue.position(1, address))
+            self.view(f"lastRebalance {i}", token, "lastRebalance", (), lambda: m.last_rebalance)
+            self.view(f"lastFeeAccrual {i}", token, "lastFeeAccrual", (), lambda: m.last_fee_accrual)
+            self.view(f"iterating {i}", token, "iterating", (), lambda: m.iterating)
+            self.view(f"equity {i}", token, "equity", (), m.equity)
+            self.view(f"rebalanceStatus {i}", token, "rebalanceStatus", (), m.rebalance_status)
+            self.view(f"pendingStreamingFee {i}", token, "pendingStreamingFee", (), m.pending_streaming_fee)
+            self.view(f"navPerToken {i}", token, "navPerToken", (), m.nav_per_token)
+            shares = m.balance_of(self.addr("whale"))
+            self.view(f"previewRedeem {i}", token, "previewRedeem", (shares,), lambda: m.preview_redeem(shares))
+            assets = to_units(10_000)
+            self.view(f"previewDeposit {i}", token, "previewDeposit", (assets,), lambda: m.preview_deposit(assets))
+
+
+@pytest.fixture
+def differential_env(chain, accounts, gov, keeper, lp, whale, fish, stranger, fee_recipient, usd, feed, venue,
+                     create_token, fund, read_model, pin_time, mine_at, raw_chain):
+    """Two tokens, funded holders, and the model read from this chain state."""
+    tokens = [create_token(3), create_token(-2)]
+    holders = {"whale": whale, "fish": fish, "stranger": stranger, "fee_recipient": fee_recipient}
+    for account in holders.values():
+        for token in tokens:
+            fund(account, 3_000_000, token)
+    fund(lp, 5_000_000, venue)
+    pin_time(chain.blocks.head.timestamp + 1)
+    chain.mine()
+    env = {
+        "chain": chain,
+        "venue": venue,
+        "usd": usd,
+        "feed": feed,
+        "tokens": tokens,
+        "accounts": {**holders, "gov": gov, "keeper": keeper, "lp": lp},
+        "pin_time": pin_time,
+        "mine_at": mine_at,
+        "raw": raw_chain,
+    }
+    env["base_model"] = read_model(tokens, list(holders.values()) + [keeper, lp])
+    return env
+
+
+def _run(env, profile: str) -> None:
+    Differential.env = env
+    OUTCOMES.clear()
+    run_state_machine_as_test(Differential, settings=settings.get_profile(profile))
+    print("\n".join(f"{count:6d}  {outcome}" for outcome, count in sorted(OUTCOMES.items())))
+
+
+def test_model_matches_contracts(differential_env):
+    """Random sequences of mints, redeems, transfers, price moves, time, rebalances, ripcords,
+    liquidations and parameter changes: contracts and model agree to the unit after every step."""
+    _run(differential_env, "model-fast")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LONG, reason="thousands of steps: run with HYPOTHESIS_PROFILE=long")
+def test_model_matches_contracts__long(differential_env):
+    """The same comparison over thousands of steps, which must have reached every kind of action."""
+    _run(differential_env, "long")
+    for method in ("deposit", "mint", "redeem", "withdraw", "transfer", "submit", "setParams", "setMarketConfig",
+                   "addLiquidity", "removeLiquidity", "pause", "unpause"):
+        assert OUTCOMES[f"{method}: ok"] > 0, f"no successful {method} in {sum(OUTCOMES.values())} steps"
+    assert OUTCOMES["rebalance: ok"] + OUTCOMES["performUpkeep: ok"] > 0, "no successful rebalance"
