@@ -204,7 +204,8 @@ contract LeveragedToken is
         Snapshot memory s = _snapshot();
         status = _status(s);
         if (status.action == Action.NONE) revert RebalanceNotDue();
-        _rebalance(status, s, address(0));
+        // A ripcord pays its bounty to whoever executes it, keepers included (its trade is sized for that).
+        _rebalance(status, s, status.action == Action.RIPCORD ? msg.sender : address(0));
     }
 
     /// @inheritdoc ILeveragedToken
@@ -251,15 +252,8 @@ contract LeveragedToken is
         uint256 equityWad = uint256(s.equity) * ASSET_TO_WAD;
         uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, equityWad);
         status.leverage = s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
-        int256 delta = _targetSize(uint256(s.equity), s.price) - s.size;
-        // The trade's own cost leaves less equity: size the target on equity net of it. Each re-quote at
-        // the net size shrinks the error by about |L| times the cost rate, so three quotes reach the
-        // unit of equity.
-        for (uint256 i; i < 3 && delta != 0; ++i) {
-            (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, delta);
-            uint256 netEquity = uint256(s.equity) > fee + impact ? uint256(s.equity) - fee - impact : 0;
-            delta = _targetSize(netEquity, s.price) - s.size;
-        }
+        int256 target = _targetSize(uint256(s.equity), s.price);
+        int256 delta = target - s.size;
 
         Params storage p = _params;
         uint256 drift = FPM.abs(status.leverage - targetLeverage);
@@ -274,6 +268,14 @@ contract LeveragedToken is
         } else {
             return status;
         }
+        // A ripcord's bounty leaves the equity too: size the target on what stays.
+        uint256 equityUnits = uint256(s.equity);
+        if (status.action == Action.RIPCORD) {
+            equityUnits -= _bounty(equityUnits);
+            target = _targetSize(equityUnits, s.price);
+            delta = target - s.size;
+        }
+        delta = _netOfCost(target, delta, equityUnits);
         if (status.action != Action.RIPCORD) {
             uint256 maxSize = FPM.mulDivDown(uint256(p.maxTradeNotional) * ASSET_TO_WAD, WAD, s.price);
             if (FPM.abs(delta) > maxSize) {
@@ -472,21 +474,20 @@ contract LeveragedToken is
         _burn(owner, plan.burnShares);
         if (plan.feeShares != 0) _transfer(owner, _params.feeRecipient, plan.feeShares);
 
-        // The closing trade first: what it cost (fee, impact, rounding) is the venue's value change.
-        uint256 hedgeCost;
-        if (plan.sizeDelta != 0) {
-            (int256 before, int256 afterTrade) = venue.modifyPosition(marketId, 0, plan.sizeDelta, address(this));
-            hedgeCost = uint256(before - afterTrade);
-        }
+        uint256 hedgeCost = _closeCost(plan.sizeDelta);
         assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
         if (exactAssets != 0) {
             if (assets < exactAssets) revert SlippageExceeded(assets, exactAssets);
             assets = exactAssets;
         }
         if (assets == 0 || assets < minAssets) revert SlippageExceeded(assets, minAssets);
-        // Idle collateral pays first, so a token without position pays even with a stale oracle.
+        // Idle collateral pays first, so a token without position pays even with a stale oracle; the rest
+        // comes out of margin in the same venue call as the closing trade (a pro-rata exit, which the
+        // venue allows at any leverage).
         uint256 fromIdle = FPM.min(s.idle, assets);
-        if (assets > fromIdle) venue.modifyPosition(marketId, -int256(assets - fromIdle), 0, receiver);
+        if (plan.sizeDelta != 0 || assets > fromIdle) {
+            venue.modifyPosition(marketId, -int256(assets - fromIdle), plan.sizeDelta, receiver);
+        }
         if (fromIdle != 0) IERC20(asset()).safeTransfer(receiver, fromIdle);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
         emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, hedgeCost, plan.feeShares);
@@ -502,7 +503,7 @@ contract LeveragedToken is
         int256 marginDelta;
         uint256 bounty;
         if (bountyTo != address(0)) {
-            bounty = FPM.min(_params.ripcordBounty, FPM.mulDivDown(uint256(status.equity), MAX_BOUNTY_BPS, BPS));
+            bounty = _bounty(uint256(status.equity));
             marginDelta = -int256(bounty);
         } else {
             marginDelta = int256(s.idle);
@@ -540,17 +541,18 @@ contract LeveragedToken is
     }
 
     /// @dev Size that keeps leverage unchanged when `assets` join the equity: L * (assets - cost) / P,
-    /// where cost is the fee and impact of the trade itself (quoted at the gross size, then re-quoted
-    /// twice at the net size: each re-quote shrinks the error by about |L| times the cost rate).
-    /// Rounded toward zero.
+    /// where cost is the fee and impact of the trade itself. The fee is proportional to size, so with c0
+    /// the quoted cost of the gross size g = L * assets / P the net size is g * assets / (assets + c0);
+    /// the impact, proportional to the square of size, is re-weighted once at that size. Rounded toward zero.
     function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
         uint256 gross = FPM.mulDivDown(assets * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
-        uint256 size = gross;
-        for (uint256 i; i < 3 && size != 0; ++i) {
-            (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, targetLeverage < 0 ? -int256(size) : int256(size));
-            uint256 cost = fee + impact;
-            size = cost >= assets ? 0 : FPM.mulDivDown(gross, assets - cost, assets);
-        }
+        if (gross == 0) return 0;
+        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, targetLeverage < 0 ? -int256(gross) : int256(gross));
+        // A deposit too small to pay for its own hedge joins the equity unhedged (dust).
+        if (fee + impact >= assets) return 0;
+        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
+        uint256 impactAtSize = FPM.mulDivDown(impact, assets, assets + fee + impact);
+        uint256 size = FPM.mulDivDown(gross, assets, assets + fee + impactAtSize);
         return targetLeverage < 0 ? -int256(size) : int256(size);
     }
 
@@ -582,11 +584,14 @@ contract LeveragedToken is
         assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
     }
 
-    /// @dev Equity a trade of `sizeDelta` would cost now (fee, impact and rounding), from the venue's quote.
+    /// @dev What a redemption's closing trade of `sizeDelta` is charged: the venue's fee and impact plus
+    /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
+    /// against the account. The charge is never below the equity the trade removes; any unit left over
+    /// stays with the remaining holders.
     function _closeCost(int256 sizeDelta) internal view returns (uint256) {
         if (sizeDelta == 0) return 0;
-        (int256 before, int256 afterTrade,) = venue.quoteModify(marketId, address(this), 0, sizeDelta);
-        return uint256(before - afterTrade);
+        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, sizeDelta);
+        return fee + impact + 1;
     }
 
     /// @dev Splits redeemed shares into fee and burnt, values the burnt ones (rounded down) and sizes
@@ -616,6 +621,37 @@ contract LeveragedToken is
 
     function _equityOrZero(Snapshot memory s) internal pure returns (uint256) {
         return s.equity > 0 ? uint256(s.equity) : 0;
+    }
+
+    /// @dev The trade toward `target` once its own cost has left the equity. The fee is proportional to
+    /// size and the impact to its square, so one quote of the gross trade `delta` gives both rates: with
+    /// q = |target| * cost / (equity * |delta|), the net trade is delta / (1 + q) when it adds exposure and
+    /// delta / (1 - q) when it removes exposure, with the impact re-weighted once at that size.
+    /// Rounded toward zero.
+    function _netOfCost(int256 target, int256 delta, uint256 equityUnits) internal view returns (int256) {
+        if (delta == 0) return 0;
+        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, delta);
+        uint256 absDelta = FPM.abs(delta);
+        uint256 scaled = equityUnits * absDelta;
+        bool addsExposure = (delta > 0) == (target > 0);
+        uint256 denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impact));
+        if (denominator == 0) return delta;
+        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
+        uint256 impactAtSize = FPM.mulDivDown(impact, scaled, denominator);
+        denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impactAtSize));
+        if (denominator == 0) return delta;
+        uint256 size = FPM.mulDivDown(absDelta, scaled, denominator);
+        return delta < 0 ? -int256(size) : int256(size);
+    }
+
+    function _costDenominator(bool addsExposure, uint256 scaled, uint256 costTerm) internal pure returns (uint256) {
+        if (addsExposure) return scaled + costTerm;
+        return scaled > costTerm ? scaled - costTerm : 0;
+    }
+
+    /// @dev Bounty of a ripcord on `equityUnits`: the parameter, capped at MAX_BOUNTY_BPS of equity.
+    function _bounty(uint256 equityUnits) internal view returns (uint256) {
+        return FPM.min(_params.ripcordBounty, FPM.mulDivDown(equityUnits, MAX_BOUNTY_BPS, BPS));
     }
 
     /// @dev Signed size of target leverage on `equityUnits` at `price`, rounded toward zero.

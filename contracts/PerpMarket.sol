@@ -400,7 +400,9 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         bool addsRisk = FPM.abs(newSize) > FPM.abs(oldSize) || (oldSize ^ newSize) < 0;
         if (addsRisk || marginDelta < 0) {
             uint256 required = FPM.mulDivUp(_notionalUp(FPM.abs(newSize), o.price), c.initialMarginBps, BPS);
-            if (o.valueAfter < required.toInt256()) revert InsufficientMargin(o.valueAfter, required);
+            if (o.valueAfter < required.toInt256() && (addsRisk || !_isProRataExit(o, oldSize, newSize))) {
+                revert InsufficientMargin(o.valueAfter, required);
+            }
         } else if (sizeDelta != 0 && o.valueAfter < 0) {
             revert InsufficientMargin(o.valueAfter, 0);
         }
@@ -412,6 +414,15 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
             int256 net = o.fundingOwed + int256(o.fee + o.impact) - o.realizedPnl;
             if (net < 0 && uint256(-net) > poolCash) revert InsufficientPoolLiquidity(poolCash, uint256(-net));
         }
+    }
+
+    /// @dev Whether margin taken out together with a reduction leaves the account's margin ratio no worse
+    /// (value / size, to within one unit of size): a pro-rata exit, like a leveraged token's redemption,
+    /// which must work even above the initial-margin leverage. The account must stay solvent.
+    function _isProRataExit(Outcome memory o, int256 oldSize, int256 newSize) internal pure returns (bool) {
+        if (o.valueAfter < 0 || o.valueBefore <= 0 || FPM.abs(newSize) >= FPM.abs(oldSize)) return false;
+        uint256 before = uint256(o.valueBefore);
+        return uint256(o.valueAfter) * FPM.abs(oldSize) + before >= before * FPM.abs(newSize);
     }
 
     /// @dev Changes the size of `p` by `sizeDelta` at `price`, keeping open notional and the market's

@@ -124,7 +124,8 @@ interface ILeveragedToken {
     /// @notice Accrues the streaming fee (also done before every state change).
     function accrueStreamingFee() external;
 
-    /// @notice Trades toward target leverage when rebalanceStatus says so. Keeper role only.
+    /// @notice Trades toward target leverage when rebalanceStatus says so. Keeper role only. When the
+    /// action due is a ripcord, the keeper is paid the ripcord bounty like any other caller.
     /// @return status The status acted on.
     function rebalance() external returns (Status memory status);
 

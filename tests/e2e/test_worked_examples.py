@@ -58,8 +58,10 @@ def test_daily_rebalanced_token__worked_example__nav_is_product_less_venue_costs
         tx = token.rebalance(sender=keeper)
         trade_cost = tx.events.filter(token.Rebalanced)[0].cost
         funding = sum(e.amount for e in tx.events.filter(venue.FundingSettled) if e.account == token.address)
-        model = model * (1 + leverage * r) - funding - trade_cost
-        charged.append(funding + trade_cost)
+        # A step that reaches the ripcord limit (e.g. a 3x short after +10%) pays the ripcord bounty.
+        bounty = sum(e.amount for e in tx.events.filter(token.RipcordBountyPaid))
+        model = model * (1 + leverage * r) - funding - trade_cost - bounty
+        charged.append(funding + trade_cost + bounty)
         assert abs(token.leverage() - leverage * WAD) <= abs(leverage) * WAD // 10**9
         assert token.totalSupply() == supply  # no fee shares: the ratio of NAVs is the ratio of equities
 

@@ -46,8 +46,11 @@ def test_mint_then_redeem__same_block__returns_paid_less_hedges_and_fee_shares(
     fee2 = _up(shares, 10, BPS)
     assert hedge2.feeShares == fee2
     burnt = shares - fee2
-    equity1 = token.equity(block_id=redeem.block_number) + hedge2.hedgeCost + back
-    supply1 = token.totalSupply(block_id=redeem.block_number) + burnt
+    # The redemption charges the quoted fee and impact plus one unit of PnL rounding, which may stay
+    # with the holders, so the state it saw is read from the block before it.
+    equity1 = token.equity(block_id=redeem.block_number - 1)
+    supply1 = token.totalSupply(block_id=redeem.block_number - 1)
+    assert token.equity(block_id=redeem.block_number) - (equity1 - hedge2.hedgeCost - back) in (0, 1)
     gross = burnt * (equity1 + 1) // (supply1 + VIRTUAL_SHARES)
     assert back == gross - hedge2.hedgeCost
 
