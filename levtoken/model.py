@@ -702,6 +702,13 @@ class PerpMarket:
             self.model.collateral.transfer(self.address, to, -margin_delta)
         return o
 
+    @staticmethod
+    def _is_pro_rata_exit(o: Outcome, old_size: int, new_size: int) -> bool:
+        """Margin out with a reduction that leaves value / size no worse (to one unit of size), solvent."""
+        if o.value_after < 0 or o.value_before <= 0 or abs(new_size) >= abs(old_size):
+            return False
+        return o.value_after * abs(old_size) + o.value_before >= o.value_before * abs(new_size)
+
     def _simulate(self, mid: int, p: Position, m: MarketState, margin_delta: int, size_delta: int) -> Outcome:
         o = Outcome()
         old_size = p.size
@@ -729,7 +736,7 @@ class PerpMarket:
         adds_risk = abs(new_size) > abs(old_size) or (old_size ^ new_size) < 0
         if adds_risk or margin_delta < 0:
             required = mul_div_up(self._notional_up(abs(new_size), o.price), c.initial_margin_bps, BPS)
-            if o.value_after < required:
+            if o.value_after < required and (adds_risk or not self._is_pro_rata_exit(o, old_size, new_size)):
                 raise InsufficientMargin(o.value_after, required)
         elif size_delta != 0 and o.value_after < 0:
             raise InsufficientMargin(o.value_after, 0)
@@ -1205,7 +1212,8 @@ class LeveragedToken:
             status = self._status(s)
             if status.action == Action.NONE:
                 raise RebalanceNotDue()
-            self._rebalance(status, s, None)
+            # A ripcord pays its bounty to whoever executes it, keepers included.
+            self._rebalance(status, s, caller if status.action == Action.RIPCORD else None)
             return status
 
     def ripcord(self, caller: str) -> Status:
@@ -1251,14 +1259,8 @@ class LeveragedToken:
         equity_wad = s.equity * self.asset_to_wad
         abs_leverage = mul_div_down(abs(s.size), s.price, equity_wad)
         status.leverage = -abs_leverage if s.size < 0 else abs_leverage
-        delta = self._target_size(s.equity, s.price) - s.size
-        # Size the target on equity net of the trade's own cost, re-quoted at the net size (3 quotes).
-        for _ in range(3):
-            if delta == 0:
-                break
-            q = self.venue.quote_trade(self.market_id, delta)
-            net_equity = s.equity - q.fee - q.impact if s.equity > q.fee + q.impact else 0
-            delta = self._target_size(net_equity, s.price) - s.size
+        target = self._target_size(s.equity, s.price)
+        delta = target - s.size
 
         p = self.params
         drift = abs(status.leverage - self.target_leverage)
@@ -1272,6 +1274,13 @@ class LeveragedToken:
             status.action, status.reason = Action.REBALANCE, Reason.TIME
         else:
             return status
+        # A ripcord's bounty leaves the equity too: size the target on what stays.
+        equity_units = s.equity
+        if status.action == Action.RIPCORD:
+            equity_units -= self._bounty(equity_units)
+            target = self._target_size(equity_units, s.price)
+            delta = target - s.size
+        delta = self._net_of_cost(target, delta, equity_units)
         if status.action != Action.RIPCORD:
             max_size = mul_div_down(p.max_trade_notional * self.asset_to_wad, WAD, s.price)
             if abs(delta) > max_size:
@@ -1461,10 +1470,7 @@ class LeveragedToken:
         if plan.fee_shares != 0:
             self._transfer(owner, self.params.fee_recipient, plan.fee_shares)
 
-        hedge_cost = 0
-        if plan.size_delta != 0:
-            before, after = self.venue.modify_position(self.address, self.market_id, 0, plan.size_delta, self.address)
-            hedge_cost = to_uint256_unchecked(before - after)
+        hedge_cost = self._close_cost(plan.size_delta)
         assets = plan.gross - hedge_cost if plan.gross > hedge_cost else 0
         if exact_assets != 0:
             if assets < exact_assets:
@@ -1472,10 +1478,10 @@ class LeveragedToken:
             assets = exact_assets
         if assets == 0 or assets < min_assets:
             raise SlippageExceeded(assets, min_assets)
-        # Idle collateral pays first, so a token without position pays even with a stale oracle.
+        # Idle collateral pays first; the rest leaves margin in the closing trade's venue call.
         from_idle = min(s.idle, assets)
-        if assets > from_idle:
-            self.venue.modify_position(self.address, self.market_id, -(assets - from_idle), 0, receiver)
+        if plan.size_delta != 0 or assets > from_idle:
+            self.venue.modify_position(self.address, self.market_id, -(assets - from_idle), plan.size_delta, receiver)
         if from_idle != 0:
             self.model.collateral.transfer(self.address, receiver, from_idle)
         return assets
@@ -1487,7 +1493,7 @@ class LeveragedToken:
             raise EnforcedPause()
         bounty = 0
         if bounty_to is not None:
-            bounty = min(self.params.ripcord_bounty, mul_div_down(status.equity, self.MAX_BOUNTY_BPS, BPS))
+            bounty = self._bounty(status.equity)
             margin_delta = -bounty
         else:
             margin_delta = s.idle
@@ -1514,16 +1520,51 @@ class LeveragedToken:
         return s
 
     def _hedge_size(self, assets: int, price: int) -> int:
+        """L * (assets - cost) / P from one quote: g * assets / (assets + fee + impact re-weighted once)."""
         gross = mul_div_down(assets * self.asset_to_wad, abs(self.target_leverage), price)
-        size = gross
-        # Quoted at the gross size, then re-quoted twice at the net size.
-        for _ in range(3):
-            if size == 0:
-                break
-            q = self.venue.quote_trade(self.market_id, sign_of(self.target_leverage, size))
-            cost = q.fee + q.impact
-            size = 0 if cost >= assets else mul_div_down(gross, assets - cost, assets)
+        if gross == 0:
+            return 0
+        q = self.venue.quote_trade(self.market_id, sign_of(self.target_leverage, gross))
+        if q.fee + q.impact >= assets:
+            return 0
+        impact_at_size = mul_div_down(q.impact, assets, assets + q.fee + q.impact)
+        size = mul_div_down(gross, assets, assets + q.fee + impact_at_size)
         return sign_of(self.target_leverage, size)
+
+    def _net_of_cost(self, target: int, delta: int, equity_units: int) -> int:
+        """The trade toward `target` once its own cost has left the equity (LeveragedToken._netOfCost)."""
+        if delta == 0:
+            return 0
+        q = self.venue.quote_trade(self.market_id, delta)
+        abs_delta = abs(delta)
+        scaled = equity_units * abs_delta
+        adds_exposure = (delta > 0) == (target > 0)
+
+        def denominator(cost_term: int) -> int:
+            if adds_exposure:
+                return scaled + cost_term
+            return scaled - cost_term if scaled > cost_term else 0
+
+        d = denominator(abs(target) * (q.fee + q.impact))
+        if d == 0:
+            return delta
+        impact_at_size = mul_div_down(q.impact, scaled, d)
+        d = denominator(abs(target) * (q.fee + impact_at_size))
+        if d == 0:
+            return delta
+        size = mul_div_down(abs_delta, scaled, d)
+        return -size if delta < 0 else size
+
+    def _close_cost(self, size_delta: int) -> int:
+        """A redemption's closing trade is charged the quoted fee and impact plus one unit of PnL rounding."""
+        if size_delta == 0:
+            return 0
+        q = self.venue.quote_trade(self.market_id, size_delta)
+        return q.fee + q.impact + 1
+
+    def _bounty(self, equity_units: int) -> int:
+        """Ripcord bounty: the parameter, capped at MAX_BOUNTY_BPS of equity."""
+        return min(self.params.ripcord_bounty, mul_div_down(equity_units, self.MAX_BOUNTY_BPS, BPS))
 
     def _shares_for(self, s: Snapshot, contribution: int) -> tuple[int, int]:
         if contribution <= 0:
@@ -1545,13 +1586,6 @@ class LeveragedToken:
         plan = self._redeem_split(s, shares, owner)
         hedge_cost = self._close_cost(plan.size_delta)
         return plan.gross - hedge_cost if plan.gross > hedge_cost else 0
-
-    def _close_cost(self, size_delta: int) -> int:
-        """Equity a trade of `size_delta` would cost now (fee, impact and rounding), from the venue's quote."""
-        if size_delta == 0:
-            return 0
-        before, after, _ = self.venue.quote_modify(self.market_id, self.address, 0, size_delta)
-        return to_uint256_unchecked(before - after)
 
     def _redeem_split(self, s: Snapshot, shares: int, owner: str) -> RedeemPlan:
         plan = RedeemPlan()
