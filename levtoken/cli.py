@@ -289,11 +289,12 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
 @click.option("--hourly", is_flag=True, help="Use the shipped BTC perpetual hourly series.")
 @click.option("--market", default="BTC", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/replay"), show_default=True)
+@click.option("--check-model", is_flag=True, help="Run the reference model beside the chain and report any divergence.")
 @record_option
 @network_option()
 @account_option
 @friendly_errors
-def replay(csv_path, start, end, hourly, market, out, record, network, account):
+def replay(csv_path, start, end, hourly, market, out, check_model, record, network, account):
     """Replays a price series through the feed of a running local deployment, keeper acting every step."""
     from levtoken.replay import Replayer
 
@@ -303,10 +304,24 @@ def replay(csv_path, start, end, hourly, market, out, record, network, account):
         if market not in deployment.markets:
             raise click.ClickException(f"unknown market {market!r}; deployed: {', '.join(deployment.markets)}")
         sender = load_account(account)
-        replayer = Replayer(deployment, market, sender, liquidator=sender)
+        replayer = Replayer(deployment, market, sender, liquidator=sender, check_model=check_model)
         result = _replay_with_progress(replayer, points, f"replaying {csv_path.name}")
         files = _write_report(result, out, f"{market} replay {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
+    _print_keeper_and_model(result)
     _print_files(files)
+
+
+def _print_keeper_and_model(result) -> None:
+    mean_lag, max_lag = result.lag_blocks()
+    console.print(f"keeper: {len(result.actions)} transactions, lag from due to mined {mean_lag:.2f} blocks on average, {max_lag} at most")
+    if result.model_divergences is not None:
+        compared = len(result.steps) * len(result.symbols)
+        if not result.model_divergences:
+            console.print(f"reference model: agrees with the chain to the unit on all {compared} token-steps")
+        else:
+            console.print(f"[bold red]reference model: {len(result.model_divergences)} divergences[/bold red]; first ones:")
+            for step, symbol, name, got, want in result.model_divergences[:5]:
+                console.print(f"  step {step} {symbol} {name}: chain {got}, model {want}")
 
 
 def _print_files(files: dict[str, Path]) -> None:
@@ -324,8 +339,9 @@ def _print_files(files: dict[str, Path]) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
 @click.option("--keeper", "keeper_kind", type=click.Choice(["fast", "bot"]), default="fast", show_default=True,
               help="fast: in-process keeper over batched RPC; bot: the silverback bot's Keeper, block by block (slower).")
+@click.option("--check-model", is_flag=True, help="Run the reference model beside the chain and report any divergence.")
 @friendly_errors
-def demo(csv_path, start, end, hourly, config, out, keeper_kind):
+def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
     """The main job: start anvil, deploy BTC 3x long, 3x short and 1x short, mint from a few holders,
     replay a real period with the keeper acting, then print the report and write its files."""
     from ape import accounts
@@ -344,7 +360,8 @@ def demo(csv_path, start, end, hourly, config, out, keeper_kind):
         record.unlink(missing_ok=True)
         deployment = do_deploy(spec, gov, record, log=lambda message: console.print(f"  {message}"))
         market = spec.tokens[0].market
-        replayer = Replayer(deployment, market, gov, keeper="bot" if keeper_kind == "bot" else None, liquidator=liquidator)
+        replayer = Replayer(deployment, market, gov, keeper="bot" if keeper_kind == "bot" else None, liquidator=liquidator,
+                            check_model=check_model)
         replayer.push_price(points[0].close)
         symbols = list(deployment.tokens)
         holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(amount)) for i, amount in enumerate((100_000, 50_000, 25_000, 10_000))]
@@ -354,8 +371,7 @@ def demo(csv_path, start, end, hourly, config, out, keeper_kind):
         result = _replay_with_progress(replayer, points, "replaying")
         files = _write_report(result, out, f"{market} {', '.join(symbols)}: {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     files["deployment"] = record
-    mean_lag, max_lag = result.lag_blocks()
-    console.print(f"keeper: {len(result.actions)} transactions, lag from due to mined {mean_lag:.2f} blocks on average, {max_lag} at most")
+    _print_keeper_and_model(result)
     _print_files(files)
     console.print(f"done in {time.time() - started:.0f} s")
 

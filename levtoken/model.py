@@ -1784,3 +1784,53 @@ def zero_cost_config(feed: str = "feed") -> MarketConfig:
     """A market with no taker fee, no price impact (maxImpactBps 0) and no funding."""
     return MarketConfig(feed=feed, taker_fee_bps=0, max_impact_bps=0, max_funding_rate_per_day=0)
 
+
+
+def model_from_chain(venue, feed, collateral, tokens, accounts, owner: str, keeper: str, lps=()) -> Model:
+    """A Model mirroring deployed contracts now: venue market 1 and its feed, the tokens' state, the LP
+    shares of `lps` and the collateral balances of `accounts`, the tokens and the venue. Takes contract
+    handles (ape or anything with the same view methods), so it reads but never imports a chain library."""
+    head_time = int(feed.latestRoundData()[3])
+    model = Model(now=head_time, venue_address=str(venue.address), owner=str(owner))
+    f = model.add_feed(str(feed.address), decimals=int(feed.decimals()))
+    round_id, answer, _, updated_at, _ = feed.latestRoundData()
+    f.round_id, f.answer, f.updated_at = int(round_id), int(answer), int(updated_at)
+
+    v = model.venue
+    v.market_count = int(venue.marketCount())
+    if v.market_count != 1:
+        raise ValueError("model_from_chain mirrors a venue with one market")
+    v.symbols[1] = venue.marketSymbol(1)
+    v.configs[1] = MarketConfig.from_abi(str(feed.address), venue.marketConfig(1))
+    v.states[1] = MarketState.from_abi(venue.marketState(1))
+    v.positions[1] = {}
+    v.pool_cash = int(venue.poolCash())
+    v.total_lp_shares = int(venue.totalLpShares())
+    for lp in lps:
+        v.lp_shares[str(lp.address)] = int(venue.lpShares(lp))
+
+    for token in tokens:
+        address = str(token.address)
+        v.positions[1][address] = Position.from_abi(venue.position(1, token))
+        t = model.add_token(
+            address,
+            int(token.marketId()),
+            int(token.targetLeverage()),
+            Params.from_abi(token.params()),
+            max_leverage=int(token.maxLeverage()),
+            admin=str(owner),
+            keeper=str(keeper),
+            guardian=str(owner),
+        )
+        t.total_supply = int(token.totalSupply())
+        for account in accounts:
+            balance = int(token.balanceOf(str(account.address)))
+            if balance:
+                t.balances[str(account.address)] = balance
+        t.last_rebalance = int(token.lastRebalance())
+        t.last_fee_accrual = int(token.lastFeeAccrual())
+        t.iterating = bool(token.iterating())
+        t.paused = bool(token.paused())
+    for holder in [*accounts, *tokens, venue]:
+        model.collateral.balances[str(holder.address)] = int(collateral.balanceOf(str(holder.address)))
+    return model

@@ -53,6 +53,8 @@ class ReplayResult:
     leverages: dict[str, int]
     fee_recipient: str
     actions: list["KeeperAction"] = field(default_factory=list)
+    # (step, token, field, chain value, model value) where the reference model disagreed; None if not run.
+    model_divergences: list[tuple[int, str, str, int, int]] | None = None
 
     def lag_blocks(self) -> tuple[float, int]:
         """Mean and largest keeper lag: blocks from the price update that made an action due to the
@@ -71,6 +73,7 @@ class KeeperAction:
     cost: int  # equity the trade cost the token (Rebalanced.cost), collateral units
     due_block: int  # block in which the action became due (the price update)
     mined_block: int
+    caller: str = ""
 
 
 class FastKeeper:
@@ -124,17 +127,77 @@ class BotKeeper:
         return self.keeper.metrics
 
 
+class ModelShadow:
+    """Runs the reference model (levtoken.model) beside the chain during a replay: every price, keeper
+    action and liquidation the chain sees is applied to the model at the same timestamp, and after
+    each step the tokens' NAV, equity, supply and leverage are compared to the unit."""
+
+    def __init__(self, replayer: "Replayer"):
+        from types import SimpleNamespace
+
+        from levtoken.model import model_from_chain
+
+        d = replayer.deployment
+        fee_recipient = SimpleNamespace(address=replayer.fee_recipient)
+        self.model = model_from_chain(
+            d.venue_contract(), d.feed_contract(replayer.market), d.collateral_contract(),
+            list(replayer.ape_tokens.values()), [fee_recipient], owner=d.deployer, keeper=replayer.updater,
+        )
+        self.rpc = replayer.rpc
+        self.market_id = replayer.market_id
+        self.addresses = {s: t.address for s, t in replayer.tokens.items()}
+        self.divergences: list[tuple[int, str, str, int, int]] = []
+
+    def _at(self, block: int) -> None:
+        self.model.set_time(self.rpc.w3.eth.get_block(block)["timestamp"])
+
+    def price(self, block: int, answer: int) -> None:
+        """The feed round mined in `block`."""
+        self._at(block)
+        self.model.set_answer(answer)
+
+    def action(self, action: "KeeperAction", caller: str) -> None:
+        """A rebalance or ripcord the chain executed."""
+        self._at(action.mined_block)
+        token = self.model.tokens[self.addresses[action.symbol]]
+        if action.action == "RIPCORD":
+            token.ripcord(caller)
+        else:
+            token.rebalance(caller)
+
+    def liquidation(self, block: int, symbol: str, caller: str) -> None:
+        """A liquidation of a token's venue account."""
+        self._at(block)
+        self.model.venue.liquidate(caller, self.market_id, self.addresses[symbol])
+
+    def compare(self, index: int, record: dict[str, "TokenStep"]) -> None:
+        """Records every field where the chain and the model differ."""
+        for symbol, step in record.items():
+            token = self.model.tokens[self.addresses[symbol]]
+            for field_name, chain_value, model_value in (
+                ("nav", step.nav, token.nav_per_token()),
+                ("equity", step.equity, token.equity()),
+                ("supply", step.supply, token.total_supply),
+                ("leverage", step.leverage, token.leverage()),
+            ):
+                if chain_value != model_value:
+                    self.divergences.append((index, symbol, field_name, chain_value, model_value))
+
+
 class Replayer:
     """Replays prices through a deployment's feed. The chain's clock moves by the same intervals as the
     data (a chain's time cannot go back, so the first row maps to the chain's next block)."""
 
-    def __init__(self, deployment: Deployment, market: str, updater, keeper=None, liquidator=None):
+    def __init__(self, deployment: Deployment, market: str, updater, keeper=None, liquidator=None, check_model: bool = False):
         self.deployment = deployment
         self.market = market
         self.rpc = FastRPC(chain.provider)
         self.feed = self.rpc.contract(deployment.feed_contract(market))
         self.venue = self.rpc.contract(deployment.venue_contract())
         ape_tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
+        self.ape_tokens = ape_tokens
+        self.check_model = check_model
+        self.shadow: ModelShadow | None = None
         self.tokens = {s: self.rpc.contract(t) for s, t in ape_tokens.items()}
         self.updater = updater.address
         if keeper == "bot":
@@ -166,6 +229,8 @@ class Replayer:
     def run(self, points: list[PricePoint], on_step: Callable[[int, Step], None] | None = None) -> ReplayResult:
         """Replays `points` (the first sets the starting price) and returns every step's record."""
         start_chain = self.rpc.w3.eth.get_block("latest")["timestamp"] + 1
+        if self.check_model:
+            self.shadow = ModelShadow(self)
         steps: list[Step] = []
         for index, point in enumerate(points):
             chain_time = start_chain + (point.timestamp - points[0].timestamp)
@@ -175,6 +240,13 @@ class Replayer:
             self.actions.extend(actions)
             liquidated = self._liquidate_if_possible()
             record = self.snapshot()
+            if self.shadow is not None:
+                self.shadow.price(receipt["blockNumber"], to_feed(point.close))
+                for action in actions:
+                    self.shadow.action(action, action.caller)
+                for symbol, block in liquidated.items():
+                    self.shadow.liquidation(block, symbol, self.liquidator)
+                self.shadow.compare(index, record)
             for action in actions:
                 step = record[action.symbol]
                 step.rebalances += 1
@@ -186,7 +258,8 @@ class Replayer:
             if on_step is not None:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
-        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions))
+        divergences = self.shadow.divergences if self.shadow is not None else None
+        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences)
 
     def actions_since(self, due_block: int) -> list[KeeperAction]:
         """Rebalances and ripcords mined after the price update in `due_block`, read from the chain's
@@ -202,20 +275,21 @@ class Replayer:
             symbol = self._by_address[log["address"]]
             event = self.tokens[symbol].events.Rebalanced().process_log(log)["args"]
             actions.append(
-                KeeperAction(symbol, ACTIONS[event["action"]], REASONS[event["reason"]], event["cost"], due_block, log["blockNumber"])
+                KeeperAction(symbol, ACTIONS[event["action"]], REASONS[event["reason"]], event["cost"], due_block, log["blockNumber"], event["caller"])
             )
         return actions
 
-    def _liquidate_if_possible(self) -> list[str]:
-        """Acts as the venue's liquidators would: liquidates any token account below maintenance margin."""
+    def _liquidate_if_possible(self) -> dict[str, int]:
+        """Acts as the venue's liquidators would: liquidates any token account below maintenance margin.
+        Returns the block of each liquidation by token symbol."""
         if self.liquidator is None:
-            return []
+            return {}
         flags = self.rpc.call_many([self.venue.functions.isLiquidatable(self.market_id, t.address) for t in self.tokens.values()])
-        liquidated = []
+        liquidated = {}
         for (symbol, token), flag in zip(self.tokens.items(), flags):
             if flag:
-                self.rpc.send(self.venue.functions.liquidate(self.market_id, token.address), self.liquidator)
-                liquidated.append(symbol)
+                receipt = self.rpc.send(self.venue.functions.liquidate(self.market_id, token.address), self.liquidator)
+                liquidated[symbol] = receipt["blockNumber"]
         return liquidated
 
 

@@ -16,7 +16,7 @@ from eth_abi import decode
 from eth_utils import keccak, to_hex
 from hypothesis import HealthCheck, settings
 
-from levtoken.model import MarketConfig, MarketState, Model, Params, Position
+from levtoken.model import Model, model_from_chain
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
 
@@ -108,47 +108,8 @@ def read_model(chain, venue, feed, usd, gov, keeper, lp):
     tokens' state and the collateral balances of `accounts`, the tokens and the venue)."""
 
     def _read(tokens, accounts) -> Model:
-        model = Model(now=chain.blocks.head.timestamp, venue_address=str(venue.address), owner=str(gov.address))
-        f = model.add_feed(str(feed.address), decimals=int(feed.decimals()))
-        round_id, answer, _, updated_at, _ = feed.latestRoundData()
-        f.round_id, f.answer, f.updated_at = int(round_id), int(answer), int(updated_at)
-
-        v = model.venue
-        v.market_count = int(venue.marketCount())
-        assert v.market_count == 1, "the reader mirrors a venue with one market"
-        cfg = venue.marketConfig(1)
-        v.symbols[1] = venue.marketSymbol(1)
-        v.configs[1] = MarketConfig.from_abi(str(feed.address), cfg)
-        v.states[1] = MarketState.from_abi(venue.marketState(1))
-        v.positions[1] = {}
-        v.pool_cash = int(venue.poolCash())
-        v.total_lp_shares = int(venue.totalLpShares())
-        v.lp_shares[str(lp.address)] = int(venue.lpShares(lp))
-
-        for token in tokens:
-            address = str(token.address)
-            v.positions[1][address] = Position.from_abi(venue.position(1, token))
-            t = model.add_token(
-                address,
-                int(token.marketId()),
-                int(token.targetLeverage()),
-                Params.from_abi(token.params()),
-                max_leverage=int(token.maxLeverage()),
-                admin=str(gov.address),
-                keeper=str(keeper.address),
-                guardian=str(gov.address),
-            )
-            t.total_supply = int(token.totalSupply())
-            for account in accounts:
-                balance = int(token.balanceOf(account))
-                if balance:
-                    t.balances[str(account.address)] = balance
-            t.last_rebalance = int(token.lastRebalance())
-            t.last_fee_accrual = int(token.lastFeeAccrual())
-            t.iterating = bool(token.iterating())
-            t.paused = bool(token.paused())
-        for holder in [*accounts, *tokens, venue]:
-            model.collateral.balances[str(holder.address)] = int(usd.balanceOf(holder))
+        model = model_from_chain(venue, feed, usd, tokens, accounts, owner=gov.address, keeper=keeper.address, lps=[lp])
+        model.now = chain.blocks.head.timestamp
         return model
 
     return _read

@@ -18,7 +18,7 @@ def crash(accounts, tmp_path_factory):
     gov, liquidator = accounts[0], accounts[9]
     record = deploy(DeployConfig.load("config/local.toml"), gov, tmp_path_factory.mktemp("r") / "rec.json", log=lambda m: None)
     points = load_prices(DAILY_CSV, parse_date("2020-03-09"), parse_date("2020-03-16"))
-    replayer = Replayer(record, "BTC", gov, liquidator=liquidator)
+    replayer = Replayer(record, "BTC", gov, liquidator=liquidator, check_model=True)
     replayer.push_price(points[0].close)
     mint_for(record, [(accounts[1], "BTC3L", to_units(10_000)), (accounts[2], "BTC3S", to_units(10_000)), (accounts[3], "BTC1S", to_units(5_000))])
     return record, replayer.run(points), replayer
@@ -39,6 +39,14 @@ def test_run__gap_day__3x_long_is_wiped_out_and_shorts_gain(crash):
     assert after["BTC3L"].liquidated
     assert after["BTC3S"].nav > before["BTC3S"].nav * 2
     assert record.token("BTC3L").rebalanceStatus().action == 0  # nothing left to rebalance
+
+
+def test_run__model_beside_the_chain__no_divergence_through_the_crash(crash):
+    _, result, replayer = crash
+    assert result.model_divergences == []
+    assert replayer.shadow.model.tokens  # the model really ran: its 3x long was liquidated too
+    long = replayer.shadow.model.tokens[replayer.tokens["BTC3L"].address]
+    assert long.equity() <= 0
 
 
 def test_report__end_figures__match_the_chain(crash, chain):
