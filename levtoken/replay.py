@@ -55,6 +55,7 @@ class ReplayResult:
     actions: list["KeeperAction"] = field(default_factory=list)
     # (step, token, field, chain value, model value) where the reference model disagreed; None if not run.
     model_divergences: list[tuple[int, str, str, int, int]] | None = None
+    funding_paid: dict[str, int] = field(default_factory=dict)  # collateral units, positive: paid
 
     def lag_blocks(self) -> tuple[float, int]:
         """Mean and largest keeper lag: blocks from the price update that made an action due to the
@@ -259,7 +260,21 @@ class Replayer:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
         divergences = self.shadow.divergences if self.shadow is not None else None
-        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences)
+        funding = self.funding_paid(steps[0].block if steps else 0)
+        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences, funding)
+
+    def funding_paid(self, from_block: int) -> dict[str, int]:
+        """Funding each token's venue account settled since `from_block` (positive: paid), from the
+        venue's FundingSettled events."""
+        topic = self.rpc.w3.keccak(text="FundingSettled(uint256,address,int256,int256)").to_0x_hex()
+        paid = {}
+        for symbol, token in self.tokens.items():
+            account_topic = "0x" + "00" * 12 + token.address[2:].lower()
+            logs = self.rpc.w3.eth.get_logs(
+                {"address": self.venue.address, "fromBlock": from_block, "toBlock": "latest", "topics": [topic, None, account_topic]}
+            )
+            paid[symbol] = sum(self.venue.events.FundingSettled().process_log(log)["args"]["amount"] for log in logs)
+        return paid
 
     def actions_since(self, due_block: int) -> list[KeeperAction]:
         """Rebalances and ripcords mined after the price update in `due_block`, read from the chain's

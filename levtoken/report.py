@@ -29,6 +29,7 @@ class TokenSummary:
     fees_paid: int  # value at the end of the shares the fee recipient received
     rebalances: int
     rebalance_cost: int
+    funding_paid: int  # settled by the token's venue account (negative: received)
     max_drawdown: float
     liquidated: bool
 
@@ -76,6 +77,7 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
                 fees_paid=end.fee_shares * end_nav // WAD,
                 rebalances=sum(step.tokens[symbol].rebalances for step in result.steps),
                 rebalance_cost=sum(step.tokens[symbol].rebalance_cost for step in result.steps),
+                funding_paid=result.funding_paid.get(symbol, 0),
                 max_drawdown=drawdown,
                 liquidated=any(step.tokens[symbol].liquidated for step in result.steps),
             )
@@ -88,12 +90,12 @@ def _pct(x: float) -> str:
 
 
 def _usd(units: int) -> str:
-    return f"${from_units(units):,.2f}"
+    return ("-" if units < 0 else "") + f"${from_units(abs(units)):,.2f}"
 
 
 COLUMNS = (
     "token", "start NAV", "end NAV", "return", "underlying", "ideal daily-reset", "static Lx",
-    "volatility decay", "fees paid", "rebalances", "rebalance cost", "max drawdown",
+    "volatility decay", "fees paid", "rebalances", "rebalance cost", "funding paid", "max drawdown",
 )
 
 
@@ -105,7 +107,7 @@ def summary_rows(summaries: list[TokenSummary]) -> list[list[str]]:
             f"{s.symbol} ({leverage_label(int(s.leverage * WAD))})" + (" LIQUIDATED" if s.liquidated else ""),
             _usd(s.start_nav), _usd(s.end_nav), _pct(s.token_return), _pct(s.underlying_return),
             _pct(s.ideal_return), _pct(s.static_return), _pct(s.volatility_decay), _usd(s.fees_paid),
-            str(s.rebalances), _usd(s.rebalance_cost), f"{s.max_drawdown * 100:.2f}%",
+            str(s.rebalances), _usd(s.rebalance_cost), _usd(s.funding_paid), f"{s.max_drawdown * 100:.2f}%",
         ])
     return rows
 
@@ -135,7 +137,8 @@ def write_markdown(result: ReplayResult, summaries: list[TokenSummary], path: Pa
     lines += ["", "NAV is per whole token in collateral units; returns are over the whole replay. 'ideal daily-reset' is",
               "prod(1 + L r_i) over daily closes with no costs; 'static Lx' is L times the underlying's return;",
               "'volatility decay' is static minus actual. Fees paid are the mint, redeem and streaming fees (value of",
-              "the fee recipient's tokens at the end); rebalance cost is the venue's fee and impact on rebalance trades."]
+              "the fee recipient's tokens at the end); rebalance cost is the venue's fee and impact on rebalance trades;",
+              "funding paid is what the token's venue position settled in funding (negative: received)."]
     path.write_text("\n".join(lines) + "\n")
 
 

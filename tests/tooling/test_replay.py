@@ -63,6 +63,9 @@ def test_report__end_figures__match_the_chain(crash, chain):
         logs = list(token.Rebalanced.range(result.steps[0].block, chain.blocks.height + 1))
         assert s.rebalances == len(logs)
         assert s.rebalance_cost == sum(log.cost for log in logs)
+        venue = record.venue_contract()
+        funding = [log for log in venue.FundingSettled.range(result.steps[0].block, chain.blocks.height + 1) if log.account == token.address]
+        assert funding and s.funding_paid == sum(log.amount for log in funding)
 
 
 def test_report__files__written_and_consistent(crash, tmp_path):
