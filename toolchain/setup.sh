@@ -24,6 +24,8 @@ if [ -z "$PYTHON" ]; then
   done
 fi
 [ -n "$PYTHON" ] || die "Python 3.11 is required but was not found; install it (e.g. 'apt install python3.11 python3.11-venv' or pyenv) or set PYTHON=/path/to/python3.11."
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+  || die "PYTHON=$PYTHON is not a working Python 3.11; point it at python3.11."
 command -v node >/dev/null || die "Node.js is required (for anvil, solc-js and the Solidity libraries) but 'node' was not found; install Node.js 18 or newer."
 command -v npm >/dev/null || die "npm is required but was not found; install it with Node.js."
 [ -n "$SOLC_VERSION" ] || die "could not read the Solidity version from ape-config.yaml (solidity: version: X.Y.Z)."
