@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from enum import IntEnum
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -32,30 +31,13 @@ from ape import chain
 from ape.exceptions import ContractLogicError, ProviderNotConnectedError
 from web3.exceptions import TransactionNotFound
 
+from levtoken.model import Action, Reason
 from levtoken.units import from_wad
 
 logger = logging.getLogger("levtoken.keeper")
 
 GWEI = 10**9
 
-
-class Action(IntEnum):
-    """ILeveragedToken.Action."""
-
-    NONE = 0
-    REBALANCE = 1
-    ITERATE = 2
-    RIPCORD = 3
-
-
-class Reason(IntEnum):
-    """ILeveragedToken.Reason."""
-
-    NONE = 0
-    TIME = 1
-    BAND = 2
-    ITERATION = 3
-    RIPCORD = 4
 
 
 # Texts of errors that wrap a connection failure without chaining it.

@@ -10,12 +10,14 @@ from typing import Callable, Iterable
 from ape import chain
 
 from levtoken.deployment import Deployment
+from levtoken.model import Action, Reason
 from levtoken.rpc import FastRPC
 from levtoken.prices import PricePoint
 from levtoken.units import to_feed
 
-ACTIONS = ("NONE", "REBALANCE", "ITERATE", "RIPCORD")
-REASONS = ("NONE", "TIME", "BAND", "ITERATION", "RIPCORD")
+# Names of ILeveragedToken.Action and Reason values, from the model's enums.
+ACTIONS = tuple(a.name for a in Action)
+REASONS = tuple(r.name for r in Reason)
 
 
 @dataclass
