@@ -5,8 +5,14 @@ ape isolates every test in a chain snapshot, so module- and session-scoped deplo
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import ape
 import pytest
 from ape import project
+from ape_ethereum.trace import Trace
+from eth_abi import decode
+from eth_utils import keccak
 
 from levtoken.deployment import params_dict, params_tuple
 from levtoken.units import BPS, DAY, to_feed, to_units, to_wad
@@ -141,3 +147,51 @@ def set_price(feed, gov):
         return feed.submit(to_feed(price), sender=gov)
 
     return _set
+
+
+def _error_signature(error) -> str:
+    return f"{error.abi.name}({','.join(i.canonical_type for i in error.abi.inputs)})"
+
+
+@contextmanager
+def strict_reverts(error, **inputs):
+    """ape.reverts(error, **inputs), which also accepts reverts ape could not decode (errors raised in a
+    nested call, such as the venue's StalePrice); this also checks the selector and inputs of those."""
+    # The provider prints the call trace of every failed transaction; for an expected revert that is
+    # noise, and enriching the trace costs seconds, so it is skipped inside this block.
+    show = Trace.show
+    Trace.show = lambda self, *args, **kwargs: None
+    try:
+        with ape.reverts(error, **inputs) as info:
+            yield info
+    finally:
+        Trace.show = show
+    exc = info.value
+    if isinstance(exc, ape.exceptions.CustomError):
+        assert type(exc).__name__ == error.abi.name, f"expected {error.abi.name}, got {type(exc).__name__}"
+        return
+    data = str(exc.revert_message or "")
+    if data.startswith("custom error "):
+        # How ape words an undecoded error of a view call: "custom error 0x<selector>: <arguments>", the
+        # arguments as hex or as raw bytes.
+        head, _, tail = data.removeprefix("custom error ").partition(":")
+        tail = tail[1:] if tail.startswith(" ") else tail
+        try:
+            arguments = bytes.fromhex(tail.removeprefix("0x"))
+        except ValueError:
+            arguments = tail.encode("latin-1")
+        data = "0x" + head.strip().removeprefix("0x") + arguments.hex()
+    selector = "0x" + keccak(text=_error_signature(error)).hex()[:8]
+    assert data.startswith(selector), f"expected {error.abi.name} ({selector}), got {data!r}"
+    if inputs:
+        names = [i.name for i in error.abi.inputs]
+        values = decode([i.canonical_type for i in error.abi.inputs], bytes.fromhex(data[10:]))
+        actual = dict(zip(names, values))
+        for name, expected in inputs.items():
+            assert actual[name] == expected, f"{error.abi.name}.{name}: expected {expected}, got {actual[name]}"
+
+
+@pytest.fixture(scope="session")
+def reverts():
+    """A strict ape.reverts: see strict_reverts."""
+    return strict_reverts
