@@ -481,13 +481,15 @@ contract LeveragedToken is
             assets = exactAssets;
         }
         if (assets == 0 || assets < minAssets) revert SlippageExceeded(assets, minAssets);
-        // Idle collateral pays first, so a token without position pays even with a stale oracle; the rest
-        // comes out of margin in the same venue call as the closing trade (a pro-rata exit, which the
-        // venue allows at any leverage).
-        uint256 fromIdle = FPM.min(s.idle, assets);
-        if (plan.sizeDelta != 0 || assets > fromIdle) {
-            venue.modifyPosition(marketId, -int256(assets - fromIdle), plan.sizeDelta, receiver);
+        // Idle collateral pays first (a token without position pays even with a stale oracle); what it
+        // does not pay comes out of margin in the same venue call as the closing trade (a pro-rata exit,
+        // which the venue allows at any leverage). Idle left over joins the margin before the trade, so
+        // an account the venue values below zero is covered before its loss is realised.
+        int256 marginDelta = int256(s.idle) - int256(assets);
+        if (plan.sizeDelta != 0 || marginDelta != 0) {
+            venue.modifyPosition(marketId, marginDelta, plan.sizeDelta, receiver);
         }
+        uint256 fromIdle = FPM.min(s.idle, assets);
         if (fromIdle != 0) IERC20(asset()).safeTransfer(receiver, fromIdle);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
         emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, hedgeCost, plan.feeShares);

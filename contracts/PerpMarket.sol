@@ -32,6 +32,8 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
 
     uint256 internal constant BPS = 10_000;
     uint256 internal constant WAD = 1e18;
+    /// @dev Collateral units a pro-rata exit may leave short of pro rata (see _isProRataExit).
+    uint256 internal constant PRO_RATA_SLACK = 2;
     /// @dev Virtual LP shares and assets, so the first LP cannot be diluted by a donation.
     uint256 internal constant VIRTUAL_LP_SHARES = 1e12;
 
@@ -417,12 +419,13 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Whether margin taken out together with a reduction leaves the account's margin ratio no worse
-    /// (value / size, to within one unit of size): a pro-rata exit, like a leveraged token's redemption,
-    /// which must work even above the initial-margin leverage. The account must stay solvent.
+    /// (value / size): a pro-rata exit, like a leveraged token's redemption, which must work even above
+    /// the initial-margin leverage. The remaining value may fall short of pro rata by less than
+    /// PRO_RATA_SLACK units, what the exiting side's roundings (its share, its size, the PnL split) can
+    /// leave; the account must stay solvent.
     function _isProRataExit(Outcome memory o, int256 oldSize, int256 newSize) internal pure returns (bool) {
         if (o.valueAfter < 0 || o.valueBefore <= 0 || FPM.abs(newSize) >= FPM.abs(oldSize)) return false;
-        uint256 before = uint256(o.valueBefore);
-        return uint256(o.valueAfter) * FPM.abs(oldSize) + before >= before * FPM.abs(newSize);
+        return (uint256(o.valueAfter) + PRO_RATA_SLACK) * FPM.abs(oldSize) >= uint256(o.valueBefore) * FPM.abs(newSize);
     }
 
     /// @dev Changes the size of `p` by `sizeDelta` at `price`, keeping open notional and the market's

@@ -702,12 +702,15 @@ class PerpMarket:
             self.model.collateral.transfer(self.address, to, -margin_delta)
         return o
 
-    @staticmethod
-    def _is_pro_rata_exit(o: Outcome, old_size: int, new_size: int) -> bool:
-        """Margin out with a reduction that leaves value / size no worse (to one unit of size), solvent."""
+    PRO_RATA_SLACK = 2
+
+    @classmethod
+    def _is_pro_rata_exit(cls, o: Outcome, old_size: int, new_size: int) -> bool:
+        """Margin out with a reduction that leaves value / size no worse (short of pro rata by less than
+        PRO_RATA_SLACK units), solvent."""
         if o.value_after < 0 or o.value_before <= 0 or abs(new_size) >= abs(old_size):
             return False
-        return o.value_after * abs(old_size) + o.value_before >= o.value_before * abs(new_size)
+        return (o.value_after + cls.PRO_RATA_SLACK) * abs(old_size) >= o.value_before * abs(new_size)
 
     def _simulate(self, mid: int, p: Position, m: MarketState, margin_delta: int, size_delta: int) -> Outcome:
         o = Outcome()
@@ -1478,10 +1481,12 @@ class LeveragedToken:
             assets = exact_assets
         if assets == 0 or assets < min_assets:
             raise SlippageExceeded(assets, min_assets)
-        # Idle collateral pays first; the rest leaves margin in the closing trade's venue call.
+        # Idle collateral pays first; the rest leaves margin in the closing trade's venue call, and idle
+        # left over joins the margin before the trade.
+        margin_delta = s.idle - assets
+        if plan.size_delta != 0 or margin_delta != 0:
+            self.venue.modify_position(self.address, self.market_id, margin_delta, plan.size_delta, receiver)
         from_idle = min(s.idle, assets)
-        if plan.size_delta != 0 or assets > from_idle:
-            self.venue.modify_position(self.address, self.market_id, -(assets - from_idle), plan.size_delta, receiver)
         if from_idle != 0:
             self.model.collateral.transfer(self.address, receiver, from_idle)
         return assets
