@@ -14,7 +14,7 @@ from ape_ethereum.trace import Trace
 from eth_abi import decode
 from eth_utils import keccak
 
-from levtoken.deployment import params_dict, params_tuple
+from levtoken.deployment import MarketSpec, params_dict, params_tuple
 from levtoken.units import BPS, DAY, to_feed, to_units, to_wad
 
 INITIAL_PRICE = 30_000
@@ -71,20 +71,8 @@ def feed(gov):
 
 
 def market_config(feed, **overrides):
-    """A MarketConfig dict with the project's defaults, overridable by field name."""
-    config = {
-        "feed": feed.address,
-        "heartbeat": 2 * DAY,
-        "takerFeeBps": 5,
-        "maxImpactBps": 100,
-        "initialMarginBps": 1000,
-        "maintenanceMarginBps": 300,
-        "liquidationPenaltyBps": 100,
-        "liquidatorShareBps": 5000,
-        "impactDepth": to_units(1_000_000_000),
-        "maxFundingRatePerDay": to_wad("0.0003"),
-        "maxOpenInterest": to_wad(1_000_000),
-    }
+    """A MarketConfig dict with the project's defaults (levtoken.deployment.MarketSpec), overridable by field name."""
+    config = MarketSpec("BTC", INITIAL_PRICE).venue_config(feed.address, 6)
     config.update(overrides)
     return config
 

@@ -14,6 +14,7 @@ import pytest
 from ape import project
 from ape.exceptions import CustomError
 
+from levtoken.deployment import MarketSpec
 from levtoken.units import BPS, DAY, WAD, to_units
 
 BTC = 1
@@ -176,19 +177,7 @@ def make_venue(gov, usd, feed, fund):
 
     def _make(liquidity=0, provider=None, **overrides):
         market = gov.deploy(project.PerpMarket, usd, gov)
-        config = {
-            "feed": feed.address,
-            "heartbeat": 2 * DAY,
-            "takerFeeBps": 5,
-            "maxImpactBps": 100,
-            "initialMarginBps": 1000,
-            "maintenanceMarginBps": 300,
-            "liquidationPenaltyBps": 100,
-            "liquidatorShareBps": 5000,
-            "impactDepth": to_units(1_000_000_000),
-            "maxFundingRatePerDay": 3 * 10**14,
-            "maxOpenInterest": 10**6 * WAD,
-        }
+        config = MarketSpec("BTC", 30_000).venue_config(feed.address, 6)
         config.update(overrides)
         market.listMarket("BTC", config, sender=gov)
         if liquidity:
