@@ -9,7 +9,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
-import {IPerpVenue} from "./interfaces/IPerpMarket.sol";
+import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {AutomationCompatibleInterface} from "./interfaces/AutomationCompatibleInterface.sol";
 import {FixedPointMath as FPM} from "./libraries/FixedPointMath.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";

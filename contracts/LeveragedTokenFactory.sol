@@ -7,14 +7,14 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {ILeveragedTokenFactory} from "./interfaces/ILeveragedTokenFactory.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
-import {IPerpMarket, IPerpVenue} from "./interfaces/IPerpMarket.sol";
+import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {LeveragedToken} from "./LeveragedToken.sol";
 
 /// @title LeveragedTokenFactory
 /// @notice See ILeveragedTokenFactory.
 contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
     /// @inheritdoc ILeveragedTokenFactory
-    IPerpMarket public immutable venue;
+    IPerpVenue public immutable venue;
     /// @inheritdoc ILeveragedTokenFactory
     bytes32 public immutable tokenCodeHash;
 
@@ -25,7 +25,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
 
     /// @param venue_ The venue tokens trade on.
     /// @param owner_ Creates tokens and becomes their admin.
-    constructor(IPerpMarket venue_, address owner_) Ownable(owner_) {
+    constructor(IPerpVenue venue_, address owner_) Ownable(owner_) {
         venue = venue_;
         // Only the constructor refers to the creation code, so it is not part of the runtime code.
         tokenCodeHash = _hashWithoutMetadata(type(LeveragedToken).creationCode);

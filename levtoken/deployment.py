@@ -42,7 +42,7 @@ class MarketSpec:
     max_open_interest: float = 1_000_000
 
     def venue_config(self, feed: str, decimals: int) -> dict[str, Any]:
-        """The MarketConfig struct for PerpMarket.listMarket."""
+        """The MarketConfig struct for PerpVenue.listMarket."""
         return {
             "feed": feed,
             "heartbeat": self.heartbeat,
@@ -194,8 +194,8 @@ class Deployment:
 
     # --- contract handles ----------------------------------------------------------
     def venue_contract(self):
-        """The PerpMarket."""
-        return project.PerpMarket.at(self.venue)
+        """The PerpVenue."""
+        return project.PerpVenue.at(self.venue)
 
     def factory_contract(self):
         """The LeveragedTokenFactory."""
@@ -289,8 +289,8 @@ def deploy(
             log(f"deployed TestStablecoin (tUSD) at {collateral.address}")
         else:
             raise DeploymentError("on a non-local chain set [collateral] address in the config (a real stablecoin)")
-        venue = deployer.deploy(project.PerpMarket, collateral.address, deployer.address)
-        log(f"deployed PerpMarket at {venue.address}")
+        venue = deployer.deploy(project.PerpVenue, collateral.address, deployer.address)
+        log(f"deployed PerpVenue at {venue.address}")
         factory = deployer.deploy(project.LeveragedTokenFactory, venue.address, deployer.address)
         log(f"deployed LeveragedTokenFactory at {factory.address}")
         record = Deployment(

@@ -1,4 +1,4 @@
-"""Reference model of the venue (PerpMarket) and the token (LeveragedToken) in pure Python.
+"""Reference model of the venue (PerpVenue) and the token (LeveragedToken) in pure Python.
 
 The model reproduces the contracts' integer arithmetic to the unit: OpenZeppelin's Math.mulDiv
 (floor and ceil), Solidity's signed division (truncation toward zero), FixedPointMath's sDivDown and
@@ -115,7 +115,7 @@ class ExpectedPause(Revert):
     """Pausable: the contract is not paused."""
 
 
-# PerpMarket
+# PerpVenue
 class UnknownMarket(Revert):
     """The market id is not listed."""
 
@@ -339,7 +339,7 @@ class Collateral:
 
 @dataclass
 class MarketConfig:
-    """IPerpMarket.MarketConfig, with the feed as a key into Model.feeds."""
+    """IPerpVenue.MarketConfig, with the feed as a key into Model.feeds."""
 
     feed: str
     heartbeat: int = 2 * DAY
@@ -378,7 +378,7 @@ class MarketConfig:
 
 @dataclass
 class Position:
-    """IPerpMarket.Position."""
+    """IPerpVenue.Position."""
 
     margin: int = 0
     size: int = 0
@@ -395,7 +395,7 @@ class Position:
 
 @dataclass
 class MarketState:
-    """IPerpMarket.MarketState."""
+    """IPerpVenue.MarketState."""
 
     long_open_interest: int = 0
     short_open_interest: int = 0
@@ -421,7 +421,7 @@ class MarketState:
 
 @dataclass
 class Outcome:
-    """PerpMarket.Outcome: everything one modification changes."""
+    """PerpVenue.Outcome: everything one modification changes."""
 
     price: int = 0
     funding_owed: int = 0
@@ -444,8 +444,8 @@ class TradeQuote:
 
 
 @dataclass
-class PerpMarket:
-    """PerpMarket: markets, positions, funding, fees and impact, margin checks, LP pool, liquidation."""
+class PerpVenue:
+    """PerpVenue: markets, positions, funding, fees and impact, margin checks, LP pool, liquidation."""
 
     model: "Model" = field(repr=False)
     address: str = "venue"
@@ -1095,7 +1095,7 @@ class LeveragedToken:
         return 10**self.offset
 
     @property
-    def venue(self) -> PerpMarket:
+    def venue(self) -> PerpVenue:
         return self.model.venue
 
     # --- ERC-20 --------------------------------------------------------------------------------
@@ -1687,7 +1687,7 @@ class Model:
         self.now = now
         self.feeds: dict[str, Feed] = {}
         self.collateral = Collateral(decimals=collateral_decimals)
-        self.venue = PerpMarket(self, address=venue_address, owner=owner, unit=10 ** (36 - collateral_decimals))
+        self.venue = PerpVenue(self, address=venue_address, owner=owner, unit=10 ** (36 - collateral_decimals))
         self.tokens: dict[str, LeveragedToken] = {}
         self._depth = 0
 

@@ -79,8 +79,8 @@ def market_config(feed, **overrides):
 
 @pytest.fixture(scope="session")
 def venue(gov, usd, feed, lp):
-    """PerpMarket with one BTC market (id 1) and 10M tUSD of LP liquidity."""
-    venue = gov.deploy(project.PerpMarket, usd, gov)
+    """PerpVenue with one BTC market (id 1) and 10M tUSD of LP liquidity."""
+    venue = gov.deploy(project.PerpVenue, usd, gov)
     venue.listMarket("BTC", market_config(feed), sender=gov)
     seed = to_units(10_000_000)
     usd.mint(lp, seed, sender=lp)

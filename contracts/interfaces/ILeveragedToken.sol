@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IPerpVenue} from "./IPerpMarket.sol";
+import {IPerpVenue} from "./IPerpVenue.sol";
 
 /// @title ILeveragedToken
 /// @notice An ERC-20 (with EIP-2612 permit and ERC-4626 entry and exit) that holds a perpetual-futures

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ILeveragedToken} from "./ILeveragedToken.sol";
-import {IPerpMarket} from "./IPerpMarket.sol";
+import {IPerpVenue} from "./IPerpVenue.sol";
 
 /// @title ILeveragedTokenFactory
 /// @notice Creates leveraged tokens at deterministic (CREATE2) addresses, one per (market, target
@@ -36,7 +36,7 @@ interface ILeveragedTokenFactory {
     );
 
     /// @notice The venue every token of this factory trades on.
-    function venue() external view returns (IPerpMarket);
+    function venue() external view returns (IPerpVenue);
 
     /// @notice keccak256 of LeveragedToken's creation code without its CBOR metadata.
     function tokenCodeHash() external view returns (bytes32);

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ILeveragedToken} from "../interfaces/ILeveragedToken.sol";
-import {IPerpVenue} from "../interfaces/IPerpMarket.sol";
+import {IPerpVenue} from "../interfaces/IPerpVenue.sol";
 
 interface IERC4626Entry {
     function deposit(uint256 assets, address receiver) external returns (uint256);

@@ -31,7 +31,7 @@ FEED_DEFAULTS = {
 def hooked(gov, lp, whale, keeper, stranger, fee_recipient, feed, creation_code):
     """(hook token, venue, leveraged token, attacker): a 3x long on a venue whose collateral calls back."""
     husd = gov.deploy(project.HookStablecoin)
-    market = gov.deploy(project.PerpMarket, husd, gov)
+    market = gov.deploy(project.PerpVenue, husd, gov)
     market.listMarket("BTC", {"feed": feed.address, **FEED_DEFAULTS}, sender=gov)
     seed = to_units(10_000_000)
     husd.mint(lp, seed, sender=lp)

@@ -78,7 +78,7 @@ class RawChain:
 @pytest.fixture
 def raw_chain(chain):
     """RawChain decoding the errors of the venue, token, feed and stablecoin."""
-    names = ("PerpMarket", "LeveragedToken", "PriceFeed", "TestStablecoin")
+    names = ("PerpVenue", "LeveragedToken", "PriceFeed", "TestStablecoin")
     return RawChain(chain, [getattr(project, name).contract_type for name in names])
 
 

@@ -1,6 +1,6 @@
-"""Venue fixtures and an independent integer model of PerpMarket's arithmetic.
+"""Venue fixtures and an independent integer model of PerpVenue's arithmetic.
 
-The model restates the formulas of PerpMarket (`_tradeCost`, `_applyTrade`, `_fundingIndexNow`,
+The model restates the formulas of PerpVenue (`_tradeCost`, `_applyTrade`, `_fundingIndexNow`,
 `_settleFunding`, `_liquidate`, the LP share price) with Python integers and the same rounding, so
 tests assert amounts to the unit instead of re-reading them from the contract.
 """
@@ -53,7 +53,7 @@ def div_trunc(a: int, b: int) -> int:
 
 
 class Model:
-    """PerpMarket's formulas with Python integers."""
+    """PerpVenue's formulas with Python integers."""
 
     @staticmethod
     def notional(size: int, price: int) -> int:
@@ -61,7 +61,7 @@ class Model:
 
     @staticmethod
     def trade_cost(cfg: dict, size_delta: int, price: int) -> tuple[int, int, int]:
-        """(fee, impact, executionPrice) of a trade, as PerpMarket._tradeCost."""
+        """(fee, impact, executionPrice) of a trade, as PerpVenue._tradeCost."""
         notional = Model.notional(size_delta, price)
         fee = div_up(notional * cfg["takerFeeBps"], BPS)
         impact_wad = min(div_up(notional * WAD, cfg["impactDepth"]), cfg["maxImpactBps"] * 10**14)
@@ -173,10 +173,10 @@ def open_account(venue, fund):
 
 @pytest.fixture(scope="session")
 def make_venue(gov, usd, feed, fund):
-    """make_venue(liquidity_usd, provider, **config_overrides): a fresh PerpMarket with BTC as market 1."""
+    """make_venue(liquidity_usd, provider, **config_overrides): a fresh PerpVenue with BTC as market 1."""
 
     def _make(liquidity=0, provider=None, **overrides):
-        market = gov.deploy(project.PerpMarket, usd, gov)
+        market = gov.deploy(project.PerpVenue, usd, gov)
         config = MarketSpec("BTC", 30_000).venue_config(feed.address, 6)
         config.update(overrides)
         market.listMarket("BTC", config, sender=gov)

@@ -6,12 +6,12 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {IPerpMarket, IPerpVenue} from "./interfaces/IPerpMarket.sol";
+import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {FixedPointMath as FPM} from "./libraries/FixedPointMath.sol";
 import {OracleLib} from "./libraries/OracleLib.sol";
 
-/// @title PerpMarket
+/// @title PerpVenue
 /// @notice A perpetual-futures venue for local and test chains: trades fill at the oracle price
 /// plus a size-dependent price impact and a fee, funding flows from the open-interest skew, and an
 /// LP pool is the counterparty of every trade.
@@ -23,7 +23,7 @@ import {OracleLib} from "./libraries/OracleLib.sol";
 /// a position's entry is the oracle price and a trade's full cost is visible in one number.
 /// Not checked on purpose: feeds are trusted for decimals <= 18; collateral must be a plain ERC-20
 /// (no fee on transfer); the pool is shared by all markets.
-contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
+contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -44,7 +44,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /* STORAGE */
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     uint256 public marketCount;
     /// @notice Symbol of each market's asset, e.g. "BTC".
     mapping(uint256 => string) public marketSymbol;
@@ -84,7 +84,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /* OWNER FUNCTIONS */
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function listMarket(string calldata symbol, MarketConfig calldata config) external onlyOwner returns (uint256 id) {
         _validate(config);
         id = ++marketCount;
@@ -96,7 +96,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         emit MarketConfigUpdated(id, config);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function setMarketConfig(uint256 id, MarketConfig calldata config) external onlyOwner {
         _requireMarket(id);
         _validate(config);
@@ -114,7 +114,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /* MARGIN AND TRADING */
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function depositMargin(uint256 id, address account, uint256 amount) external nonReentrant {
         _requireMarket(id);
         if (amount == 0) revert ZeroAmount();
@@ -123,13 +123,13 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         collateral.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function withdrawMargin(uint256 id, uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         _modify(id, msg.sender, -amount.toInt256(), 0, to);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function trade(uint256 id, int256 sizeDelta, uint256 acceptablePrice) external nonReentrant {
         if (sizeDelta == 0) revert ZeroAmount();
         Outcome memory o = _modify(id, msg.sender, 0, sizeDelta, msg.sender);
@@ -150,7 +150,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return (o.valueBefore, o.valueAfter);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function liquidate(uint256 id, address account) external nonReentrant {
         _requireMarket(id);
         MarketState memory m = _states[id];
@@ -198,7 +198,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /* LP POOL */
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function addLiquidity(uint256 amount, uint256 minShares) external nonReentrant returns (uint256 shares) {
         if (amount == 0) revert ZeroAmount();
         // Round the pool's value up and the shares down: the new LP never gains at the others' expense.
@@ -211,7 +211,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         collateral.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function removeLiquidity(uint256 shares, uint256 minAmount) external nonReentrant returns (uint256 amount) {
         if (shares == 0) revert ZeroAmount();
         uint256 balance = lpShares[msg.sender];
@@ -261,12 +261,12 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return (p.margin + _unrealized(p, price), p.size, price);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function accountValue(uint256 id, address account) external view returns (int256 value) {
         (value,,) = accountState(id, account);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function marginRatio(uint256 id, address account) public view returns (uint256) {
         (int256 value, int256 size, uint256 price) = accountState(id, account);
         if (size == 0) return type(uint256).max;
@@ -274,7 +274,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return FPM.mulDivDown(uint256(value), WAD, _notionalUp(FPM.abs(size), price));
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function isLiquidatable(uint256 id, address account) external view returns (bool) {
         (int256 value, int256 size, uint256 price) = accountState(id, account);
         if (size == 0) return false;
@@ -282,7 +282,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return value < maintenance.toInt256();
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function fundingOwed(uint256 id, address account) external view returns (int256) {
         _requireMarket(id);
         Position memory p = _positions[id][account];
@@ -292,7 +292,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return _settleFunding(p, m);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function fundingRate(uint256 id) public view returns (int256) {
         MarketState memory m = _states[id];
         uint256 total = uint256(m.longOpenInterest) + m.shortOpenInterest;
@@ -301,7 +301,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return int256(uint256(_configs[id].maxFundingRatePerDay)) * skew / int256(total);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function openInterest(uint256 id) external view returns (uint256 longs, uint256 shorts) {
         MarketState memory m = _states[id];
         return (m.longOpenInterest, m.shortOpenInterest);
@@ -331,7 +331,7 @@ contract PerpMarket is IPerpMarket, Ownable2Step, ReentrancyGuardTransient {
         return (o.valueBefore, o.valueAfter, o.price);
     }
 
-    /// @inheritdoc IPerpMarket
+    /// @inheritdoc IPerpVenue
     function poolValue() external view returns (uint256) {
         return _poolValue(false);
     }

@@ -5,53 +5,11 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
 
 /// @title IPerpVenue
-/// @notice The small surface a leveraged token needs from a perpetual-futures venue. PerpMarket
-/// implements it; an adapter to a real venue (GMX, Synthetix perps) could implement it too.
-interface IPerpVenue {
-    /// @notice The ERC-20 collateral all margin is held in.
-    function collateral() external view returns (IERC20);
-
-    /// @notice Value, size and validated oracle price of `account` in market `id`.
-    /// @dev Reads the oracle only when the account has a position; with no position `price` is 0,
-    /// so an account without exposure can be valued (and withdrawn) even while the oracle is stale.
-    /// @return value Margin + unrealised PnL - funding owed, in collateral units, rounded down.
-    /// @return size Signed position size (18 decimals; negative is short).
-    /// @return price Oracle price (18 decimals), 0 when the account has no position.
-    function accountState(uint256 id, address account) external view returns (int256 value, int256 size, uint256 price);
-
-    /// @notice Deposits margin, trades, then withdraws margin for msg.sender's account, in that order.
-    /// @param id Market id.
-    /// @param marginDelta Positive: collateral pulled from msg.sender first; negative: sent to `to` last.
-    /// @param sizeDelta Signed change of the position size at the oracle price plus fee and impact.
-    /// @param to Receiver of withdrawn margin.
-    /// @return valueBefore Account value before (after funding settlement, which does not change it).
-    /// @return valueAfter Account value after.
-    function modifyPosition(uint256 id, int256 marginDelta, int256 sizeDelta, address to)
-        external
-        returns (int256 valueBefore, int256 valueAfter);
-
-    /// @notice Validated oracle price of market `id` (18 decimals).
-    function indexPrice(uint256 id) external view returns (uint256);
-
-    /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
-    function quoteTrade(uint256 id, int256 sizeDelta)
-        external
-        view
-        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
-
-    /// @notice What modifyPosition would do now, from the same arithmetic: exact to the unit.
-    function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
-        external
-        view
-        returns (int256 valueBefore, int256 valueAfter, uint256 price);
-}
-
-/// @title IPerpMarket
 /// @notice A perpetual-futures venue with oracle pricing, trading fee and price impact, skew-based
 /// funding, initial and maintenance margin, permissionless liquidation and an LP pool as counterparty.
 /// @dev Warning: the owner lists markets and sets their risk parameters (within hard bounds); the
 /// price feeds are trusted for the mark price. The LP pool takes the other side of every trade.
-interface IPerpMarket is IPerpVenue {
+interface IPerpVenue {
     /// @notice Risk and cost parameters of one market.
     struct MarketConfig {
         AggregatorV3Interface feed; // Chainlink-compatible price feed
@@ -192,4 +150,43 @@ interface IPerpMarket is IPerpVenue {
 
     /// @notice LP pool value: cash minus traders' unrealised PnL plus funding owed to it, rounded down.
     function poolValue() external view returns (uint256);
+
+    /* WHAT A LEVERAGED TOKEN USES (an adapter to another venue would implement these) */
+
+    /// @notice The ERC-20 collateral all margin is held in.
+    function collateral() external view returns (IERC20);
+
+    /// @notice Value, size and validated oracle price of `account` in market `id`.
+    /// @dev Reads the oracle only when the account has a position; with no position `price` is 0,
+    /// so an account without exposure can be valued (and withdrawn) even while the oracle is stale.
+    /// @return value Margin + unrealised PnL - funding owed, in collateral units, rounded down.
+    /// @return size Signed position size (18 decimals; negative is short).
+    /// @return price Oracle price (18 decimals), 0 when the account has no position.
+    function accountState(uint256 id, address account) external view returns (int256 value, int256 size, uint256 price);
+
+    /// @notice Deposits margin, trades, then withdraws margin for msg.sender's account, in that order.
+    /// @param id Market id.
+    /// @param marginDelta Positive: collateral pulled from msg.sender first; negative: sent to `to` last.
+    /// @param sizeDelta Signed change of the position size at the oracle price plus fee and impact.
+    /// @param to Receiver of withdrawn margin.
+    /// @return valueBefore Account value before (after funding settlement, which does not change it).
+    /// @return valueAfter Account value after.
+    function modifyPosition(uint256 id, int256 marginDelta, int256 sizeDelta, address to)
+        external
+        returns (int256 valueBefore, int256 valueAfter);
+
+    /// @notice Validated oracle price of market `id` (18 decimals).
+    function indexPrice(uint256 id) external view returns (uint256);
+
+    /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
+    function quoteTrade(uint256 id, int256 sizeDelta)
+        external
+        view
+        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
+
+    /// @notice What modifyPosition would do now, from the same arithmetic: exact to the unit.
+    function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
+        external
+        view
+        returns (int256 valueBefore, int256 valueAfter, uint256 price);
 }
