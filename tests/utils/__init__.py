@@ -1,0 +1,1 @@
+"""Helpers shared by every test area: reverts, chain helpers, strategies, permit signing."""
