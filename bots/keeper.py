@@ -1,7 +1,7 @@
 """Keeper bot (silverback): on every new block, rebalance or ripcord the tokens the chain says are due.
 
-The logic lives in `levtoken.keeper.Keeper`; this module only wires it to silverback. Settings come from
-the environment:
+The logic lives in `levtoken.keeper.Keeper` (levtoken/keeper/logic.py); this module only wires it to
+silverback. Settings come from the environment:
 
     LEVTOKEN_RECORD    deployment record to serve (default deployments/local.json)
 
@@ -12,7 +12,7 @@ One process (blocks are watched and handled in the same process, in-memory broke
     levtoken keeper --network ethereum:local:node --account test:1     # the same, via run_keeper
 
 (`--runner` is optional: silverback's own runners work too, but its PollingRunner stops on a quiet
-chain or a node restart; see bots/keeper_runner.py.)
+chain or a node restart; bots/keeper_runner.py says exactly why.)
 
 Scaled out: `silverback run` only watches the chain and queues one task per block in Redis;
 `silverback worker` processes take the tasks and send the transactions. silverback 0.7.38 builds its
@@ -76,9 +76,9 @@ def get_keeper() -> Keeper:
 
 
 @bot.on_worker_startup()
-def build_keeper(state):
-    # Fail at start-up rather than on the first block when the record does not fit the chain;
-    # a node that is not up yet is only logged (the first block handled retries).
+def build_keeper(state) -> None:
+    """Builds the Keeper when a worker starts: a record that does not fit the chain fails here rather
+    than on the first block; a node that is not up yet is only logged (the first block retries)."""
     try:
         get_keeper()
     except Exception as err:
@@ -88,7 +88,8 @@ def build_keeper(state):
 
 
 @bot.on_(chain.blocks)
-def serve_tokens(block):
+def serve_tokens(block) -> dict[str, int] | None:
+    """Serves every token for the new block; returns the keeper's metrics (None when the node is down)."""
     try:
         keeper = get_keeper()
     except Exception as err:

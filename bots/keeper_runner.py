@@ -1,12 +1,28 @@
 """A polling runner for the keeper bot that outlives quiet chains and node restarts.
 
-silverback's PollingRunner stops when no block arrives for a while (10 s on a local network, at once on
-a network without a configured block time) and when the node stops answering. This one polls the head
-every LEVTOKEN_KEEPER_POLL seconds (default 1) and queues one task for the newest block; when the node
-goes away it logs, backs off (1 s doubling to 60 s) and resumes from the head when the node answers.
-Blocks missed meanwhile are not replayed: the keeper only needs the newest state.
-
     silverback run bots.keeper:bot --runner bots.keeper_runner:KeeperRunner --network ... --account ...
+
+`--runner` is silverback's own extension point for how blocks reach the bot; this module uses it because
+silverback's PollingRunner (silverback 0.7.38, `runner.py`) cannot keep a keeper alive. Its
+`_block_task` is one loop over ape's `chain.blocks.poll_blocks()` (ape_ethereum `Web3Provider.poll_blocks`),
+which:
+
+1. raises `ProviderError("Timed out waiting for next block.")` when no block arrives within
+   `new_block_timeout`, which silverback does not pass: 10 s on a local network, 50 x the configured
+   block time elsewhere (at once when none is configured). A local anvil mines only on transactions, so
+   a quiet chain ends the loop within 10 s;
+2. reads the head outside its own try block, so a node that stops answering raises out of the loop;
+3. sleeps half the configured block time between reads: not at all on a local network, a busy loop
+   of JSON-RPC requests.
+
+An exception out of `_block_task` fails silverback's runtime task group, which shuts the runner down.
+The WebsocketRunner has the same end when the node goes away (its subscription breaks), and `bot.cron`
+fires once a minute at best. So `KeeperRunner` replaces only `_block_task` (the abstract method of
+silverback's `BaseRunner` that each runner implements): it reads the head every LEVTOKEN_KEEPER_POLL
+seconds (default 1) and queues one task for the newest block the way PollingRunner does
+(`run_task` in the runtime task group); when the node goes away it logs and waits with
+`levtoken.keeper.Backoff` (1 s doubling to 60 s), then resumes from the head. Blocks missed meanwhile are
+not replayed: the keeper only needs the newest state. Events and cron tasks stay silverback's.
 
 It lives in its own module because silverback imports the runner before it connects to the network
 (and bots/keeper.py creates the bot, which needs that connection, when imported).
@@ -21,17 +37,19 @@ from ape import chain
 from ape.logging import logger
 from silverback.runner import PollingRunner
 
-from levtoken.keeper import is_connection_error
+from levtoken.keeper.backoff import Backoff, is_connection_error
 
 
 class KeeperRunner(PollingRunner):
-    """Polls the head and queues the newest block; survives quiet chains and node restarts."""
+    """PollingRunner whose block task polls the head at a fixed interval and survives quiet chains and
+    node restarts (see the module docstring for the silverback behaviour this works around)."""
 
     poll_interval = float(os.environ.get("LEVTOKEN_KEEPER_POLL", "1.0"))
 
-    async def _block_task(self, task_data):
+    async def _block_task(self, task_data) -> None:
+        """Queues the newest block for the bot's block handler whenever the head moves, until shutdown."""
         last: int | None = None
-        backoff = 0.0
+        backoff = Backoff(initial=1.0, maximum=60.0)
         while not self.shutdown_event.is_set():
             try:
                 height = await asyncio.to_thread(lambda: chain.provider.web3.eth.block_number)
@@ -41,13 +59,12 @@ class KeeperRunner(PollingRunner):
                     block = await asyncio.to_thread(chain.provider.get_block, height)
                     self._runtime_task_group.create_task(self.run_task(task_data, block))
                     last = height
-                if backoff:
+                if backoff.reset():
                     logger.info(f"node answering again at block {height}")
-                    backoff = 0.0
                 await asyncio.sleep(self.poll_interval)
             except Exception as err:
                 if not is_connection_error(err):
                     raise
-                backoff = min(60.0, backoff * 2 if backoff else 1.0)
-                logger.warning(f"node unreachable ({type(err).__name__}); polling again in {backoff:.0f}s")
-                await asyncio.sleep(backoff)
+                delay = backoff.failed()
+                logger.warning(f"node unreachable ({type(err).__name__}); polling again in {delay:.0f}s")
+                await asyncio.sleep(delay)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from levtoken.keeper import GWEI, Action, Reason
-from levtoken.units import DAY, to_wad
-
-WAD = 10**18
+from levtoken.keeper import GWEI
+from levtoken.shapes import Action, Reason
+from levtoken.units import DAY, WAD, to_wad
 
 
 def keeper_lines(caplog) -> list[str]:

@@ -7,10 +7,9 @@ import time
 
 from ape import accounts, chain
 
-from levtoken.keeper import Action, Keeper
-from levtoken.units import to_feed
-
-WAD = 10**18
+from levtoken.keeper import Keeper
+from levtoken.shapes import Action
+from levtoken.units import WAD, to_feed
 
 
 def test_node_restart__keeper_backs_off_then_resumes(own_node, tmp_path, caplog):

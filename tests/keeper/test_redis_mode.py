@@ -12,10 +12,9 @@ import redis
 from ape import accounts, chain
 from keeper_nodes import PROJECT, free_port
 
-from levtoken.keeper import Action, keeper_env, silverback_command
-from levtoken.units import to_feed
-
-WAD = 10**18
+from levtoken.keeper import keeper_env, silverback_command
+from levtoken.shapes import Action
+from levtoken.units import WAD, to_feed
 
 
 @pytest.fixture

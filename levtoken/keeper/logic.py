@@ -1,4 +1,5 @@
-"""The keeper: watches every token each block and sends `rebalance()` (or `ripcord()`) when the chain says so.
+"""The keeper's per-block logic: each block, send `rebalance()` (or `ripcord()`) for every token the chain
+says is due.
 
 The decision is the chain's: `rebalanceStatus()` says what is due and the transaction is re-checked with a
 gas estimate right before it is signed, so the keeper never sends what the chain would reject. The keeper
@@ -9,42 +10,55 @@ only adds operational care around it:
   (bumped per attempt, capped by `max_fee`), at most `max_attempts` times, then the token cools down;
 - one token failing (a read or an estimate reverting, a mined revert) is logged and counted, and the
   others are still served;
-- the node going away aborts the block, backs off exponentially and resumes when it answers again.
+- the node going away aborts the block and skips blocks for a `Backoff` delay until it answers again.
 
-`Keeper` does not depend on silverback: `bots/keeper.py` calls `Keeper.on_block` from a block handler, and
-tests call it directly. `run_keeper` starts the silverback bot for the command line.
+`Keeper` does not depend on silverback: `bots/keeper.py` calls `Keeper.on_block` from a block handler, the
+replay's bot keeper and the tests call it directly. Running the bot process is `levtoken.keeper.supervision`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Iterable, Mapping
 
 from ape import chain
-from ape.exceptions import ContractLogicError, ProviderNotConnectedError
+from ape.exceptions import ContractLogicError
 from web3.exceptions import TransactionNotFound
 
-from levtoken.model import Action, Reason
+from levtoken.keeper.backoff import Backoff, is_connection_error
+from levtoken.shapes import Action, Reason, Status
 from levtoken.units import from_wad
 
 logger = logging.getLogger("levtoken.keeper")
 
 GWEI = 10**9
 
-
-
-# Texts of errors that wrap a connection failure without chaining it.
-CONNECTION_MESSAGES = ("Connection refused", "Max retries exceeded", "Connection aborted", "Not connected")
-
 # Reverts that only mean "not due any more" (someone else acted first, or the price moved back).
 NOT_DUE_ERRORS = ("RebalanceNotDue", "RipcordNotDue")
+
+
+def method_for(action: Action) -> str:
+    """The token function that carries out a due action: `ripcord` for RIPCORD, `rebalance` otherwise."""
+    return "ripcord" if action == Action.RIPCORD else "rebalance"
+
+
+@dataclass(frozen=True)
+class KeeperSettings:
+    """How patient and how generous the keeper is (every field can be passed to `Keeper` by name)."""
+
+    max_attempts: int = 4  # sends (or failures in a row) per due episode before the token cools down
+    stuck_blocks: int = 3  # blocks a transaction may stay pending before it is replaced
+    fee_bump: float = 1.25  # fee multiplier per attempt
+    max_fee: int = 500 * GWEI  # cap of the max fee per gas
+    min_priority_fee: int = GWEI // 10
+    gas_margin: float = 1.5  # gas limit = estimate x margin + 50k
+    receipt_wait: float = 1.0  # seconds to wait for a receipt right after a send (automining nodes)
+    cooldown_blocks: int = 20  # blocks a token pauses after `max_attempts` failures or drops
+    backoff_initial: float = 1.0  # seconds of blocks skipped after the node first fails to answer
+    backoff_max: float = 60.0
 
 
 @dataclass
@@ -68,10 +82,12 @@ class KeeperMetrics:
     lag_total: int = 0
 
     def as_dict(self) -> dict[str, int]:
+        """The counters as a plain mapping (what silverback logs and records)."""
         return asdict(self)
 
     @property
     def lag_mean(self) -> float:
+        """Mean lag in blocks over the mined actions (0 before the first)."""
         actions = self.rebalances + self.ripcords
         return self.lag_total / actions if actions else 0.0
 
@@ -93,6 +109,8 @@ class Pending:
 
 @dataclass
 class TokenState:
+    """What the keeper remembers about one token between blocks."""
+
     symbol: str
     contract: Any
     due_since: int | None = None  # block at which the current action was first seen due
@@ -101,37 +119,6 @@ class TokenState:
     gas_factor: float = 1.0  # raised after an out-of-gas revert
     failures_in_row: int = 0
     cooldown_until: int = -1
-
-
-class NodeUnavailable(Exception):
-    """The node did not answer; the block is aborted and the keeper backs off."""
-
-
-def is_connection_error(err: BaseException) -> bool:
-    """True when an exception (or one it was raised from) says the node could not be reached."""
-    import requests
-
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(
-            current,
-            (
-                NodeUnavailable,
-                ProviderNotConnectedError,
-                ConnectionError,  # builtin: refused, reset, aborted
-                TimeoutError,
-                requests.ConnectionError,
-                requests.Timeout,
-            ),
-        ):
-            return True
-        text = str(current)
-        if any(s in text for s in CONNECTION_MESSAGES):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def revert_name(err: ContractLogicError) -> str:
@@ -146,47 +133,29 @@ class Keeper:
     """Sends the rebalances and ripcords the chain says are due, for a set of tokens, from one account.
 
     Call `on_block(number)` once per new block. It is safe to call from several threads: a call that finds
-    another one running returns at once (the next block serves the tokens again).
+    another one running returns at once (the next block serves the tokens again). `settings` (or any of
+    its fields passed by name) says how patient and how generous it is; `clock` drives the node back-off.
     """
 
     def __init__(
         self,
         tokens: Mapping[str, Any] | Iterable[Any],
         sender,
+        settings: KeeperSettings | None = None,
         *,
-        max_attempts: int = 4,
-        stuck_blocks: int = 3,
-        fee_bump: float = 1.25,
-        max_fee: int = 500 * GWEI,
-        min_priority_fee: int = GWEI // 10,
-        gas_margin: float = 1.5,
-        receipt_wait: float = 1.0,
-        cooldown_blocks: int = 20,
-        backoff_initial: float = 1.0,
-        backoff_max: float = 60.0,
         log: logging.Logger = logger,
         clock: Callable[[], float] = time.monotonic,
+        **overrides: Any,
     ):
         if not isinstance(tokens, Mapping):
             tokens = {token.symbol(): token for token in tokens}
         self.tokens = {symbol: TokenState(symbol, contract) for symbol, contract in tokens.items()}
         self.sender = sender
-        self.max_attempts = max_attempts
-        self.stuck_blocks = stuck_blocks
-        self.fee_bump = fee_bump
-        self.max_fee = max_fee
-        self.min_priority_fee = min_priority_fee
-        self.gas_margin = gas_margin
-        self.receipt_wait = receipt_wait
-        self.cooldown_blocks = cooldown_blocks
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
+        self.settings = replace(settings or KeeperSettings(), **overrides)
         self.log = log
-        self.clock = clock
         self.metrics = KeeperMetrics()
+        self.backoff = Backoff(self.settings.backoff_initial, self.settings.backoff_max, clock)
         self._lock = threading.Lock()
-        self._backoff = 0.0
-        self._retry_at = 0.0
 
     # --- entry point ---------------------------------------------------------------------
     def on_block(self, block_number: int | None = None) -> KeeperMetrics:
@@ -195,7 +164,7 @@ class Keeper:
             self.log.debug("block %s: previous block still being handled; skipped", block_number)
             return self.metrics
         try:
-            if self.clock() < self._retry_at:
+            if self.backoff.waiting:
                 return self.metrics
             try:
                 block = block_number if block_number is not None else chain.blocks.height
@@ -206,16 +175,14 @@ class Keeper:
                 if not is_connection_error(err):
                     raise
                 self.metrics.node_errors += 1
-                self._backoff = min(self.backoff_max, self._backoff * 2 if self._backoff else self.backoff_initial)
-                self._retry_at = self.clock() + self._backoff
+                delay = self.backoff.failed()
                 self.log.warning(
                     "node unreachable at block %s (%s: %s); backing off %.1fs",
-                    block_number, type(err).__name__, _short(err), self._backoff,
+                    block_number, type(err).__name__, _short(err), delay,
                 )
             else:
-                if self._backoff:
+                if self.backoff.reset():
                     self.log.info("node answering again at block %s; resumed", block)
-                self._backoff = 0.0
             return self.metrics
         finally:
             self._lock.release()
@@ -237,13 +204,12 @@ class Keeper:
     def _act(self, state: TokenState, block: int) -> None:
         token = state.contract
         try:
-            status = token.rebalanceStatus()
+            status = Status.from_abi(token.rebalanceStatus())
         except ContractLogicError as err:
             self._fail(state, block, f"rebalanceStatus reverted: {revert_name(err)}")
             return
         self.metrics.checks += 1
-        action = Action(status.action)
-        if action == Action.NONE:
+        if not status.due:
             state.due_since = None
             state.attempts = 0
             state.failures_in_row = 0
@@ -251,8 +217,7 @@ class Keeper:
         self.metrics.due += 1
         if state.due_since is None:
             state.due_since = block
-        method = "ripcord" if action == Action.RIPCORD else "rebalance"
-        self._send(state, block, method, Reason(status.reason), int(status.leverage), nonce=None)
+        self._send(state, block, method_for(status.action), status.reason, status.leverage, nonce=None)
 
     def _send(self, state: TokenState, block: int, method: str, reason: Reason, leverage: int,
               nonce: int | None) -> None:
@@ -303,7 +268,7 @@ class Keeper:
         assert pending is not None
         eth = chain.provider.web3.eth
         # Right after a send, wait briefly: an automining node (anvil) mines it within milliseconds.
-        deadline = time.monotonic() + (self.receipt_wait if just_sent else 0.0)
+        deadline = time.monotonic() + (self.settings.receipt_wait if just_sent else 0.0)
         while True:
             for tx_hash in pending.hashes:
                 try:
@@ -336,12 +301,12 @@ class Keeper:
             self.metrics.dropped += 1
             self.log.warning("%s %s tx %s dropped by the node", state.symbol, pending.method, pending.hashes[-1])
             state.pending = None
-            if state.attempts >= self.max_attempts:
+            if state.attempts >= self.settings.max_attempts:
                 self._cool_down(state, block, "dropped too often")
                 return False
             return True  # decided afresh (and re-checked) right away
-        if block - pending.sent_block >= self.stuck_blocks and state.attempts < self.max_attempts:
-            if pending.max_fee >= self.max_fee:
+        if block - pending.sent_block >= self.settings.stuck_blocks and state.attempts < self.settings.max_attempts:
+            if pending.max_fee >= self.settings.max_fee:
                 return False  # already at the fee cap: wait
             self.log.warning("%s %s tx %s stuck for %d blocks; replacing", state.symbol, pending.method,
                              pending.hashes[-1], block - pending.sent_block)
@@ -389,11 +354,11 @@ class Keeper:
         if leverage is not None:
             extra += f" leverage={_lev(leverage)}"
         self.log.error("%s failed%s: %s", state.symbol, extra, why)
-        if state.failures_in_row >= self.max_attempts:
+        if state.failures_in_row >= self.settings.max_attempts:
             self._cool_down(state, block, f"{state.failures_in_row} failures in a row")
 
     def _cool_down(self, state: TokenState, block: int, why: str) -> None:
-        state.cooldown_until = block + self.cooldown_blocks
+        state.cooldown_until = block + self.settings.cooldown_blocks
         state.failures_in_row = 0
         state.attempts = 0
         self.log.warning("%s paused until block %d (%s)", state.symbol, state.cooldown_until, why)
@@ -411,7 +376,7 @@ class Keeper:
 
     def _gas_limit(self, estimate: int, state: TokenState) -> int:
         """The estimate with a margin (state can change between estimate and inclusion), within the block limit."""
-        limit = int(estimate * self.gas_margin * state.gas_factor) + 50_000
+        limit = int(estimate * self.settings.gas_margin * state.gas_factor) + 50_000
         block_limit = int(chain.blocks.head.gas_limit)
         return min(limit, block_limit) if block_limit else limit
 
@@ -428,15 +393,15 @@ class Keeper:
             if is_connection_error(err):
                 raise
             priority = 0
-        priority = max(priority, self.min_priority_fee)
-        bump = self.fee_bump ** (attempt - 1)
+        priority = max(priority, self.settings.min_priority_fee)
+        bump = self.settings.fee_bump ** (attempt - 1)
         priority = int(priority * bump)
         max_fee = int((2 * base_fee + priority) * bump)
         if previous is not None:
             # A replacement must pay at least 10% more than the transaction it replaces.
             priority = max(priority, previous.priority_fee * 11 // 10 + 1)
             max_fee = max(max_fee, previous.max_fee * 11 // 10 + 1)
-        max_fee = min(max(max_fee, priority), self.max_fee)
+        max_fee = min(max(max_fee, priority), self.settings.max_fee)
         return min(priority, max_fee), max_fee
 
 
@@ -447,101 +412,3 @@ def _lev(leverage: int) -> str:
 def _short(err: BaseException, limit: int = 160) -> str:
     text = " ".join(str(err).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# --- running the bot ------------------------------------------------------------------------------
-
-def keeper_env(
-    record_path: Path | str,
-    broker_url: str | None = None,
-    base: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Environment for `silverback run` / `silverback worker` with bots/keeper.py.
-
-    With `broker_url` (redis://host:port/db) tasks go through taskiq-redis: a list queue for the tasks and
-    a Redis result backend, so `silverback run` only watches blocks and the workers send transactions.
-    """
-    import json
-
-    env = dict(os.environ if base is None else base)
-    env["LEVTOKEN_RECORD"] = str(Path(record_path).resolve())
-    if broker_url:
-        env["SILVERBACK_BROKER_CLASS"] = "taskiq_redis:ListQueueBroker"
-        env["SILVERBACK_BROKER_KWARGS"] = json.dumps({"url": broker_url, "queue_name": "levtoken-keeper"})
-        env["SILVERBACK_RESULT_BACKEND_CLASS"] = "taskiq_redis:RedisAsyncResultBackend"
-        env["SILVERBACK_RESULT_BACKEND_KWARGS"] = json.dumps({"redis_url": broker_url, "result_ex_time": 600})
-    return env
-
-
-def silverback_account(account: str) -> str:
-    """silverback's spelling of an account: `test:1` (levtoken's) becomes `TEST::1`; aliases stay."""
-    if account.lower().startswith("test:") and not account.startswith("TEST::"):
-        return f"TEST::{account.split(':', 1)[1]}"
-    return account
-
-
-def silverback_command(role: str, network_choice: str, account: str, workers: int = 2) -> list[str]:
-    """argv for `silverback run` (role "run") or `silverback worker` (role "worker") on the keeper bot."""
-    exe = Path(sys.executable).with_name("silverback")
-    argv = [str(exe) if exe.exists() else "silverback", role, "bots.keeper:bot", "--network", network_choice,
-            "--account", silverback_account(account)]
-    if role == "run":
-        argv += ["--runner", "bots.keeper_runner:KeeperRunner"]
-    else:
-        argv += ["--workers", str(workers)]
-    return argv
-
-
-def run_keeper(
-    record_path: Path | str,
-    account: str,
-    network_choice: str,
-    *,
-    broker_url: str | None = None,
-    workers: int = 0,
-    project_dir: Path | str | None = None,
-    restart_backoff_max: float = 60.0,
-    log: logging.Logger = logger,
-) -> int:
-    """Runs the keeper bot until interrupted, restarting it (with back-off) if it exits on an error.
-
-    - `account`: an ape account alias, or `test:<n>` (or `TEST::<n>`) for a test account on a local chain.
-    - `network_choice`: e.g. `http://127.0.0.1:8545` for a running anvil, or `ethereum:sepolia:alchemy`.
-    - `broker_url`: a Redis URL to hand tasks to workers; with `workers` > 0 that many worker threads
-      are started here as well (`silverback worker`), otherwise start workers elsewhere against the same
-      Redis, record and node (see docs/keeper.md).
-    Returns the exit code of the last run (0 after Ctrl-C).
-    """
-    cwd = Path(project_dir) if project_dir else Path(__file__).resolve().parents[1]
-    env = keeper_env(record_path, broker_url)
-    backoff = 0.0
-    while True:
-        procs: list[subprocess.Popen] = []
-        started = time.monotonic()
-        try:
-            if broker_url and workers:
-                procs.append(subprocess.Popen(silverback_command("worker", network_choice, account, workers),
-                                              cwd=cwd, env=env))
-            runner = subprocess.Popen(silverback_command("run", network_choice, account), cwd=cwd, env=env)
-            procs.append(runner)
-            code = runner.wait()
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-        if code == 0:
-            return 0
-        if time.monotonic() - started > 300:
-            backoff = 0.0  # it ran for a while: not a crash loop
-        backoff = min(restart_backoff_max, backoff * 2 if backoff else 2.0)
-        log.warning("keeper bot exited with code %d; restarting in %.0fs", code, backoff)
-        try:
-            time.sleep(backoff)
-        except KeyboardInterrupt:
-            return code
