@@ -1,4 +1,5 @@
-"""Gas benchmarks: what each user, keeper and owner action costs, beside a plain OpenZeppelin baseline.
+"""Benchmarks: the gas of each user, keeper and owner action beside a plain OpenZeppelin baseline, and
+the reference model's throughput (token-steps per second) over real price series.
 
 Everything runs on a fresh local anvil chain: the protocol is deployed from config/local.toml, and an
 OpenZeppelin ERC20 + ERC20Permit token and ERC4626 vault (contracts/benchmarks/) are deployed beside it,
@@ -6,11 +7,16 @@ so both sides run on the same chain, compiler settings and hardfork. Each case s
 touches for the first time: a first write of a balance, allowance or nonce costs 20,000 gas more than a
 later one, so warm cases (accounts that already hold balances) are the fair comparison and the first-
 time figures are listed as well.
+
+The model's throughput needs no chain: `python -m levtoken.bench --model-only` measures it alone and
+rewrites only its section of benchmarks/results.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,16 +25,15 @@ from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
-from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy, params_dict, params_tuple
-from levtoken.units import DAY, to_feed, to_units, to_wad
+from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy
+from levtoken.prices import DAILY_CSV, HOURLY_CSV, load_prices, parse_date
+from levtoken.shapes import Action, Params
+from levtoken.units import DAY, WAD, to_feed, to_units, to_wad
 
 NETWORK = "ethereum:local:foundry"
 DEFAULT_OUT = Path("benchmarks/results.md")
 MAX_UINT = 2**256 - 1
 BLOCK_SECONDS = 12
-
-# ILeveragedToken.Action
-REBALANCE, RIPCORD = 1, 3
 
 # Targets: each a limit on our gas, or on our gas over OpenZeppelin's.
 TRANSFER_MAX_RATIO = 1.05
@@ -192,29 +197,29 @@ def _measure() -> list[Measurement]:
     # --- keeper and ripcord -------------------------------------------------------------
     short.deposit(amount, whale, sender=whale)
     _set_price(feed, gov, 26_400)  # -12%: long 3x -> ~4.1x (above its 4x band), short 3x -> ~1.9x (below 2.25x)
-    _require_action(long, REBALANCE, "a band rebalance")
+    _require_action(long, Action.REBALANCE, "a band rebalance")
     rows.append(Measurement("rebalance", "band, long 4.1x -> 3x (reduce size)", long.rebalance(sender=keeper).gas_used,
                             max_gas=REBALANCE_MAX_GAS))
-    _require_action(short, REBALANCE, "a band rebalance")
+    _require_action(short, Action.REBALANCE, "a band rebalance")
     rows.append(Measurement("rebalance", "band, short 1.9x -> 3x (add size)", short.rebalance(sender=keeper).gas_used,
                             max_gas=REBALANCE_MAX_GAS))
 
     _set_price(feed, gov, 30_624)  # +16%: short 3x -> ~6.7x, past its 4.5x ripcord; long 3x -> ~2.35x
-    _require_action(short, RIPCORD, "a ripcord")
+    _require_action(short, Action.RIPCORD, "a ripcord")
     rows.append(Measurement("ripcord", "short 6.7x -> 3x, bounty to caller", short.ripcord(sender=stranger).gas_used,
                             max_gas=RIPCORD_MAX_GAS))
 
     chain.pending_timestamp += DAY + 60
     _set_price(feed, gov, 30_624)
-    _require_action(long, REBALANCE, "a time rebalance")
+    _require_action(long, Action.REBALANCE, "a time rebalance")
     rows.append(Measurement("rebalance", "time, long 2.35x -> 3x after a day (adds streaming fee)",
                             long.rebalance(sender=keeper).gas_used, max_gas=REBALANCE_MAX_GAS))
 
     # --- factory ------------------------------------------------------------------------
     leverage = to_wad(2)
-    params = params_dict(factory.defaultParams(leverage, gov))
+    params = Params.abi_dict(factory.defaultParams(leverage, gov))
     creation_code = project.LeveragedToken.contract_type.deployment_bytecode.bytecode
-    spec = (record.markets["BTC"], leverage, 0, params_tuple(params), keeper, gov)
+    spec = (record.markets["BTC"], leverage, 0, Params.tuple_of(params), keeper, gov)
     created = factory.createToken(spec, creation_code, sender=gov).gas_used
     rows.append(Measurement("createToken", f"BTC 2x long ({len(bytes.fromhex(creation_code[2:])):,} B creation code as calldata)",
                             created))
@@ -228,6 +233,144 @@ def gas_table() -> list[Measurement]:
         return _measure()
     with networks.parse_network_choice(NETWORK):
         return _measure()
+
+
+# --- Reference model throughput -------------------------------------------------------------------
+
+# (label, file, first date, last date): the series the model replays.
+MODEL_SERIES = (
+    ("BTC/USDT perpetual, hourly", HOURLY_CSV, "2023-04-18", "2024-04-18"),
+    ("BTC/USD, daily", DAILY_CSV, "2020-09-24", "2025-09-24"),
+)
+MODEL_TOKENS = (3, -3, -1)  # BTC 3x long, 3x short, 1x short
+MODEL_POOL_SEED = to_units(10_000_000)
+# (holder, token index, deposit in USD): the demo's four holders, depositing at the start.
+MODEL_HOLDERS = (("holder0", 0, 100_000), ("holder1", 1, 50_000), ("holder2", 2, 25_000), ("holder3", 0, 10_000))
+MODEL_MAX_ACTIONS = 64  # rebalance calls per token and price, at most (a capped rebalance iterates)
+MODEL_SECTION = "Reference model throughput"
+
+
+@dataclass
+class ModelRun:
+    """One replay of a price series through the reference model alone."""
+
+    series: str
+    prices: int
+    tokens: int
+    seconds: float
+    actions: int
+    liquidations: int
+    reverts: int
+
+    @property
+    def token_steps(self) -> int:
+        """Prices x tokens."""
+        return self.prices * self.tokens
+
+    @property
+    def per_second(self) -> float:
+        """Token-steps per second."""
+        return self.token_steps / self.seconds
+
+
+def model_replay(label: str, path: Path | str, first: str, last: str) -> ModelRun:
+    """Replays `path` between `first` and `last` through the reference model alone: one market with the
+    default config, a 10M pool, the three tokens of MODEL_TOKENS with the factory's default parameters
+    and holders depositing at the start; at each price the time moves and the price is published, each
+    token acts while rebalanceStatus says something is due (ripcord() for RIPCORD, else rebalance()),
+    and the venue's account of a token is liquidated when the venue says it can be."""
+    from levtoken.model import Revert, default_params, standard_model
+
+    points = load_prices(path, parse_date(first), parse_date(last))
+    answers = [to_feed(p.close) for p in points]
+    model = standard_model(answers[0] * 10**10, now=points[0].timestamp, pool_seed=MODEL_POOL_SEED)
+    tokens = []
+    for i, leverage in enumerate(MODEL_TOKENS):
+        target = leverage * WAD
+        tokens.append(model.add_token(f"token{i}", 1, target, default_params(target, "fees")))
+    for holder, index, usd in MODEL_HOLDERS:
+        model.collateral.mint(holder, to_units(usd))
+        tokens[index].deposit(holder, to_units(usd), holder)
+    venue = model.venue
+    actions = liquidations = reverts = 0
+
+    started = time.perf_counter()
+    for point, answer in zip(points, answers):
+        model.set_time(point.timestamp)
+        model.set_answer(answer)
+        for token in tokens:
+            for _ in range(MODEL_MAX_ACTIONS):
+                status = token.rebalance_status()
+                if status.action == Action.NONE:
+                    break
+                try:
+                    if status.action == Action.RIPCORD:
+                        token.ripcord("keeper")
+                    else:
+                        token.rebalance("keeper")
+                except Revert:
+                    reverts += 1
+                    break
+                actions += 1
+            if venue.is_liquidatable(1, token.address):
+                venue.liquidate("liquidator", 1, token.address)
+                liquidations += 1
+    seconds = time.perf_counter() - started
+    return ModelRun(label, len(points), len(tokens), seconds, actions, liquidations, reverts)
+
+
+def model_throughput() -> list[ModelRun]:
+    """The reference model's throughput over each series of MODEL_SERIES."""
+    return [model_replay(*series) for series in MODEL_SERIES]
+
+
+def model_markdown(runs: list[ModelRun]) -> str:
+    """The model's throughput as a Markdown section."""
+    lines = [
+        f"## {MODEL_SECTION}",
+        "",
+        "The Python reference model (`levtoken.model`) alone, no chain: BTC 3x long, 3x short and 1x short with",
+        "the factory's default parameters on a market with the default config and a 10M USD pool, four holders",
+        "depositing at the start; at each price the time moves, the price is published, each token rebalances",
+        "(or pulls the ripcord) while something is due and is liquidated when the venue says so.",
+        "Token-steps = prices x tokens. Regenerate with `make bench`, or this section alone with",
+        "`python -m levtoken.bench --model-only`.",
+        "",
+        "| Series | Prices | Token-steps | Keeper actions | Liquidations | Seconds | Token-steps / s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.series} | {run.prices:,} | {run.token_steps:,} | {run.actions:,} | {run.liquidations:,} | "
+            f"{run.seconds:.2f} | {run.per_second:,.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path | str, title: str, body: str) -> None:
+    """Replaces the `## title` section of the Markdown file at `path` by `body` (appended when absent),
+    leaving the rest of the file as it is."""
+    path = Path(path)
+    text = path.read_text() if path.exists() else ""
+    heading = f"## {title}"
+    start = text.find(heading)
+    if start == -1:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + body
+    else:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + body + (text[end + 1:] if end != -1 else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def print_model(runs: list[ModelRun], console: Console) -> None:
+    """Prints the model's throughput as a rich table."""
+    table = Table(title="Reference model throughput (token-steps per second)")
+    for header in ("Series", "Prices", "Token-steps", "Seconds", "Token-steps / s"):
+        table.add_column(header, justify="left" if header == "Series" else "right")
+    for run in runs:
+        table.add_row(run.series, f"{run.prices:,}", f"{run.token_steps:,}", f"{run.seconds:.2f}", f"{run.per_second:,.0f}")
+    console.print(table)
 
 
 def _fmt(value: int | None) -> str:
@@ -277,15 +420,32 @@ def to_rich(rows: list[Measurement]) -> Table:
     return table
 
 
-def main(out_path: Path | str = DEFAULT_OUT) -> list[Measurement]:
-    """Measures, writes the Markdown table to `out_path` and prints it."""
-    rows = gas_table()
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(to_markdown(rows))
+def _console() -> Console:
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(to_rich(rows))
+    return console if console.is_terminal else Console(width=160)
+
+
+def main(out_path: Path | str = DEFAULT_OUT, model_only: bool = False) -> list[Measurement]:
+    """Measures the gas table (unless `model_only`) and the model's throughput, writes them to
+    `out_path` (only the model's section when `model_only`) and prints them."""
+    console = _console()
+    out_path = Path(out_path)
+    rows: list[Measurement] = []
+    if not model_only:
+        rows = gas_table()
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(to_markdown(rows))
+        console.print(to_rich(rows))
+    runs = model_throughput()
+    write_section(out_path, MODEL_SECTION, model_markdown(runs))
+    print_model(runs, console)
     console.print(f"written to {out_path}")
     return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-only", action="store_true", help="only the reference model's throughput (no chain)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="the Markdown file to write")
+    arguments = parser.parse_args()
+    main(arguments.out, model_only=arguments.model_only)

@@ -1,9 +1,8 @@
-"""Fixtures for the reference-model tests: hypothesis profiles, chain time control, raw JSON-RPC
-calls (fast, with reverts decoded by selector) and a reader that builds a `levtoken.model.Model`
-from the deployed contracts.
+"""Fixtures for the reference-model tests: chain time control, raw JSON-RPC calls (fast, with reverts
+decoded by selector) and a reader that builds a `levtoken.model.Model` from the deployed contracts.
 
-Profiles: "model-fast" (the default here: a few short examples, so `ape test` stays quick) and "long"
-(`HYPOTHESIS_PROFILE=long ape test -m slow`, thousands of steps).
+Hypothesis profiles: "model-fast" (the default here: a few short examples, so `ape test` stays quick)
+and "long" (`HYPOTHESIS_PROFILE=long ape test -m slow`, thousands of steps), from tests.utils.strategies.
 """
 
 from __future__ import annotations
@@ -14,18 +13,9 @@ import pytest
 from ape import project
 from eth_abi import decode
 from eth_utils import keccak, to_hex
-from hypothesis import HealthCheck, settings
 
+import tests.utils.strategies  # noqa: F401  (registers the hypothesis profiles)
 from levtoken.model import Model, model_from_chain
-
-_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
-
-settings.register_profile(
-    "model-fast", max_examples=10, stateful_step_count=15, deadline=None, suppress_health_check=_HEALTH
-)
-settings.register_profile(
-    "long", max_examples=60, stateful_step_count=60, deadline=None, suppress_health_check=_HEALTH
-)
 
 PANIC_SELECTOR = "4e487b71"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 from collections import Counter
 
 import pytest
@@ -20,11 +19,9 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from levtoken.deployment import params_tuple
-from levtoken.model import DAY, Model, Revert
-from levtoken.units import to_units
-
-LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+from levtoken.model import Model, Revert
+from levtoken.units import DAY, to_units
+from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps, token_fees
 
 OUTCOMES: Counter[str] = Counter()  # "method: ok" or "method: reverted Error", over a whole run
 TOKENS = 2  # a 3x long and a 2x short on the same market: the funding skew is partly netted
@@ -32,13 +29,8 @@ HOLDERS = ("whale", "fish", "stranger", "fee_recipient")
 
 token_index = st.integers(0, TOKENS - 1)
 holder = st.sampled_from(HOLDERS)
-deposit_amount = st.one_of(st.integers(1, 10**6), st.integers(10**6, 400_000 * 10**6))
 price_move_bps = st.one_of(st.integers(-400, 400), st.integers(-3400, 3400))
-time_step = st.one_of(
-    st.sampled_from([1, 59, 3_600, DAY - 1, DAY, DAY + 1]),
-    st.integers(1, 2 * DAY),
-    st.integers(2 * DAY, 3 * DAY),  # beyond the feed's heartbeat: stale until the next price
-)
+time_step = time_steps(minute=59, longest=3 * DAY)  # beyond the heartbeat: stale until the next price
 
 
 class Differential(RuleBasedStateMachine):
@@ -209,18 +201,12 @@ class Differential(RuleBasedStateMachine):
     @rule(i=token_index, upkeep=st.booleans())
     def rebalance(self, i, upkeep):
         token, k = self.token(i), self.acct("keeper")
-        if upkeep:
-            self.both(
-                f"performUpkeep({i})",
-                k, token, "performUpkeep", (b"",),
-                lambda: self.mtoken(i).perform_upkeep(self.addr("keeper")),
-            )
-        else:
-            self.both(
-                f"rebalance({i})",
-                k, token, "rebalance", (),
-                lambda: self.mtoken(i).rebalance(self.addr("keeper")),
-            )
+        m, keeper = self.mtoken(i), self.addr("keeper")
+        method, args, on_model = (
+            ("performUpkeep", (b"",), lambda: m.perform_upkeep(keeper)) if upkeep
+            else ("rebalance", (), lambda: m.rebalance(keeper))
+        )
+        self.both(f"{method}({i})", k, token, method, args, on_model)
 
     @rule(i=token_index)
     def ripcord(self, i):
@@ -251,51 +237,24 @@ class Differential(RuleBasedStateMachine):
         )
 
     # --- admin -------------------------------------------------------------------------------
-    @rule(
-        i=token_index,
-        mint_fee=st.sampled_from([0, 1, 10, 100]),
-        redeem_fee=st.sampled_from([0, 3, 10, 100]),
-        streaming=st.sampled_from([0, 10**14, 3 * 10**14, 10**15]),
-        max_trade=st.sampled_from([2_000, 50_000, 1_000_000]),
-        drift_pct=st.sampled_from([0, 1, 10, 40]),
-        bounty=st.sampled_from([0, 10, 1_000]),
-    )
-    def set_params(self, i, mint_fee, redeem_fee, streaming, max_trade, drift_pct, bounty):
+    @rule(i=token_index, fees=token_fees(max_trades_usd=[2_000, 50_000, 1_000_000], drift_pcts=[0, 1, 10, 40]))
+    def set_params(self, i, fees):
         token, gov = self.token(i), self.acct("gov")
         m = self.mtoken(i)
-        params = dataclasses.replace(
-            m.params,
-            mint_fee_bps=mint_fee,
-            redeem_fee_bps=redeem_fee,
-            streaming_fee_per_day=streaming,
-            max_trade_notional=to_units(max_trade),
-            min_drift=abs(m.target_leverage) * drift_pct // 100,
-            ripcord_bounty=to_units(bounty),
-        )
+        params = fees.applied_to(m.params, m.target_leverage)
         self.both(
             f"setParams({i}, {params})",
-            gov, token, "setParams", (params_tuple(params.to_abi()),),
+            gov, token, "setParams", (params.to_tuple(),),
             lambda: m.set_params(self.addr("gov"), params),
         )
 
-    @rule(
-        taker=st.sampled_from([0, 5, 30, 100]),
-        max_impact=st.sampled_from([0, 100, 500]),
-        depth=st.sampled_from([to_units(1_000_000), to_units(1_000_000_000)]),
-        funding=st.sampled_from([0, 3 * 10**14, 10**16]),
-    )
-    def set_market(self, taker, max_impact, depth, funding):
+    @rule(fees=market_fees(depths_usd=[1_000_000, 1_000_000_000]))
+    def set_market(self, fees):
         venue, gov, feed = self.e["venue"], self.acct("gov"), self.e["feed"]
-        config = dataclasses.replace(
-            self.model.venue.configs[1],
-            taker_fee_bps=taker,
-            max_impact_bps=max_impact,
-            impact_depth=depth,
-            max_funding_rate_per_day=funding,
-        )
+        config = fees.applied_to(self.model.venue.configs[1])
         self.both(
             f"setMarketConfig({config})",
-            gov, venue, "setMarketConfig", (1, config.to_abi(str(feed.address))),
+            gov, venue, "setMarketConfig", (1, config.to_abi(feed=str(feed.address))),
             lambda: self.model.venue.set_market_config(self.addr("gov"), 1, config),
         )
 

@@ -26,6 +26,7 @@ from levtoken.model import (
     LeveragedToken,
     Model,
     Params,
+    default_params,
     standard_model,
     zero_cost_config,
 )
@@ -51,7 +52,7 @@ def btc_closes(first: str, last: str) -> list[tuple[str, int]]:
 def zero_cost_params(leverage: int, **overrides) -> Params:
     """Factory defaults with no mint, redeem or streaming fee, no drift minimum, no bounty and no cap
     on one rebalance trade."""
-    params = Params.defaults(leverage, "fees")
+    params = default_params(leverage, "fees")
     fields = dict(
         mint_fee_bps=0,
         redeem_fee_bps=0,
@@ -283,7 +284,7 @@ def test_contracts__zero_cost_daily_rebalance__january_2021__equal_model_and_pro
     """The contracts on anvil, a zero-cost market, a 3x long and a 2x short, one month of real
     closes: each day's equity equals the model's to the unit and NAV_0 * prod(1 + L r_i) to 1e-9."""
     closes = [a for _, a in btc_closes("2020-12-31", "2021-01-31")]
-    venue.setMarketConfig(1, zero_cost_config().to_abi(feed.address), sender=gov)
+    venue.setMarketConfig(1, zero_cost_config().to_abi(feed=feed.address), sender=gov)
     tokens = {}
     for leverage in (3, -2):
         params = zero_cost_params(leverage * WAD, fee_recipient=str(gov.address))

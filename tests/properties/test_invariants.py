@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 from collections import Counter
 from fractions import Fraction
 
@@ -36,18 +35,17 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from levtoken.model import (
     DAY,
-    BPS,
     WAD,
     Action,
     LeveragedToken,
     Model,
     Params,
     Revert,
+    default_params,
     standard_model,
 )
 from levtoken.units import to_units
-
-LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps, token_fees
 
 TOKEN = "token"
 KEEPER = "keeper"
@@ -66,12 +64,7 @@ MIN_EQUITY_FOR_PRECISION = to_units(100)
 STATS: Counter[str] = Counter()  # outcomes over a whole run, printed and checked by the long test
 
 holder = st.sampled_from(HOLDERS)
-deposit_amount = st.one_of(st.integers(1, 10**6), st.integers(10**6, 400_000 * 10**6))
-time_step = st.one_of(
-    st.sampled_from([1, 60, 3_600, DAY - 1, DAY, DAY + 1]),
-    st.integers(1, 2 * DAY),
-    st.integers(2 * DAY, 4 * DAY),
-)
+time_step = time_steps(minute=60, longest=4 * DAY)
 keeper_on_time = st.sampled_from([True, True, False])
 
 
@@ -197,7 +190,7 @@ class TokenInvariants(RuleBasedStateMachine):
         self.rng = rng
         self.model = standard_model(START_PRICE * 10**10, pool_seed=POOL_SEED)
         target = leverage * WAD
-        self.model.add_token(TOKEN, 1, target, Params.defaults(target, FEES), keeper=KEEPER)
+        self.model.add_token(TOKEN, 1, target, default_params(target, FEES), keeper=KEEPER)
         for name in HOLDERS:
             self.model.collateral.mint(name, to_units(10**9))
         self.token.deposit("whale", to_units(first), "whale")
@@ -294,16 +287,23 @@ class TokenInvariants(RuleBasedStateMachine):
         self._move(bps, on_time)
 
     # --- keeper and anyone -------------------------------------------------------------------
+    def status_and_cost(self):
+        """(rebalanceStatus, the cost of its trade) now, or None when the status reverts."""
+        try:
+            status = self.token.rebalance_status()
+        except Revert:
+            return None
+        return status, self.trade_cost(status)
+
     @rule(upkeep=st.booleans())
     def keeper_once(self, upkeep):
         """One keeper call (rebalance or performUpkeep) whatever the status says."""
         self._begin()
         t = self.token
-        try:
-            status = t.rebalance_status()
-        except Revert:
+        read = self.status_and_cost()
+        if read is None:
             return
-        cost = self.trade_cost(status)
+        status, cost = read
         call = (lambda: t.perform_upkeep(KEEPER)) if upkeep else (lambda: t.rebalance(KEEPER))
         try:
             call()
@@ -321,11 +321,10 @@ class TokenInvariants(RuleBasedStateMachine):
     def ripcord(self):
         self._begin()
         t = self.token
-        try:
-            status = t.rebalance_status()
-        except Revert:
+        read = self.status_and_cost()
+        if read is None:
             return
-        cost = self.trade_cost(status)
+        status, cost = read
         if self.attempt("ripcord", lambda: t.ripcord("stranger")) is not None:
             note("completed rebalance (RIPCORD)")
             self.record_completed(status, cost)
@@ -336,41 +335,18 @@ class TokenInvariants(RuleBasedStateMachine):
         self.attempt("liquidate", lambda: self.model.venue.liquidate("stranger", 1, TOKEN))
 
     # --- admin -------------------------------------------------------------------------------
-    @rule(
-        mint_fee=st.sampled_from([0, 1, 10, 100]),
-        redeem_fee=st.sampled_from([0, 3, 10, 100]),
-        streaming=st.sampled_from([0, 10**14, 3 * 10**14, 10**15]),
-        max_trade=st.sampled_from([20_000, 50_000, 1_000_000]),
-        drift_pct=st.sampled_from([0, 1, 10]),
-        bounty=st.sampled_from([0, 10, 1_000]),
-    )
-    def set_token_fees(self, mint_fee, redeem_fee, streaming, max_trade, drift_pct, bounty):
+    @rule(fees=token_fees(max_trades_usd=[20_000, 50_000, 1_000_000], drift_pcts=[0, 1, 10]))
+    def set_token_fees(self, fees):
         self._begin()
         t = self.token
-        params = dataclasses.replace(
-            t.params,
-            mint_fee_bps=mint_fee,
-            redeem_fee_bps=redeem_fee,
-            streaming_fee_per_day=streaming,
-            max_trade_notional=to_units(max_trade),
-            min_drift=abs(t.target_leverage) * drift_pct // 100,
-            ripcord_bounty=to_units(bounty),
-        )
+        params = fees.applied_to(t.params, t.target_leverage)
         self.attempt("setParams", lambda: t.set_params("gov", params))
 
-    @rule(
-        taker=st.sampled_from([0, 5, 30, 100]),
-        max_impact=st.sampled_from([0, 100, 500]),
-        depth=st.sampled_from([to_units(10_000_000), to_units(1_000_000_000)]),
-        funding=st.sampled_from([0, 3 * 10**14, 10**16]),
-    )
-    def set_market_fees(self, taker, max_impact, depth, funding):
+    @rule(fees=market_fees(depths_usd=[10_000_000, 1_000_000_000]))
+    def set_market_fees(self, fees):
         self._begin()
         v = self.model.venue
-        config = dataclasses.replace(
-            v.configs[1], taker_fee_bps=taker, max_impact_bps=max_impact, impact_depth=depth,
-            max_funding_rate_per_day=funding,
-        )
+        config = fees.applied_to(v.configs[1])
         self.attempt("setMarketConfig", lambda: v.set_market_config("gov", 1, config))
 
     @rule()
@@ -544,7 +520,7 @@ def test_redeem_above_initial_margin_leverage():
     reverts with InsufficientMargin(50024463, 105051374). DESIGN.md: redeem must always be possible
     unless the venue itself is down."""
     model = standard_model(30_000 * WAD, pool_seed=POOL_SEED)
-    token = model.add_token(TOKEN, 1, 3 * WAD, Params.defaults(3 * WAD, FEES), keeper=KEEPER)
+    token = model.add_token(TOKEN, 1, 3 * WAD, default_params(3 * WAD, FEES), keeper=KEEPER)
     model.collateral.mint("whale", to_units(1_000))
     token.deposit("whale", to_units(1_000), "whale")
     model.set_price(21_000 * WAD)
@@ -576,7 +552,7 @@ def test_rebalance_precision_with_costly_trades():
     (leverage 4.1x, outside the band); one uncapped keeper rebalance leaves leverage 3.0000124x, a
     relative error of 4.1e-6 > 1e-7."""
     model = standard_model(30_000 * WAD, pool_seed=POOL_SEED)
-    token = model.add_token(TOKEN, 1, 3 * WAD, Params.defaults(3 * WAD, FEES), keeper=KEEPER)
+    token = model.add_token(TOKEN, 1, 3 * WAD, default_params(3 * WAD, FEES), keeper=KEEPER)
     model.collateral.mint("whale", to_units(100_000))
     token.deposit("whale", to_units(100_000), "whale")
     config = dataclasses.replace(model.venue.configs[1], taker_fee_bps=0, max_impact_bps=100,

@@ -1,0 +1,56 @@
+"""The model's only chain-facing code: a Model read from deployed contracts.
+
+It takes contract handles (ape's, or anything with the same view methods), so it reads a chain but never
+imports a chain library."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from levtoken.model.system import Model
+from levtoken.shapes import MarketConfig, MarketState, Params, Position
+
+
+def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[Any], accounts: Iterable[Any],
+                     owner: str, keeper: str, lps: Iterable[Any] = ()) -> Model:
+    """A Model mirroring deployed contracts now: venue market 1 and its feed, the tokens' state, the LP
+    shares of `lps` and the collateral balances of `accounts`, the tokens and the venue. The model's time
+    is the feed's latest update; set it to the head block's time to read views as the chain does."""
+    tokens, accounts = list(tokens), list(accounts)
+    round_id, answer, _, updated_at, _ = feed.latestRoundData()
+    model = Model(now=int(updated_at), venue_address=str(venue.address), owner=str(owner))
+    f = model.add_feed(str(feed.address), decimals=int(feed.decimals()))
+    f.round_id, f.answer, f.updated_at = int(round_id), int(answer), int(updated_at)
+
+    v = model.venue
+    v.market_count = int(venue.marketCount())
+    if v.market_count != 1:
+        raise ValueError("model_from_chain mirrors a venue with one market")
+    v.symbols[1] = venue.marketSymbol(1)
+    v.configs[1] = MarketConfig.from_abi(venue.marketConfig(1), feed=str(feed.address))
+    v.states[1] = MarketState.from_abi(venue.marketState(1))
+    v.positions[1] = v._mapping()
+    v.pool_cash = int(venue.poolCash())
+    v.total_lp_shares = int(venue.totalLpShares())
+    for lp in lps:
+        v.lp_shares[str(lp.address)] = int(venue.lpShares(lp))
+
+    for token in tokens:
+        address = str(token.address)
+        v.positions[1][address] = Position.from_abi(venue.position(1, token))
+        t = model.add_token(
+            address, int(token.marketId()), int(token.targetLeverage()), Params.from_abi(token.params()),
+            max_leverage=int(token.maxLeverage()), admin=str(owner), keeper=str(keeper), guardian=str(owner),
+        )
+        t.total_supply = int(token.totalSupply())
+        for account in accounts:
+            balance = int(token.balanceOf(str(account.address)))
+            if balance:
+                t.balances[str(account.address)] = balance
+        t.last_rebalance = int(token.lastRebalance())
+        t.last_fee_accrual = int(token.lastFeeAccrual())
+        t.iterating = bool(token.iterating())
+        t.paused = bool(token.paused())
+    for holder in [*accounts, *tokens, venue]:
+        model.collateral.balances[str(holder.address)] = int(collateral.balanceOf(str(holder.address)))
+    return model

@@ -1,0 +1,175 @@
+"""Every error the contracts can revert with, as Python exceptions named like the Solidity errors.
+
+`Revert` is the base: catching it is catching a reverted transaction or call. Each subclass carries the
+error's arguments in `args`, in the Solidity order. Grouped by where the contracts declare them.
+"""
+
+from __future__ import annotations
+
+
+class Revert(Exception):
+    """A transaction or call reverted; the subclass name is the Solidity error's name."""
+
+    @property
+    def name(self) -> str:
+        """The Solidity error's name."""
+        return type(self).__name__
+
+
+# --- Solidity 0.8 and OpenZeppelin ---------------------------------------------------------------
+
+
+class Panic(Revert):
+    """Solidity panic: 0x11 arithmetic overflow or underflow, 0x12 division by zero."""
+
+
+class MathOverflowedMulDiv(Revert):
+    """Math.mulDiv: the result does not fit in 256 bits."""
+
+
+class SafeCastOverflowedIntDowncast(Revert):
+    """SafeCast: a signed value does not fit the narrower type."""
+
+
+class SafeCastOverflowedUintDowncast(Revert):
+    """SafeCast: an unsigned value does not fit the narrower type."""
+
+
+class SafeCastOverflowedIntToUint(Revert):
+    """SafeCast: a negative value cast to unsigned."""
+
+
+class SafeCastOverflowedUintToInt(Revert):
+    """SafeCast: an unsigned value above int256's maximum."""
+
+
+class ERC20InsufficientBalance(Revert):
+    """ERC-20 transfer or burn above the balance."""
+
+
+class ERC20InsufficientAllowance(Revert):
+    """ERC-20 transferFrom above the allowance."""
+
+
+class ERC20InvalidReceiver(Revert):
+    """ERC-20 transfer or mint to the zero address."""
+
+
+class ERC20InvalidSender(Revert):
+    """ERC-20 transfer or burn from the zero address."""
+
+
+class AccessControlUnauthorizedAccount(Revert):
+    """AccessControl: the caller lacks the role."""
+
+
+class OwnableUnauthorizedAccount(Revert):
+    """Ownable: the caller is not the owner."""
+
+
+class EnforcedPause(Revert):
+    """Pausable: the contract is paused."""
+
+
+class ExpectedPause(Revert):
+    """Pausable: the contract is not paused."""
+
+
+# --- libraries/OracleLib.sol ---------------------------------------------------------------------
+
+
+class InvalidPrice(Revert):
+    """The feed answered zero or a negative price."""
+
+
+class StalePrice(Revert):
+    """The feed's latest answer is older than the heartbeat allows."""
+
+
+class IncompleteRound(Revert):
+    """The feed's latest round is not complete (no timestamp, or answered in an earlier round)."""
+
+
+# --- PriceFeed.sol -------------------------------------------------------------------------------
+
+
+class NonPositiveAnswer(Revert, ValueError):
+    """PriceFeed.submit: the answer is zero, negative or above int192 (also a ValueError: a bad input)."""
+
+
+# --- interfaces/IPerpVenue.sol (ZeroAmount and SlippageExceeded are the token's too) ---------------
+
+
+class UnknownMarket(Revert):
+    """The market id is not listed."""
+
+
+class ZeroAmount(Revert):
+    """An amount or size was zero where it must not be."""
+
+
+class InvalidConfig(Revert):
+    """A market parameter is outside its hard bounds; the argument is the MarketConfig field's name."""
+
+
+class InsufficientMargin(Revert):
+    """The account would fall below initial margin (or below zero value)."""
+
+
+class InsufficientFreeMargin(Revert):
+    """The margin balance cannot cover the withdrawal (unrealised profit cannot be withdrawn)."""
+
+
+class InsufficientPoolLiquidity(Revert):
+    """The LP pool cannot pay this profit or withdrawal."""
+
+
+class OpenInterestCapExceeded(Revert):
+    """The trade would take open interest on one side above the market's cap."""
+
+
+class NotLiquidatable(Revert):
+    """The account is above maintenance margin."""
+
+
+class SlippageExceeded(Revert):
+    """Fewer shares or assets than the caller's minimum."""
+
+
+class InsufficientShares(Revert):
+    """The LP holds fewer shares than asked."""
+
+
+# --- interfaces/ILeveragedToken.sol --------------------------------------------------------------
+
+
+class DeadlineExpired(Revert):
+    """The transaction was mined after its deadline."""
+
+
+class SupplyCapExceeded(Revert):
+    """The mint would take total supply above the cap."""
+
+
+class RebalanceNotDue(Revert):
+    """No rebalance is due now."""
+
+
+class RipcordNotDue(Revert):
+    """|leverage| has not reached the ripcord limit."""
+
+
+class LeverageOutOfRange(Revert):
+    """Target leverage is zero or above the hard cap."""
+
+
+class InvalidParameter(Revert):
+    """A token parameter is outside its bounds; the argument is the Params field's name."""
+
+
+class NoEquity(Revert):
+    """The token holds no equity to mint against (wiped out)."""
+
+
+class ExceedsMaxWithdraw(Revert):
+    """The asset amount cannot be reached by redeeming the owner's shares."""

@@ -1,0 +1,58 @@
+"""HedgeMath (contracts/libraries/HedgeMath.sol): the token's leverage and position sizing, pure. The
+trade's cost comes in as the venue's quoted fee and impact; every size is rounded toward zero."""
+
+from __future__ import annotations
+
+from levtoken.model.libraries.fixed_point_math import mul_div_down
+
+
+def with_sign(signed: int, magnitude: int) -> int:
+    """`magnitude` with the sign of `signed` (`signed < 0 ? -magnitude : magnitude`)."""
+    return -magnitude if signed < 0 else magnitude
+
+
+def leverage(size: int, price: int, equity_wad: int) -> int:
+    """Signed leverage (WAD) of a position of `size` at `price` on `equity_wad` (18 decimals, positive)."""
+    return with_sign(size, mul_div_down(abs(size), price, equity_wad))
+
+
+def target_size(equity_wad: int, target_leverage: int, price: int) -> int:
+    """Signed size of `target_leverage` on `equity_wad` (18 decimals) at `price`."""
+    return with_sign(target_leverage, mul_div_down(equity_wad, abs(target_leverage), price))
+
+
+def hedge_size(gross: int, assets: int, fee: int, impact: int) -> int:
+    """The size that keeps leverage unchanged when `assets` join the equity: L * (assets - cost) / P, where
+    cost is the fee and impact of the trade itself, from the quote (`fee`, `impact`) of the gross size
+    `gross` = L * assets / P. The fee is proportional to size, so the net size is g * assets / (assets + c0);
+    the impact, proportional to the square of size, is re-weighted once at that size (a Newton step).
+    A deposit too small to pay for its own hedge joins the equity unhedged (0)."""
+    if fee + impact >= assets:
+        return 0
+    impact_at_size = mul_div_down(impact, assets, assets + fee + impact)
+    return with_sign(gross, mul_div_down(abs(gross), assets, assets + fee + impact_at_size))
+
+
+def net_of_cost(target: int, delta: int, equity_units: int, fee: int, impact: int) -> int:
+    """The trade toward `target` once its own cost has left the equity, from the quote (`fee`, `impact`)
+    of the gross trade `delta`. With q = |target| * cost / (equity * |delta|), the net trade is
+    delta / (1 + q) when it adds exposure and delta / (1 - q) when it removes exposure, with the impact
+    re-weighted once at that size."""
+    abs_delta = abs(delta)
+    scaled = equity_units * abs_delta
+    adds_exposure = (delta > 0) == (target > 0)
+    denominator = cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact))
+    if denominator == 0:
+        return delta
+    impact_at_size = mul_div_down(impact, scaled, denominator)
+    denominator = cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact_at_size))
+    if denominator == 0:
+        return delta
+    return with_sign(delta, mul_div_down(abs_delta, scaled, denominator))
+
+
+def cost_denominator(adds_exposure: bool, scaled: int, cost_term: int) -> int:
+    """scaled + cost when the trade adds exposure, scaled - cost (0 when not positive) when it removes."""
+    if adds_exposure:
+        return scaled + cost_term
+    return scaled - cost_term if scaled > cost_term else 0
