@@ -17,7 +17,8 @@ from rich.table import Table
 
 from levtoken.deployment import DEFAULT_CONFIG, DEFAULT_RECORD, DeployConfig, Deployment, DeploymentError
 from levtoken.prices import DAILY_CSV, HOURLY_CSV, PriceDataError, load_prices, parse_date
-from levtoken.units import WAD, from_units, from_wad, leverage_label, to_units
+from levtoken.shapes import Status
+from levtoken.units import from_units, from_wad, leverage_label, to_units
 
 console = Console()
 LOCAL_NETWORK = "ethereum:local:foundry"
@@ -54,6 +55,7 @@ def friendly_errors(func):
 
 
 def network_option(default: str = NODE_NETWORK):
+    """The --network option (an ape network choice), defaulting to a running local node."""
     return click.option(
         "--network",
         default=default,
@@ -138,15 +140,13 @@ def status_table(deployment: Deployment) -> Table:
     """Per token: NAV, leverage, band, next rebalance, supply, action due."""
     from ape import chain
 
-    from levtoken.replay import ACTIONS, REASONS
-
     table = Table(title=f"levtoken on chain {deployment.chain_id}")
     for column in ("token", "NAV", "leverage", "band", "ripcord", "supply", "next time rebalance", "due now"):
         table.add_column(column)
     now = chain.pending_timestamp
     for symbol, token in deployment.token_contracts().items():
         params = token.params()
-        st = token.rebalanceStatus()
+        due = Status.from_abi(token.rebalanceStatus())
         next_time = token.lastRebalance() + params.rebalanceInterval
         table.add_row(
             f"{symbol} ({leverage_label(deployment.tokens[symbol].leverage_wad)})",
@@ -156,7 +156,7 @@ def status_table(deployment: Deployment) -> Table:
             f"{from_wad(params.ripcordLeverage):.2f}x",
             f"{from_wad(token.totalSupply()):,.4f}",
             "now" if next_time <= now else f"in {(next_time - now) / 3600:.1f} h",
-            ACTIONS[st.action] + ("" if st.action == 0 else f" ({REASONS[st.reason]})"),
+            due.action.name + (f" ({due.reason.name})" if due.due else ""),
         )
     return table
 
@@ -181,15 +181,35 @@ def _amount(text: str, decimals: int) -> int:
     return int(value * 10**decimals)
 
 
-@cli.command()
-@click.argument("token_symbol")
-@click.argument("amount")
-@click.option("--slippage", default=0.5, show_default=True, help="Largest accepted shortfall against the preview, percent.")
-@click.option("--deadline", default=600, show_default=True, help="Seconds the transaction stays valid.")
-@record_option
-@network_option()
-@account_option
-@friendly_errors
+def trade_command(amount_name: str):
+    """A command that trades one token: TOKEN_SYMBOL and an amount, a slippage bound against the preview,
+    a deadline, and the record, network and account options."""
+    decorators = (
+        cli.command(),
+        click.argument("token_symbol"),
+        click.argument(amount_name),
+        click.option("--slippage", default=0.5, show_default=True, help="Largest accepted shortfall against the preview, percent."),
+        click.option("--deadline", default=600, show_default=True, help="Seconds the transaction stays valid."),
+        record_option,
+        network_option(),
+        account_option,
+        friendly_errors,
+    )
+
+    def wrap(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return wrap
+
+
+def _at_least(preview: int, slippage: float) -> int:
+    """The least a trade may give: `preview` less `slippage` percent."""
+    return preview * int((100 - slippage) * 100) // 10_000
+
+
+@trade_command("amount")
 def mint(token_symbol: str, amount: str, slippage: float, deadline: int, record: Path, network: str, account: str):
     """Mints TOKEN_SYMBOL for AMOUNT of collateral (e.g. `levtoken mint BTC3L 1000`)."""
     from ape import chain
@@ -205,23 +225,15 @@ def mint(token_symbol: str, amount: str, slippage: float, deadline: int, record:
                 raise click.ClickException(f"{sender.address} holds less than {amount} collateral")
             collateral.mint(sender, units, sender=sender)
         preview = token.previewDeposit(units)
-        min_shares = preview * int((100 - slippage) * 100) // 10_000
         if collateral.allowance(sender, token.address) < units:
             collateral.approve(token.address, units, sender=sender)
-        receipt = send(token.depositWithMinShares, units, sender, min_shares, chain.pending_timestamp + deadline, sender=sender)
+        receipt = send(token.depositWithMinShares, units, sender, _at_least(preview, slippage),
+                       chain.pending_timestamp + deadline, sender=sender)
         got = receipt.decode_logs(token.Deposit)[0].shares
         console.print(f"minted {from_wad(got):,.6f} {token_symbol} for {amount} (preview {from_wad(preview):,.6f}); tx {receipt.txn_hash}")
 
 
-@cli.command()
-@click.argument("token_symbol")
-@click.argument("shares")
-@click.option("--slippage", default=0.5, show_default=True, help="Largest accepted shortfall against the preview, percent.")
-@click.option("--deadline", default=600, show_default=True)
-@record_option
-@network_option()
-@account_option
-@friendly_errors
+@trade_command("shares")
 def redeem(token_symbol: str, shares: str, slippage: float, deadline: int, record: Path, network: str, account: str):
     """Redeems SHARES of TOKEN_SYMBOL (a number of tokens, or `all`) for collateral."""
     from ape import chain
@@ -234,8 +246,8 @@ def redeem(token_symbol: str, shares: str, slippage: float, deadline: int, recor
         if units == 0 or units > token.balanceOf(sender):
             raise click.ClickException(f"{sender.address} holds {from_wad(token.balanceOf(sender))} {token_symbol}")
         preview = token.previewRedeem(units)
-        min_assets = preview * int((100 - slippage) * 100) // 10_000
-        receipt = send(token.redeemWithMinAssets, units, sender, sender, min_assets, chain.pending_timestamp + deadline, sender=sender)
+        receipt = send(token.redeemWithMinAssets, units, sender, sender, _at_least(preview, slippage),
+                       chain.pending_timestamp + deadline, sender=sender)
         got = receipt.decode_logs(token.Withdraw)[0].assets
         console.print(f"redeemed {from_wad(units):,.6f} {token_symbol} for {from_units(got):,.6f} collateral; tx {receipt.txn_hash}")
 
@@ -296,7 +308,7 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
 @friendly_errors
 def replay(csv_path, start, end, hourly, market, out, check_model, record, network, account):
     """Replays a price series through the feed of a running local deployment, keeper acting every step."""
-    from levtoken.replay import Replayer
+    from levtoken.replay.replayer import Replayer
 
     csv_path, points = _load_series(csv_path, start, end, hourly)
     with connect(network):
@@ -346,8 +358,8 @@ def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
     replay a real period with the keeper acting, then print the report and write its files."""
     from ape import accounts
 
-    from levtoken.deployment import deploy as do_deploy
-    from levtoken.replay import Replayer, mint_for
+    from levtoken.deployment import deploy as do_deploy, mint_for
+    from levtoken.replay.replayer import Replayer
 
     started = time.time()
     csv_path, points = _load_series(csv_path, start, end, hourly)
@@ -360,8 +372,7 @@ def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
         record.unlink(missing_ok=True)
         deployment = do_deploy(spec, gov, record, log=lambda message: console.print(f"  {message}"))
         market = spec.tokens[0].market
-        replayer = Replayer(deployment, market, gov, keeper="bot" if keeper_kind == "bot" else None, liquidator=liquidator,
-                            check_model=check_model)
+        replayer = Replayer(deployment, market, gov, keeper=keeper_kind, liquidator=liquidator, check_model=check_model)
         replayer.push_price(points[0].close)
         symbols = list(deployment.tokens)
         holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(amount)) for i, amount in enumerate((100_000, 50_000, 25_000, 10_000))]

@@ -10,11 +10,12 @@ import json
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 from ape import chain, project
 
-from levtoken.units import BPS, DAY, to_feed, to_units, to_wad
+from levtoken.shapes import MarketConfig, Params
+from levtoken.units import to_feed, to_units, to_wad
 
 DEFAULT_CONFIG = Path("config/local.toml")
 DEFAULT_RECORD = Path("deployments/local.json")
@@ -24,59 +25,40 @@ class DeploymentError(Exception):
     """A deployment cannot proceed or a record does not fit the connected chain; the message says why."""
 
 
+# Settings a config file may give a market or a token: the struct fields by Python name (the feed is
+# deployed with the market, so it is not a setting).
+MARKET_SETTINGS = tuple(name for name, _, _ in MarketConfig.table() if name != "feed")
+TOKEN_SETTINGS = tuple(name for name, _, _ in Params.table())
+
+
 @dataclass
-class MarketSpec:
-    """One venue market as written in the config file."""
+class MarketEntry:
+    """One venue market as written in the config file: its symbol, the feed's first price, and the
+    MarketConfig fields it sets (Python names, human units); the rest are the project's defaults."""
 
     symbol: str
     initial_price: float
-    heartbeat: int = 2 * DAY
-    taker_fee_bps: int = 5
-    max_impact_bps: int = 100
-    impact_depth: int = 1_000_000_000
-    initial_margin_bps: int = 1000
-    maintenance_margin_bps: int = 300
-    liquidation_penalty_bps: int = 100
-    liquidator_share_bps: int = 5000
-    max_funding_rate_per_day: float = 0.0003
-    max_open_interest: float = 1_000_000
+    settings: dict[str, Any] = field(default_factory=dict)
 
-    def venue_config(self, feed: str, decimals: int) -> dict[str, Any]:
-        """The MarketConfig struct for PerpVenue.listMarket."""
-        return {
-            "feed": feed,
-            "heartbeat": self.heartbeat,
-            "takerFeeBps": self.taker_fee_bps,
-            "maxImpactBps": self.max_impact_bps,
-            "initialMarginBps": self.initial_margin_bps,
-            "maintenanceMarginBps": self.maintenance_margin_bps,
-            "liquidationPenaltyBps": self.liquidation_penalty_bps,
-            "liquidatorShareBps": self.liquidator_share_bps,
-            "impactDepth": to_units(self.impact_depth, decimals),
-            "maxFundingRatePerDay": to_wad(self.max_funding_rate_per_day),
-            "maxOpenInterest": to_wad(self.max_open_interest),
-        }
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> "MarketEntry":
+        """From a `[[markets]]` table; KeyError or TypeError when it is missing a key or sets an unknown one."""
+        if not isinstance(raw, Mapping):
+            raise TypeError(f"a market is a table of settings, found {raw!r}")
+        settings = {k: v for k, v in raw.items() if k not in ("symbol", "initial_price")}
+        unknown = set(settings) - set(MARKET_SETTINGS)
+        if unknown:
+            raise TypeError(f"unknown market setting(s) {sorted(unknown)}; known: {sorted(MARKET_SETTINGS)}")
+        return cls(raw["symbol"], raw["initial_price"], settings)
 
-
-# Token fields a config may set, and how each converts to the contract's unit.
-TOKEN_FIELDS = {
-    "leverage_max": ("leverageMax", "wad"),
-    "leverage_min": ("leverageMin", "wad"),
-    "ripcord_leverage": ("ripcordLeverage", "wad"),
-    "min_drift": ("minDrift", "wad"),
-    "rebalance_interval": ("rebalanceInterval", "int"),
-    "mint_fee_bps": ("mintFeeBps", "int"),
-    "redeem_fee_bps": ("redeemFeeBps", "int"),
-    "streaming_fee_per_day": ("streamingFeePerDay", "wad"),
-    "fee_recipient": ("feeRecipient", "str"),
-    "max_trade_notional": ("maxTradeNotional", "units"),
-    "ripcord_bounty": ("ripcordBounty", "units"),
-    "supply_cap": ("supplyCap", "wad"),
-}
+    def venue_config(self, feed: str, decimals: int) -> MarketConfig:
+        """The MarketConfig struct for PerpVenue.listMarket, in contract units."""
+        overrides = {name: MarketConfig.convert(name, value, decimals) for name, value in self.settings.items()}
+        return MarketConfig.defaults(feed, decimals, **overrides)
 
 
 @dataclass
-class TokenSpec:
+class TokenEntry:
     """One token as written in the config file: market symbol, signed leverage and overrides."""
 
     market: str
@@ -90,8 +72,8 @@ class DeployConfig:
 
     collateral_address: str
     pool_seed: float
-    markets: list[MarketSpec]
-    tokens: list[TokenSpec]
+    markets: list[MarketEntry]
+    tokens: list[TokenEntry]
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_CONFIG) -> "DeployConfig":
@@ -104,16 +86,16 @@ class DeployConfig:
         except tomllib.TOMLDecodeError as err:
             raise DeploymentError(f"config file {path} is not valid TOML: {err}") from err
         try:
-            markets = [MarketSpec(**m) for m in raw["markets"]]
+            markets = [MarketEntry.parse(m) for m in raw["markets"]]
             defaults = {k: v for k, v in raw.get("tokens", {}).items() if k != "list"}
             tokens = []
             for entry in raw["tokens"]["list"]:
                 entry = dict(entry)
                 overrides = {**defaults, **{k: v for k, v in entry.items() if k not in ("market", "leverage")}}
-                unknown = set(overrides) - set(TOKEN_FIELDS)
+                unknown = set(overrides) - set(TOKEN_SETTINGS)
                 if unknown:
-                    raise DeploymentError(f"{path}: unknown token setting(s) {sorted(unknown)}; known: {sorted(TOKEN_FIELDS)}")
-                tokens.append(TokenSpec(entry["market"], float(entry["leverage"]), overrides))
+                    raise DeploymentError(f"{path}: unknown token setting(s) {sorted(unknown)}; known: {sorted(TOKEN_SETTINGS)}")
+                tokens.append(TokenEntry(entry["market"], float(entry["leverage"]), overrides))
         except (KeyError, TypeError) as err:
             raise DeploymentError(f"{path}: missing or malformed entry {err}") from err
         symbols = {m.symbol for m in markets}
@@ -221,35 +203,17 @@ class Deployment:
         return {symbol: self.token(symbol) for symbol in self.tokens}
 
 
-# Field order of ILeveragedToken.Params (ABI tuple order).
-PARAMS_ORDER = (
-    "leverageMax", "leverageMin", "ripcordLeverage", "minDrift", "rebalanceInterval", "mintFeeBps",
-    "redeemFeeBps", "streamingFeePerDay", "feeRecipient", "maxTradeNotional", "ripcordBounty", "supplyCap",
-)
+# The Params struct as the tests' older helpers spell it; levtoken.shapes.Params is the one definition.
+PARAMS_ORDER = Params.sol_names()
+params_dict = Params.abi_dict
+params_tuple = Params.tuple_of
 
 
-def params_dict(struct) -> dict[str, Any]:
-    """A Params struct returned by a call, as a plain dict."""
-    return {name: getattr(struct, name) for name in PARAMS_ORDER}
-
-
-def params_tuple(params: dict[str, Any]) -> tuple:
-    """A Params dict as the ABI tuple a transaction takes."""
-    return tuple(params[name] for name in PARAMS_ORDER)
-
-
-def _token_params(factory, spec: TokenSpec, fee_recipient: str, decimals: int) -> dict[str, Any]:
-    params = params_dict(factory.defaultParams(to_wad(spec.leverage), fee_recipient))
-    for key, value in spec.overrides.items():
-        name, kind = TOKEN_FIELDS[key]
-        if kind == "wad":
-            params[name] = to_wad(value)
-        elif kind == "units":
-            params[name] = to_units(value, decimals)
-        elif kind == "int":
-            params[name] = int(value)
-        else:
-            params[name] = value
+def _token_params(factory, spec: TokenEntry, fee_recipient: str, decimals: int) -> Params:
+    """The factory's default Params for the token's leverage with the config's settings applied."""
+    params = Params.from_abi(factory.defaultParams(to_wad(spec.leverage), fee_recipient))
+    for name, value in spec.overrides.items():
+        setattr(params, name, Params.convert(name, value, decimals))
     return params
 
 
@@ -317,10 +281,11 @@ def deploy(
             continue
         feed = deployer.deploy(project.PriceFeed, 8, f"{market.symbol} / USD", deployer.address)
         feed.submit(to_feed(market.initial_price), sender=deployer)
-        venue.listMarket(market.symbol, market.venue_config(feed.address, decimals), sender=deployer)
+        config_struct = market.venue_config(feed.address, decimals)
+        venue.listMarket(market.symbol, config_struct.to_tuple(), sender=deployer)
         record.feeds[market.symbol] = feed.address
         record.markets[market.symbol] = venue.marketCount()
-        record.parameters[f"market:{market.symbol}"] = asdict(market)
+        record.parameters[f"market:{market.symbol}"] = {"initial_price": market.initial_price, **config_struct.to_abi()}
         record.save(record_path)
         log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) with feed {feed.address}")
 
@@ -338,7 +303,7 @@ def deploy(
         address = factory.tokenFor(market_id, leverage)
         if int(address, 16) == 0:
             params = _token_params(factory, spec, deployer.address, decimals)
-            token_spec = (market_id, leverage, 0, params_tuple(params), keeper, guardian)
+            token_spec = (market_id, leverage, 0, params.to_tuple(), keeper, guardian)
             try:
                 factory.createToken(token_spec, creation_code, sender=deployer)
             except Exception as err:
@@ -354,6 +319,18 @@ def deploy(
         symbol = token.symbol()
         if symbol not in record.tokens:
             record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage)
-            record.parameters[f"token:{symbol}"] = params_dict(token.params())
+            record.parameters[f"token:{symbol}"] = Params.abi_dict(token.params())
             record.save(record_path)
     return record
+
+
+def mint_for(deployment: Deployment, holders: Iterable[tuple[Any, str, int]], faucet_sender=None) -> None:
+    """Mints tokens for (account, token symbol, collateral units) holders, funding them from the
+    test stablecoin's faucet on local chains."""
+    collateral = deployment.collateral_contract()
+    for account, symbol, amount in holders:
+        token = deployment.token(symbol)
+        if deployment.collateral_is_test:
+            collateral.mint(account, amount, sender=faucet_sender or account)
+        collateral.approve(token.address, amount, sender=account)
+        token.deposit(amount, account, sender=account)

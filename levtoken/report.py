@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from levtoken.replay import ReplayResult
+from levtoken.replay.records import ReplayResult
 from levtoken.units import WAD, from_units, leverage_label
 
 

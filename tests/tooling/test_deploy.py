@@ -1,10 +1,12 @@
 """levtoken.deployment: config file in, deployment record out, idempotent, chain-checked."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from levtoken.deployment import DeployConfig, Deployment, DeploymentError, deploy
+from levtoken.shapes import MarketConfig
 
 
 @pytest.fixture
@@ -65,17 +67,32 @@ def test_token__unknown_symbol__lists_known_ones(config, gov, tmp_path):
         record.token("ETH3L")
 
 
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("[[markets]]\nsymbol = 'BTC'\ninitial_price = 1\n", "missing or malformed entry"),
-        ("not toml [", "not valid TOML"),
-        ("[[markets]]\nsymbol='BTC'\ninitial_price=1\n[tokens]\n[[tokens.list]]\nmarket='ETH'\nleverage=3\n", "not among markets"),
-        ("[[markets]]\nsymbol='BTC'\ninitial_price=1\n[tokens]\nfoo=1\n[[tokens.list]]\nmarket='BTC'\nleverage=3\n", "unknown token setting"),
-    ],
-)
-def test_config__malformed__clear_error(tmp_path, text, message):
-    path = tmp_path / "bad.toml"
-    path.write_text(text)
+# Error message fragment: a config text that must produce it.
+MALFORMED_CONFIGS = {
+    "missing or malformed entry": "[[markets]]\nsymbol = 'BTC'\ninitial_price = 1\n",
+    "not valid TOML": "not toml [",
+    "not among markets": "[[markets]]\nsymbol='BTC'\ninitial_price=1\n[tokens]\n[[tokens.list]]\nmarket='ETH'\nleverage=3\n",
+    "unknown token setting": "[[markets]]\nsymbol='BTC'\ninitial_price=1\n[tokens]\nfoo=1\n[[tokens.list]]\nmarket='BTC'\nleverage=3\n",
+}
+
+
+@pytest.mark.parametrize("message, text", MALFORMED_CONFIGS.items())
+def test_config__malformed__clear_error(written, text, message):
     with pytest.raises(DeploymentError, match=message):
-        DeployConfig.load(path)
+        DeployConfig.load(written("bad.toml", text))
+
+
+def test_config__unknown_market_setting__names_it(written):
+    text = "[[markets]]\nsymbol='BTC'\ninitial_price=1\nfee_bps=5\n[tokens]\n[[tokens.list]]\nmarket='BTC'\nleverage=3\n"
+    with pytest.raises(DeploymentError, match=r"missing or malformed entry .*\['fee_bps'\]"):
+        DeployConfig.load(written("bad.toml", text))
+
+
+def test_config__market_settings__human_units_over_the_shapes_defaults(config):
+    feed = "0x" + "11" * 20
+    (market,) = config.markets
+    assert market.venue_config(feed, 6) == MarketConfig.defaults(feed, 6)  # config/local.toml states the defaults
+    custom = replace(market, settings={"impact_depth": 2_000, "max_funding_rate_per_day": "0.0001"})
+    assert custom.venue_config(feed, 18) == MarketConfig.defaults(
+        feed, 18, impact_depth=2_000 * 10**18, max_funding_rate_per_day=10**14
+    )

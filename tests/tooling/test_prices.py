@@ -24,11 +24,9 @@ def test_load__shipped_files__ascending_positive():
         ("date,close\n2020-01-01,1\n", "fewer than two rows"),
     ],
 )
-def test_load__malformed__names_line_and_problem(tmp_path, content, message):
-    path = tmp_path / "prices.csv"
-    path.write_text(content)
+def test_load__malformed__names_line_and_problem(written, content, message):
     with pytest.raises(PriceDataError, match=message):
-        load_prices(path)
+        load_prices(written("prices.csv", content))
 
 
 def test_load__missing_file__clear_error(tmp_path):

@@ -5,10 +5,11 @@ import csv
 
 import pytest
 
-from levtoken.deployment import DeployConfig, deploy
+from levtoken.deployment import DeployConfig, deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
-from levtoken.replay import Replayer, mint_for
+from levtoken.replay.replayer import Replayer
 from levtoken.report import summarize, write_chart, write_csv, write_markdown
+from levtoken.shapes import Action
 from levtoken.units import WAD, to_units
 
 
@@ -38,7 +39,7 @@ def test_run__gap_day__3x_long_is_wiped_out_and_shorts_gain(crash):
     assert before["BTC3L"].nav > 0 and after["BTC3L"].nav == 0
     assert after["BTC3L"].liquidated
     assert after["BTC3S"].nav > before["BTC3S"].nav * 2
-    assert record.token("BTC3L").rebalanceStatus().action == 0  # nothing left to rebalance
+    assert record.token("BTC3L").rebalanceStatus().action == Action.NONE  # nothing left to rebalance
 
 
 def test_run__model_beside_the_chain__no_divergence_through_the_crash(crash):
@@ -86,7 +87,7 @@ def test_run__with_the_bot_keeper__same_chain_outcome_as_the_fast_keeper(account
     on-chain decisions, so a replay ends in the same state with either; the lag is measured from events."""
     points = load_prices(DAILY_CSV, parse_date("2024-01-01"), parse_date("2024-01-06"))
     outcomes = []
-    for kind in (None, "bot"):
+    for kind in ("fast", "bot"):
         snapshot = accounts[0].provider.snapshot()
         record = deploy(DeployConfig.load("config/local.toml"), accounts[0], tmp_path / f"{kind}.json", log=lambda m: None)
         replayer = Replayer(record, "BTC", accounts[0], keeper=kind)

@@ -1,0 +1,106 @@
+"""Who acts on the chain after each price of a replay: the tokens' keepers, behind one callable protocol,
+and the venue's liquidator. None of them decides anything itself: each does what the chain says is due
+(`rebalanceStatus()`, `isLiquidatable()`) and the contracts compute the trade."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Protocol
+
+from levtoken.keeper import Keeper, KeeperMetrics, method_for
+from levtoken.rpc import FastRPC
+from levtoken.shapes import Status
+
+KEEPER_KINDS = ("fast", "bot")
+
+
+class ReplayKeeper(Protocol):
+    """What the replayer calls after each price: act until the chain says nothing is due."""
+
+    def __call__(self) -> None:
+        """Acts on every token that is due, until none is (or a bound on rounds is reached)."""
+
+
+def due_tokens(rpc: FastRPC, tokens: Iterable[Any]) -> list[tuple[Any, Status]]:
+    """The tokens (web3 contracts) with an action due and their status, in one batched read."""
+    tokens = list(tokens)
+    statuses = rpc.call_many([token.functions.rebalanceStatus() for token in tokens])
+    return [(token, status) for token, status in zip(tokens, map(Status.from_abi, statuses)) if status.due]
+
+
+class FastKeeper:
+    """The replay's in-process keeper: after each price it sends rebalance() (or ripcord()) for every
+    token the chain says is due, repeating while an ITERATE is due. Sends through the local node's
+    unlocked account in one round trip, which keeps long replays fast."""
+
+    def __init__(self, rpc: FastRPC, tokens: Mapping[str, Any], sender: str, max_rounds: int = 50):
+        self.rpc = rpc
+        self.tokens = [rpc.contract(token) for token in tokens.values()]
+        self.sender = sender
+        self.max_rounds = max_rounds
+
+    def __call__(self) -> None:
+        """Acts until nothing is due."""
+        pending = list(self.tokens)
+        for _ in range(self.max_rounds):
+            if not pending:
+                return
+            due = due_tokens(self.rpc, pending)
+            for token, status in due:
+                self.rpc.send(getattr(token.functions, method_for(status.action))(), self.sender)
+            pending = [token for token, _ in due]
+
+
+class BotKeeper:
+    """The production keeper (levtoken.keeper.Keeper, what the silverback bot runs) driven block by
+    block: after each price it is called for new blocks until no token has anything due."""
+
+    def __init__(self, rpc: FastRPC, tokens: Mapping[str, Any], sender, max_blocks: int = 50):
+        self.rpc = rpc
+        self.keeper = Keeper(tokens, sender, receipt_wait=5.0)
+        self.views = [rpc.contract(token) for token in tokens.values()]
+        self.max_blocks = max_blocks
+
+    def __call__(self) -> None:
+        """Lets the keeper handle blocks until the chain says nothing is due."""
+        for _ in range(self.max_blocks):
+            self.keeper.on_block(self.rpc.w3.eth.block_number)
+            if not due_tokens(self.rpc, self.views):
+                return
+
+    @property
+    def metrics(self) -> KeeperMetrics:
+        """The keeper's own counters (sent, failures, lag)."""
+        return self.keeper.metrics
+
+
+def make_keeper(kind: str, rpc: FastRPC, tokens: Mapping[str, Any], sender) -> ReplayKeeper:
+    """The replay keeper of a kind: "fast" (in-process, batched) or "bot" (the production Keeper);
+    `tokens` are ape contracts by symbol, `sender` the ape account that holds KEEPER_ROLE."""
+    if kind == "fast":
+        return FastKeeper(rpc, tokens, sender.address)
+    if kind == "bot":
+        return BotKeeper(rpc, tokens, sender)
+    raise ValueError(f"keeper kind {kind!r} is not one of {KEEPER_KINDS}")
+
+
+class Liquidator:
+    """Acts as the venue's liquidators would: liquidates any token account below maintenance margin."""
+
+    def __init__(self, rpc: FastRPC, venue: Any, market_id: int, tokens: Mapping[str, Any], sender: str):
+        self.rpc = rpc
+        self.venue = venue
+        self.market_id = market_id
+        self.tokens = dict(tokens)  # web3 contracts by symbol
+        self.sender = sender
+
+    def __call__(self) -> dict[str, int]:
+        """Liquidates what can be; returns the block of each liquidation by token symbol."""
+        flags = self.rpc.call_many(
+            [self.venue.functions.isLiquidatable(self.market_id, token.address) for token in self.tokens.values()]
+        )
+        liquidated = {}
+        for (symbol, token), flag in zip(self.tokens.items(), flags):
+            if flag:
+                receipt = self.rpc.send(self.venue.functions.liquidate(self.market_id, token.address), self.sender)
+                liquidated[symbol] = receipt["blockNumber"]
+        return liquidated

@@ -1,0 +1,76 @@
+"""What a replay records: one `Step` per price with a `TokenStep` per token, the keepers' `KeeperAction`s,
+and the `ReplayResult` the report reads. Plain data: no chain, no model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from levtoken.shapes import Action, Reason
+
+
+@dataclass
+class TokenStep:
+    """One token's state after one replay step (after the keeper acted)."""
+
+    nav: int  # collateral units per whole token (fees accrued)
+    leverage: int  # signed WAD
+    supply: int
+    equity: int  # collateral units
+    fee_shares: int  # fee recipient's balance (streaming, mint and redeem fees)
+    rebalances: int = 0  # transactions this step
+    rebalance_cost: int = 0  # equity lost to those trades, collateral units
+    actions: list[str] = field(default_factory=list)  # "ACTION:REASON" per transaction
+    liquidated: bool = False
+
+
+@dataclass
+class Step:
+    """One row of the series as replayed."""
+
+    timestamp: int  # the data's time
+    chain_timestamp: int
+    block: int
+    price: Decimal
+    tokens: dict[str, TokenStep]
+
+
+@dataclass
+class KeeperAction:
+    """One rebalance or ripcord mined during the replay (whoever sent it), from its Rebalanced event."""
+
+    symbol: str
+    action: Action
+    reason: Reason
+    cost: int  # equity the trade cost the token (Rebalanced.cost), collateral units
+    due_block: int  # block in which the action became due (the price update)
+    mined_block: int
+    caller: str = ""
+
+    @property
+    def label(self) -> str:
+        """The action as the series shows it: ACTION:REASON (e.g. REBALANCE:BAND)."""
+        return f"{self.action.name}:{self.reason.name}"
+
+
+# (step, token, field, chain value, model value): one disagreement of the reference model with the chain.
+Divergence = tuple[int, str, str, int, int]
+
+
+@dataclass
+class ReplayResult:
+    """Everything the report needs."""
+
+    steps: list[Step]
+    symbols: list[str]
+    leverages: dict[str, int]
+    fee_recipient: str
+    actions: list[KeeperAction] = field(default_factory=list)
+    model_divergences: list[Divergence] | None = None  # None when the model did not run
+    funding_paid: dict[str, int] = field(default_factory=dict)  # collateral units, positive: paid
+
+    def lag_blocks(self) -> tuple[float, int]:
+        """Mean and largest keeper lag: blocks from the price update that made an action due to the
+        block in which it was mined."""
+        lags = [a.mined_block - a.due_block for a in self.actions]
+        return (sum(lags) / len(lags), max(lags)) if lags else (0.0, 0)

@@ -1,0 +1,127 @@
+"""The replayer: drives a real price series through a deployment's feed on a local chain, moving chain
+time with the data. Each step runs one way: push the price, let the keeper act, read the Rebalanced
+events back, let the liquidator act, snapshot the tokens (and, if asked, advance the model shadow),
+append the records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+from ape import chain
+
+from levtoken.deployment import Deployment
+from levtoken.prices import PricePoint
+from levtoken.replay.keepers import Liquidator, ReplayKeeper, make_keeper
+from levtoken.replay.records import KeeperAction, ReplayResult, Step, TokenStep
+from levtoken.rpc import FastRPC
+from levtoken.shapes import Action, Reason, address_topic, event_topic
+from levtoken.units import to_feed
+
+class Replayer:
+    """Replays prices through a deployment's feed. The chain's clock moves by the same intervals as the
+    data (a chain's time cannot go back, so the first row maps to the chain's next block).
+
+    `updater` (an ape account) submits prices and, with KEEPER_ROLE, is the keeper's sender; `keeper` is
+    "fast", "bot" or any `ReplayKeeper`; `liquidator` (an ape account) liquidates token accounts below
+    maintenance margin; `check_model` runs the reference model beside the chain."""
+
+    def __init__(self, deployment: Deployment, market: str, updater, keeper: str | ReplayKeeper = "fast",
+                 liquidator=None, check_model: bool = False):
+        self.deployment = deployment
+        self.market = market
+        self.market_id = deployment.markets[market]
+        self.rpc = FastRPC(chain.provider)
+        self.feed = self.rpc.contract(deployment.feed_contract(market))
+        self.venue = self.rpc.contract(deployment.venue_contract())
+        self.ape_tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
+        self.tokens = {s: self.rpc.contract(t) for s, t in self.ape_tokens.items()}
+        self.updater = updater.address
+        self.keeper = make_keeper(keeper, self.rpc, self.ape_tokens, updater) if isinstance(keeper, str) else keeper
+        self.liquidator = (
+            Liquidator(self.rpc, self.venue, self.market_id, self.tokens, liquidator.address)
+            if liquidator is not None else None
+        )
+        self.check_model = check_model
+        self.shadow = None  # the ModelShadow of the last run with check_model
+        self.fee_recipient = next(iter(self.ape_tokens.values())).params().feeRecipient
+        self.actions: list[KeeperAction] = []
+        self._by_address = {t.address: s for s, t in self.tokens.items()}
+
+    def push_price(self, price: Decimal, chain_time: int | None = None) -> dict:
+        """Mines a new feed round with `price` (at `chain_time` if given); returns the receipt."""
+        if chain_time is not None:
+            self.rpc.w3.provider.make_request("evm_setNextBlockTimestamp", [chain_time])
+        return self.rpc.send(self.feed.functions.submit(to_feed(price)), self.updater)
+
+    def snapshot(self) -> dict[str, TokenStep]:
+        """Each token's NAV, leverage, supply, equity and fee shares now (one batched request)."""
+        calls = []
+        for token in self.tokens.values():
+            f = token.functions
+            calls += [f.navPerToken(), f.leverage(), f.totalSupply(), f.equity(), f.balanceOf(self.fee_recipient)]
+        values = self.rpc.call_many(calls)
+        return {symbol: TokenStep(*values[5 * i : 5 * i + 5]) for i, symbol in enumerate(self.tokens)}
+
+    def run(self, points: list[PricePoint], on_step: Callable[[int, Step], None] | None = None) -> ReplayResult:
+        """Replays `points` (the first sets the starting price) and returns every step's record."""
+        start_chain = self.rpc.w3.eth.get_block("latest")["timestamp"] + 1
+        if self.check_model:
+            from levtoken.replay.shadow import ModelShadow  # the model loads only when asked for
+
+            self.shadow = ModelShadow(self.rpc.w3, self.deployment, self.market, self.ape_tokens, self.fee_recipient,
+                                      self.updater)
+        steps: list[Step] = []
+        for index, point in enumerate(points):
+            chain_time = start_chain + (point.timestamp - points[0].timestamp)
+            block = self.push_price(point.close, chain_time)["blockNumber"]
+            self.keeper()
+            actions = self.actions_since(block)
+            self.actions.extend(actions)
+            liquidated = self.liquidator() if self.liquidator is not None else {}
+            record = self.snapshot()
+            if self.shadow is not None:
+                liquidator = self.liquidator.sender if self.liquidator is not None else None
+                self.shadow.step(index, block, to_feed(point.close), actions, liquidated, liquidator, record)
+            for action in actions:
+                step = record[action.symbol]
+                step.rebalances += 1
+                step.rebalance_cost += action.cost
+                step.actions.append(action.label)
+            for symbol in liquidated:
+                record[symbol].liquidated = True
+            steps.append(Step(point.timestamp, chain_time, block, point.close, record))
+            if on_step is not None:
+                on_step(index, steps[-1])
+        leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
+        divergences = self.shadow.divergences if self.shadow is not None else None
+        funding = self.funding_paid(steps[0].block if steps else 0)
+        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences, funding)
+
+    def _logs(self, address: Any, from_block: int, to_block: int | str, topics: list) -> list:
+        return self.rpc.w3.eth.get_logs({"address": address, "fromBlock": from_block, "toBlock": to_block, "topics": topics})
+
+    def funding_paid(self, from_block: int) -> dict[str, int]:
+        """Funding each token's venue account settled since `from_block` (positive: paid), from the
+        venue's FundingSettled events."""
+        decode = self.venue.events.FundingSettled().process_log
+        paid = {}
+        for symbol, token in self.tokens.items():
+            logs = self._logs(self.venue.address, from_block, "latest",
+                              [event_topic("FundingSettled"), None, address_topic(token.address)])
+            paid[symbol] = sum(decode(log)["args"]["amount"] for log in logs)
+        return paid
+
+    def actions_since(self, due_block: int) -> list[KeeperAction]:
+        """Rebalances and ripcords mined after the price update in `due_block`, read from the chain's
+        Rebalanced events (whoever sent them)."""
+        latest = self.rpc.w3.eth.block_number
+        if latest <= due_block:
+            return []
+        actions = []
+        for log in self._logs(list(self._by_address), due_block + 1, latest, [event_topic("Rebalanced")]):
+            symbol = self._by_address[log["address"]]
+            event = self.tokens[symbol].events.Rebalanced().process_log(log)["args"]
+            actions.append(KeeperAction(symbol, Action(event["action"]), Reason(event["reason"]), event["cost"],
+                                        due_block, log["blockNumber"], event["caller"]))
+        return actions
