@@ -7,8 +7,10 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 from rich.console import Console
@@ -181,75 +183,90 @@ def _amount(text: str, decimals: int) -> int:
     return int(value * 10**decimals)
 
 
-def trade_command(amount_name: str):
-    """A command that trades one token: TOKEN_SYMBOL and an amount, a slippage bound against the preview,
-    a deadline, and the record, network and account options."""
-    decorators = (
-        cli.command(),
-        click.argument("token_symbol"),
-        click.argument(amount_name),
-        click.option("--slippage", default=0.5, show_default=True, help="Largest accepted shortfall against the preview, percent."),
-        click.option("--deadline", default=600, show_default=True, help="Seconds the transaction stays valid."),
-        record_option,
-        network_option(),
-        account_option,
-        friendly_errors,
-    )
+@dataclass
+class Trade:
+    """What a mint or redeem works with on the connected chain: the deployment, the token, the sender,
+    and the bounds the user set (slippage in percent against the preview, deadline in seconds)."""
 
-    def wrap(func):
+    deployment: Deployment
+    symbol: str
+    token: Any
+    sender: Any
+    slippage: float
+    deadline_seconds: int
+
+    def at_least(self, preview: int) -> int:
+        """The least the trade may give: `preview` less the slippage."""
+        return preview * int((100 - self.slippage) * 100) // 10_000
+
+    def deadline(self) -> int:
+        """The transaction's deadline, counted from the next block's time."""
+        from ape import chain
+
+        return chain.pending_timestamp + self.deadline_seconds
+
+
+def trade_command(amount_name: str):
+    """A command that trades one token, `func(trade, amount)`: arguments TOKEN_SYMBOL and the amount,
+    options for slippage, deadline, record, network and account; connected while it runs."""
+
+    def wrap(func: Callable[[Trade, str], None]):
+        @functools.wraps(func)
+        def command(token_symbol: str, slippage: float, deadline: int, record: Path, network: str, account: str,
+                    **amount: str) -> None:
+            with connect(network):
+                deployment = Deployment.load(record)
+                token = deployment.token(token_symbol)
+                trade = Trade(deployment, token_symbol, token, load_account(account), slippage, deadline)
+                func(trade, amount[amount_name])
+
+        decorators = (
+            cli.command(),
+            click.argument("token_symbol"),
+            click.argument(amount_name),
+            click.option("--slippage", default=0.5, show_default=True, help="Largest accepted shortfall against the preview, percent."),
+            click.option("--deadline", default=600, show_default=True, help="Seconds the transaction stays valid."),
+            record_option,
+            network_option(),
+            account_option,
+            friendly_errors,
+        )
         for decorator in reversed(decorators):
-            func = decorator(func)
-        return func
+            command = decorator(command)
+        return command
 
     return wrap
 
 
-def _at_least(preview: int, slippage: float) -> int:
-    """The least a trade may give: `preview` less `slippage` percent."""
-    return preview * int((100 - slippage) * 100) // 10_000
-
-
 @trade_command("amount")
-def mint(token_symbol: str, amount: str, slippage: float, deadline: int, record: Path, network: str, account: str):
+def mint(trade: Trade, amount: str) -> None:
     """Mints TOKEN_SYMBOL for AMOUNT of collateral (e.g. `levtoken mint BTC3L 1000`)."""
-    from ape import chain
-
-    with connect(network):
-        deployment = Deployment.load(record)
-        token = deployment.token(token_symbol)
-        sender = load_account(account)
-        collateral = deployment.collateral_contract()
-        units = _amount(amount, collateral.decimals())
-        if collateral.balanceOf(sender) < units:
-            if not deployment.collateral_is_test:
-                raise click.ClickException(f"{sender.address} holds less than {amount} collateral")
-            collateral.mint(sender, units, sender=sender)
-        preview = token.previewDeposit(units)
-        if collateral.allowance(sender, token.address) < units:
-            collateral.approve(token.address, units, sender=sender)
-        receipt = send(token.depositWithMinShares, units, sender, _at_least(preview, slippage),
-                       chain.pending_timestamp + deadline, sender=sender)
-        got = receipt.decode_logs(token.Deposit)[0].shares
-        console.print(f"minted {from_wad(got):,.6f} {token_symbol} for {amount} (preview {from_wad(preview):,.6f}); tx {receipt.txn_hash}")
+    token, sender = trade.token, trade.sender
+    collateral = trade.deployment.collateral_contract()
+    units = _amount(amount, collateral.decimals())
+    if collateral.balanceOf(sender) < units:
+        if not trade.deployment.collateral_is_test:
+            raise click.ClickException(f"{sender.address} holds less than {amount} collateral")
+        collateral.mint(sender, units, sender=sender)
+    preview = token.previewDeposit(units)
+    if collateral.allowance(sender, token.address) < units:
+        collateral.approve(token.address, units, sender=sender)
+    receipt = send(token.depositWithMinShares, units, sender, trade.at_least(preview), trade.deadline(), sender=sender)
+    got = receipt.decode_logs(token.Deposit)[0].shares
+    console.print(f"minted {from_wad(got):,.6f} {trade.symbol} for {amount} (preview {from_wad(preview):,.6f}); tx {receipt.txn_hash}")
 
 
 @trade_command("shares")
-def redeem(token_symbol: str, shares: str, slippage: float, deadline: int, record: Path, network: str, account: str):
+def redeem(trade: Trade, shares: str) -> None:
     """Redeems SHARES of TOKEN_SYMBOL (a number of tokens, or `all`) for collateral."""
-    from ape import chain
-
-    with connect(network):
-        deployment = Deployment.load(record)
-        token = deployment.token(token_symbol)
-        sender = load_account(account)
-        units = token.balanceOf(sender) if shares == "all" else _amount(shares, 18)
-        if units == 0 or units > token.balanceOf(sender):
-            raise click.ClickException(f"{sender.address} holds {from_wad(token.balanceOf(sender))} {token_symbol}")
-        preview = token.previewRedeem(units)
-        receipt = send(token.redeemWithMinAssets, units, sender, sender, _at_least(preview, slippage),
-                       chain.pending_timestamp + deadline, sender=sender)
-        got = receipt.decode_logs(token.Withdraw)[0].assets
-        console.print(f"redeemed {from_wad(units):,.6f} {token_symbol} for {from_units(got):,.6f} collateral; tx {receipt.txn_hash}")
+    token, sender = trade.token, trade.sender
+    units = token.balanceOf(sender) if shares == "all" else _amount(shares, 18)
+    if units == 0 or units > token.balanceOf(sender):
+        raise click.ClickException(f"{sender.address} holds {from_wad(token.balanceOf(sender))} {trade.symbol}")
+    preview = token.previewRedeem(units)
+    receipt = send(token.redeemWithMinAssets, units, sender, sender, trade.at_least(preview), trade.deadline(), sender=sender)
+    got = receipt.decode_logs(token.Withdraw)[0].assets
+    console.print(f"redeemed {from_wad(units):,.6f} {trade.symbol} for {from_units(got):,.6f} collateral; tx {receipt.txn_hash}")
 
 
 def _load_series(csv_path: Path | None, start: str | None, end: str | None, hourly: bool):
