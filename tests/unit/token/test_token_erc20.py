@@ -1,13 +1,12 @@
 """ERC-20 and EIP-2612 behaviour of the token: metadata, transfers, allowances, permit, ERC-165."""
 
 import pytest
-from eth_account import Account
-from eth_utils import keccak
 from ape import project
+from eth_utils import keccak
 
+from levtoken.permit import sign_permit
+from levtoken.shapes import UINT256_MAX
 from levtoken.units import to_units
-
-MAX = 2**256 - 1
 
 
 @pytest.mark.parametrize(
@@ -54,36 +53,16 @@ def test_transferFrom__without_allowance__reverts(token, deposit, whale, fish, s
 
 def test_transferFrom__infinite_allowance__not_spent(token, deposit, whale, fish, stranger):
     deposit(token, whale, 1_000)
-    token.approve(stranger, MAX, sender=whale)
+    token.approve(stranger, UINT256_MAX, sender=whale)
     token.transferFrom(whale, fish, 10**18, sender=stranger)
-    assert token.allowance(whale, stranger) == MAX
+    assert token.allowance(whale, stranger) == UINT256_MAX
 
 
 def _sign_permit(token, chain, owner, spender, value, nonce, deadline, signer=None):
+    """levtoken.permit.sign_permit, after checking the token's EIP-712 domain is the one EIP-2612 expects."""
     _, name, version, chain_id, verifying, _, _ = token.eip712Domain()
     assert (name, version, chain_id, verifying) == (token.name(), "1", chain.chain_id, token.address)
-    data = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying},
-        "message": {"owner": owner.address, "spender": spender.address, "value": value, "nonce": nonce, "deadline": deadline},
-    }
-    signed = Account.sign_typed_data((signer or owner).private_key, full_message=data)
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    return sign_permit(token, owner, spender, value, deadline, nonce=nonce, signer=signer)
 
 
 def test_permit__owner_signature__sets_allowance_and_nonce(token, chain, whale, stranger):
