@@ -1,59 +1,50 @@
 """Shared fixtures: accounts named by role and factory fixtures that build exactly the state a test needs.
 
 ape isolates every test in a chain snapshot, so module- and session-scoped deployments are cheap.
+Helpers that need no fixture live in tests/utils (reverts, chain, checks, constants).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from typing import Any, Callable
 
-import ape
 import pytest
-from ape import project
-from ape_ethereum.trace import Trace
-from eth_abi import decode
-from eth_utils import keccak
 
-from levtoken.deployment import MarketSpec, params_dict, params_tuple
-from levtoken.units import BPS, DAY, to_feed, to_units, to_wad
+# Before tests.utils is imported: its assertions then report their operands as a test's own do.
+pytest.register_assert_rewrite("tests.utils")
 
-INITIAL_PRICE = 30_000
+from ape import project  # noqa: E402
 
+from levtoken.shapes import UINT256_MAX, MarketConfig, Params  # noqa: E402
+from levtoken.units import to_feed, to_units, to_wad  # noqa: E402
+from tests.utils import chain as chain_helpers  # noqa: E402
+from tests.utils.constants import BTC, INITIAL_PRICE  # noqa: E402
+from tests.utils.reverts import reverts as strict_reverts  # noqa: E402
 
-@pytest.fixture(scope="session")
-def gov(accounts):
-    """Deployer, venue owner, factory owner, token admin and guardian."""
-    return accounts[0]
-
-
-@pytest.fixture(scope="session")
-def keeper(accounts):
-    return accounts[1]
-
-
-@pytest.fixture(scope="session")
-def lp(accounts):
-    return accounts[2]
+# Accounts by role, in the order of ape's test accounts.
+ROLES = {
+    "gov": "Deployer, venue owner, factory owner, token admin and guardian.",
+    "keeper": "Holds KEEPER_ROLE on every token the factory creates.",
+    "lp": "Provides the venue's pool liquidity.",
+    "whale": "A large holder or trader.",
+    "fish": "A small holder or trader (the victim in the attack tests).",
+    "stranger": "Holds no role (the attacker in the attack tests).",
+    "fee_recipient": "Receives the tokens' fees.",
+}
 
 
-@pytest.fixture(scope="session")
-def whale(accounts):
-    return accounts[3]
+def _role_fixture(index: int, name: str, doc: str) -> Callable:
+    """A session fixture `name` giving ape's test account `index`."""
+
+    def account(accounts):
+        return accounts[index]
+
+    account.__doc__ = doc
+    return pytest.fixture(scope="session", name=name)(account)
 
 
-@pytest.fixture(scope="session")
-def fish(accounts):
-    return accounts[4]
-
-
-@pytest.fixture(scope="session")
-def stranger(accounts):
-    return accounts[5]
-
-
-@pytest.fixture(scope="session")
-def fee_recipient(accounts):
-    return accounts[6]
+for _index, (_name, _doc) in enumerate(ROLES.items()):
+    globals()[_name] = _role_fixture(_index, _name, _doc)
 
 
 @pytest.fixture(scope="session")
@@ -70,66 +61,100 @@ def feed(gov):
     return feed
 
 
-def market_config(feed, **overrides):
-    """A MarketConfig dict with the project's defaults (levtoken.deployment.MarketSpec), overridable by field name."""
-    config = MarketSpec("BTC", INITIAL_PRICE).venue_config(feed.address, 6)
-    config.update(overrides)
-    return config
+@pytest.fixture(scope="session")
+def make_venue(gov, usd, feed):
+    """make_venue(liquidity=0, provider=None, collateral=usd, **config_overrides) -> a new PerpVenue with BTC as
+    market 1 (the project's default config, overrides by field name) and `liquidity` (in dollars) of
+    `provider`'s collateral in its pool."""
+
+    def _make(liquidity: float = 0, provider=None, collateral=None, **overrides: Any):
+        collateral = collateral or usd
+        market = gov.deploy(project.PerpVenue, collateral, gov)
+        config = MarketConfig.defaults(feed.address, collateral.decimals(), **overrides).to_abi()
+        market.listMarket("BTC", config, sender=gov)
+        if liquidity:
+            units = to_units(liquidity, collateral.decimals())
+            collateral.mint(provider, units, sender=provider)
+            collateral.approve(market, units, sender=provider)
+            market.addLiquidity(units, 0, sender=provider)
+        return market
+
+    return _make
 
 
 @pytest.fixture(scope="session")
-def venue(gov, usd, feed, lp):
+def venue(make_venue, lp):
     """PerpVenue with one BTC market (id 1) and 10M tUSD of LP liquidity."""
-    venue = gov.deploy(project.PerpVenue, usd, gov)
-    venue.listMarket("BTC", market_config(feed), sender=gov)
-    seed = to_units(10_000_000)
-    usd.mint(lp, seed, sender=lp)
-    usd.approve(venue, seed, sender=lp)
-    venue.addLiquidity(seed, 0, sender=lp)
-    return venue
+    return make_venue(10_000_000, lp)
 
 
 @pytest.fixture(scope="session")
 def factory(gov, venue):
+    """LeveragedTokenFactory on the venue, owned by gov."""
     return gov.deploy(project.LeveragedTokenFactory, venue, gov)
 
 
 @pytest.fixture(scope="session")
 def creation_code():
+    """The LeveragedToken creation code the factory accepts."""
     return project.LeveragedToken.contract_type.deployment_bytecode.bytecode
 
 
 @pytest.fixture(scope="session")
-def create_token(gov, keeper, factory, fee_recipient, creation_code):
-    """create_token(leverage, **param_overrides) -> LeveragedToken on market 1 with default params."""
+def spec(factory, keeper, gov, fee_recipient):
+    """spec(leverage, market=1, max_leverage=0, on=factory, **param_overrides) -> a TokenSpec tuple with the
+    default parameters of factory `on` (overrides by Solidity field name), keeper as keeper and gov as admin."""
 
-    def create(leverage=3, max_leverage=0, **overrides):
+    def _spec(leverage: float, market: int = BTC, max_leverage: int = 0, on=None, **overrides: Any) -> tuple:
         lev = to_wad(leverage)
-        params = params_dict(factory.defaultParams(lev, fee_recipient))
-        params.update(overrides)
-        factory.createToken((1, lev, max_leverage, params_tuple(params), keeper, gov), creation_code, sender=gov)
-        return project.LeveragedToken.at(factory.tokenFor(1, lev))
+        params = {**Params.abi_dict((on or factory).defaultParams(lev, fee_recipient)), **overrides}
+        return (market, lev, max_leverage, Params.tuple_of(params), keeper.address, gov.address)
+
+    return _spec
+
+
+@pytest.fixture(scope="session")
+def create_token(gov, factory, creation_code, spec):
+    """create_token(leverage, max_leverage=0, on=factory, **param_overrides) -> a LeveragedToken that factory
+    `on` creates on market 1 (see spec)."""
+
+    def create(leverage: float = 3, max_leverage: int = 0, on=None, **overrides: Any):
+        on = on or factory
+        token_spec = spec(leverage, BTC, max_leverage, on, **overrides)
+        on.createToken(token_spec, creation_code, sender=gov)
+        return project.LeveragedToken.at(on.tokenFor(BTC, token_spec[1]))
 
     return create
 
 
 @pytest.fixture(scope="session")
 def fund(usd):
-    """fund(account, amount_usd, spender=None): mints test dollars and approves `spender`."""
+    """fund(account, amount_usd, spender=None) -> units: mints test dollars and approves `spender`."""
 
-    def _fund(account, amount, spender=None):
+    def _fund(account, amount, spender=None) -> int:
         units = to_units(amount)
         usd.mint(account, units, sender=account)
         if spender is not None:
-            usd.approve(spender, 2**256 - 1, sender=account)
+            usd.approve(spender, UINT256_MAX, sender=account)
         return units
 
     return _fund
 
 
 @pytest.fixture(scope="session")
+def deposit(fund):
+    """deposit(token, account, usd, receiver=None) -> receipt: mints the dollars, approves, deposits."""
+
+    def _deposit(token, account, amount, receiver=None):
+        assets = fund(account, amount, token)
+        return token.deposit(assets, receiver or account, sender=account)
+
+    return _deposit
+
+
+@pytest.fixture(scope="session")
 def set_price(feed, gov):
-    """set_price(usd_price): pushes a new round to the BTC feed."""
+    """set_price(usd_price) -> receipt: pushes a new round to the BTC feed."""
 
     def _set(price):
         return feed.submit(to_feed(price), sender=gov)
@@ -137,49 +162,17 @@ def set_price(feed, gov):
     return _set
 
 
-def _error_signature(error) -> str:
-    return f"{error.abi.name}({','.join(i.canonical_type for i in error.abi.inputs)})"
+@pytest.fixture(scope="session")
+def pin(chain):
+    """pin(): the next transaction is mined at the head block's timestamp (tests.utils.chain.pin)."""
 
+    def _pin() -> None:
+        chain_helpers.pin(chain)
 
-@contextmanager
-def strict_reverts(error, **inputs):
-    """ape.reverts(error, **inputs), which also accepts reverts ape could not decode (errors raised in a
-    nested call, such as the venue's StalePrice); this also checks the selector and inputs of those."""
-    # The provider prints the call trace of every failed transaction; for an expected revert that is
-    # noise, and enriching the trace costs seconds, so it is skipped inside this block.
-    show = Trace.show
-    Trace.show = lambda self, *args, **kwargs: None
-    try:
-        with ape.reverts(error, **inputs) as info:
-            yield info
-    finally:
-        Trace.show = show
-    exc = info.value
-    if isinstance(exc, ape.exceptions.CustomError):
-        assert type(exc).__name__ == error.abi.name, f"expected {error.abi.name}, got {type(exc).__name__}"
-        return
-    data = str(exc.revert_message or "")
-    if data.startswith("custom error "):
-        # How ape words an undecoded error of a view call: "custom error 0x<selector>: <arguments>", the
-        # arguments as hex or as raw bytes.
-        head, _, tail = data.removeprefix("custom error ").partition(":")
-        tail = tail[1:] if tail.startswith(" ") else tail
-        try:
-            arguments = bytes.fromhex(tail.removeprefix("0x"))
-        except ValueError:
-            arguments = tail.encode("latin-1")
-        data = "0x" + head.strip().removeprefix("0x") + arguments.hex()
-    selector = "0x" + keccak(text=_error_signature(error)).hex()[:8]
-    assert data.startswith(selector), f"expected {error.abi.name} ({selector}), got {data!r}"
-    if inputs:
-        names = [i.name for i in error.abi.inputs]
-        values = decode([i.canonical_type for i in error.abi.inputs], bytes.fromhex(data[10:]))
-        actual = dict(zip(names, values))
-        for name, expected in inputs.items():
-            assert actual[name] == expected, f"{error.abi.name}.{name}: expected {expected}, got {actual[name]}"
+    return _pin
 
 
 @pytest.fixture(scope="session")
 def reverts():
-    """A strict ape.reverts: see strict_reverts."""
+    """reverts(contract.SomeError, **inputs): the one strict revert check (tests.utils.reverts)."""
     return strict_reverts

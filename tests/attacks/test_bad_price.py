@@ -11,10 +11,9 @@ not repeated here: a stale price for deposit, redeem, rebalance, ripcord and per
 import pytest
 
 from levtoken.units import to_units, to_wad
+from tests.utils.chain import write_round
+from tests.utils.constants import BTC, FAR, HEARTBEAT
 
-BTC = 1
-HEARTBEAT = 2 * 86_400
-FAR = 2**63
 
 ENTRIES = {
     "deposit": lambda t, v, a, k: t.deposit(to_units(1_000), a, sender=a),
@@ -45,7 +44,7 @@ def bad_price_token(create_token, fund, whale, fish, venue):
 
 @pytest.mark.parametrize("condition, entry", CASES, ids=[f"{c}-{e}" for c, e in CASES])
 def test_entry__bad_price__named_error_state_unchanged(
-    bad_price_token, venue, feed, chain, fish, whale, keeper, write_round, state_of, condition, entry, reverts
+    bad_price_token, venue, feed, chain, fish, whale, keeper, state_of, condition, entry, reverts
 ):
     token = bad_price_token
     round_id = feed.latestRound()
@@ -54,11 +53,11 @@ def test_entry__bad_price__named_error_state_unchanged(
         chain.mine(timestamp=updated_at + HEARTBEAT + 1)
         error, inputs = venue.StalePrice, {"updatedAt": updated_at, "heartbeat": HEARTBEAT}
     elif condition == "incomplete":
-        write_round(feed, round_id, feed.latestRoundData()[1], 0)
+        write_round(chain, feed, round_id, feed.latestRoundData()[1], 0)
         error, inputs = venue.IncompleteRound, {"roundId": round_id}
     else:
         answer = 0 if condition == "zero" else -feed.latestRoundData()[1]
-        write_round(feed, round_id, answer, chain.blocks.head.timestamp)
+        write_round(chain, feed, round_id, answer, chain.blocks.head.timestamp)
         error, inputs = venue.InvalidPrice, {"answer": answer}
     before = state_of(token, fish, whale, keeper)
     fish_position = venue.position(BTC, fish)

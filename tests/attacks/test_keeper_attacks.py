@@ -4,12 +4,10 @@ drain the token through a gas-refunding bounty). The access-control and RipcordN
 in tests/unit/token/test_token_rebalance.py; here the state around them is checked too."""
 
 import pytest
-from eth_utils import keccak
 
+from levtoken.shapes import Action
 from levtoken.units import to_units
-
-KEEPER_ROLE = keccak(text="KEEPER_ROLE")
-RIPCORD = 3
+from tests.utils.constants import KEEPER_ROLE
 
 
 @pytest.fixture
@@ -44,7 +42,7 @@ def test_ripcord__extreme_gas_price__same_fixed_bounty(token, chain, stranger, u
     set_price(25_500)  # about 4.64x, past the 4.5x ripcord
     pin()
     status = token.rebalanceStatus()
-    assert status.action == RIPCORD
+    assert status.action == Action.RIPCORD
     bounty = min(token.params().ripcordBounty, status.equity * 100 // 10_000)
     assert bounty == to_units(10)
 

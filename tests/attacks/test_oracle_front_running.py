@@ -27,8 +27,8 @@ import math
 import pytest
 
 from levtoken.units import BPS, to_units
+from tests.utils.constants import BTC
 
-BTC = 1
 P0 = 30_000
 WHALE = 1_000_000
 ATTACK = 10_000

@@ -9,41 +9,36 @@ call must revert with ReentrancyGuardReentrantCall; the outer call then either r
 swallows it: the outer call pays what its preview said, nothing more, nothing lost).
 """
 
+from enum import IntEnum
+
 import pytest
 from ape import project
-from eth_utils import keccak
 
-from levtoken.deployment import params_dict, params_tuple
-from levtoken.units import to_units, to_wad
+from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS
+from levtoken.units import to_units
+from tests.utils.constants import BTC
+from tests.utils.reverts import error_selector
 
-BTC = 1
-NONE, DEPOSIT, REDEEM, REBALANCE, RIPCORD, VENUE_MODIFY = range(6)
-ZERO = "0x" + "00" * 20
-GUARD_ERROR = "0x" + keccak(text="ReentrancyGuardReentrantCall()").hex()[:8]
-FEED_DEFAULTS = {
-    "heartbeat": 2 * 86_400, "takerFeeBps": 5, "maxImpactBps": 100, "initialMarginBps": 1000,
-    "maintenanceMarginBps": 300, "liquidationPenaltyBps": 100, "liquidatorShareBps": 5000,
-    "impactDepth": to_units(1_000_000_000), "maxFundingRatePerDay": to_wad("0.0003"), "maxOpenInterest": to_wad(1_000_000),
-}
+
+class Reentry(IntEnum):
+    """ReentrancyAttacker.Reentry: the call the hook makes."""
+
+    NONE = 0
+    DEPOSIT = 1
+    REDEEM = 2
+    REBALANCE = 3
+    RIPCORD = 4
+    VENUE_MODIFY = 5
 
 
 @pytest.fixture(scope="module")
-def hooked(gov, lp, whale, keeper, stranger, fee_recipient, feed, creation_code):
+def hooked(gov, lp, whale, stranger, make_venue, create_token):
     """(hook token, venue, leveraged token, attacker): a 3x long on a venue whose collateral calls back."""
     husd = gov.deploy(project.HookStablecoin)
-    market = gov.deploy(project.PerpVenue, husd, gov)
-    market.listMarket("BTC", {"feed": feed.address, **FEED_DEFAULTS}, sender=gov)
-    seed = to_units(10_000_000)
-    husd.mint(lp, seed, sender=lp)
-    husd.approve(market, seed, sender=lp)
-    market.addLiquidity(seed, 0, sender=lp)
-    factory = gov.deploy(project.LeveragedTokenFactory, market, gov)
-    lev = to_wad(3)
-    params = params_dict(factory.defaultParams(lev, fee_recipient))
-    factory.createToken((BTC, lev, 0, params_tuple(params), keeper, gov), creation_code, sender=gov)
-    token = project.LeveragedToken.at(factory.tokenFor(BTC, lev))
+    market = make_venue(10_000_000, lp, collateral=husd)
+    token = create_token(3, on=gov.deploy(project.LeveragedTokenFactory, market, gov))
     husd.mint(whale, to_units(100_000), sender=whale)
-    husd.approve(token, 2**256 - 1, sender=whale)
+    husd.approve(token, UINT256_MAX, sender=whale)
     token.deposit(to_units(100_000), whale, sender=whale)
 
     attacker = stranger.deploy(project.ReentrancyAttacker, token, market, BTC)
@@ -92,22 +87,25 @@ def _expected(name, hooked, keeper):
 
 # (outer call, re-entry, transfer that triggers it: from, to)
 CASES = [
-    ("deposit", DEPOSIT, "attacker", "token"),
-    ("deposit", REBALANCE, "attacker", "token"),
-    ("deposit", VENUE_MODIFY, "token", "venue"),
-    ("redeem", REDEEM, "venue", "attacker"),
-    ("redeem", DEPOSIT, "venue", "attacker"),
-    ("redeem", VENUE_MODIFY, "venue", "attacker"),
-    ("ripcord", RIPCORD, "venue", "attacker"),
-    ("rebalance", DEPOSIT, "token", "venue"),
+    ("deposit", Reentry.DEPOSIT, "attacker", "token"),
+    ("deposit", Reentry.REBALANCE, "attacker", "token"),
+    ("deposit", Reentry.VENUE_MODIFY, "token", "venue"),
+    ("redeem", Reentry.REDEEM, "venue", "attacker"),
+    ("redeem", Reentry.DEPOSIT, "venue", "attacker"),
+    ("redeem", Reentry.VENUE_MODIFY, "venue", "attacker"),
+    ("ripcord", Reentry.RIPCORD, "venue", "attacker"),
+    ("rebalance", Reentry.DEPOSIT, "token", "venue"),
 ]
-NAMES = {DEPOSIT: "deposit", REDEEM: "redeem", REBALANCE: "rebalance", RIPCORD: "ripcord", VENUE_MODIFY: "venue.modifyPosition"}
+NAMES = {
+    Reentry.DEPOSIT: "deposit", Reentry.REDEEM: "redeem", Reentry.REBALANCE: "rebalance", Reentry.RIPCORD: "ripcord",
+    Reentry.VENUE_MODIFY: "venue.modifyPosition",
+}
 IDS = [f"{o}-reenters-{NAMES[r]}" for o, r, _, _ in CASES]
 
 
 def _arm(hooked, reentry, src, dst, swallow, stranger):
     husd, market, token, attacker = hooked
-    where = {"attacker": attacker.address, "token": token.address, "venue": market.address, "any": ZERO}
+    where = {"attacker": attacker.address, "token": token.address, "venue": market.address, "any": ZERO_ADDRESS}
     attacker.arm(reentry, where[src], where[dst], swallow, sender=stranger)
 
 
@@ -140,7 +138,7 @@ def test_reentrant_call__swallowed__outer_call_completes_exactly_as_previewed(
 
     # The hook fired once, in the transfer chosen, and the re-entrant call reverted on the guard.
     assert (attacker.attempts(), attacker.successes()) == (1, 0)
-    assert "0x" + bytes(attacker.lastResult()).hex() == GUARD_ERROR
+    assert "0x" + bytes(attacker.lastResult()).hex() == error_selector(token.ReentrancyGuardReentrantCall)
     assert tuple(market.position(BTC, attacker)) == attacker_position
     assert token.balanceOf(whale) == whale_shares
     if outer == "deposit":
@@ -163,9 +161,9 @@ def test_control__same_calls_without_a_guarded_caller__succeed(hooked, stranger)
     """The re-entrant calls are valid on their own: they fail only because of the guard."""
     husd, market, token, attacker = hooked
     # Armed on a plain transfer to the attacker: no protocol call is in progress.
-    _arm(hooked, VENUE_MODIFY, "any", "attacker", True, stranger)
+    _arm(hooked, Reentry.VENUE_MODIFY, "any", "attacker", True, stranger)
     husd.mint(attacker, 1, sender=stranger)
-    _arm(hooked, DEPOSIT, "any", "attacker", True, stranger)
+    _arm(hooked, Reentry.DEPOSIT, "any", "attacker", True, stranger)
     husd.mint(attacker, 1, sender=stranger)
     assert (attacker.attempts(), attacker.successes()) == (2, 2)
     assert market.position(BTC, attacker).size == 10**15

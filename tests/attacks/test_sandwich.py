@@ -11,9 +11,7 @@ tests/unit/token/test_token_slippage.py; here the state around them is checked t
 import pytest
 
 from levtoken.units import to_units, to_wad
-
-BTC = 1
-FAR = 2**63
+from tests.utils.constants import BTC, FAR
 
 
 @pytest.fixture

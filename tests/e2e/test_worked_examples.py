@@ -6,9 +6,8 @@ from math import prod
 
 import pytest
 
-from levtoken.units import WAD
-
-DAY = 86_400
+from levtoken.shapes import Action
+from levtoken.units import DAY, WAD
 
 # Price paths from 10,000, the published result for a 3x daily-reset long (no fees) and the
 # precision it was published with.
@@ -54,7 +53,7 @@ def test_daily_rebalanced_token__worked_example__nav_is_product_less_venue_costs
         chain.pending_timestamp += DAY
         set_price(price)
         status = token.rebalanceStatus()
-        assert status.action != 0, "a daily step of 5% or more is always due"
+        assert status.action != Action.NONE, "a daily step of 5% or more is always due"
         tx = token.rebalance(sender=keeper)
         trade_cost = tx.events.filter(token.Rebalanced)[0].cost
         funding = sum(e.amount for e in tx.events.filter(venue.FundingSettled) if e.account == token.address)

@@ -1,5 +1,6 @@
 """A first end-to-end pass: deploy, mint, move the price, rebalance, redeem."""
 
+from levtoken.shapes import Action
 from levtoken.units import to_units
 
 
@@ -10,7 +11,7 @@ def test_mint_move_rebalance_redeem(create_token, fund, whale, keeper, set_price
     assert abs(token.leverage() - 3 * 10**18) < 10**15
     set_price(26_000)
     status = token.rebalanceStatus()
-    assert status.action == 1  # REBALANCE (band: 3x after -13.3% is 4.33x)
+    assert status.action == Action.REBALANCE  # (band: 3x after -13.3% is 4.33x)
     token.rebalance(sender=keeper)
     assert abs(token.leverage() - 3 * 10**18) < 10**15
     shares = token.balanceOf(whale)

@@ -2,12 +2,10 @@
 
 import pytest
 from ape import project
-from eth_utils import keccak
 
 from levtoken.units import to_feed
+from tests.utils.constants import ADMIN_ROLE, UPDATER_ROLE
 
-UPDATER_ROLE = keccak(text="UPDATER_ROLE")
-ADMIN_ROLE = b"\x00" * 32
 INT192_MAX = 2**191 - 1
 
 

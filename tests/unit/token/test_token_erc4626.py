@@ -3,10 +3,9 @@ zero amounts, spenders and the errors of each path."""
 
 import pytest
 
-from levtoken.units import WAD, to_units
-
-VIRTUAL_SHARES = 10**12
-MAX = 2**256 - 1
+from levtoken.shapes import UINT256_MAX, Action
+from levtoken.units import DAY, WAD, to_units
+from tests.utils.constants import VIRTUAL_SHARES
 
 
 def _mul_div_up(a, b, c):
@@ -17,7 +16,7 @@ def _mul_div_up(a, b, c):
 def funded(token, deposit, whale, advance):
     """A 3x long with 10,000 of the whale's deposit, a day of streaming fee pending and a moved price."""
     deposit(token, whale, 10_000)
-    advance(86_400, 30_600)
+    advance(DAY, 30_600)
     return token
 
 
@@ -120,9 +119,9 @@ def test_redeem__fee_recipient__pays_no_redeem_fee(token, deposit, whale, fee_re
 
 
 def test_maxDeposit_maxMint__no_cap__unlimited_and_supply_bound(token, deposit, whale):
-    assert token.maxDeposit(whale) == MAX
+    assert token.maxDeposit(whale) == UINT256_MAX
     deposit(token, whale, 1_000)
-    assert token.maxMint(whale) == MAX - token.totalSupply() - token.pendingStreamingFee()
+    assert token.maxMint(whale) == UINT256_MAX - token.totalSupply() - token.pendingStreamingFee()
 
 
 def test_maxDeposit_maxMint__supply_cap__remaining_room(token, deposit, whale, set_params):
@@ -236,7 +235,7 @@ def test_deposit__token_wiped_out__reverts_no_equity(token, deposit, fund, whale
     assert equity < 0
     assert token.totalAssets() == 0
     assert token.previewDeposit(to_units(100)) == 0
-    assert token.rebalanceStatus().action == 0
+    assert token.rebalanceStatus().action == Action.NONE
     # A small deposit cannot even bring the venue account back to its initial margin ...
     assets = fund(fish, 100, token)
     with reverts(venue.InsufficientMargin):

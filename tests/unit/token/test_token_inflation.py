@@ -4,8 +4,6 @@ import pytest
 
 from levtoken.units import to_units
 
-VIRTUAL_SHARES = 10**12
-
 
 @pytest.mark.parametrize("donate_to", ["token", "venue_account"])
 def test_deposit__after_donation_attack__victim_keeps_value_attacker_loses(

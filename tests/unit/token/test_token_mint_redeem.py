@@ -2,10 +2,9 @@
 
 import pytest
 
-from levtoken.units import WAD, to_units
-
-VIRTUAL_SHARES = 10**12
-BPS = 10_000
+from levtoken.shapes import Reason
+from levtoken.units import BPS, WAD, to_units
+from tests.utils.constants import VIRTUAL_SHARES
 
 
 def _up(a, b, c):
@@ -86,7 +85,7 @@ def test_deposit__after_rebalance__leverage_unchanged(
     token = create_token(leverage)
     deposit(token, whale, 10_000)
     set_price(price_now() * {3: 0.87, -3: 1.07, -1: 1.16}[leverage])  # out of the band
-    assert token.rebalanceStatus().reason == 2  # BAND
+    assert token.rebalanceStatus().reason == Reason.BAND
     token.rebalance(sender=keeper)
     for amount in (50, 5_000, 40_000):
         before = token.leverage()

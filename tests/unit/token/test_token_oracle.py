@@ -3,8 +3,7 @@
 import pytest
 
 from levtoken.units import to_units
-
-HEARTBEAT = 2 * 86_400
+from tests.utils.constants import HEARTBEAT
 
 
 @pytest.fixture

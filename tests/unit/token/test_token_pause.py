@@ -2,15 +2,9 @@
 
 import pytest
 
-from eth_utils import keccak
-
 from levtoken.units import WAD, to_units
-
-# Leverage after a rebalance, relative to target: the trade is sized net of its own cost from one quote,
-# taking cost as proportional to size; the price impact's convexity leaves about 1e-8.
-LEVERAGE_TOLERANCE = 1e-7
-
-GUARDIAN_ROLE = keccak(text="GUARDIAN_ROLE")
+from tests.utils.checks import LEVERAGE_TOLERANCE
+from tests.utils.constants import GUARDIAN_ROLE
 
 
 @pytest.fixture

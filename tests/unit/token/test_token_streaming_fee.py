@@ -3,9 +3,7 @@ before every state change (including a parameter change)."""
 
 import pytest
 
-from levtoken.units import WAD
-
-DAY = 86_400
+from levtoken.units import DAY, WAD
 
 
 def _fee(supply, fee_per_day, elapsed):

@@ -7,33 +7,13 @@ tests assert amounts to the unit instead of re-reading them from the contract.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-import ape
 import pytest
-from ape import project
-from ape.exceptions import CustomError
 
-from levtoken.deployment import MarketSpec
-from levtoken.units import BPS, DAY, WAD, to_units
-
-BTC = 1
-# size (1e18) * price (1e18) / UNIT = 6-decimal collateral units.
-UNIT = 10**30
-VIRTUAL_LP_SHARES = 10**12
-CONFIG_FIELDS = (
-    "feed",
-    "heartbeat",
-    "takerFeeBps",
-    "maxImpactBps",
-    "initialMarginBps",
-    "maintenanceMarginBps",
-    "liquidationPenaltyBps",
-    "liquidatorShareBps",
-    "impactDepth",
-    "maxFundingRatePerDay",
-    "maxOpenInterest",
-)
+from levtoken.shapes import MarketConfig
+from levtoken.units import BPS, DAY, WAD
+from tests.utils import chain as chain_helpers
+from tests.utils.checks import check_conserved
+from tests.utils.constants import BTC, UNIT
 
 
 def div_down(a: int, b: int) -> int:
@@ -106,27 +86,6 @@ class Model:
         return div_up(notional * bps, BPS)
 
 
-@contextmanager
-def strict_reverts(error, **inputs):
-    """ape.reverts that also fails when the revert is not decoded as `error` with exactly `inputs`.
-
-    ape leaves a revert undecoded when it comes from a call rather than a transaction, and then
-    ape.reverts(SomeError) accepts any revert; so reverting views are sent with `.transact`.
-    """
-    with ape.reverts(error, **inputs) as info:
-        yield info
-    err = info.value
-    assert isinstance(err, CustomError), f"expected {error.__name__}, got an undecoded revert: {err!r}"
-    assert type(err).__name__ == error.__name__, f"expected {error.__name__}, got {err!r}"
-    assert {name: err.inputs.get(name) for name in inputs} == inputs
-
-
-@pytest.fixture(scope="session")
-def reverts():
-    """reverts(venue.SomeError, **inputs): a strict ape.reverts (see strict_reverts)."""
-    return strict_reverts
-
-
 @pytest.fixture(scope="session")
 def model():
     return Model
@@ -134,8 +93,8 @@ def model():
 
 @pytest.fixture(scope="session")
 def cfg(venue):
-    """The BTC market's configuration as a dict (feed, heartbeat, takerFeeBps, ...)."""
-    return dict(zip(CONFIG_FIELDS, venue.marketConfig(BTC)))
+    """The BTC market's configuration as a dict with the Solidity names (feed, heartbeat, takerFeeBps, ...)."""
+    return MarketConfig.abi_dict(venue.marketConfig(BTC))
 
 
 @pytest.fixture(scope="session")
@@ -148,10 +107,8 @@ def price0(feed):
 def block_time(chain):
     """block_time(receipt=None): timestamp of the receipt's block, or of the head block."""
 
-    def _time(receipt=None):
-        if receipt is None:
-            return chain.blocks.head.timestamp
-        return chain.blocks[receipt.block_number].timestamp
+    def _time(receipt=None) -> int:
+        return chain_helpers.block_time(chain, receipt)
 
     return _time
 
@@ -172,29 +129,11 @@ def open_account(venue, fund):
 
 
 @pytest.fixture(scope="session")
-def make_venue(gov, usd, feed, fund):
-    """make_venue(liquidity_usd, provider, **config_overrides): a fresh PerpVenue with BTC as market 1."""
-
-    def _make(liquidity=0, provider=None, **overrides):
-        market = gov.deploy(project.PerpVenue, usd, gov)
-        config = MarketSpec("BTC", 30_000).venue_config(feed.address, 6)
-        config.update(overrides)
-        market.listMarket("BTC", config, sender=gov)
-        if liquidity:
-            units = fund(provider, liquidity, market)
-            market.addLiquidity(units, 0, sender=provider)
-        return market
-
-    return _make
-
-
-@pytest.fixture(scope="session")
 def assert_conserved(usd):
     """assert_conserved(market, accounts): collateral held == pool cash + every account's stored margin."""
 
-    def _check(market, accounts, market_ids=(BTC,)):
-        margins = sum(market.position(i, a).margin for i in market_ids for a in accounts)
-        assert usd.balanceOf(market) == market.poolCash() + margins
+    def _check(market, accounts, market_ids=(BTC,)) -> None:
+        check_conserved(usd, market, accounts, market_ids)
 
     return _check
 

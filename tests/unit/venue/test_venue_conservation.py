@@ -7,8 +7,7 @@ import pytest
 from ape.exceptions import ContractLogicError
 
 from levtoken.units import DAY, to_units, to_wad
-
-BTC = 1
+from tests.utils.constants import BTC
 
 
 def test_sequence__trades_funding_liquidation_and_lp__collateral_conserved(

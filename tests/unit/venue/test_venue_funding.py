@@ -9,9 +9,7 @@ blocks that did the accrual.
 import pytest
 
 from levtoken.units import DAY, to_units, to_wad
-
-BTC = 1
-UNIT = 10**30
+from tests.utils.constants import BTC, UNIT
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ fish opens 1 BTC at 30,000 with 3,100 of margin; the trade costs 15 (fee) + 0.9 
 
 import pytest
 
+from levtoken.shapes import UINT256_MAX
 from levtoken.units import WAD, to_units, to_wad
+from tests.utils.constants import BTC
 
-BTC = 1
 MARGIN = to_units("3084.1")
 
 pytestmark = pytest.mark.usefixtures("no_funding")
@@ -112,7 +113,7 @@ def test_liquidate__penalty_below_margin__split_between_liquidator_and_pool(
     assert venue.openInterest(BTC) == (0, 0)
     assert venue.marketState(BTC).sumOpenNotional == 0
     assert not venue.isLiquidatable(BTC, fish)
-    assert venue.marginRatio(BTC, fish) == 2**256 - 1
+    assert venue.marginRatio(BTC, fish) == UINT256_MAX
     events = receipt.events.filter(venue.Liquidated)
     assert len(events) == 1
     e = events[0]

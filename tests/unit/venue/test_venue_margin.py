@@ -3,10 +3,22 @@
 import pytest
 
 from levtoken.units import to_units, to_wad
+from tests.utils.constants import BTC
 
-BTC = 1
 
 pytestmark = pytest.mark.usefixtures("no_funding")
+
+
+@pytest.fixture
+def open_position(fish, cfg, model, price0, open_account):
+    """open_position(margin_usd, size) -> fish's margin after the opening trade's fee and impact."""
+
+    def _open(margin, size):
+        units = open_account(fish, margin, size)
+        fee, impact, _ = model.trade_cost(cfg, size, price0)
+        return units - fee - impact
+
+    return _open
 
 
 def test_depositMargin__own_account__credits_margin_and_emits(venue, usd, fish, fund):
@@ -97,12 +109,10 @@ def test_withdrawMargin__other_account_margin__reverts_InsufficientFreeMargin(
 
 
 def test_withdrawMargin__with_position__limited_to_initial_margin(
-    venue, fish, cfg, model, price0, open_account, reverts
+    venue, fish, cfg, model, price0, open_position, reverts
 ):
     size = to_wad("0.5")
-    units = open_account(fish, 5_000, size)
-    fee, impact, _ = model.trade_cost(cfg, size, price0)
-    margin = units - fee - impact
+    margin = open_position(5_000, size)
     required = model.margin_bps(model.notional(size, price0), cfg["initialMarginBps"])
     free = margin - required
     assert venue.position(BTC, fish).margin == margin
@@ -114,13 +124,8 @@ def test_withdrawMargin__with_position__limited_to_initial_margin(
     assert venue.accountValue(BTC, fish) == required
 
 
-def test_withdrawMargin__unrealised_profit__not_withdrawable(
-    venue, fish, cfg, model, price0, open_account, set_price, reverts
-):
-    size = to_wad(1)
-    units = open_account(fish, 10_000, size)
-    fee, impact, _ = model.trade_cost(cfg, size, price0)
-    margin = units - fee - impact
+def test_withdrawMargin__unrealised_profit__not_withdrawable(venue, fish, open_position, set_price, reverts):
+    margin = open_position(10_000, to_wad(1))
     set_price(40_000)
     assert venue.accountValue(BTC, fish) == margin + to_units(10_000)
 
@@ -133,12 +138,10 @@ def test_withdrawMargin__unrealised_profit__not_withdrawable(
 
 
 def test_withdrawMargin__unrealised_loss__counts_against_initial_margin(
-    venue, fish, cfg, model, price0, open_account, set_price, reverts
+    venue, fish, cfg, model, open_position, set_price, reverts
 ):
     size = to_wad(1)
-    units = open_account(fish, 10_000, size)
-    fee, impact, _ = model.trade_cost(cfg, size, price0)
-    margin = units - fee - impact
+    margin = open_position(10_000, size)
     set_price(29_000)
     price = 29_000 * 10**18
     value = margin - to_units(1_000)

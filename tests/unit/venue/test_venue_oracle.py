@@ -7,22 +7,10 @@ the feed's storage with anvil_setStorageAt, as a faulty or compromised feed woul
 
 import pytest
 from ape import project
-from eth_utils import keccak
 
 from levtoken.units import to_feed, to_units, to_wad
-
-BTC = 1
-ROUNDS_SLOT = 3  # PriceFeed: _roles (0), description (1), latestRound (2), rounds (3)
-
-
-def round_slot(round_id):
-    return int.from_bytes(keccak(round_id.to_bytes(32, "big") + ROUNDS_SLOT.to_bytes(32, "big")), "big")
-
-
-def write_round(chain, feed, round_id, answer, updated_at):
-    """Overwrites round `round_id` of `feed` with (answer, updatedAt), packed as the Round struct."""
-    packed = (answer & (2**192 - 1)) | (updated_at << 192)
-    chain.provider.set_storage(feed.address, round_slot(round_id), packed.to_bytes(32, "big"))
+from tests.utils.chain import write_round
+from tests.utils.constants import BTC
 
 
 @pytest.fixture

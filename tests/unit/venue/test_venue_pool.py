@@ -7,10 +7,8 @@ The venue fixture's pool starts with 10,000,000 from lp for 10**25 shares. Fundi
 import pytest
 
 from levtoken.units import to_units, to_wad
+from tests.utils.constants import BTC, UNIT, VIRTUAL_LP_SHARES
 
-BTC = 1
-UNIT = 10**30
-VIRTUAL = 10**12
 
 pytestmark = pytest.mark.usefixtures("no_funding")
 
@@ -26,17 +24,17 @@ def pool_value(market, round_up):
 
 
 def shares_for(market, amount):
-    return amount * (market.totalLpShares() + VIRTUAL) // (pool_value(market, True) + 1)
+    return amount * (market.totalLpShares() + VIRTUAL_LP_SHARES) // (pool_value(market, True) + 1)
 
 
 def assets_for(market, shares):
-    return shares * (pool_value(market, False) + 1) // (market.totalLpShares() + VIRTUAL)
+    return shares * (pool_value(market, False) + 1) // (market.totalLpShares() + VIRTUAL_LP_SHARES)
 
 
 def test_addLiquidity__idle_pool__mints_shares_at_pool_price(venue, usd, whale, fund):
     assert venue.totalLpShares() == 10**25
     amount = fund(whale, "1234.567891", venue)
-    expected = amount * (10**25 + VIRTUAL) // (to_units(10_000_000) + 1)
+    expected = amount * (10**25 + VIRTUAL_LP_SHARES) // (to_units(10_000_000) + 1)
 
     receipt = venue.addLiquidity(amount, expected, sender=whale)
 
@@ -51,7 +49,7 @@ def test_addLiquidity__idle_pool__mints_shares_at_pool_price(venue, usd, whale, 
 
 def test_removeLiquidity__idle_pool__pays_pro_rata_and_emits(venue, usd, lp):
     shares = 10**25 // 3
-    expected = shares * (to_units(10_000_000) + 1) // (10**25 + VIRTUAL)
+    expected = shares * (to_units(10_000_000) + 1) // (10**25 + VIRTUAL_LP_SHARES)
 
     receipt = venue.removeLiquidity(shares, expected, sender=lp)
 
@@ -77,7 +75,7 @@ def test_poolValue__trader_profit__lowers_share_price(
     assert trader_pnl % UNIT != 0
     assert venue.poolValue() == cash - (-((-trader_pnl) // UNIT))  # traders' profit rounded up
     amount = fund(whale, 100_000, venue)
-    expected_shares = amount * (10**25 + VIRTUAL) // (cash - trader_pnl // UNIT + 1)
+    expected_shares = amount * (10**25 + VIRTUAL_LP_SHARES) // (cash - trader_pnl // UNIT + 1)
     assert expected_shares == shares_for(venue, amount)
 
     venue.addLiquidity(amount, 0, sender=whale)
@@ -100,7 +98,7 @@ def test_poolValue__trader_loss__raises_share_price(venue, usd, lp, fish, open_a
 
     venue.removeLiquidity(shares, 0, sender=lp)
 
-    expected = shares * (to_units(10_000_000) + fee + impact + to_units(10_000) + 1) // (10**25 + VIRTUAL)
+    expected = shares * (to_units(10_000_000) + fee + impact + to_units(10_000) + 1) // (10**25 + VIRTUAL_LP_SHARES)
     assert usd.balanceOf(lp) == expected
     assert expected > to_units(1_000_000)
 
@@ -142,7 +140,7 @@ def test_removeLiquidity__value_above_cash__reverts_InsufficientPoolLiquidity(
     cash = to_units(1_000) + fee + impact
     assert market.poolValue() == cash + to_units(1_000)
     shares = market.lpShares(lp)
-    amount = shares * (cash + to_units(1_000) + 1) // (shares + VIRTUAL)
+    amount = shares * (cash + to_units(1_000) + 1) // (shares + VIRTUAL_LP_SHARES)
 
     with reverts(market.InsufficientPoolLiquidity, available=cash, needed=amount):
         market.removeLiquidity(shares, 0, sender=lp)
@@ -154,13 +152,13 @@ def test_addLiquidity__direct_transfer_donation__does_not_dilute_first_lp(
     market = make_venue()
     first = fund(fish, 1_000, market)
     market.addLiquidity(first, 0, sender=fish)
-    assert market.lpShares(fish) == first * VIRTUAL
+    assert market.lpShares(fish) == first * VIRTUAL_LP_SHARES
     usd.transfer(market, fund(whale, 1_000_000), sender=whale)
 
     assert market.poolValue() == first
     second = fund(stranger, 1_000, market)
     market.addLiquidity(second, 0, sender=stranger)
-    assert market.lpShares(stranger) == second * (first * VIRTUAL + VIRTUAL) // (first + 1)
+    assert market.lpShares(stranger) == second * (first * VIRTUAL_LP_SHARES + VIRTUAL_LP_SHARES) // (first + 1)
 
     out = assets_for(market, market.lpShares(fish))
     market.removeLiquidity(market.lpShares(fish), 0, sender=fish)
@@ -175,7 +173,7 @@ def test_addLiquidity__pool_donation_after_tiny_first_deposit__victim_loses_at_m
     a losing trade), then a victim's deposit. Virtual shares keep the victim's loss to dust."""
     market = make_venue(maxFundingRatePerDay=0)
     market.addLiquidity(fund(whale, "0.000001", market), 0, sender=whale)
-    assert market.lpShares(whale) == VIRTUAL
+    assert market.lpShares(whale) == VIRTUAL_LP_SHARES
     open_account(lp, 100_000, to_wad(1), market=market)
     set_price(20_000)
     market.trade(BTC, -to_wad(1), 0, sender=lp)

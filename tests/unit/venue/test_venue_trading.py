@@ -7,8 +7,8 @@ Funding is switched off in this module (see test_venue_funding.py), so every amo
 import pytest
 
 from levtoken.units import WAD, to_units, to_wad
+from tests.utils.constants import BTC
 
-BTC = 1
 ODD_SIZE = to_wad("0.123456789012345677")
 
 pytestmark = pytest.mark.usefixtures("no_funding")
