@@ -294,7 +294,7 @@ def model_replay(label: str, path: Path | str, first: str, last: str) -> ModelRu
     venue = model.venue
     actions = liquidations = reverts = 0
 
-    started = time.perf_counter()
+    started = time.process_time()
     for point, answer in zip(points, answers):
         model.set_time(point.timestamp)
         model.set_answer(answer)
@@ -315,7 +315,7 @@ def model_replay(label: str, path: Path | str, first: str, last: str) -> ModelRu
             if venue.is_liquidatable(1, token.address):
                 venue.liquidate("liquidator", 1, token.address)
                 liquidations += 1
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     return ModelRun(label, len(points), len(tokens), seconds, actions, liquidations, reverts)
 
 

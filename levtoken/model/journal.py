@@ -6,6 +6,9 @@ transaction is open, each attribute they assign records its previous value first
 exception undoes its records in reverse order, so the whole model is exactly as it was before; one that
 succeeds just drops them. Only what a call changes is copied, never the whole model.
 
+Every change of state, recorded or not, also moves the journal's `version`, so a view may memoize a
+result on (version, block time): the venue does so for accountState, which every token view reads.
+
 Structs kept in storage mappings (`Position`, `MarketState`, `MarketConfig`, `Params`) are values: the
 model never changes one in place, it changes a copy (Solidity's `memory`) and assigns it back to the
 mapping or attribute, which records the old one. Nested transactions undo back to where they began, like
@@ -31,11 +34,12 @@ def memory(struct: T) -> T:
 class Journal:
     """The undo log of one model. `with journal:` opens a transaction (or a nested one)."""
 
-    __slots__ = ("entries", "_marks")
+    __slots__ = ("entries", "_marks", "version")
 
     def __init__(self) -> None:
         self.entries: list[tuple[Any, Any, Any]] | None = None  # None: no transaction open
         self._marks: list[int] = []
+        self.version = 0  # moves with every change of state (and every undo)
 
     def __enter__(self) -> "Journal":
         if self.entries is None:
@@ -61,6 +65,7 @@ class Journal:
         entries = self.entries
         if entries is None:
             return
+        self.version += 1
         while len(entries) > mark:
             target, key, old = entries.pop()
             store = target if isinstance(target, dict) else target.__dict__
@@ -78,8 +83,10 @@ class Journaled:
 
     def __setattr__(self, name: str, value: Any) -> None:
         journal = self._journal
-        if journal is not None and journal.entries is not None:
-            journal.entries.append((self, name, self.__dict__.get(name, MISSING)))
+        if journal is not None:
+            journal.version += 1
+            if journal.entries is not None:
+                journal.entries.append((self, name, self.__dict__.get(name, MISSING)))
         object.__setattr__(self, name, value)
 
     def _atomic(self) -> Journal:
@@ -104,8 +111,10 @@ class JournaledDict(dict):
 
     def _record(self, key: Any) -> None:
         journal = self.journal
-        if journal is not None and journal.entries is not None:
-            journal.entries.append((self, key, dict.get(self, key, MISSING)))
+        if journal is not None:
+            journal.version += 1
+            if journal.entries is not None:
+                journal.entries.append((self, key, dict.get(self, key, MISSING)))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._record(key)

@@ -71,6 +71,9 @@ class PerpVenue(Journaled):
     # --- constructor -----------------------------------------------------------------------------
     def __init__(self, model: "Model", address: str = "venue", owner: str = "gov", collateral_decimals: int = 6) -> None:
         object.__setattr__(self, "_journal", model.journal)
+        # accountState's results by (market, account), each with the (journal version, time) it is valid
+        # at: not state, so not journaled.
+        object.__setattr__(self, "_account_states", {})
         self.model = model
         self.address = address
         self.owner = owner
@@ -256,16 +259,23 @@ class PerpVenue(Journaled):
     def account_state(self, mid: int, account: str) -> tuple[int, int, int]:
         """accountState: (value, size, price) of `account`. Reads the oracle only when the account has a
         position; with no position `price` is 0. Value = margin + unrealised PnL - funding owed, rounded
-        down."""
+        down. Memoized until the state or the time changes."""
+        stamp = (self._journal.version, self.model.now)
+        memo = self._account_states.get((mid, account))
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
         self._require_market(mid)
         p = self._stored_position(mid, account)
         if p.size == 0:
-            return p.margin, 0, 0
-        price = self._price(mid)
-        # The contract settles funding into memory copies of the market and the position; the value
-        # needs only the settled margin, computed here without the copies.
-        margin = self._settled_margin(p, self._funding_index_now(mid, self.states[mid], price))
-        return margin + self._unrealized(p, price), p.size, price
+            state = p.margin, 0, 0
+        else:
+            price = self._price(mid)
+            # The contract settles funding into memory copies of the market and the position; the value
+            # needs only the settled margin, computed here without the copies.
+            margin = self._settled_margin(p, self._funding_index_now(mid, self.states[mid], price))
+            state = margin + self._unrealized(p, price), p.size, price
+        self._account_states[(mid, account)] = (stamp, state)
+        return state
 
     def account_value(self, mid: int, account: str) -> int:
         """accountValue: margin + unrealised PnL - funding owed, rounded down."""

@@ -13,7 +13,7 @@ from dataclasses import is_dataclass
 from typing import Any
 
 from levtoken.model.erc20 import ERC20
-from levtoken.model.journal import Journal
+from levtoken.model.journal import Journal, JournaledDict
 from levtoken.model.leveraged_token import LeveragedToken
 from levtoken.model.leveraged_token_factory import create_token
 from levtoken.model.perp_venue import PerpVenue
@@ -21,8 +21,9 @@ from levtoken.model.price_feed import Feed
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import COLLATERAL_DECIMALS, FEED_DECIMALS
 
-# Attributes that link objects to each other (or to the undo log) rather than hold state.
-LINKS = frozenset({"_journal", "model", "venue"})
+# Attributes that link objects to each other rather than hold state (as do those named with "_": the
+# undo log, memos).
+LINKS = frozenset({"model", "venue"})
 
 
 class Collateral(ERC20):
@@ -41,7 +42,7 @@ class Model:
                  collateral_decimals: int = COLLATERAL_DECIMALS) -> None:
         self.journal = Journal()
         self.now = now
-        self.feeds: dict[str, Feed] = {}
+        self.feeds: dict[str, Feed] = JournaledDict(self.journal)
         self.collateral = Collateral(self.journal, decimals=collateral_decimals)
         self.venue = PerpVenue(self, address=venue_address, owner=owner, collateral_decimals=collateral_decimals)
         self.tokens: dict[str, LeveragedToken] = {}
@@ -98,7 +99,7 @@ class Model:
         objects.update({f"token {address}": token for address, token in self.tokens.items()})
         state: dict[str, Any] = {"now": self.now}
         for name, obj in objects.items():
-            state[name] = {key: _plain(value) for key, value in vars(obj).items() if key not in LINKS}
+            state[name] = {key: _plain(value) for key, value in vars(obj).items() if not key.startswith("_") and key not in LINKS}
         return state
 
 
