@@ -102,57 +102,41 @@ class Differential(RuleBasedStateMachine):
             self.deposit(i, "whale", to_units(usd))
 
     # --- holders -----------------------------------------------------------------------------
+    def holder_call(self, i: int, who: str, method: str, amount: int, *to: str) -> None:
+        """`who` calls token i's `method` with `amount` for itself (receiver, owner), or with `to` first
+        for a transfer: the same call on the model's token takes addresses, the chain's accounts."""
+        a, address = self.acct(who), self.addr(who)
+        chain_args = (self.acct(to[0]), amount) if to else (amount, a, a)[: 2 if method in ("deposit", "mint") else 3]
+        model_args = (self.addr(to[0]), amount) if to else (amount, address, address)[: len(chain_args)]
+        self.both(
+            f"{method}({i}, {who}{'->' + to[0] if to else ''}, {amount})",
+            a, self.token(i), method, chain_args,
+            lambda: getattr(self.mtoken(i), method)(address, *model_args),
+        )
+
     @rule(i=token_index, who=holder, assets=deposit_amount)
     def deposit(self, i, who, assets):
-        token, a = self.token(i), self.acct(who)
-        self.both(
-            f"deposit({i}, {who}, {assets})",
-            a, token, "deposit", (assets, a),
-            lambda: self.mtoken(i).deposit(self.addr(who), assets, self.addr(who)),
-        )
+        self.holder_call(i, who, "deposit", assets)
 
     @rule(i=token_index, who=holder, shares=st.integers(1, 10**23))
     def mint(self, i, who, shares):
-        token, a = self.token(i), self.acct(who)
-        self.both(
-            f"mint({i}, {who}, {shares})",
-            a, token, "mint", (shares, a),
-            lambda: self.mtoken(i).mint(self.addr(who), shares, self.addr(who)),
-        )
+        self.holder_call(i, who, "mint", shares)
 
     @rule(i=token_index, who=holder, divisor=st.sampled_from([1, 1, 2, 3, 10, 10**6, 10**30]))
     def redeem(self, i, who, divisor):
-        token, a = self.token(i), self.acct(who)
-        shares = self.mtoken(i).balance_of(self.addr(who)) // divisor
-        self.both(
-            f"redeem({i}, {who}, {shares})",
-            a, token, "redeem", (shares, a, a),
-            lambda: self.mtoken(i).redeem(self.addr(who), shares, self.addr(who), self.addr(who)),
-        )
+        self.holder_call(i, who, "redeem", self.mtoken(i).balance_of(self.addr(who)) // divisor)
 
     @rule(i=token_index, who=holder, fraction=st.sampled_from([(1, 1), (1, 2), (1, 7), (3, 2)]))
     def withdraw(self, i, who, fraction):
-        token, a = self.token(i), self.acct(who)
-        m = self.mtoken(i)
         try:
-            assets = m.max_withdraw(self.addr(who)) * fraction[0] // fraction[1]
+            assets = self.mtoken(i).max_withdraw(self.addr(who)) * fraction[0] // fraction[1]
         except Revert:
             assets = 10**6
-        self.both(
-            f"withdraw({i}, {who}, {assets})",
-            a, token, "withdraw", (assets, a, a),
-            lambda: m.withdraw(self.addr(who), assets, self.addr(who), self.addr(who)),
-        )
+        self.holder_call(i, who, "withdraw", assets)
 
     @rule(i=token_index, sender=holder, to=holder, divisor=st.sampled_from([1, 2, 5]))
     def transfer(self, i, sender, to, divisor):
-        token, a = self.token(i), self.acct(sender)
-        amount = self.mtoken(i).balance_of(self.addr(sender)) // divisor
-        self.both(
-            f"transfer({i}, {sender}->{to}, {amount})",
-            a, token, "transfer", (self.acct(to), amount),
-            lambda: self.mtoken(i).transfer(self.addr(sender), self.addr(to), amount),
-        )
+        self.holder_call(i, sender, "transfer", self.mtoken(i).balance_of(self.addr(sender)) // divisor, to)
 
     @rule(i=token_index, amount=st.integers(1, 5_000 * 10**6))
     def donate(self, i, amount):
@@ -210,12 +194,9 @@ class Differential(RuleBasedStateMachine):
 
     @rule(i=token_index)
     def ripcord(self, i):
-        token, s = self.token(i), self.acct("stranger")
-        self.both(
-            f"ripcord({i})",
-            s, token, "ripcord", (),
-            lambda: self.mtoken(i).ripcord(self.addr("stranger")),
-        )
+        stranger = self.addr("stranger")
+        self.both(f"ripcord({i})", self.acct("stranger"), self.token(i), "ripcord", (),
+                  lambda: self.mtoken(i).ripcord(stranger))
 
     @rule(i=token_index)
     def liquidate(self, i):
@@ -229,12 +210,9 @@ class Differential(RuleBasedStateMachine):
 
     @rule(i=token_index)
     def accrue_streaming_fee(self, i):
-        token, s = self.token(i), self.acct("stranger")
-        self.both(
-            f"accrueStreamingFee({i})",
-            s, token, "accrueStreamingFee", (),
-            lambda: self.mtoken(i).accrue_streaming_fee(),
-        )
+        m = self.mtoken(i)
+        self.both(f"accrueStreamingFee({i})", self.acct("stranger"), self.token(i), "accrueStreamingFee", (),
+                  m.accrue_streaming_fee)
 
     # --- admin -------------------------------------------------------------------------------
     @rule(i=token_index, fees=token_fees(max_trades_usd=[2_000, 50_000, 1_000_000], drift_pcts=[0, 1, 10, 40]))

@@ -19,18 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from levtoken.model import (
-    DAY,
-    WAD,
-    Action,
-    LeveragedToken,
-    Model,
-    Params,
-    default_params,
-    standard_model,
-    zero_cost_config,
-)
-from levtoken.units import to_feed, to_units
+from levtoken.model import LeveragedToken, Model, default_params, standard_model, zero_cost_config
+from levtoken.shapes import Action, Params
+from levtoken.units import DAY, WAD, to_feed, to_units
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "btc_usd_daily.csv"
 LEVERAGES = (-3, -2, -1, 2, 3)

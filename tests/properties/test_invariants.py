@@ -33,18 +33,9 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from levtoken.model import (
-    DAY,
-    WAD,
-    Action,
-    LeveragedToken,
-    Model,
-    Params,
-    Revert,
-    default_params,
-    standard_model,
-)
-from levtoken.units import to_units
+from levtoken.model import LeveragedToken, Model, Revert, default_params, standard_model
+from levtoken.shapes import Action, Params
+from levtoken.units import DAY, WAD, to_units
 from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps, token_fees
 
 TOKEN = "token"
@@ -143,11 +134,7 @@ class TokenInvariants(RuleBasedStateMachine):
                 self.protected = False
                 return
             note(f"keeper rebalance ({status.action.name}): ok")
-            if status.capped:
-                note("capped rebalance")
-            else:
-                note(f"completed rebalance ({status.action.name})")
-                self.record_completed(status, cost)
+            self.went_through(status, cost)
         note("keeper ran out of patience")
         self.protected = False
 
@@ -157,6 +144,14 @@ class TokenInvariants(RuleBasedStateMachine):
             return 0
         q = self.model.venue.quote_trade(1, status.size_delta)
         return q.fee + q.impact
+
+    def went_through(self, status, cost: int) -> None:
+        """Notes a rebalance (or ripcord) that went through; a completed one is recorded for invariant 3."""
+        if status.capped:
+            note("capped rebalance")
+        else:
+            note(f"completed rebalance ({status.action.name})")
+            self.record_completed(status, cost)
 
     def record_completed(self, status, cost: int) -> None:
         """Leverage right after a completed rebalance, for invariant 3."""
@@ -287,47 +282,36 @@ class TokenInvariants(RuleBasedStateMachine):
         self._move(bps, on_time)
 
     # --- keeper and anyone -------------------------------------------------------------------
-    def status_and_cost(self):
-        """(rebalanceStatus, the cost of its trade) now, or None when the status reverts."""
+    def act(self, label: str, call) -> None:
+        """Someone acts whatever rebalanceStatus says: the outcome is noted, and a rebalance that went
+        through is recorded (invariant 3)."""
+        self._begin()
         try:
             status = self.token.rebalance_status()
         except Revert:
-            return None
-        return status, self.trade_cost(status)
+            return
+        cost = self.trade_cost(status)
+        try:
+            call()
+        except Revert as err:
+            note(f"{label}: reverted {err.name}")
+            return
+        note(f"{label} ({status.action.name}): ok")
+        self.went_through(status, cost)
 
     @rule(upkeep=st.booleans())
     def keeper_once(self, upkeep):
         """One keeper call (rebalance or performUpkeep) whatever the status says."""
-        self._begin()
         t = self.token
-        read = self.status_and_cost()
-        if read is None:
-            return
-        status, cost = read
-        call = (lambda: t.perform_upkeep(KEEPER)) if upkeep else (lambda: t.rebalance(KEEPER))
-        try:
-            call()
-        except Revert as err:
-            note(f"{'performUpkeep' if upkeep else 'rebalance'}: reverted {err.name}")
-            return
-        note(f"{'performUpkeep' if upkeep else 'rebalance'} ({status.action.name}): ok")
-        if status.capped:
-            note("capped rebalance")
+        if upkeep:
+            self.act("performUpkeep", lambda: t.perform_upkeep(KEEPER))
         else:
-            note(f"completed rebalance ({status.action.name})")
-            self.record_completed(status, cost)
+            self.act("rebalance", lambda: t.rebalance(KEEPER))
 
     @rule()
     def ripcord(self):
-        self._begin()
-        t = self.token
-        read = self.status_and_cost()
-        if read is None:
-            return
-        status, cost = read
-        if self.attempt("ripcord", lambda: t.ripcord("stranger")) is not None:
-            note("completed rebalance (RIPCORD)")
-            self.record_completed(status, cost)
+        """Anyone pulls the ripcord (a ripcord is never capped)."""
+        self.act("ripcord", lambda: self.token.ripcord("stranger"))
 
     @rule()
     def liquidate(self):
