@@ -1,5 +1,5 @@
-"""Reference model of the contracts in pure Python, one module per contract file (see ARCHITECTURE in
-docs/DESIGN.md), function names and order kept, so each pair reads side by side:
+"""Reference model of the contracts in pure Python, one module per contract file (contracts/ and its
+libraries/), function names and order kept, so each pair reads side by side:
 
     errors.py                        every Solidity error (Revert and its subclasses)
     libraries/fixed_point_math.py    FixedPointMath, with Math.mulDiv and Solidity's signed division
@@ -37,7 +37,9 @@ from levtoken.model.leveraged_token_factory import create_token, default_params
 from levtoken.model.perp_venue import Outcome, PerpVenue, TradeQuote
 from levtoken.model.price_feed import Feed
 from levtoken.model.system import Collateral, Model, standard_model, zero_cost_config
-from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS, Action, MarketConfig, MarketState, Params, Position, Reason, Status
+from levtoken.shapes import (
+    UINT256_MAX, ZERO_ADDRESS, Action, MarketConfig, MarketState, Params, Position, Reason, Status,
+)
 from levtoken.units import BPS, DAY, WAD
 
 __all__ = [

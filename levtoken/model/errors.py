@@ -75,7 +75,23 @@ class ExpectedPause(Revert):
     """Pausable: the contract is not paused."""
 
 
-# --- libraries/OracleLib.sol ---------------------------------------------------------------------
+# --- interfaces/Errors.sol: raised by more than one contract or library --------------------------
+
+
+class ZeroAmount(Revert):
+    """Zero amount of assets, shares or size where one is needed."""
+
+
+class SlippageExceeded(Revert):
+    """Fewer shares or assets (or a worse price) than the caller's minimum."""
+
+
+class UnknownMarket(Revert):
+    """The market id is not listed."""
+
+
+class LeverageOutOfRange(Revert):
+    """Target leverage is zero, above the hard cap, or (for the factory) not a multiple of 0.1x."""
 
 
 class InvalidPrice(Revert):
@@ -90,22 +106,7 @@ class IncompleteRound(Revert):
     """The feed's latest round is not complete (no timestamp, or answered in an earlier round)."""
 
 
-# --- PriceFeed.sol -------------------------------------------------------------------------------
-
-
-class NonPositiveAnswer(Revert, ValueError):
-    """PriceFeed.submit: the answer is zero, negative or above int192 (also a ValueError: a bad input)."""
-
-
-# --- interfaces/IPerpVenue.sol (ZeroAmount and SlippageExceeded are the token's too) ---------------
-
-
-class UnknownMarket(Revert):
-    """The market id is not listed."""
-
-
-class ZeroAmount(Revert):
-    """An amount or size was zero where it must not be."""
+# --- interfaces/IPerpVenue.sol -------------------------------------------------------------------
 
 
 class InvalidConfig(Revert):
@@ -132,10 +133,6 @@ class NotLiquidatable(Revert):
     """The account is above maintenance margin."""
 
 
-class SlippageExceeded(Revert):
-    """Fewer shares or assets than the caller's minimum."""
-
-
 class InsufficientShares(Revert):
     """The LP holds fewer shares than asked."""
 
@@ -159,10 +156,6 @@ class RipcordNotDue(Revert):
     """|leverage| has not reached the ripcord limit."""
 
 
-class LeverageOutOfRange(Revert):
-    """Target leverage is zero or above the hard cap."""
-
-
 class InvalidParameter(Revert):
     """A token parameter is outside its bounds; the argument is the Params field's name."""
 
@@ -173,3 +166,10 @@ class NoEquity(Revert):
 
 class ExceedsMaxWithdraw(Revert):
     """The asset amount cannot be reached by redeeming the owner's shares."""
+
+
+# --- PriceFeed.sol -------------------------------------------------------------------------------
+
+
+class NonPositiveAnswer(Revert, ValueError):
+    """PriceFeed.submit: the answer is zero, negative or above int192 (also a ValueError: a bad input)."""

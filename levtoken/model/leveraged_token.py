@@ -1,5 +1,6 @@
 """LeveragedToken (contracts/LeveragedToken.sol): a constant-leverage token on a perpetual-futures venue,
-an ERC-20 with ERC-4626 entry and exit.
+an ERC-20 with ERC-4626 entry and exit. Its arithmetic lives in SharesMath, HedgeMath and RebalanceLogic;
+this contract holds the state, reads the venue and moves the assets.
 
 Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral; NAV = E / S. Shares
 use OpenZeppelin's virtual offset (10^(18 - asset decimals) virtual shares, 1 virtual asset: see
@@ -18,12 +19,11 @@ from typing import TYPE_CHECKING
 from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
     AccessControlUnauthorizedAccount, DeadlineExpired, EnforcedPause, ExceedsMaxWithdraw, ExpectedPause,
-    InvalidParameter, LeverageOutOfRange, NoEquity, RebalanceNotDue, RipcordNotDue, SlippageExceeded,
-    SupplyCapExceeded, ZeroAmount,
+    LeverageOutOfRange, NoEquity, RebalanceNotDue, RipcordNotDue, SlippageExceeded, SupplyCapExceeded, ZeroAmount,
 )
 from levtoken.model.journal import memory
 from levtoken.model.libraries import hedge_math, rebalance_logic, shares_math
-from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up, tdiv
+from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up
 from levtoken.model.libraries.safe_cast import checked_uint, to_uint256_unchecked
 from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS, Action, Params, Status
 from levtoken.units import BPS, DAY, WAD
@@ -35,12 +35,13 @@ MAX_HARD_CAP = 20 * WAD  # largest accepted hard leverage cap
 MAX_STREAMING_FEE_PER_DAY = 10**15  # 0.1% per day
 MAX_FEE_BPS = 100  # largest mint or redeem fee, 1%
 MAX_BOUNTY_BPS = 100  # largest fraction of equity a ripcord bounty may take, 1%
-PREVIEW_ITERATIONS = 16  # previewMint and previewWithdraw refine their estimate this many times at most
+LEAST_INPUT_STEPS = 16  # previewMint's and previewWithdraw's search gives up after this many steps
 
 
 @dataclass
 class Snapshot:
-    """LeveragedToken.Snapshot: equity state read from the venue in one call, idle collateral, supply."""
+    """LeveragedToken.Snapshot: equity state read from the venue in one call, plus idle collateral and
+    supply."""
 
     value: int
     size: int
@@ -52,12 +53,14 @@ class Snapshot:
 
 @dataclass
 class RedeemPlan:
-    """LeveragedToken.RedeemPlan: how a redemption of shares splits and what it closes."""
+    """LeveragedToken.RedeemPlan: how a redemption of shares splits, what it closes and what it pays."""
 
     burn_shares: int = 0
     fee_shares: int = 0
-    gross: int = 0
-    size_delta: int = 0
+    gross: int = 0  # value of the burnt shares
+    size_delta: int = 0  # the pro-rata close
+    hedge_cost: int = 0  # what the close is charged (see _quote_redeem)
+    assets: int = 0  # gross - hedge_cost, at least zero
 
 
 class LeveragedToken(ERC20):
@@ -99,7 +102,8 @@ class LeveragedToken(ERC20):
             return self._mint_flow(caller, assets, receiver, 0, UINT256_MAX)
 
     def mint(self, caller: str, shares: int, receiver: str) -> int:
-        """mint: exactly `shares` for previewMint(shares) assets; returns the assets."""
+        """mint: pulls previewMint(shares) assets for exactly `shares`; any excess value over `shares` stays
+        with the holders. Returns the assets."""
         with self._atomic():
             if shares == 0:
                 raise ZeroAmount()
@@ -108,14 +112,15 @@ class LeveragedToken(ERC20):
             return assets
 
     def withdraw(self, caller: str, assets: int, receiver: str, owner: str) -> int:
-        """withdraw: exactly `assets` for previewWithdraw(assets) shares; returns the shares."""
+        """withdraw: burns previewWithdraw(assets) shares and pays exactly `assets`; any excess stays with
+        the holders. Returns the shares."""
         with self._atomic():
             if assets == 0:
                 raise ZeroAmount()
             shares = self.preview_withdraw(assets)
             max_shares = self.balance_of(owner)
             if shares > max_shares:
-                # previewWithdraw rounds up; the whole balance may still pay `assets`.
+                # previewWithdraw rounds up; the whole balance may still pay `assets` (e.g. maxWithdraw).
                 if self.preview_redeem(max_shares) < assets:
                     raise ExceedsMaxWithdraw(assets, self.max_withdraw(owner))
                 shares = max_shares
@@ -130,14 +135,16 @@ class LeveragedToken(ERC20):
     def deposit_with_min_shares(self, caller: str, assets: int, receiver: str, min_shares: int, deadline: int) -> int:
         """depositWithMinShares: ERC-4626 deposit with a minimum of shares and a deadline."""
         with self._atomic():
-            self._check_deadline(deadline)
+            if self.model.now > deadline:
+                raise DeadlineExpired(deadline)
             return self._mint_flow(caller, assets, receiver, min_shares, UINT256_MAX)
 
     def redeem_with_min_assets(self, caller: str, shares: int, receiver: str, owner: str, min_assets: int,
                                deadline: int) -> int:
         """redeemWithMinAssets: ERC-4626 redeem with a minimum of assets and a deadline."""
         with self._atomic():
-            self._check_deadline(deadline)
+            if self.model.now > deadline:
+                raise DeadlineExpired(deadline)
             return self._redeem_flow(caller, shares, receiver, owner, min_assets, 0)
 
     # --- rebalancing -----------------------------------------------------------------------------
@@ -146,12 +153,7 @@ class LeveragedToken(ERC20):
         is a ripcord, the keeper is paid the ripcord bounty like any other caller."""
         with self._atomic():
             self._check_role(caller, self.keepers)
-            s = self._snapshot()
-            status = self._status(s)
-            if status.action == Action.NONE:
-                raise RebalanceNotDue()
-            self._rebalance(status, s, caller if status.action == Action.RIPCORD else None)
-            return status
+            return self._rebalance_due(caller, False)
 
     def ripcord(self, caller: str) -> Status:
         """ripcord (anyone): back to target when |leverage| reached the ripcord limit; pays the caller a
@@ -165,29 +167,23 @@ class LeveragedToken(ERC20):
             return status
 
     def check_upkeep(self) -> tuple[bool, Action]:
-        """checkUpkeep: (upkeepNeeded, action)."""
+        """checkUpkeep: (upkeepNeeded, action); performUpkeep decides again."""
         status = self.rebalance_status()
         return status.action != Action.NONE, status.action
 
     def perform_upkeep(self, caller: str) -> None:
-        """performUpkeep: a ripcord for anyone (bounty to the caller), otherwise keeper role."""
+        """performUpkeep: a ripcord is open to anyone (and pays the bounty to the caller); other actions
+        need the keeper role."""
         with self._atomic():
-            s = self._snapshot()
-            status = self._status(s)
-            if status.action == Action.NONE:
-                raise RebalanceNotDue()
-            if status.action == Action.RIPCORD:
-                self._rebalance(status, s, caller)
-            else:
-                self._check_role(caller, self.keepers)
-                self._rebalance(status, s, None)
+            self._rebalance_due(caller, True)
 
     def rebalance_status(self) -> Status:
         """rebalanceStatus: the action due now, why, and its trade (target net of the trade's cost)."""
         return self._status(self._snapshot())
 
     def _status(self, s: Snapshot) -> Status:
-        """The rebalance decision for the state in `s` (reads the price into `s` if it has none)."""
+        """The rebalance decision for the state in `s` (the price is read if `s` has none), and the trade
+        it makes: toward target size net of its own cost, capped at maxTradeNotional unless a ripcord."""
         status = Status(equity=s.equity)
         if s.supply == 0 or s.equity <= 0:
             return status
@@ -195,26 +191,28 @@ class LeveragedToken(ERC20):
             s.price = self.venue.index_price(self.market_id)
         status.price = s.price
         status.leverage = hedge_math.leverage(s.size, s.price, s.equity * self.asset_to_wad)
-        target = self._target_size(s.equity, s.price)
-        delta = target - s.size
+        target = hedge_math.target_size(s.equity * self.asset_to_wad, self.target_leverage, s.price)
         p = self.params
-        action, reason = rebalance_logic.decide(
-            abs(status.leverage), abs(status.leverage - self.target_leverage), delta, self.iterating, p,
-            self.model.now, self.last_rebalance,
+        status.action, status.reason = rebalance_logic.decide(
+            status.leverage, self.target_leverage, target != s.size, self.iterating,
+            self.model.now >= self.last_rebalance + p.rebalance_interval,
+            p.leverage_min, p.leverage_max, p.ripcord_leverage, p.min_drift,
         )
-        if action == Action.NONE:
+        if status.action == Action.NONE:
             return status
-        status.action, status.reason = action, reason
         # A ripcord's bounty leaves the equity too: size the target on what stays.
         equity_units = s.equity
-        if action == Action.RIPCORD:
+        if status.action == Action.RIPCORD:
             equity_units -= self._bounty(equity_units)
-            target = self._target_size(equity_units, s.price)
-            delta = target - s.size
-        delta = self._net_of_cost(target, delta, equity_units)
-        if action != Action.RIPCORD:
-            delta, status.capped = rebalance_logic.cap_trade(delta, p.max_trade_notional * self.asset_to_wad, s.price)
-        status.size_delta = delta
+            target = hedge_math.target_size(equity_units * self.asset_to_wad, self.target_leverage, s.price)
+        status.size_delta = target - s.size
+        if status.size_delta != 0:
+            fee, impact = self._quote_cost(status.size_delta)
+            status.size_delta = hedge_math.net_of_cost(target, status.size_delta, equity_units, fee, impact)
+        if status.action != Action.RIPCORD:
+            status.size_delta, status.capped = rebalance_logic.cap_trade(
+                status.size_delta, p.max_trade_notional * self.asset_to_wad, s.price
+            )
         return status
 
     # --- admin and guardian ----------------------------------------------------------------------
@@ -270,23 +268,21 @@ class LeveragedToken(ERC20):
         fee_per_day = self.params.streaming_fee_per_day
         if elapsed == 0 or supply == 0 or fee_per_day == 0:
             return 0
+        # Fraction f of the supply's value taken over `elapsed`: minting S*f/(1-f) shares dilutes by f.
         fraction = min(mul_div_down(fee_per_day, elapsed, DAY), WAD // 2)
         return mul_div_down(supply, fraction, WAD - fraction)
 
     def total_assets(self) -> int:
         """totalAssets: equity, 0 when negative."""
-        e = self.equity()
-        return e if e > 0 else 0
+        return self._equity_or_zero(self._snapshot())
 
     def convert_to_shares(self, assets: int) -> int:
         """convertToShares (streaming fee accrued, rounded down)."""
-        s = self._snapshot_with_fee()
-        return shares_math.to_shares_down(assets, self._equity_or_zero(s), s.supply, self.virtual_shares)
+        return self._convert_to_shares(assets, round_up=False)
 
     def convert_to_assets(self, shares: int) -> int:
         """convertToAssets (streaming fee accrued, rounded down)."""
-        s = self._snapshot_with_fee()
-        return shares_math.to_assets_down(shares, self._equity_or_zero(s), s.supply, self.virtual_shares)
+        return self._convert_to_assets(shares, round_up=False)
 
     def max_deposit(self) -> int:
         """maxDeposit: what the supply cap leaves (0 while paused)."""
@@ -296,9 +292,7 @@ class LeveragedToken(ERC20):
         if cap == UINT256_MAX:
             return UINT256_MAX
         supply = self.total_supply + self.pending_streaming_fee()
-        if supply >= cap:
-            return 0
-        return self.convert_to_assets(cap - supply)
+        return 0 if supply >= cap else self._convert_to_assets(cap - supply, round_up=False)
 
     def max_mint(self) -> int:
         """maxMint: shares the supply cap leaves (0 while paused)."""
@@ -318,59 +312,40 @@ class LeveragedToken(ERC20):
         return self.balance_of(owner)
 
     def preview_deposit(self, assets: int) -> int:
-        """previewDeposit: includes the mint fee and the hedge's fee and impact."""
+        """previewDeposit: includes the mint fee and the hedge's fee and impact, exactly as deposit()
+        charges them."""
         if assets == 0:
             return 0
-        s = self._snapshot_with_fee()
-        return self._quote_mint(s, assets)[1]
+        return self._quote_mint(self._snapshot_with_fee(), assets)
 
     def preview_mint(self, shares: int) -> int:
-        """previewMint: assets that mint at least `shares`."""
+        """previewMint: the least assets that mint `shares`."""
         if shares == 0:
             return 0
         s = self._snapshot_with_fee()
-        total_assets, virtual = self._equity_or_zero(s), self.virtual_shares
+        # Start from NAV grossed up by the mint fee; _least_input adds what the hedge cost takes.
         gross = mul_div_up(shares, BPS, BPS - self.params.mint_fee_bps) + 1
-        return self._refine(
-            shares_math.to_assets_up(gross, total_assets, s.supply, virtual), shares,
-            lambda assets: self._quote_mint(s, assets)[1],
-            lambda short: shares_math.to_assets_up(short, total_assets, s.supply, virtual),
-        )
+        assets = shares_math.to_assets_up(gross, self._equity_or_zero(s), s.supply, self.virtual_shares)
+        return self._least_input(s, True, shares, assets)
 
     def preview_withdraw(self, assets: int) -> int:
-        """previewWithdraw: shares that pay at least `assets`."""
+        """previewWithdraw: the least shares that redeem for `assets`."""
         if assets == 0:
             return 0
         s = self._snapshot_with_fee()
-        total_assets, virtual = self._equity_or_zero(s), self.virtual_shares
-        gross = shares_math.to_shares_up(assets, total_assets, s.supply, virtual)
-        return self._refine(
-            mul_div_up(gross, BPS, BPS - self.params.redeem_fee_bps) + 1, assets,
-            lambda shares: self._quote_redeem(s, shares, ZERO_ADDRESS),
-            lambda short: shares_math.to_shares_up(short, total_assets, s.supply, virtual),
-        )
-
-    @staticmethod
-    def _refine(estimate: int, wanted: int, outcome, step) -> int:
-        """previewMint's and previewWithdraw's search: raises `estimate` by step(shortfall) + 1 until
-        outcome(estimate) reaches `wanted`, at most PREVIEW_ITERATIONS times."""
-        for _ in range(PREVIEW_ITERATIONS):
-            got = outcome(estimate)
-            if got >= wanted:
-                return estimate
-            estimate += step(wanted - got) + 1
-        raise SlippageExceeded(0, wanted)
+        # Start from NAV grossed up by the redeem fee; _least_input adds what the closing trade takes.
+        shares = shares_math.to_shares_up(assets, self._equity_or_zero(s), s.supply, self.virtual_shares)
+        return self._least_input(s, False, assets, mul_div_up(shares, BPS, BPS - self.params.redeem_fee_bps) + 1)
 
     def preview_redeem(self, shares: int) -> int:
         """previewRedeem: includes the redeem fee and the closing trade's fee and impact."""
         if shares == 0:
             return 0
-        return self._quote_redeem(self._snapshot_with_fee(), shares, ZERO_ADDRESS)
+        return self._quote_redeem(self._snapshot_with_fee(), shares, ZERO_ADDRESS).assets
 
     # --- internal: flows -------------------------------------------------------------------------
     def _mint_flow(self, caller: str, assets: int, receiver: str, min_shares: int, exact_shares: int) -> int:
-        if self.paused:
-            raise EnforcedPause()
+        self._require_not_paused()
         if assets == 0:
             raise ZeroAmount()
         self._accrue_streaming_fee()
@@ -379,10 +354,9 @@ class LeveragedToken(ERC20):
         supply = self.total_supply
         price = self.venue.index_price(self.market_id)
         size_delta = self._hedge_size(assets, price)
-
         self.model.collateral.transfer(caller, self.address, assets)
         before, after = self.venue.modify_position(self.address, self.market_id, assets, size_delta, self.address)
-        s = Snapshot(value=before, size=0, price=price, idle=idle, equity=before + idle, supply=supply)
+        s = Snapshot(value=0, size=0, price=price, idle=idle, equity=before + idle, supply=supply)
         if s.supply != 0 and s.equity <= 0:
             raise NoEquity(s.equity)
         shares, fee_shares = self._shares_for(s, after - before)
@@ -396,7 +370,7 @@ class LeveragedToken(ERC20):
         self._mint(receiver, shares)
         if fee_shares != 0:
             self._mint(self.params.fee_recipient, fee_shares)
-        checked_uint(assets - to_uint256_unchecked(after - before))
+        checked_uint(assets - to_uint256_unchecked(after - before))  # the HedgeExecuted event's cost
         return shares
 
     def _redeem_flow(self, caller: str, shares: int, receiver: str, owner: str, min_assets: int,
@@ -407,21 +381,20 @@ class LeveragedToken(ERC20):
         if caller != owner:
             self._spend_allowance(owner, caller, shares)
         s = self._snapshot()
-        plan = self._redeem_split(s, shares, owner)
+        plan = self._quote_redeem(s, shares, owner)
+        # Effects on shares first; the venue (other than its quote) and the asset are called after.
         self._burn(owner, plan.burn_shares)
         if plan.fee_shares != 0:
             self._transfer(owner, self.params.fee_recipient, plan.fee_shares)
-
-        hedge_cost = self._close_cost(plan.size_delta)
-        assets = plan.gross - hedge_cost if plan.gross > hedge_cost else 0
+        assets = plan.assets
         if exact_assets != 0:
             if assets < exact_assets:
                 raise SlippageExceeded(assets, exact_assets)
             assets = exact_assets
         if assets == 0 or assets < min_assets:
             raise SlippageExceeded(assets, min_assets)
-        # Idle collateral pays first; the rest leaves margin in the closing trade's venue call, and idle
-        # left over joins the margin before the trade.
+        # Idle collateral pays first; what it does not pay comes out of margin in the same venue call as the
+        # closing trade (a pro-rata exit). Idle left over joins the margin before the trade.
         margin_delta = s.idle - assets
         if plan.size_delta != 0 or margin_delta != 0:
             self.venue.modify_position(self.address, self.market_id, margin_delta, plan.size_delta, receiver)
@@ -430,26 +403,37 @@ class LeveragedToken(ERC20):
             self.model.collateral.transfer(self.address, receiver, from_idle)
         return assets
 
+    def _rebalance_due(self, caller: str, keeper_unless_ripcord: bool) -> Status:
+        """The rebalance due now, for rebalance() and performUpkeep(): a ripcord pays its bounty to whoever
+        executes it, keepers included; with `keeper_unless_ripcord` any other action needs the keeper role."""
+        s = self._snapshot()
+        status = self._status(s)
+        if status.action == Action.NONE:
+            raise RebalanceNotDue()
+        is_ripcord = status.action == Action.RIPCORD
+        if keeper_unless_ripcord and not is_ripcord:
+            self._check_role(caller, self.keepers)
+        self._rebalance(status, s, caller if is_ripcord else None)
+        return status
+
     def _rebalance(self, status: Status, s: Snapshot, bounty_to: str | None) -> None:
+        """Trades `status.size_delta`. A ripcord (`bounty_to` set) pays the bounty out of margin; an
+        ordinary rebalance first sweeps idle collateral (donations) into margin."""
         self._accrue_streaming_fee()
-        adds_exposure = abs(s.size + status.size_delta) > abs(s.size)
-        if adds_exposure and self.paused:
-            raise EnforcedPause()
-        if bounty_to is not None:
-            margin_delta = -self._bounty(status.equity)
-        else:
-            margin_delta = s.idle
+        if abs(s.size + status.size_delta) > abs(s.size):
+            self._require_not_paused()
+        margin_delta = s.idle if bounty_to is None else -self._bounty(status.equity)
         to = self.address if bounty_to is None else bounty_to
         self.venue.modify_position(self.address, self.market_id, margin_delta, status.size_delta, to)
         completed = not status.capped
         self.iterating = not completed
         if completed:
-            interval = self.params.rebalance_interval
-            anchored = rebalance_logic.next_last_rebalance(self.last_rebalance, self.model.now, interval)
-            if anchored != self.last_rebalance:
-                self.last_rebalance = checked_uint(anchored, 64)
+            last = self.last_rebalance
+            following = rebalance_logic.next_last_rebalance(last, self.model.now, self.params.rebalance_interval)
+            if following != last:
+                self.last_rebalance = checked_uint(following, 64)
 
-    # --- internal: math --------------------------------------------------------------------------
+    # --- internal: accounting --------------------------------------------------------------------
     def _snapshot(self) -> Snapshot:
         value, size, price = self.venue.account_state(self.market_id, self.address)
         idle = self.model.collateral.balance_of(self.address)
@@ -461,14 +445,9 @@ class LeveragedToken(ERC20):
         s.supply += self.pending_streaming_fee()
         return s
 
-    def _hedge_size(self, assets: int, price: int) -> int:
-        """Size that keeps leverage unchanged when `assets` join the equity, net of the trade's own cost
-        (HedgeMath.hedgeSize on one quote of the gross size)."""
-        gross = self._target_size(assets, price)
-        if gross == 0:
-            return 0
-        q = self.venue.quote_trade(self.market_id, gross)
-        return hedge_math.hedge_size(gross, assets, q.fee, q.impact)
+    @staticmethod
+    def _equity_or_zero(s: Snapshot) -> int:
+        return s.equity if s.equity > 0 else 0
 
     def _shares_for(self, s: Snapshot, contribution: int) -> tuple[int, int]:
         """Shares for `contribution` (equity added net of the hedge cost) at the snapshot's NAV, split into
@@ -479,63 +458,78 @@ class LeveragedToken(ERC20):
         fee = mul_div_up(total, self.params.mint_fee_bps, BPS)
         return total - fee, fee
 
-    def _quote_mint(self, s: Snapshot, assets: int) -> tuple[int, int, int]:
+    def _convert_to_shares(self, assets: int, round_up: bool) -> int:
+        s = self._snapshot_with_fee()
+        convert = shares_math.to_shares_up if round_up else shares_math.to_shares_down
+        return convert(assets, self._equity_or_zero(s), s.supply, self.virtual_shares)
+
+    def _convert_to_assets(self, shares: int, round_up: bool) -> int:
+        s = self._snapshot_with_fee()
+        convert = shares_math.to_assets_up if round_up else shares_math.to_assets_down
+        return convert(shares, self._equity_or_zero(s), s.supply, self.virtual_shares)
+
+    # --- internal: quotes ------------------------------------------------------------------------
+    def _quote_mint(self, s: Snapshot, assets: int) -> int:
+        """Shares (net of the mint fee) a deposit of `assets` gets now, from the venue's quote of the
+        hedge, the same arithmetic deposit() runs."""
         if s.supply != 0 and s.equity <= 0:
-            return 0, 0, 0
+            return 0
         price = self.venue.index_price(self.market_id) if s.price == 0 else s.price
         size_delta = self._hedge_size(assets, price)
         before, after, _ = self.venue.quote_modify(self.market_id, self.address, assets, size_delta)
-        shares, fee_shares = self._shares_for(s, after - before)
-        return size_delta, shares, fee_shares
+        return self._shares_for(s, after - before)[0]
 
-    def _quote_redeem(self, s: Snapshot, shares: int, owner: str) -> int:
-        """Assets paid for redeeming `shares` of `owner` now (the fee recipient pays no redeem fee)."""
-        plan = self._redeem_split(s, shares, owner)
-        hedge_cost = self._close_cost(plan.size_delta)
-        return plan.gross - hedge_cost if plan.gross > hedge_cost else 0
-
-    def _close_cost(self, size_delta: int) -> int:
-        """What a redemption's closing trade is charged: the quoted fee and impact plus one unit, because
-        splitting unrealised PnL into a realised and a remaining part can round one unit against the
-        account."""
-        if size_delta == 0:
-            return 0
-        q = self.venue.quote_trade(self.market_id, size_delta)
-        return q.fee + q.impact + 1
-
-    def _redeem_split(self, s: Snapshot, shares: int, owner: str) -> RedeemPlan:
-        """Splits redeemed shares into fee and burnt, values the burnt ones (rounded down) and sizes the
-        pro-rata close (rounded toward zero, so the remaining holders keep at least their share)."""
+    def _quote_redeem(self, s: Snapshot, shares: int, owner: str) -> RedeemPlan:
+        """Splits redeemed shares of `owner` into fee (none for the fee recipient) and burnt, values the
+        burnt ones (rounded down), sizes the pro-rata close (rounded toward zero, so the remaining holders
+        keep at least their share) and subtracts what the close is charged: the venue's fee and impact plus
+        one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
+        against the account."""
         plan = RedeemPlan()
-        plan.fee_shares = 0 if owner == self.params.fee_recipient else mul_div_up(shares, self.params.redeem_fee_bps, BPS)
+        p = self.params
+        plan.fee_shares = 0 if owner == p.fee_recipient else mul_div_up(shares, p.redeem_fee_bps, BPS)
         plan.burn_shares = shares - plan.fee_shares
-        plan.gross = shares_math.to_assets_down(plan.burn_shares, self._equity_or_zero(s), s.supply, self.virtual_shares)
-        if plan.burn_shares >= s.supply:
-            plan.size_delta = -s.size
-        else:
-            plan.size_delta = -tdiv(s.size * plan.burn_shares, s.supply)
+        plan.gross = shares_math.to_assets_down(
+            plan.burn_shares, self._equity_or_zero(s), s.supply, self.virtual_shares
+        )
+        plan.size_delta = -hedge_math.pro_rata(s.size, plan.burn_shares, s.supply)
+        if plan.size_delta != 0:
+            fee, impact = self._quote_cost(plan.size_delta)
+            plan.hedge_cost = fee + impact + 1
+        plan.assets = plan.gross - plan.hedge_cost if plan.gross > plan.hedge_cost else 0
         return plan
 
-    @staticmethod
-    def _equity_or_zero(s: Snapshot) -> int:
-        return s.equity if s.equity > 0 else 0
+    def _least_input(self, s: Snapshot, is_mint: bool, wanted: int, given: int) -> int:
+        """The least input, searched upward from `given`, whose quote reaches `wanted`: assets that mint
+        `wanted` shares (`is_mint`), or shares that redeem for `wanted` assets. Each step adds the shortfall
+        converted at NAV (rounded up, plus one unit); the hedge's cost makes a few steps necessary."""
+        total_assets = self._equity_or_zero(s)
+        for _ in range(LEAST_INPUT_STEPS):
+            got = self._quote_mint(s, given) if is_mint else self._quote_redeem(s, given, ZERO_ADDRESS).assets
+            if got >= wanted:
+                return given
+            convert = shares_math.to_assets_up if is_mint else shares_math.to_shares_up
+            given += convert(wanted - got, total_assets, s.supply, self.virtual_shares) + 1
+        raise SlippageExceeded(0, wanted)
 
-    def _net_of_cost(self, target: int, delta: int, equity_units: int) -> int:
-        """The trade toward `target` once its own cost has left the equity (HedgeMath.netOfCost on one
-        quote of the gross trade)."""
-        if delta == 0:
+    def _quote_cost(self, size_delta: int) -> tuple[int, int]:
+        """Fee and impact (collateral units) the venue quotes now for a trade of `size_delta`."""
+        q = self.venue.quote_trade(self.market_id, size_delta)
+        return q.fee, q.impact
+
+    def _hedge_size(self, assets: int, price: int) -> int:
+        """HedgeMath.hedge_size of a deposit of `assets` at `price`, on the venue's quote of its gross size."""
+        gross = hedge_math.target_size(assets * self.asset_to_wad, self.target_leverage, price)
+        if gross == 0:
             return 0
-        q = self.venue.quote_trade(self.market_id, delta)
-        return hedge_math.net_of_cost(target, delta, equity_units, q.fee, q.impact)
+        fee, impact = self._quote_cost(gross)
+        return hedge_math.hedge_size(gross, assets, fee, impact)
 
     def _bounty(self, equity_units: int) -> int:
         """Bounty of a ripcord on `equity_units`: the parameter, capped at MAX_BOUNTY_BPS of equity."""
         return min(self.params.ripcord_bounty, mul_div_down(equity_units, MAX_BOUNTY_BPS, BPS))
 
-    def _target_size(self, equity_units: int, price: int) -> int:
-        """Signed size of target leverage on `equity_units` at `price`, rounded toward zero."""
-        return hedge_math.target_size(equity_units * self.asset_to_wad, self.target_leverage, price)
-
+    # --- internal: fees, parameters, roles -------------------------------------------------------
     def _accrue_streaming_fee(self) -> None:
         elapsed = self.model.now - self.last_fee_accrual
         if elapsed == 0:
@@ -545,34 +539,17 @@ class LeveragedToken(ERC20):
         if fee_shares != 0:
             self._mint(self.params.fee_recipient, fee_shares)
 
-    def _check_deadline(self, deadline: int) -> None:
-        if self.model.now > deadline:
-            raise DeadlineExpired(deadline)
+    def _set_params(self, p: Params) -> None:
+        """Stores `p` once every field is within its bounds (see RebalanceLogic.check_params)."""
+        rebalance_logic.check_params(p, abs(self.target_leverage), self.max_leverage, MAX_FEE_BPS,
+                                     MAX_STREAMING_FEE_PER_DAY, 1000 * 10**self.asset_decimals)
+        self.params = memory(p)
+
+    def _require_not_paused(self) -> None:
+        if self.paused:
+            raise EnforcedPause()
 
     @staticmethod
     def _check_role(caller: str, holders: frozenset[str]) -> None:
         if caller not in holders:
             raise AccessControlUnauthorizedAccount(caller)
-
-    def _set_params(self, p: Params) -> None:
-        """Validates `p` against the hard bounds, InvalidParameter(field) for the first failing field in
-        the struct's order, and stores it."""
-        target = abs(self.target_leverage)
-        failing = (
-            ("leverageMax", p.leverage_max <= target),
-            ("leverageMin", p.leverage_min == 0 or p.leverage_min >= target),
-            ("ripcordLeverage", p.ripcord_leverage <= p.leverage_max or p.ripcord_leverage > self.max_leverage),
-            ("minDrift", p.min_drift >= p.leverage_max - target),
-            ("rebalanceInterval", p.rebalance_interval < 60 or p.rebalance_interval > 7 * DAY),
-            ("mintFeeBps", p.mint_fee_bps > MAX_FEE_BPS),
-            ("redeemFeeBps", p.redeem_fee_bps > MAX_FEE_BPS),
-            ("streamingFeePerDay", p.streaming_fee_per_day > MAX_STREAMING_FEE_PER_DAY),
-            ("feeRecipient", p.fee_recipient == ZERO_ADDRESS),
-            ("maxTradeNotional", p.max_trade_notional == 0),
-            ("ripcordBounty", p.ripcord_bounty > 1000 * 10**self.asset_decimals),
-            ("supplyCap", p.supply_cap == 0),
-        )
-        for name, fails in failing:
-            if fails:
-                raise InvalidParameter(name)
-        self.params = memory(p)

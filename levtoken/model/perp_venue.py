@@ -69,7 +69,8 @@ class PerpVenue(Journaled):
     Entry points take the caller's address first (msg.sender)."""
 
     # --- constructor -----------------------------------------------------------------------------
-    def __init__(self, model: "Model", address: str = "venue", owner: str = "gov", collateral_decimals: int = 6) -> None:
+    def __init__(self, model: "Model", address: str = "venue", owner: str = "gov",
+                 collateral_decimals: int = 6) -> None:
         object.__setattr__(self, "_journal", model.journal)
         # accountState's results by (market, account), each with the (journal version, time) it is valid
         # at: not state, so not journaled.
@@ -95,91 +96,92 @@ class PerpVenue(Journaled):
             self._only_owner(caller)
             self._validate(config)
             self.market_count += 1
-            mid = self.market_count
-            self.symbols[mid] = symbol
-            self.configs[mid] = memory(config)
-            self.states[mid] = MarketState(last_funding_time=self.model.now)
-            self.positions[mid] = self._mapping()
-            return mid
+            market_id = self.market_count
+            self.symbols[market_id] = symbol
+            self.configs[market_id] = memory(config)
+            self.states[market_id] = MarketState(last_funding_time=self.model.now)
+            self.positions[market_id] = self._mapping()
+            return market_id
 
-    def set_market_config(self, caller: str, mid: int, config: MarketConfig) -> None:
+    def set_market_config(self, caller: str, market_id: int, config: MarketConfig) -> None:
         """setMarketConfig: accrues funding at the old parameters (needs a valid price only if there is
         open interest), then replaces them (owner only, same bounds as listing)."""
         with self._atomic():
             self._only_owner(caller)
-            self._require_market(mid)
+            self._require_market(market_id)
             self._validate(config)
-            m = memory(self.states[mid])
+            m = memory(self.states[market_id])
             if m.long_open_interest != 0 or m.short_open_interest != 0:
-                price = self._price(mid)
-                m.funding_index = self._funding_index_now(mid, m, price)
+                price = self._price(market_id)
+                m.funding_index = self._funding_index_now(market_id, m, price)
             m.last_funding_time = self.model.now
-            self.states[mid] = m
-            self.configs[mid] = memory(config)
+            self.states[market_id] = m
+            self.configs[market_id] = memory(config)
 
     # --- margin and trading ----------------------------------------------------------------------
-    def deposit_margin(self, caller: str, mid: int, account: str, amount: int) -> None:
+    def deposit_margin(self, caller: str, market_id: int, account: str, amount: int) -> None:
         """depositMargin: adds `amount` to the margin of `account` (anyone may top up any account)."""
         with self._atomic():
-            self._require_market(mid)
+            self._require_market(market_id)
             if amount == 0:
                 raise ZeroAmount()
-            p = self.position(mid, account)
+            p = self.position(market_id, account)
             p.margin = checked_int128(p.margin + to_int128(amount))
-            self.positions[mid][account] = p
+            self.positions[market_id][account] = p
             self.model.collateral.transfer(caller, self.address, amount)
 
-    def withdraw_margin(self, caller: str, mid: int, amount: int, to: str) -> None:
+    def withdraw_margin(self, caller: str, market_id: int, amount: int, to: str) -> None:
         """withdrawMargin: the caller's margin to `to`; the account must stay above initial margin."""
         with self._atomic():
             if amount == 0:
                 raise ZeroAmount()
-            self._modify(mid, caller, -amount, 0, to)
+            self._modify(market_id, caller, -amount, 0, to)
 
-    def trade(self, caller: str, mid: int, size_delta: int, acceptable_price: int = 0) -> Outcome:
+    def trade(self, caller: str, market_id: int, size_delta: int, acceptable_price: int = 0) -> Outcome:
         """trade: changes the caller's size; acceptable_price is the worst accepted execution price (a
         maximum for buys, a minimum for sells, 0 for none)."""
         with self._atomic():
             if size_delta == 0:
                 raise ZeroAmount()
-            o = self._modify(mid, caller, 0, size_delta, caller)
+            o = self._modify(market_id, caller, 0, size_delta, caller)
             if acceptable_price != 0:
                 worse = o.execution_price > acceptable_price if size_delta > 0 else o.execution_price < acceptable_price
                 if worse:
                     raise SlippageExceeded(o.execution_price, acceptable_price)
             return o
 
-    def modify_position(self, caller: str, mid: int, margin_delta: int, size_delta: int, to: str) -> tuple[int, int]:
+    def modify_position(self, caller: str, market_id: int, margin_delta: int, size_delta: int,
+                        to: str) -> tuple[int, int]:
         """modifyPosition: margin in, trade, margin out (to `to`), in that order, for the caller's account;
         returns (valueBefore, valueAfter)."""
         with self._atomic():
             if margin_delta == 0 and size_delta == 0:
                 raise ZeroAmount()
-            o = self._modify(mid, caller, margin_delta, size_delta, to)
+            o = self._modify(market_id, caller, margin_delta, size_delta, to)
             return o.value_before, o.value_after
 
-    def liquidate(self, caller: str, mid: int, account: str) -> tuple[int, int, int]:
+    def liquidate(self, caller: str, market_id: int, account: str) -> tuple[int, int, int]:
         """liquidate: closes an account below maintenance margin at the oracle price; the penalty is split
         between the caller and the pool, a deficit is absorbed by the pool. Returns (penalty, reward,
         badDebt)."""
         with self._atomic():
-            self._require_market(mid)
-            m = memory(self.states[mid])
-            p = self.position(mid, account)
-            price = self._price(mid)
-            penalty, reward, bad_debt = self._liquidate(mid, p, m, price)
-            self.positions[mid][account] = p
-            self.states[mid] = m
+            self._require_market(market_id)
+            m = memory(self.states[market_id])
+            p = self.position(market_id, account)
+            price = self._price(market_id)
+            penalty, reward, bad_debt = self._liquidate(market_id, p, m, price)
+            self.positions[market_id][account] = p
+            self.states[market_id] = m
             if reward != 0:
                 self.model.collateral.transfer(self.address, caller, reward)
             return penalty, reward, bad_debt
 
-    def _liquidate(self, mid: int, p: Position, m: MarketState, price: int) -> tuple[int, int, int]:
+    def _liquidate(self, market_id: int, p: Position, m: MarketState, price: int) -> tuple[int, int, int]:
         """Checks `p` is below maintenance margin, closes it at `price`, takes the penalty and moves the
         pool's cash: it receives funding, the closed position's loss (pays its profit) and its share of the
         penalty, and absorbs any bad debt."""
-        c = self.configs[mid]
-        self._accrue(mid, m, price)
+        c = self.configs[market_id]
+        self._accrue(market_id, m, price)
         owed = self._settle_funding(p, m)
         realized = self._unrealized(p, price)
         margin = p.margin + realized
@@ -227,7 +229,9 @@ class PerpVenue(Journaled):
             balance = self.lp_shares.get(caller, 0)
             if balance < shares:
                 raise InsufficientShares(balance, shares)
-            amount = shares_math.to_assets_down(shares, self._pool_value(False), self.total_lp_shares, VIRTUAL_LP_SHARES)
+            amount = shares_math.to_assets_down(
+                shares, self._pool_value(False), self.total_lp_shares, VIRTUAL_LP_SHARES
+            )
             if amount < min_amount:
                 raise SlippageExceeded(amount, min_amount)
             if amount > self.pool_cash:
@@ -239,100 +243,102 @@ class PerpVenue(Journaled):
             return amount
 
     # --- views -----------------------------------------------------------------------------------
-    def market_config(self, mid: int) -> MarketConfig:
-        """marketConfig: parameters of market `mid`."""
-        return memory(self.configs[mid])
+    def market_config(self, market_id: int) -> MarketConfig:
+        """marketConfig: parameters of market `market_id`."""
+        return memory(self.configs[market_id])
 
-    def market_state(self, mid: int) -> MarketState:
-        """marketState: aggregates of market `mid` (funding index as of its last update)."""
-        return memory(self.states[mid])
+    def market_state(self, market_id: int) -> MarketState:
+        """marketState: aggregates of market `market_id` (funding index as of its last update)."""
+        return memory(self.states[market_id])
 
-    def position(self, mid: int, account: str) -> Position:
-        """position: stored position of `account` in market `mid` (funding not yet settled)."""
-        return memory(self._stored_position(mid, account))
+    def position(self, market_id: int, account: str) -> Position:
+        """position: stored position of `account` in market `market_id` (funding not yet settled)."""
+        return memory(self._stored_position(market_id, account))
 
-    def index_price(self, mid: int) -> int:
-        """indexPrice: validated oracle price of market `mid`, 18 decimals."""
-        self._require_market(mid)
-        return self._price(mid)
+    def index_price(self, market_id: int) -> int:
+        """indexPrice: validated oracle price of market `market_id`, 18 decimals."""
+        self._require_market(market_id)
+        return self._price(market_id)
 
-    def account_state(self, mid: int, account: str) -> tuple[int, int, int]:
+    def account_state(self, market_id: int, account: str) -> tuple[int, int, int]:
         """accountState: (value, size, price) of `account`. Reads the oracle only when the account has a
         position; with no position `price` is 0. Value = margin + unrealised PnL - funding owed, rounded
         down. Memoized until the state or the time changes."""
         stamp = (self._journal.version, self.model.now)
-        memo = self._account_states.get((mid, account))
+        memo = self._account_states.get((market_id, account))
         if memo is not None and memo[0] == stamp:
             return memo[1]
-        self._require_market(mid)
-        p = self._stored_position(mid, account)
+        self._require_market(market_id)
+        p = self._stored_position(market_id, account)
         if p.size == 0:
             state = p.margin, 0, 0
         else:
-            price = self._price(mid)
+            price = self._price(market_id)
             # The contract settles funding into memory copies of the market and the position; the value
             # needs only the settled margin, computed here without the copies.
-            margin = self._settled_margin(p, self._funding_index_now(mid, self.states[mid], price))
+            margin = self._settled_margin(p, self._funding_index_now(market_id, self.states[market_id], price))
             state = margin + self._unrealized(p, price), p.size, price
-        self._account_states[(mid, account)] = (stamp, state)
+        self._account_states[(market_id, account)] = (stamp, state)
         return state
 
-    def account_value(self, mid: int, account: str) -> int:
+    def account_value(self, market_id: int, account: str) -> int:
         """accountValue: margin + unrealised PnL - funding owed, rounded down."""
-        return self.account_state(mid, account)[0]
+        return self.account_state(market_id, account)[0]
 
-    def margin_ratio(self, mid: int, account: str) -> int:
+    def margin_ratio(self, market_id: int, account: str) -> int:
         """marginRatio: value / notional (WAD); UINT256_MAX without a position."""
-        value, size, price = self.account_state(mid, account)
+        value, size, price = self.account_state(market_id, account)
         if size == 0:
             return UINT256_MAX
         if value <= 0:
             return 0
         return mul_div_down(value, WAD, self._notional_up(abs(size), price))
 
-    def is_liquidatable(self, mid: int, account: str) -> bool:
+    def is_liquidatable(self, market_id: int, account: str) -> bool:
         """isLiquidatable: whether `account` is below maintenance margin now."""
-        value, size, price = self.account_state(mid, account)
+        value, size, price = self.account_state(market_id, account)
         if size == 0:
             return False
-        maintenance = mul_div_up(self._notional_up(abs(size), price), self.configs[mid].maintenance_margin_bps, BPS)
+        maintenance_bps = self.configs[market_id].maintenance_margin_bps
+        maintenance = mul_div_up(self._notional_up(abs(size), price), maintenance_bps, BPS)
         return value < maintenance
 
-    def funding_owed(self, mid: int, account: str) -> int:
+    def funding_owed(self, market_id: int, account: str) -> int:
         """fundingOwed: funding `account` owes now (negative: is owed), rounded up."""
-        self._require_market(mid)
-        p = self._stored_position(mid, account)
+        self._require_market(market_id)
+        p = self._stored_position(market_id, account)
         if p.size == 0:
             return 0
-        return p.margin - self._settled_margin(p, self._funding_index_now(mid, self.states[mid], self._price(mid)))
+        price = self._price(market_id)
+        return p.margin - self._settled_margin(p, self._funding_index_now(market_id, self.states[market_id], price))
 
-    def funding_rate(self, mid: int) -> int:
+    def funding_rate(self, market_id: int) -> int:
         """fundingRate: per day (WAD, positive: longs pay shorts)."""
-        m = self.states[mid]
+        m = self.states[market_id]
         total = m.long_open_interest + m.short_open_interest
         if total == 0:
             return 0
         skew = m.long_open_interest - m.short_open_interest
-        return tdiv(self.configs[mid].max_funding_rate_per_day * skew, total)
+        return tdiv(self.configs[market_id].max_funding_rate_per_day * skew, total)
 
-    def open_interest(self, mid: int) -> tuple[int, int]:
+    def open_interest(self, market_id: int) -> tuple[int, int]:
         """openInterest: (longs, shorts) in size units."""
-        m = self.states[mid]
+        m = self.states[market_id]
         return m.long_open_interest, m.short_open_interest
 
-    def quote_trade(self, mid: int, size_delta: int) -> TradeQuote:
+    def quote_trade(self, market_id: int, size_delta: int) -> TradeQuote:
         """quoteTrade: price, execution price, fee and impact of a trade of `size_delta` now."""
-        self._require_market(mid)
-        price = self._price(mid)
-        fee, impact, execution = self._trade_cost(self.configs[mid], size_delta, price)
+        self._require_market(market_id)
+        price = self._price(market_id)
+        fee, impact, execution = self._trade_cost(self.configs[market_id], size_delta, price)
         return TradeQuote(price, execution, fee, impact)
 
-    def quote_modify(self, mid: int, account: str, margin_delta: int, size_delta: int) -> tuple[int, int, int]:
+    def quote_modify(self, market_id: int, account: str, margin_delta: int, size_delta: int) -> tuple[int, int, int]:
         """quoteModify: (valueBefore, valueAfter, price) of modifyPosition now, from the same arithmetic."""
-        self._require_market(mid)
-        p = self.position(mid, account)
-        m = memory(self.states[mid])
-        o = self._simulate(mid, p, m, margin_delta, size_delta)
+        self._require_market(market_id)
+        p = self.position(market_id, account)
+        m = memory(self.states[market_id])
+        o = self._simulate(market_id, p, m, margin_delta, size_delta)
         return o.value_before, o.value_after, o.price
 
     def pool_value(self) -> int:
@@ -340,36 +346,36 @@ class PerpVenue(Journaled):
         return self._pool_value(False)
 
     # --- internal: modify ------------------------------------------------------------------------
-    def _modify(self, mid: int, account: str, margin_delta: int, size_delta: int, to: str) -> Outcome:
-        self._require_market(mid)
-        p = self.position(mid, account)
-        m = memory(self.states[mid])
-        o = self._simulate(mid, p, m, margin_delta, size_delta)
+    def _modify(self, market_id: int, account: str, margin_delta: int, size_delta: int, to: str) -> Outcome:
+        self._require_market(market_id)
+        p = self.position(market_id, account)
+        m = memory(self.states[market_id])
+        o = self._simulate(market_id, p, m, margin_delta, size_delta)
         # Pool: funding owed to it, the trade's fee and impact, minus profit realised by the account.
         self._move_pool(o.funding_owed + (o.fee + o.impact) - o.realized_pnl)
-        self.positions[mid][account] = p
+        self.positions[market_id][account] = p
         if o.price != 0:
-            self.states[mid] = m
+            self.states[market_id] = m
         if margin_delta > 0:
             self.model.collateral.transfer(account, self.address, margin_delta)
         elif margin_delta < 0:
             self.model.collateral.transfer(self.address, to, -margin_delta)
         return o
 
-    def _simulate(self, mid: int, p: Position, m: MarketState, margin_delta: int, size_delta: int) -> Outcome:
+    def _simulate(self, market_id: int, p: Position, m: MarketState, margin_delta: int, size_delta: int) -> Outcome:
         """Applies margin in, funding settlement, the trade and margin out to `p` and `m` in memory, and
         checks the result. Reads the oracle only when the account has or takes a position."""
         o = Outcome()
         old_size = p.size
         if old_size != 0 or size_delta != 0:
-            o.price = self._price(mid)
-            self._accrue(mid, m, o.price)
+            o.price = self._price(market_id)
+            self._accrue(market_id, m, o.price)
             o.funding_owed = self._settle_funding(p, m)
         o.value_before = p.margin + self._unrealized(p, o.price)
         if margin_delta > 0:
             p.margin = checked_int128(p.margin + to_int128(margin_delta))
 
-        c = self.configs[mid]
+        c = self.configs[market_id]
         if size_delta != 0:
             o.fee, o.impact, o.execution_price = self._trade_cost(c, size_delta, o.price)
             p.margin = checked_int128(p.margin - to_int128(o.fee + o.impact))
@@ -442,23 +448,23 @@ class PerpVenue(Journaled):
         return realized
 
     # --- internal: helpers -----------------------------------------------------------------------
-    def _price(self, mid: int) -> int:
-        c = self.configs[mid]
+    def _price(self, market_id: int) -> int:
+        c = self.configs[market_id]
         feed = self.model.feeds[c.feed]
         return oracle_lib.read_wad(feed, c.heartbeat, feed.scale, self.model.now)
 
-    def _accrue(self, mid: int, m: MarketState, price: int) -> None:
+    def _accrue(self, market_id: int, m: MarketState, price: int) -> None:
         """Brings the funding index of `m` to now at `price` (memory only)."""
-        m.funding_index = self._funding_index_now(mid, m, price)
+        m.funding_index = self._funding_index_now(market_id, m, price)
         m.last_funding_time = self.model.now
 
-    def _funding_index_now(self, mid: int, m: MarketState, price: int) -> int:
+    def _funding_index_now(self, market_id: int, m: MarketState, price: int) -> int:
         elapsed = checked_uint(self.model.now - m.last_funding_time)
         total = m.long_open_interest + m.short_open_interest
         if elapsed == 0 or total == 0:
             return m.funding_index
         skew = m.long_open_interest - m.short_open_interest
-        rate_per_day = tdiv(self.configs[mid].max_funding_rate_per_day * skew, total)
+        rate_per_day = tdiv(self.configs[market_id].max_funding_rate_per_day * skew, total)
         delta = s_div_down(rate_per_day * price * elapsed, DAY * WAD)
         return to_int128(m.funding_index + delta)
 
@@ -525,28 +531,28 @@ class PerpVenue(Journaled):
     def _pool_value(self, round_up: bool) -> int:
         """Pool value = cash - traders' unrealised PnL + funding they owe, over every market."""
         value = self.pool_cash
-        for mid in range(1, self.market_count + 1):
-            m = memory(self.states[mid])
+        for market_id in range(1, self.market_count + 1):
+            m = memory(self.states[market_id])
             net = m.long_open_interest - m.short_open_interest
             if net == 0 and m.sum_open_notional == 0 and m.sum_funding_snapshot == 0:
                 continue
-            price = self._price(mid)
-            self._accrue(mid, m, price)
+            price = self._price(market_id)
+            self._accrue(market_id, m, price)
             traders_pnl = net * price - m.sum_open_notional
             funding_to_pool = net * m.funding_index - m.sum_funding_snapshot
             market_value = funding_to_pool - traders_pnl
             value += s_div_up(market_value, self.unit) if round_up else s_div_down(market_value, self.unit)
         return value if value > 0 else 0
 
-    def _stored_position(self, mid: int, account: str) -> Position:
+    def _stored_position(self, market_id: int, account: str) -> Position:
         """The stored position (not a copy: read it, never change it)."""
-        positions = self.positions.get(mid)
+        positions = self.positions.get(market_id)
         stored = positions.get(account) if positions is not None else None
         return stored if stored is not None else NO_POSITION
 
-    def _require_market(self, mid: int) -> None:
-        if mid == 0 or mid > self.market_count:
-            raise UnknownMarket(mid)
+    def _require_market(self, market_id: int) -> None:
+        if market_id == 0 or market_id > self.market_count:
+            raise UnknownMarket(market_id)
 
     def _only_owner(self, caller: str) -> None:
         if caller != self.owner:

@@ -22,7 +22,8 @@ class Feed(Journaled):
         self.updated_at = 0
 
     def __repr__(self) -> str:
-        return f"Feed(decimals={self.decimals}, round_id={self.round_id}, answer={self.answer}, updated_at={self.updated_at})"
+        return (f"Feed(decimals={self.decimals}, round_id={self.round_id}, answer={self.answer}, "
+                f"updated_at={self.updated_at})")
 
     def submit(self, answer: int, now: int) -> int:
         """Publishes a new answer as a new round, timestamped `now`; returns the round's id. The answer

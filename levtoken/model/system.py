@@ -99,7 +99,8 @@ class Model:
         objects.update({f"token {address}": token for address, token in self.tokens.items()})
         state: dict[str, Any] = {"now": self.now}
         for name, obj in objects.items():
-            state[name] = {key: _plain(value) for key, value in vars(obj).items() if not key.startswith("_") and key not in LINKS}
+            fields = {key: value for key, value in vars(obj).items() if not key.startswith("_") and key not in LINKS}
+            state[name] = {key: _plain(value) for key, value in fields.items()}
         return state
 
 

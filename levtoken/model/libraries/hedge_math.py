@@ -1,13 +1,15 @@
-"""HedgeMath (contracts/libraries/HedgeMath.sol): the token's leverage and position sizing, pure. The
-trade's cost comes in as the venue's quoted fee and impact; every size is rounded toward zero."""
+"""HedgeMath (contracts/libraries/HedgeMath.sol): leverage, target size and the size of a hedge net of
+its own cost, pure: the venue's quote of a trade's fee and impact (collateral units) comes in as
+arguments. Sizes are signed (18 decimals, negative is short), prices and leverage WAD, equity in WAD
+(collateral units scaled to 18 decimals) unless named in units. Every size is rounded toward zero."""
 
 from __future__ import annotations
 
-from levtoken.model.libraries.fixed_point_math import mul_div_down
+from levtoken.model.libraries.fixed_point_math import mul_div_down, tdiv
 
 
 def with_sign(signed: int, magnitude: int) -> int:
-    """`magnitude` with the sign of `signed` (`signed < 0 ? -magnitude : magnitude`)."""
+    """`magnitude` with the sign of `signed` (positive when `signed` is zero)."""
     return -magnitude if signed < 0 else magnitude
 
 
@@ -41,17 +43,25 @@ def net_of_cost(target: int, delta: int, equity_units: int, fee: int, impact: in
     abs_delta = abs(delta)
     scaled = equity_units * abs_delta
     adds_exposure = (delta > 0) == (target > 0)
-    denominator = cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact))
+    denominator = _cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact))
     if denominator == 0:
         return delta
     impact_at_size = mul_div_down(impact, scaled, denominator)
-    denominator = cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact_at_size))
+    denominator = _cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact_at_size))
     if denominator == 0:
         return delta
     return with_sign(delta, mul_div_down(abs_delta, scaled, denominator))
 
 
-def cost_denominator(adds_exposure: bool, scaled: int, cost_term: int) -> int:
+def pro_rata(size: int, shares: int, total_shares: int) -> int:
+    """The part of a position of `size` that `shares` of `total_shares` own (all of it when `shares` reaches
+    the total), rounded toward zero."""
+    if shares >= total_shares:
+        return size
+    return tdiv(size * shares, total_shares)
+
+
+def _cost_denominator(adds_exposure: bool, scaled: int, cost_term: int) -> int:
     """scaled + cost when the trade adds exposure, scaled - cost (0 when not positive) when it removes."""
     if adds_exposure:
         return scaled + cost_term

@@ -1,43 +1,74 @@
 """RebalanceLogic (contracts/libraries/RebalanceLogic.sol): the rebalance decision, pure: which action
-is due and why, the cap on one trade, and the anchored time schedule."""
+is due and why, how large one trade may be, when the time schedule moves on, and the bounds the
+parameters must keep for the decision to hold (a band around the target inside the ripcord limit, fees
+and caps within their maxima)."""
 
 from __future__ import annotations
 
+from levtoken.model.errors import InvalidParameter
 from levtoken.model.libraries.fixed_point_math import mul_div_down
 from levtoken.model.libraries.hedge_math import with_sign
-from levtoken.shapes import Action, Params, Reason
-from levtoken.units import WAD
+from levtoken.shapes import ZERO_ADDRESS, Action, Params, Reason
+from levtoken.units import DAY, WAD
 
 
-def decide(
-    abs_leverage: int, drift: int, delta: int, iterating: bool, params: Params, now: int, last_rebalance: int
-) -> tuple[Action, Reason]:
-    """The action due and its reason, first match wins: RIPCORD at the ripcord limit; ITERATE while a
-    capped rebalance has a trade left; REBALANCE (BAND) outside [leverageMin, leverageMax]; REBALANCE
-    (TIME) once the interval has passed, if leverage drifted at least minDrift and there is a trade."""
-    if abs_leverage >= params.ripcord_leverage:
+def decide(leverage: int, target_leverage: int, off_target: bool, iterating: bool, interval_elapsed: bool,
+           leverage_min: int, leverage_max: int, ripcord_leverage: int, min_drift: int) -> tuple[Action, Reason]:
+    """The action due and why. The first that applies wins: ripcord (|leverage| at the ripcord limit),
+    iteration (a capped rebalance not yet at target), band (|leverage| outside [leverage_min,
+    leverage_max]), time (an interval has passed and leverage drifted at least `min_drift` from target).
+    `off_target`: a trade toward the target size would change the position."""
+    abs_leverage = abs(leverage)
+    if abs_leverage >= ripcord_leverage:
         return Action.RIPCORD, Reason.RIPCORD
-    if iterating and delta != 0:
+    if iterating and off_target:
         return Action.ITERATE, Reason.ITERATION
-    if abs_leverage > params.leverage_max or abs_leverage < params.leverage_min:
+    if abs_leverage > leverage_max or abs_leverage < leverage_min:
         return Action.REBALANCE, Reason.BAND
-    if now >= last_rebalance + params.rebalance_interval and drift >= params.min_drift and delta != 0:
+    if interval_elapsed and abs(leverage - target_leverage) >= min_drift and off_target:
         return Action.REBALANCE, Reason.TIME
     return Action.NONE, Reason.NONE
 
 
-def cap_trade(delta: int, max_notional_wad: int, price: int) -> tuple[int, bool]:
-    """`delta` cut to `max_notional_wad` (18 decimals) of notional at `price`; whether it was cut."""
+def check_params(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int, max_streaming_fee_per_day: int,
+                 max_bounty: int) -> None:
+    """Raises InvalidParameter naming the first field of `p`, in struct order, outside its bounds:
+    leverageMin > 0 and leverageMax above |target| by more than minDrift around it, ripcordLeverage above
+    leverageMax and at most `max_leverage`, an interval of a minute to a week, fees at most their maxima,
+    a fee recipient, a non-zero trade cap and supply cap, a bounty at most `max_bounty`."""
+    failing = (
+        ("leverageMax", p.leverage_max <= abs_target),
+        ("leverageMin", p.leverage_min == 0 or p.leverage_min >= abs_target),
+        ("ripcordLeverage", p.ripcord_leverage <= p.leverage_max or p.ripcord_leverage > max_leverage),
+        ("minDrift", p.min_drift >= p.leverage_max - abs_target),
+        ("rebalanceInterval", p.rebalance_interval < 60 or p.rebalance_interval > 7 * DAY),
+        ("mintFeeBps", p.mint_fee_bps > max_fee_bps),
+        ("redeemFeeBps", p.redeem_fee_bps > max_fee_bps),
+        ("streamingFeePerDay", p.streaming_fee_per_day > max_streaming_fee_per_day),
+        ("feeRecipient", p.fee_recipient == ZERO_ADDRESS),
+        ("maxTradeNotional", p.max_trade_notional == 0),
+        ("ripcordBounty", p.ripcord_bounty > max_bounty),
+        ("supplyCap", p.supply_cap == 0),
+    )
+    for name, fails in failing:
+        if fails:
+            raise InvalidParameter(name)
+
+
+def cap_trade(size_delta: int, max_notional_wad: int, price: int) -> tuple[int, bool]:
+    """`size_delta` cut to `max_notional_wad` (18 decimals) of notional at `price`, rounded toward zero;
+    whether it was cut (the rest is left to the next, ITERATE, step)."""
     max_size = mul_div_down(max_notional_wad, WAD, price)
-    if abs(delta) > max_size:
-        return with_sign(delta, max_size), True
-    return delta, False
+    if abs(size_delta) <= max_size:
+        return size_delta, False
+    return with_sign(size_delta, max_size), True
 
 
 def next_last_rebalance(last_rebalance: int, now: int, interval: int) -> int:
-    """The schedule after a completed rebalance stays anchored: it moves by whole intervals once an
-    interval has passed, so the next time rebalance falls due a whole number of intervals after the last."""
+    """`last_rebalance` after a completed rebalance at `now`: moved on by whole intervals once an interval
+    has passed, so the next time rebalance falls due a whole number of intervals after the last one, not an
+    interval after whenever a keeper's transaction landed."""
     elapsed = now - last_rebalance
-    if elapsed >= interval:
-        return last_rebalance + (elapsed - elapsed % interval)
-    return last_rebalance
+    if elapsed < interval:
+        return last_rebalance
+    return last_rebalance + elapsed - elapsed % interval

@@ -1,0 +1,82 @@
+"""Parameter errors name the field, as the contracts do: the token's InvalidParameter(name) and the
+venue's InvalidConfig(name) carry the Solidity name of the first field out of bounds, in struct order."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from levtoken.model import MarketConfig, Params, default_params, errors, standard_model
+from levtoken.shapes import ZERO_ADDRESS
+from levtoken.units import WAD
+
+TARGET = 3 * WAD
+DEFAULTS = default_params(TARGET, "fees")
+
+# One change per Params field, each out of bounds for that field alone (the 3x token's defaults otherwise).
+PARAMS_OUT_OF_BOUNDS = {
+    "leverageMax": {"leverage_max": TARGET, "min_drift": 0},
+    "leverageMin": {"leverage_min": 0},
+    "ripcordLeverage": {"ripcord_leverage": DEFAULTS.leverage_max},
+    "minDrift": {"min_drift": DEFAULTS.leverage_max - TARGET},
+    "rebalanceInterval": {"rebalance_interval": 59},
+    "mintFeeBps": {"mint_fee_bps": 101},
+    "redeemFeeBps": {"redeem_fee_bps": 101},
+    "streamingFeePerDay": {"streaming_fee_per_day": 10**15 + 1},
+    "feeRecipient": {"fee_recipient": ZERO_ADDRESS},
+    "maxTradeNotional": {"max_trade_notional": 0},
+    "ripcordBounty": {"ripcord_bounty": 1_000 * 10**6 + 1},
+    "supplyCap": {"supply_cap": 0},
+}
+
+# One change per MarketConfig field, each out of bounds for that field alone.
+CONFIG_OUT_OF_BOUNDS = {
+    "feed": {"feed": ZERO_ADDRESS},
+    "heartbeat": {"heartbeat": 59},
+    "takerFeeBps": {"taker_fee_bps": 101},
+    "maxImpactBps": {"max_impact_bps": 501},
+    "initialMarginBps": {"initial_margin_bps": 5_001},
+    "maintenanceMarginBps": {"maintenance_margin_bps": 49, "liquidation_penalty_bps": 49},
+    "liquidationPenaltyBps": {"liquidation_penalty_bps": 301},
+    "liquidatorShareBps": {"liquidator_share_bps": 10_001},
+    "impactDepth": {"impact_depth": 0},
+    "maxFundingRatePerDay": {"max_funding_rate_per_day": 10**16 + 1},
+    "maxOpenInterest": {"max_open_interest": 0},
+}
+
+
+def test_every_field_has_a_case():
+    """The tables above cover every field, in struct order."""
+    assert tuple(PARAMS_OUT_OF_BOUNDS) == Params.sol_names()
+    assert tuple(CONFIG_OUT_OF_BOUNDS) == MarketConfig.sol_names()
+
+
+@pytest.mark.parametrize("field", list(PARAMS_OUT_OF_BOUNDS))
+def test_set_params__field_out_of_bounds__invalid_parameter_names_it(field):
+    model = standard_model(30_000 * WAD)
+    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    with pytest.raises(errors.InvalidParameter) as info:
+        token.set_params("gov", dataclasses.replace(DEFAULTS, **PARAMS_OUT_OF_BOUNDS[field]))
+    assert info.value.args == (field,)
+
+
+def test_set_params__every_field_out_of_bounds__the_first_is_named():
+    model = standard_model(30_000 * WAD)
+    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    changes = {name: value for change in PARAMS_OUT_OF_BOUNDS.values() for name, value in change.items()}
+    with pytest.raises(errors.InvalidParameter) as info:
+        token.set_params("gov", dataclasses.replace(DEFAULTS, **changes))
+    assert info.value.args == ("leverageMax",)
+
+
+@pytest.mark.parametrize("field", list(CONFIG_OUT_OF_BOUNDS))
+def test_set_market_config__field_out_of_bounds__invalid_config_names_it(field):
+    model = standard_model(30_000 * WAD)
+    config = dataclasses.replace(model.venue.configs[1], **CONFIG_OUT_OF_BOUNDS[field])
+    with pytest.raises(errors.InvalidConfig) as info:
+        model.venue.set_market_config("gov", 1, config)
+    assert info.value.args == (field,)
+    with pytest.raises(errors.InvalidConfig) as info:
+        model.venue.list_market("gov", "ETH", config)
+    assert info.value.args == (field,)
