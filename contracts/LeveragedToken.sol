@@ -8,11 +8,15 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {AutomationCompatibleInterface} from "./interfaces/AutomationCompatibleInterface.sol";
-import {FixedPointMath as FPM} from "./libraries/FixedPointMath.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ZeroAmount, SlippageExceeded, LeverageOutOfRange} from "./interfaces/Errors.sol";
+import {FixedPointMath as FPM, WAD, BPS} from "./libraries/FixedPointMath.sol";
+import {SharesMath} from "./libraries/SharesMath.sol";
+import {HedgeMath} from "./libraries/HedgeMath.sol";
+import {RebalanceLogic} from "./libraries/RebalanceLogic.sol";
 
 /// @title LeveragedToken
 /// @notice A constant-leverage token on a perpetual-futures venue: see ILeveragedToken.
@@ -35,15 +39,13 @@ contract LeveragedToken is
 {
     using SafeERC20 for IERC20;
 
-    /* CONSTANTS AND IMMUTABLES */
+    /* IMMUTABLES */
 
     /// @notice May call rebalance() and performUpkeep() for a non-emergency rebalance.
     bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
     /// @notice May pause and unpause.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
-    uint256 internal constant WAD = 1e18;
-    uint256 internal constant BPS = 10_000;
     /// @notice Largest accepted hard leverage cap.
     uint256 public constant MAX_HARD_CAP = 20e18;
     /// @notice Largest streaming fee, 0.1% per day.
@@ -243,47 +245,49 @@ contract LeveragedToken is
         return _status(_snapshot());
     }
 
-    /// @dev The rebalance decision for the state in `s` (the price is read if `s` has none).
+    /// @dev The rebalance decision for the state in `s` (the price is read if `s` has none), and the trade
+    /// it makes: toward target size net of its own cost, capped at maxTradeNotional unless a ripcord.
     function _status(Snapshot memory s) internal view returns (Status memory status) {
         status.equity = s.equity;
         if (s.supply == 0 || s.equity <= 0) return status;
         if (s.price == 0) s.price = venue.indexPrice(marketId);
         status.price = s.price;
-        uint256 equityWad = uint256(s.equity) * ASSET_TO_WAD;
-        uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, equityWad);
-        status.leverage = s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
+        status.leverage = HedgeMath.leverage(s.size, s.price, uint256(s.equity) * ASSET_TO_WAD);
         int256 target = _targetSize(uint256(s.equity), s.price);
-        int256 delta = target - s.size;
+        (status.action, status.reason) = _decide(status.leverage, target != s.size);
+        if (status.action == Action.NONE) return status;
 
-        Params storage p = _params;
-        uint256 drift = FPM.abs(status.leverage - targetLeverage);
-        if (absLeverage >= p.ripcordLeverage) {
-            (status.action, status.reason) = (Action.RIPCORD, Reason.RIPCORD);
-        } else if (iterating && delta != 0) {
-            (status.action, status.reason) = (Action.ITERATE, Reason.ITERATION);
-        } else if (absLeverage > p.leverageMax || absLeverage < p.leverageMin) {
-            (status.action, status.reason) = (Action.REBALANCE, Reason.BAND);
-        } else if (block.timestamp >= uint256(lastRebalance) + p.rebalanceInterval && drift >= p.minDrift && delta != 0) {
-            (status.action, status.reason) = (Action.REBALANCE, Reason.TIME);
-        } else {
-            return status;
-        }
         // A ripcord's bounty leaves the equity too: size the target on what stays.
         uint256 equityUnits = uint256(s.equity);
         if (status.action == Action.RIPCORD) {
             equityUnits -= _bounty(equityUnits);
             target = _targetSize(equityUnits, s.price);
-            delta = target - s.size;
         }
-        delta = _netOfCost(target, delta, equityUnits);
+        int256 delta = _netOfCost(target, target - s.size, equityUnits);
         if (status.action != Action.RIPCORD) {
-            uint256 maxSize = FPM.mulDivDown(uint256(p.maxTradeNotional) * ASSET_TO_WAD, WAD, s.price);
+            uint256 maxSize = FPM.mulDivDown(uint256(_params.maxTradeNotional) * ASSET_TO_WAD, WAD, s.price);
             if (FPM.abs(delta) > maxSize) {
-                delta = delta > 0 ? int256(maxSize) : -int256(maxSize);
+                delta = HedgeMath.withSign(delta, maxSize);
                 status.capped = true;
             }
         }
         status.sizeDelta = delta;
+    }
+
+    /// @dev RebalanceLogic.decide on the current parameters, schedule and iteration state.
+    function _decide(int256 signedLeverage, bool offTarget) internal view returns (Action, Reason) {
+        Params storage p = _params;
+        return RebalanceLogic.decide(
+            signedLeverage,
+            targetLeverage,
+            offTarget,
+            iterating,
+            block.timestamp >= uint256(lastRebalance) + p.rebalanceInterval,
+            p.leverageMin,
+            p.leverageMax,
+            p.ripcordLeverage,
+            p.minDrift
+        );
     }
 
     /* ADMIN AND GUARDIAN */
@@ -325,8 +329,7 @@ contract LeveragedToken is
     function leverage() external view returns (int256) {
         Snapshot memory s = _snapshot();
         if (s.equity <= 0 || s.size == 0) return 0;
-        uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, uint256(s.equity) * ASSET_TO_WAD);
-        return s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
+        return HedgeMath.leverage(s.size, s.price, uint256(s.equity) * ASSET_TO_WAD);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -376,38 +379,27 @@ contract LeveragedToken is
 
     /// @inheritdoc ERC4626
     /// @dev Includes the mint fee and the hedge's fee and price impact, exactly as deposit() will charge them.
-    function previewDeposit(uint256 assets) public view override returns (uint256 shares) {
+    function previewDeposit(uint256 assets) public view override returns (uint256) {
         if (assets == 0) return 0;
-        Snapshot memory s = _snapshotWithFee();
-        (, shares,) = _quoteMint(s, assets);
+        return _quoteMint(_snapshotWithFee(), assets);
     }
 
     /// @inheritdoc ERC4626
-    function previewMint(uint256 shares) public view override returns (uint256 assets) {
+    function previewMint(uint256 shares) public view override returns (uint256) {
         if (shares == 0) return 0;
         Snapshot memory s = _snapshotWithFee();
-        // Start from NAV grossed up by the mint fee, then add what the hedge cost takes until enough.
+        // Start from NAV grossed up by the mint fee; _leastInput adds what the hedge cost takes.
         uint256 gross = FPM.mulDivUp(shares, BPS, BPS - _params.mintFeeBps) + 1;
-        assets = _sharesToAssetsUp(s, gross);
-        for (uint256 i; i < 16; ++i) {
-            (, uint256 got,) = _quoteMint(s, assets);
-            if (got >= shares) return assets;
-            assets += _sharesToAssetsUp(s, shares - got) + 1;
-        }
-        revert SlippageExceeded(0, shares);
+        return _leastInput(s, true, shares, SharesMath.toAssetsUp(gross, _equityOrZero(s), s.supply, VIRTUAL_SHARES));
     }
 
     /// @inheritdoc ERC4626
-    function previewWithdraw(uint256 assets) public view override returns (uint256 shares) {
+    function previewWithdraw(uint256 assets) public view override returns (uint256) {
         if (assets == 0) return 0;
         Snapshot memory s = _snapshotWithFee();
-        shares = FPM.mulDivUp(_assetsToSharesUp(s, assets), BPS, BPS - _params.redeemFeeBps) + 1;
-        for (uint256 i; i < 16; ++i) {
-            uint256 got = _quoteRedeem(s, shares, address(0));
-            if (got >= assets) return shares;
-            shares += _assetsToSharesUp(s, assets - got) + 1;
-        }
-        revert SlippageExceeded(0, assets);
+        // Start from NAV grossed up by the redeem fee; _leastInput adds what the closing trade takes.
+        uint256 shares = SharesMath.toSharesUp(assets, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        return _leastInput(s, false, assets, FPM.mulDivUp(shares, BPS, BPS - _params.redeemFeeBps) + 1);
     }
 
     /// @inheritdoc ERC4626
@@ -527,7 +519,7 @@ contract LeveragedToken is
         if (bounty != 0) emit RipcordBountyPaid(bountyTo, bounty);
     }
 
-    /* INTERNAL: MATH */
+    /* INTERNAL: ACCOUNTING */
 
     function _snapshot() internal view returns (Snapshot memory s) {
         (s.value, s.size, s.price) = venue.accountState(marketId, address(this));
@@ -542,58 +534,17 @@ contract LeveragedToken is
         s.supply += pendingStreamingFee();
     }
 
-    /// @dev Size that keeps leverage unchanged when `assets` join the equity: L * (assets - cost) / P,
-    /// where cost is the fee and impact of the trade itself. The fee is proportional to size, so with c0
-    /// the quoted cost of the gross size g = L * assets / P the net size is g * assets / (assets + c0);
-    /// the impact, proportional to the square of size, is re-weighted once at that size. Rounded toward zero.
-    function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
-        uint256 gross = FPM.mulDivDown(assets * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
-        if (gross == 0) return 0;
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, targetLeverage < 0 ? -int256(gross) : int256(gross));
-        // A deposit too small to pay for its own hedge joins the equity unhedged (dust).
-        if (fee + impact >= assets) return 0;
-        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
-        uint256 impactAtSize = FPM.mulDivDown(impact, assets, assets + fee + impact);
-        uint256 size = FPM.mulDivDown(gross, assets, assets + fee + impactAtSize);
-        return targetLeverage < 0 ? -int256(size) : int256(size);
+    function _equityOrZero(Snapshot memory s) internal pure returns (uint256) {
+        return s.equity > 0 ? uint256(s.equity) : 0;
     }
 
     /// @dev Shares for `contribution` (equity added net of the hedge cost) at the snapshot's NAV,
     /// split into the caller's and the mint fee's; both rounded against the caller.
     function _sharesFor(Snapshot memory s, int256 contribution) internal view returns (uint256 shares, uint256 fee) {
         if (contribution <= 0) return (0, 0);
-        uint256 total = FPM.mulDivDown(uint256(contribution), s.supply + VIRTUAL_SHARES, _equityOrZero(s) + 1);
+        uint256 total = SharesMath.toSharesDown(uint256(contribution), _equityOrZero(s), s.supply, VIRTUAL_SHARES);
         fee = FPM.mulDivUp(total, _params.mintFeeBps, BPS);
         shares = total - fee;
-    }
-
-    function _quoteMint(Snapshot memory s, uint256 assets)
-        internal
-        view
-        returns (int256 sizeDelta, uint256 shares, uint256 feeShares)
-    {
-        if (s.supply != 0 && s.equity <= 0) return (0, 0, 0);
-        uint256 price = s.price == 0 ? venue.indexPrice(marketId) : s.price;
-        sizeDelta = _hedgeSize(assets, price);
-        (int256 before, int256 afterTrade,) = venue.quoteModify(marketId, address(this), int256(assets), sizeDelta);
-        (shares, feeShares) = _sharesFor(s, afterTrade - before);
-    }
-
-    /// @dev Assets paid for redeeming `shares` of `owner` now (the fee recipient pays no redeem fee).
-    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (uint256 assets) {
-        RedeemPlan memory plan = _redeemSplit(s, shares, owner);
-        uint256 hedgeCost = _closeCost(plan.sizeDelta);
-        assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
-    }
-
-    /// @dev What a redemption's closing trade of `sizeDelta` is charged: the venue's fee and impact plus
-    /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
-    /// against the account. The charge is never below the equity the trade removes; any unit left over
-    /// stays with the remaining holders.
-    function _closeCost(int256 sizeDelta) internal view returns (uint256) {
-        if (sizeDelta == 0) return 0;
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, sizeDelta);
-        return fee + impact + 1;
     }
 
     /// @dev Splits redeemed shares into fee and burnt, values the burnt ones (rounded down) and sizes
@@ -605,7 +556,7 @@ contract LeveragedToken is
     {
         plan.feeShares = owner == _params.feeRecipient ? 0 : FPM.mulDivUp(shares, _params.redeemFeeBps, BPS);
         plan.burnShares = shares - plan.feeShares;
-        plan.gross = FPM.mulDivDown(plan.burnShares, _equityOrZero(s) + 1, s.supply + VIRTUAL_SHARES);
+        plan.gross = SharesMath.toAssetsDown(plan.burnShares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
         if (plan.burnShares >= s.supply) {
             plan.sizeDelta = -s.size;
         } else {
@@ -613,42 +564,87 @@ contract LeveragedToken is
         }
     }
 
-    function _sharesToAssetsUp(Snapshot memory s, uint256 shares) internal view returns (uint256) {
-        return FPM.mulDivUp(shares, _equityOrZero(s) + 1, s.supply + VIRTUAL_SHARES);
+    /// @inheritdoc ERC4626
+    function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
+        Snapshot memory s = _snapshotWithFee();
+        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toSharesUp(assets, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        return SharesMath.toSharesDown(assets, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
     }
 
-    function _assetsToSharesUp(Snapshot memory s, uint256 assets) internal view returns (uint256) {
-        return FPM.mulDivUp(assets, s.supply + VIRTUAL_SHARES, _equityOrZero(s) + 1);
+    /// @inheritdoc ERC4626
+    function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
+        Snapshot memory s = _snapshotWithFee();
+        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toAssetsUp(shares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        return SharesMath.toAssetsDown(shares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
     }
 
-    function _equityOrZero(Snapshot memory s) internal pure returns (uint256) {
-        return s.equity > 0 ? uint256(s.equity) : 0;
+    /* INTERNAL: QUOTES */
+
+    /// @dev Shares (net of the mint fee) a deposit of `assets` gets now, from the venue's quote of the
+    /// hedge, the same arithmetic deposit() runs.
+    function _quoteMint(Snapshot memory s, uint256 assets) internal view returns (uint256 shares) {
+        if (s.supply != 0 && s.equity <= 0) return 0;
+        uint256 price = s.price == 0 ? venue.indexPrice(marketId) : s.price;
+        int256 sizeDelta = _hedgeSize(assets, price);
+        (int256 before, int256 afterTrade,) = venue.quoteModify(marketId, address(this), int256(assets), sizeDelta);
+        (shares,) = _sharesFor(s, afterTrade - before);
     }
 
-    /// @dev The trade toward `target` once its own cost has left the equity. The fee is proportional to
-    /// size and the impact to its square, so one quote of the gross trade `delta` gives both rates: with
-    /// q = |target| * cost / (equity * |delta|), the net trade is delta / (1 + q) when it adds exposure and
-    /// delta / (1 - q) when it removes exposure, with the impact re-weighted once at that size.
-    /// Rounded toward zero.
+    /// @dev Assets paid for redeeming `shares` of `owner` now (the fee recipient pays no redeem fee).
+    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (uint256 assets) {
+        RedeemPlan memory plan = _redeemSplit(s, shares, owner);
+        uint256 hedgeCost = _closeCost(plan.sizeDelta);
+        assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
+    }
+
+    /// @dev The least input, searched upward from `input`, whose quote reaches `wanted`: assets that mint
+    /// `wanted` shares (`isMint`), or shares that redeem for `wanted` assets. Each step adds the shortfall
+    /// converted at NAV (rounded up, plus one unit); the hedge's cost makes a few steps necessary.
+    function _leastInput(Snapshot memory s, bool isMint, uint256 wanted, uint256 input) internal view returns (uint256) {
+        uint256 totalAssets_ = _equityOrZero(s);
+        for (uint256 i; i < 16; ++i) {
+            uint256 got = isMint ? _quoteMint(s, input) : _quoteRedeem(s, input, address(0));
+            if (got >= wanted) return input;
+            input += isMint
+                ? SharesMath.toAssetsUp(wanted - got, totalAssets_, s.supply, VIRTUAL_SHARES) + 1
+                : SharesMath.toSharesUp(wanted - got, totalAssets_, s.supply, VIRTUAL_SHARES) + 1;
+        }
+        revert SlippageExceeded(0, wanted);
+    }
+
+    /// @dev Fee and impact (collateral units) the venue quotes now for a trade of `sizeDelta`.
+    function _quoteCost(int256 sizeDelta) internal view returns (uint256 fee, uint256 impact) {
+        (,, fee, impact) = venue.quoteTrade(marketId, sizeDelta);
+    }
+
+    /// @dev HedgeMath.hedgeSize of a deposit of `assets` at `price`, on the venue's quote of its gross size.
+    function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
+        int256 gross = _targetSize(assets, price);
+        if (gross == 0) return 0;
+        (uint256 fee, uint256 impact) = _quoteCost(gross);
+        return HedgeMath.hedgeSize(gross, assets, fee, impact);
+    }
+
+    /// @dev HedgeMath.netOfCost of the trade `delta` toward `target`, on the venue's quote of `delta`.
     function _netOfCost(int256 target, int256 delta, uint256 equityUnits) internal view returns (int256) {
         if (delta == 0) return 0;
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, delta);
-        uint256 absDelta = FPM.abs(delta);
-        uint256 scaled = equityUnits * absDelta;
-        bool addsExposure = (delta > 0) == (target > 0);
-        uint256 denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impact));
-        if (denominator == 0) return delta;
-        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
-        uint256 impactAtSize = FPM.mulDivDown(impact, scaled, denominator);
-        denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impactAtSize));
-        if (denominator == 0) return delta;
-        uint256 size = FPM.mulDivDown(absDelta, scaled, denominator);
-        return delta < 0 ? -int256(size) : int256(size);
+        (uint256 fee, uint256 impact) = _quoteCost(delta);
+        return HedgeMath.netOfCost(target, delta, equityUnits, fee, impact);
     }
 
-    function _costDenominator(bool addsExposure, uint256 scaled, uint256 costTerm) internal pure returns (uint256) {
-        if (addsExposure) return scaled + costTerm;
-        return scaled > costTerm ? scaled - costTerm : 0;
+    /// @dev What a redemption's closing trade of `sizeDelta` is charged: the venue's fee and impact plus
+    /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
+    /// against the account. The charge is never below the equity the trade removes; any unit left over
+    /// stays with the remaining holders.
+    function _closeCost(int256 sizeDelta) internal view returns (uint256) {
+        if (sizeDelta == 0) return 0;
+        (uint256 fee, uint256 impact) = _quoteCost(sizeDelta);
+        return fee + impact + 1;
+    }
+
+    /// @dev Signed size of target leverage on `equityUnits` at `price`, rounded toward zero.
+    function _targetSize(uint256 equityUnits, uint256 price) internal view returns (int256) {
+        return HedgeMath.targetSize(equityUnits * ASSET_TO_WAD, targetLeverage, price);
     }
 
     /// @dev Bounty of a ripcord on `equityUnits`: the parameter, capped at MAX_BOUNTY_BPS of equity.
@@ -656,23 +652,7 @@ contract LeveragedToken is
         return FPM.min(_params.ripcordBounty, FPM.mulDivDown(equityUnits, MAX_BOUNTY_BPS, BPS));
     }
 
-    /// @dev Signed size of target leverage on `equityUnits` at `price`, rounded toward zero.
-    function _targetSize(uint256 equityUnits, uint256 price) internal view returns (int256) {
-        uint256 size = FPM.mulDivDown(equityUnits * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
-        return targetLeverage < 0 ? -int256(size) : int256(size);
-    }
-
-    /// @inheritdoc ERC4626
-    function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
-        Snapshot memory s = _snapshotWithFee();
-        return Math.mulDiv(assets, s.supply + VIRTUAL_SHARES, _equityOrZero(s) + 1, rounding);
-    }
-
-    /// @inheritdoc ERC4626
-    function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
-        Snapshot memory s = _snapshotWithFee();
-        return Math.mulDiv(shares, _equityOrZero(s) + 1, s.supply + VIRTUAL_SHARES, rounding);
-    }
+    /* INTERNAL: FEES AND PARAMETERS */
 
     /// @inheritdoc ERC4626
     function _decimalsOffset() internal view override returns (uint8) {
@@ -694,20 +674,22 @@ contract LeveragedToken is
         if (block.timestamp > deadline) revert DeadlineExpired(deadline);
     }
 
+    /// @dev Stores `p` after checking every field against its bound, in struct order: the first field
+    /// out of bounds is named in InvalidParameter.
     function _setParams(Params memory p) internal {
         uint256 target = FPM.abs(targetLeverage);
-        if (p.leverageMax <= target) revert InvalidParameter(0);
-        if (p.leverageMin == 0 || p.leverageMin >= target) revert InvalidParameter(1);
-        if (p.ripcordLeverage <= p.leverageMax || p.ripcordLeverage > maxLeverage) revert InvalidParameter(2);
-        if (p.minDrift >= p.leverageMax - target) revert InvalidParameter(3);
-        if (p.rebalanceInterval < 60 || p.rebalanceInterval > 7 days) revert InvalidParameter(4);
-        if (p.mintFeeBps > MAX_FEE_BPS) revert InvalidParameter(5);
-        if (p.redeemFeeBps > MAX_FEE_BPS) revert InvalidParameter(6);
-        if (p.streamingFeePerDay > MAX_STREAMING_FEE_PER_DAY) revert InvalidParameter(7);
-        if (p.feeRecipient == address(0)) revert InvalidParameter(8);
-        if (p.maxTradeNotional == 0) revert InvalidParameter(9);
-        if (p.ripcordBounty > 1000 * 10 ** IERC20Metadata(asset()).decimals()) revert InvalidParameter(10);
-        if (p.supplyCap == 0) revert InvalidParameter(11);
+        if (p.leverageMax <= target) revert InvalidParameter("leverageMax");
+        if (p.leverageMin == 0 || p.leverageMin >= target) revert InvalidParameter("leverageMin");
+        if (p.ripcordLeverage <= p.leverageMax || p.ripcordLeverage > maxLeverage) revert InvalidParameter("ripcordLeverage");
+        if (p.minDrift >= p.leverageMax - target) revert InvalidParameter("minDrift");
+        if (p.rebalanceInterval < 60 || p.rebalanceInterval > 7 days) revert InvalidParameter("rebalanceInterval");
+        if (p.mintFeeBps > MAX_FEE_BPS) revert InvalidParameter("mintFeeBps");
+        if (p.redeemFeeBps > MAX_FEE_BPS) revert InvalidParameter("redeemFeeBps");
+        if (p.streamingFeePerDay > MAX_STREAMING_FEE_PER_DAY) revert InvalidParameter("streamingFeePerDay");
+        if (p.feeRecipient == address(0)) revert InvalidParameter("feeRecipient");
+        if (p.maxTradeNotional == 0) revert InvalidParameter("maxTradeNotional");
+        if (p.ripcordBounty > 1000 * 10 ** IERC20Metadata(asset()).decimals()) revert InvalidParameter("ripcordBounty");
+        if (p.supplyCap == 0) revert InvalidParameter("supplyCap");
         _params = p;
         emit ParamsUpdated(p);
     }

@@ -55,22 +55,20 @@ interface ILeveragedToken {
         uint256 price; // oracle price, WAD
     }
 
-    /// @dev Zero amount of assets or shares.
-    error ZeroAmount();
+    // Errors shared with other contracts (ZeroAmount, SlippageExceeded, LeverageOutOfRange) are declared
+    // once in Errors.sol.
+
     /// @dev The transaction was mined after its deadline.
     error DeadlineExpired(uint256 deadline);
-    /// @dev Fewer shares (deposit) or assets (redeem) than the caller's minimum.
-    error SlippageExceeded(uint256 amount, uint256 minimum);
     /// @dev The mint would take total supply above the cap.
     error SupplyCapExceeded(uint256 supplyAfter, uint256 cap);
     /// @dev No rebalance is due now.
     error RebalanceNotDue();
     /// @dev |leverage| has not reached the ripcord limit.
     error RipcordNotDue(int256 leverage);
-    /// @dev Target leverage is zero or above the hard cap.
-    error LeverageOutOfRange(int256 leverage);
-    /// @dev A parameter is outside its bounds; `index` is the Params field (0 = leverageMax, ...).
-    error InvalidParameter(uint256 index);
+    /// @dev A parameter is outside its bounds; `name` is its Params field. Fields are checked in struct
+    /// order and the first that fails is named.
+    error InvalidParameter(string name);
     /// @dev The token holds no equity to mint against (wiped out).
     error NoEquity(int256 equity);
     /// @dev The asset amount cannot be reached by redeeming the owner's shares.
