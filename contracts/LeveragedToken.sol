@@ -19,23 +19,12 @@ import {HedgeMath} from "./libraries/HedgeMath.sol";
 import {RebalanceLogic} from "./libraries/RebalanceLogic.sol";
 
 /// @title LeveragedToken
-/// @notice A constant-leverage token on a perpetual-futures venue: see ILeveragedToken.
-/// @dev Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral; NAV = E / S.
-/// Shares use OpenZeppelin's virtual offset (10^(18 - asset decimals) virtual shares, 1 virtual
-/// asset), so a first depositor cannot be robbed by a donation: the attacker would have to donate
-/// about 10^12 times what they hope to steal. Every share and asset amount rounds in favour of the
-/// holders who stay. Mint and redeem cost is measured from the venue's own accounting (value before
-/// and after the hedge trade), so the caller pays exactly its hedge, to the unit, and previews
-/// reproduce it with the venue's quote of the same arithmetic.
-/// Not checked on purpose: the asset must be a plain ERC-20 (no fee on transfer, no rebasing).
+/// @notice A constant-leverage token on a perpetual-futures venue: see ILeveragedToken (accounting and
+/// rounding included). Its arithmetic lives in SharesMath, HedgeMath and RebalanceLogic; this contract
+/// holds the state, reads the venue and moves the assets.
+/// @dev Not checked on purpose: the asset must be a plain ERC-20 (no fee on transfer, no rebasing).
 contract LeveragedToken is
-    ILeveragedToken,
-    ERC4626,
-    ERC20Permit,
-    AccessControl,
-    Pausable,
-    ReentrancyGuardTransient,
-    AutomationCompatibleInterface
+    ILeveragedToken, ERC4626, ERC20Permit, AccessControl, Pausable, ReentrancyGuardTransient, AutomationCompatibleInterface
 {
     using SafeERC20 for IERC20;
 
@@ -45,7 +34,6 @@ contract LeveragedToken is
     bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
     /// @notice May pause and unpause.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-
     /// @notice Largest accepted hard leverage cap.
     uint256 public constant MAX_HARD_CAP = 20e18;
     /// @notice Largest streaming fee, 0.1% per day.
@@ -88,26 +76,21 @@ contract LeveragedToken is
         uint256 supply;
     }
 
-    /// @dev How a redemption of shares splits and what it closes.
+    /// @dev How a redemption of shares splits, what it closes and what it pays.
     struct RedeemPlan {
         uint256 burnShares;
         uint256 feeShares;
-        uint256 gross;
-        int256 sizeDelta;
+        uint256 gross; // value of the burnt shares
+        int256 sizeDelta; // the pro-rata close
+        uint256 hedgeCost; // what the close is charged (see _quoteRedeem)
+        uint256 assets; // gross - hedgeCost, at least zero
     }
 
     /* CONSTRUCTOR */
 
-    /// @param venue_ Venue holding the position.
-    /// @param marketId_ Market in the venue.
-    /// @param targetLeverage_ Signed target leverage, WAD; non-zero, |L| <= maxLeverage_.
-    /// @param maxLeverage_ Immutable cap on |leverage| parameters, WAD; <= MAX_HARD_CAP.
-    /// @param params_ Initial parameters (validated).
-    /// @param name_ ERC-20 name, e.g. "BTC 3x Long".
-    /// @param symbol_ ERC-20 symbol, e.g. "BTC3L".
-    /// @param admin Admin role (parameters, roles).
-    /// @param keeper Keeper role (may be zero).
-    /// @param guardian Guardian role (may be zero).
+    /// @dev Deployed by LeveragedTokenFactory: the venue, the fields of its TokenSpec (`maxLeverage_` caps the
+    /// |leverage| parameters; `keeper` and `guardian` may be zero), the ERC-20 name and symbol ("BTC 3x Long",
+    /// "BTC3L") and the factory's owner as `admin`. Requires 0 < |targetLeverage_| <= maxLeverage_ <= 20x.
     constructor(
         IPerpVenue venue_,
         uint256 marketId_,
@@ -127,8 +110,7 @@ contract LeveragedToken is
         marketId = marketId_;
         targetLeverage = targetLeverage_;
         maxLeverage = maxLeverage_;
-        uint8 assetDecimals = IERC20Metadata(asset()).decimals();
-        OFFSET = 18 - assetDecimals;
+        OFFSET = 18 - IERC20Metadata(asset()).decimals();
         VIRTUAL_SHARES = 10 ** OFFSET;
         ASSET_TO_WAD = 10 ** OFFSET;
         _setParams(params_);
@@ -158,10 +140,7 @@ contract LeveragedToken is
     /// @inheritdoc ERC4626
     /// @dev Burns previewWithdraw(assets) shares and pays exactly `assets`; any excess stays with the holders.
     function withdraw(uint256 assets, address receiver, address owner)
-        public
-        override
-        nonReentrant
-        returns (uint256 shares)
+        public override nonReentrant returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
         shares = previewWithdraw(assets);
@@ -181,33 +160,25 @@ contract LeveragedToken is
 
     /// @inheritdoc ILeveragedToken
     function depositWithMinShares(uint256 assets, address receiver, uint256 minShares, uint256 deadline)
-        external
-        nonReentrant
-        returns (uint256)
+        external nonReentrant returns (uint256)
     {
-        _checkDeadline(deadline);
+        if (block.timestamp > deadline) revert DeadlineExpired(deadline);
         return _mintFlow(assets, receiver, minShares, type(uint256).max);
     }
 
     /// @inheritdoc ILeveragedToken
     function redeemWithMinAssets(uint256 shares, address receiver, address owner, uint256 minAssets, uint256 deadline)
-        external
-        nonReentrant
-        returns (uint256)
+        external nonReentrant returns (uint256)
     {
-        _checkDeadline(deadline);
+        if (block.timestamp > deadline) revert DeadlineExpired(deadline);
         return _redeemFlow(shares, receiver, owner, minAssets, 0);
     }
 
     /* REBALANCING */
 
     /// @inheritdoc ILeveragedToken
-    function rebalance() external nonReentrant onlyRole(KEEPER_ROLE) returns (Status memory status) {
-        Snapshot memory s = _snapshot();
-        status = _status(s);
-        if (status.action == Action.NONE) revert RebalanceNotDue();
-        // A ripcord pays its bounty to whoever executes it, keepers included (its trade is sized for that).
-        _rebalance(status, s, status.action == Action.RIPCORD ? msg.sender : address(0));
+    function rebalance() external nonReentrant onlyRole(KEEPER_ROLE) returns (Status memory) {
+        return _rebalanceDue(false);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -229,15 +200,7 @@ contract LeveragedToken is
     /// @dev A ripcord is open to anyone (and pays the bounty to the caller); other actions need KEEPER_ROLE,
     /// which is granted to the Automation forwarder.
     function performUpkeep(bytes calldata) external nonReentrant {
-        Snapshot memory s = _snapshot();
-        Status memory status = _status(s);
-        if (status.action == Action.NONE) revert RebalanceNotDue();
-        if (status.action == Action.RIPCORD) {
-            _rebalance(status, s, msg.sender);
-        } else {
-            _checkRole(KEEPER_ROLE);
-            _rebalance(status, s, address(0));
-        }
+        _rebalanceDue(true);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -253,41 +216,29 @@ contract LeveragedToken is
         if (s.price == 0) s.price = venue.indexPrice(marketId);
         status.price = s.price;
         status.leverage = HedgeMath.leverage(s.size, s.price, uint256(s.equity) * ASSET_TO_WAD);
-        int256 target = _targetSize(uint256(s.equity), s.price);
-        (status.action, status.reason) = _decide(status.leverage, target != s.size);
+        int256 target = HedgeMath.targetSize(uint256(s.equity) * ASSET_TO_WAD, targetLeverage, s.price);
+        Params storage p = _params;
+        (status.action, status.reason) = RebalanceLogic.decide(
+            status.leverage, targetLeverage, target != s.size, iterating,
+            block.timestamp >= uint256(lastRebalance) + p.rebalanceInterval,
+            p.leverageMin, p.leverageMax, p.ripcordLeverage, p.minDrift
+        );
         if (status.action == Action.NONE) return status;
-
         // A ripcord's bounty leaves the equity too: size the target on what stays.
         uint256 equityUnits = uint256(s.equity);
         if (status.action == Action.RIPCORD) {
             equityUnits -= _bounty(equityUnits);
-            target = _targetSize(equityUnits, s.price);
+            target = HedgeMath.targetSize(equityUnits * ASSET_TO_WAD, targetLeverage, s.price);
         }
-        int256 delta = _netOfCost(target, target - s.size, equityUnits);
+        status.sizeDelta = target - s.size;
+        if (status.sizeDelta != 0) {
+            (uint256 fee, uint256 impact) = _quoteCost(status.sizeDelta);
+            status.sizeDelta = HedgeMath.netOfCost(target, status.sizeDelta, equityUnits, fee, impact);
+        }
         if (status.action != Action.RIPCORD) {
-            uint256 maxSize = FPM.mulDivDown(uint256(_params.maxTradeNotional) * ASSET_TO_WAD, WAD, s.price);
-            if (FPM.abs(delta) > maxSize) {
-                delta = HedgeMath.withSign(delta, maxSize);
-                status.capped = true;
-            }
+            (status.sizeDelta, status.capped) =
+                RebalanceLogic.capTrade(status.sizeDelta, uint256(p.maxTradeNotional) * ASSET_TO_WAD, s.price);
         }
-        status.sizeDelta = delta;
-    }
-
-    /// @dev RebalanceLogic.decide on the current parameters, schedule and iteration state.
-    function _decide(int256 signedLeverage, bool offTarget) internal view returns (Action, Reason) {
-        Params storage p = _params;
-        return RebalanceLogic.decide(
-            signedLeverage,
-            targetLeverage,
-            offTarget,
-            iterating,
-            block.timestamp >= uint256(lastRebalance) + p.rebalanceInterval,
-            p.leverageMin,
-            p.leverageMax,
-            p.ripcordLeverage,
-            p.minDrift
-        );
     }
 
     /* ADMIN AND GUARDIAN */
@@ -350,8 +301,7 @@ contract LeveragedToken is
 
     /// @inheritdoc ERC4626
     function totalAssets() public view override returns (uint256) {
-        int256 e = equity();
-        return e > 0 ? uint256(e) : 0;
+        return _equityOrZero(_snapshot());
     }
 
     /// @inheritdoc ERC4626
@@ -406,7 +356,7 @@ contract LeveragedToken is
     /// @dev Includes the redeem fee and the closing trade's fee and price impact.
     function previewRedeem(uint256 shares) public view override returns (uint256 assets) {
         if (shares == 0) return 0;
-        assets = _quoteRedeem(_snapshotWithFee(), shares, address(0));
+        assets = _quoteRedeem(_snapshotWithFee(), shares, address(0)).assets;
     }
 
     /// @inheritdoc ERC20
@@ -422,9 +372,7 @@ contract LeveragedToken is
     /* INTERNAL: FLOWS */
 
     function _mintFlow(uint256 assets, address receiver, uint256 minShares, uint256 exactShares)
-        internal
-        whenNotPaused
-        returns (uint256 shares)
+        internal whenNotPaused returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
         _accrueStreamingFee();
@@ -434,7 +382,6 @@ contract LeveragedToken is
         s.supply = totalSupply();
         s.price = venue.indexPrice(marketId);
         int256 sizeDelta = _hedgeSize(assets, s.price);
-
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), assets);
         (int256 before, int256 afterTrade) = venue.modifyPosition(marketId, int256(assets), sizeDelta, address(this));
         s.equity = before + int256(s.idle);
@@ -445,7 +392,6 @@ contract LeveragedToken is
         if (shares == 0 || shares < minShares) revert SlippageExceeded(shares, minShares);
         uint256 supplyAfter = s.supply + shares + feeShares;
         if (supplyAfter > _params.supplyCap) revert SupplyCapExceeded(supplyAfter, _params.supplyCap);
-
         _mint(receiver, shares);
         if (feeShares != 0) _mint(_params.feeRecipient, feeShares);
         emit Deposit(msg.sender, receiver, assets, shares);
@@ -453,21 +399,17 @@ contract LeveragedToken is
     }
 
     function _redeemFlow(uint256 shares, address receiver, address owner, uint256 minAssets, uint256 exactAssets)
-        internal
-        returns (uint256 assets)
+        internal returns (uint256 assets)
     {
         if (shares == 0) revert ZeroAmount();
         _accrueStreamingFee();
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         Snapshot memory s = _snapshot();
-        RedeemPlan memory plan = _redeemSplit(s, shares, owner);
-
-        // Effects on shares first; the venue and the asset are called after.
+        RedeemPlan memory plan = _quoteRedeem(s, shares, owner);
+        // Effects on shares first; the venue (other than its quote) and the asset are called after.
         _burn(owner, plan.burnShares);
         if (plan.feeShares != 0) _transfer(owner, _params.feeRecipient, plan.feeShares);
-
-        uint256 hedgeCost = _closeCost(plan.sizeDelta);
-        assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
+        assets = plan.assets;
         if (exactAssets != 0) {
             if (assets < exactAssets) revert SlippageExceeded(assets, exactAssets);
             assets = exactAssets;
@@ -484,7 +426,19 @@ contract LeveragedToken is
         uint256 fromIdle = FPM.min(s.idle, assets);
         if (fromIdle != 0) IERC20(asset()).safeTransfer(receiver, fromIdle);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
-        emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, hedgeCost, plan.feeShares);
+        emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, plan.hedgeCost, plan.feeShares);
+    }
+
+    /// @dev The rebalance due now, for rebalance() and performUpkeep(): a ripcord pays its bounty to
+    /// whoever executes it, keepers included (its trade is sized for that); with `keeperUnlessRipcord`
+    /// any other action needs KEEPER_ROLE.
+    function _rebalanceDue(bool keeperUnlessRipcord) internal returns (Status memory status) {
+        Snapshot memory s = _snapshot();
+        status = _status(s);
+        if (status.action == Action.NONE) revert RebalanceNotDue();
+        bool isRipcord = status.action == Action.RIPCORD;
+        if (keeperUnlessRipcord && !isRipcord) _checkRole(KEEPER_ROLE);
+        _rebalance(status, s, isRipcord ? msg.sender : address(0));
     }
 
     /// @dev Trades `status.sizeDelta`. A ripcord (bountyTo != 0) pays the bounty out of margin; an
@@ -493,27 +447,15 @@ contract LeveragedToken is
         _accrueStreamingFee();
         bool addsExposure = FPM.abs(s.size + status.sizeDelta) > FPM.abs(s.size);
         if (addsExposure) _requireNotPaused();
-
-        int256 marginDelta;
-        uint256 bounty;
-        if (bountyTo != address(0)) {
-            bounty = _bounty(uint256(status.equity));
-            marginDelta = -int256(bounty);
-        } else {
-            marginDelta = int256(s.idle);
-        }
+        uint256 bounty = bountyTo == address(0) ? 0 : _bounty(uint256(status.equity));
+        int256 marginDelta = bountyTo == address(0) ? int256(s.idle) : -int256(bounty);
         (int256 before, int256 afterTrade) =
             venue.modifyPosition(marketId, marginDelta, status.sizeDelta, bountyTo == address(0) ? address(this) : bountyTo);
         uint256 cost = uint256(before + marginDelta - afterTrade);
-
         bool completed = !status.capped;
         iterating = !completed;
         if (completed) {
-            // The time schedule stays anchored: the next time rebalance falls due a whole number of
-            // intervals after the last one, not an interval after whenever a keeper's transaction landed.
-            uint256 interval = _params.rebalanceInterval;
-            uint256 elapsed = block.timestamp - lastRebalance;
-            if (elapsed >= interval) lastRebalance += uint64(elapsed - elapsed % interval);
+            lastRebalance = uint64(RebalanceLogic.nextLastRebalance(lastRebalance, block.timestamp, _params.rebalanceInterval));
         }
         emit Rebalanced(status.action, status.reason, msg.sender, status.leverage, status.sizeDelta, status.price, cost, completed);
         if (bounty != 0) emit RipcordBountyPaid(bountyTo, bounty);
@@ -547,23 +489,6 @@ contract LeveragedToken is
         shares = total - fee;
     }
 
-    /// @dev Splits redeemed shares into fee and burnt, values the burnt ones (rounded down) and sizes
-    /// the pro-rata close (rounded toward zero, so the remaining holders keep at least their share).
-    function _redeemSplit(Snapshot memory s, uint256 shares, address owner)
-        internal
-        view
-        returns (RedeemPlan memory plan)
-    {
-        plan.feeShares = owner == _params.feeRecipient ? 0 : FPM.mulDivUp(shares, _params.redeemFeeBps, BPS);
-        plan.burnShares = shares - plan.feeShares;
-        plan.gross = SharesMath.toAssetsDown(plan.burnShares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
-        if (plan.burnShares >= s.supply) {
-            plan.sizeDelta = -s.size;
-        } else {
-            plan.sizeDelta = -(s.size * int256(plan.burnShares) / int256(s.supply));
-        }
-    }
-
     /// @inheritdoc ERC4626
     function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
         Snapshot memory s = _snapshotWithFee();
@@ -590,24 +515,34 @@ contract LeveragedToken is
         (shares,) = _sharesFor(s, afterTrade - before);
     }
 
-    /// @dev Assets paid for redeeming `shares` of `owner` now (the fee recipient pays no redeem fee).
-    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (uint256 assets) {
-        RedeemPlan memory plan = _redeemSplit(s, shares, owner);
-        uint256 hedgeCost = _closeCost(plan.sizeDelta);
-        assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
+    /// @dev Splits redeemed shares of `owner` into fee (none for the fee recipient) and burnt, values the
+    /// burnt ones (rounded down), sizes the pro-rata close (rounded toward zero, so the remaining holders
+    /// keep at least their share) and subtracts what the close is charged: the venue's fee and impact plus
+    /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
+    /// against the account. The charge is never below the equity the trade removes; any unit left over
+    /// stays with the remaining holders.
+    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (RedeemPlan memory plan) {
+        plan.feeShares = owner == _params.feeRecipient ? 0 : FPM.mulDivUp(shares, _params.redeemFeeBps, BPS);
+        plan.burnShares = shares - plan.feeShares;
+        plan.gross = SharesMath.toAssetsDown(plan.burnShares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        plan.sizeDelta = -HedgeMath.proRata(s.size, plan.burnShares, s.supply);
+        if (plan.sizeDelta != 0) {
+            (uint256 fee, uint256 impact) = _quoteCost(plan.sizeDelta);
+            plan.hedgeCost = fee + impact + 1;
+        }
+        plan.assets = plan.gross > plan.hedgeCost ? plan.gross - plan.hedgeCost : 0;
     }
 
     /// @dev The least input, searched upward from `input`, whose quote reaches `wanted`: assets that mint
     /// `wanted` shares (`isMint`), or shares that redeem for `wanted` assets. Each step adds the shortfall
     /// converted at NAV (rounded up, plus one unit); the hedge's cost makes a few steps necessary.
     function _leastInput(Snapshot memory s, bool isMint, uint256 wanted, uint256 input) internal view returns (uint256) {
-        uint256 totalAssets_ = _equityOrZero(s);
         for (uint256 i; i < 16; ++i) {
-            uint256 got = isMint ? _quoteMint(s, input) : _quoteRedeem(s, input, address(0));
+            uint256 got = isMint ? _quoteMint(s, input) : _quoteRedeem(s, input, address(0)).assets;
             if (got >= wanted) return input;
             input += isMint
-                ? SharesMath.toAssetsUp(wanted - got, totalAssets_, s.supply, VIRTUAL_SHARES) + 1
-                : SharesMath.toSharesUp(wanted - got, totalAssets_, s.supply, VIRTUAL_SHARES) + 1;
+                ? SharesMath.toAssetsUp(wanted - got, _equityOrZero(s), s.supply, VIRTUAL_SHARES) + 1
+                : SharesMath.toSharesUp(wanted - got, _equityOrZero(s), s.supply, VIRTUAL_SHARES) + 1;
         }
         revert SlippageExceeded(0, wanted);
     }
@@ -619,32 +554,10 @@ contract LeveragedToken is
 
     /// @dev HedgeMath.hedgeSize of a deposit of `assets` at `price`, on the venue's quote of its gross size.
     function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
-        int256 gross = _targetSize(assets, price);
+        int256 gross = HedgeMath.targetSize(assets * ASSET_TO_WAD, targetLeverage, price);
         if (gross == 0) return 0;
         (uint256 fee, uint256 impact) = _quoteCost(gross);
         return HedgeMath.hedgeSize(gross, assets, fee, impact);
-    }
-
-    /// @dev HedgeMath.netOfCost of the trade `delta` toward `target`, on the venue's quote of `delta`.
-    function _netOfCost(int256 target, int256 delta, uint256 equityUnits) internal view returns (int256) {
-        if (delta == 0) return 0;
-        (uint256 fee, uint256 impact) = _quoteCost(delta);
-        return HedgeMath.netOfCost(target, delta, equityUnits, fee, impact);
-    }
-
-    /// @dev What a redemption's closing trade of `sizeDelta` is charged: the venue's fee and impact plus
-    /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
-    /// against the account. The charge is never below the equity the trade removes; any unit left over
-    /// stays with the remaining holders.
-    function _closeCost(int256 sizeDelta) internal view returns (uint256) {
-        if (sizeDelta == 0) return 0;
-        (uint256 fee, uint256 impact) = _quoteCost(sizeDelta);
-        return fee + impact + 1;
-    }
-
-    /// @dev Signed size of target leverage on `equityUnits` at `price`, rounded toward zero.
-    function _targetSize(uint256 equityUnits, uint256 price) internal view returns (int256) {
-        return HedgeMath.targetSize(equityUnits * ASSET_TO_WAD, targetLeverage, price);
     }
 
     /// @dev Bounty of a ripcord on `equityUnits`: the parameter, capped at MAX_BOUNTY_BPS of equity.
@@ -670,26 +583,12 @@ contract LeveragedToken is
         }
     }
 
-    function _checkDeadline(uint256 deadline) internal view {
-        if (block.timestamp > deadline) revert DeadlineExpired(deadline);
-    }
-
-    /// @dev Stores `p` after checking every field against its bound, in struct order: the first field
-    /// out of bounds is named in InvalidParameter.
+    /// @dev Stores `p` once every field is within its bounds (see RebalanceLogic.checkParams).
     function _setParams(Params memory p) internal {
-        uint256 target = FPM.abs(targetLeverage);
-        if (p.leverageMax <= target) revert InvalidParameter("leverageMax");
-        if (p.leverageMin == 0 || p.leverageMin >= target) revert InvalidParameter("leverageMin");
-        if (p.ripcordLeverage <= p.leverageMax || p.ripcordLeverage > maxLeverage) revert InvalidParameter("ripcordLeverage");
-        if (p.minDrift >= p.leverageMax - target) revert InvalidParameter("minDrift");
-        if (p.rebalanceInterval < 60 || p.rebalanceInterval > 7 days) revert InvalidParameter("rebalanceInterval");
-        if (p.mintFeeBps > MAX_FEE_BPS) revert InvalidParameter("mintFeeBps");
-        if (p.redeemFeeBps > MAX_FEE_BPS) revert InvalidParameter("redeemFeeBps");
-        if (p.streamingFeePerDay > MAX_STREAMING_FEE_PER_DAY) revert InvalidParameter("streamingFeePerDay");
-        if (p.feeRecipient == address(0)) revert InvalidParameter("feeRecipient");
-        if (p.maxTradeNotional == 0) revert InvalidParameter("maxTradeNotional");
-        if (p.ripcordBounty > 1000 * 10 ** IERC20Metadata(asset()).decimals()) revert InvalidParameter("ripcordBounty");
-        if (p.supplyCap == 0) revert InvalidParameter("supplyCap");
+        uint256 maxBounty = 1000 * 10 ** IERC20Metadata(asset()).decimals();
+        RebalanceLogic.checkParams(
+            p, FPM.abs(targetLeverage), maxLeverage, MAX_FEE_BPS, MAX_STREAMING_FEE_PER_DAY, maxBounty
+        );
         _params = p;
         emit ParamsUpdated(p);
     }

@@ -7,7 +7,14 @@ import {IPerpVenue} from "./IPerpVenue.sol";
 /// @notice An ERC-20 (with EIP-2612 permit and ERC-4626 entry and exit) that holds a perpetual-futures
 /// position of `targetLeverage` times its equity and is rebalanced back to it daily and whenever its
 /// leverage leaves its band. Mint and redeem keep leverage unchanged; the caller pays its own hedge.
-/// @dev Warning: the admin sets parameters within immutable bounds; keepers decide only *when* to
+/// @dev Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral; NAV = E / S.
+/// Shares use OpenZeppelin's virtual offset (10^(18 - asset decimals) virtual shares, 1 virtual asset),
+/// so a first depositor cannot be robbed by a donation: the attacker would have to donate about 10^12
+/// times what they hope to steal. Every share and asset amount rounds in favour of the holders who stay.
+/// Mint and redeem cost is measured from the venue's own accounting (value before and after the hedge
+/// trade), so the caller pays exactly its hedge, to the unit, and previews reproduce it with the venue's
+/// quote of the same arithmetic.
+/// Warning: the admin sets parameters within immutable bounds; keepers decide only *when* to
 /// rebalance, never what or at what price (the chain computes the trade); the guardian can pause
 /// minting and rebalancing up, never redemptions; the venue and its oracle are trusted.
 interface ILeveragedToken {

@@ -58,6 +58,13 @@ library HedgeMath {
         return withSign(delta, FPM.mulDivDown(absDelta, scaled, denominator));
     }
 
+    /// @dev The part of a position of `size` that `shares` of `totalShares` own (all of it when `shares`
+    /// reaches the total), rounded toward zero.
+    function proRata(int256 size, uint256 shares, uint256 totalShares) internal pure returns (int256) {
+        if (shares >= totalShares) return size;
+        return size * int256(shares) / int256(totalShares);
+    }
+
     function _costDenominator(bool addsExposure, uint256 scaled, uint256 costTerm) private pure returns (uint256) {
         if (addsExposure) return scaled + costTerm;
         return scaled > costTerm ? scaled - costTerm : 0;
