@@ -305,20 +305,17 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc ERC4626
-    function maxDeposit(address) public view override returns (uint256) {
-        if (paused()) return 0;
-        uint256 cap = _params.supplyCap;
-        if (cap == type(uint256).max) return type(uint256).max;
-        uint256 supply = totalSupply() + pendingStreamingFee();
-        return supply >= cap ? 0 : _convertToAssets(cap - supply, Math.Rounding.Floor);
+    function maxDeposit(address receiver) public view override returns (uint256) {
+        if (_params.supplyCap == type(uint256).max) return paused() ? 0 : type(uint256).max;
+        uint256 shares = maxMint(receiver);
+        return shares == 0 ? 0 : _convertToAssets(shares, Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
     function maxMint(address) public view override returns (uint256) {
         if (paused()) return 0;
-        uint256 cap = _params.supplyCap;
         uint256 supply = totalSupply() + pendingStreamingFee();
-        return supply >= cap ? 0 : cap - supply;
+        return supply >= _params.supplyCap ? 0 : _params.supplyCap - supply;
     }
 
     /// @inheritdoc ERC4626
@@ -455,7 +452,9 @@ contract LeveragedToken is
         bool completed = !status.capped;
         iterating = !completed;
         if (completed) {
-            lastRebalance = uint64(RebalanceLogic.nextLastRebalance(lastRebalance, block.timestamp, _params.rebalanceInterval));
+            uint256 last = lastRebalance;
+            uint256 next = RebalanceLogic.nextLastRebalance(last, block.timestamp, _params.rebalanceInterval);
+            if (next != last) lastRebalance = uint64(next);
         }
         emit Rebalanced(status.action, status.reason, msg.sender, status.leverage, status.sizeDelta, status.price, cost, completed);
         if (bounty != 0) emit RipcordBountyPaid(bountyTo, bounty);
@@ -492,15 +491,22 @@ contract LeveragedToken is
     /// @inheritdoc ERC4626
     function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
         Snapshot memory s = _snapshotWithFee();
-        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toSharesUp(assets, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
-        return SharesMath.toSharesDown(assets, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        uint256 total = _equityOrZero(s);
+        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toSharesUp(assets, total, s.supply, VIRTUAL_SHARES);
+        return SharesMath.toSharesDown(assets, total, s.supply, VIRTUAL_SHARES);
     }
 
     /// @inheritdoc ERC4626
     function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
         Snapshot memory s = _snapshotWithFee();
-        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toAssetsUp(shares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
-        return SharesMath.toAssetsDown(shares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        uint256 total = _equityOrZero(s);
+        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toAssetsUp(shares, total, s.supply, VIRTUAL_SHARES);
+        return SharesMath.toAssetsDown(shares, total, s.supply, VIRTUAL_SHARES);
+    }
+
+    /// @inheritdoc ERC4626
+    function _decimalsOffset() internal view override returns (uint8) {
+        return OFFSET;
     }
 
     /* INTERNAL: QUOTES */
@@ -521,7 +527,9 @@ contract LeveragedToken is
     /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
     /// against the account. The charge is never below the equity the trade removes; any unit left over
     /// stays with the remaining holders.
-    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (RedeemPlan memory plan) {
+    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner)
+        internal view returns (RedeemPlan memory plan)
+    {
         plan.feeShares = owner == _params.feeRecipient ? 0 : FPM.mulDivUp(shares, _params.redeemFeeBps, BPS);
         plan.burnShares = shares - plan.feeShares;
         plan.gross = SharesMath.toAssetsDown(plan.burnShares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
@@ -566,11 +574,6 @@ contract LeveragedToken is
     }
 
     /* INTERNAL: FEES AND PARAMETERS */
-
-    /// @inheritdoc ERC4626
-    function _decimalsOffset() internal view override returns (uint8) {
-        return OFFSET;
-    }
 
     function _accrueStreamingFee() internal {
         uint256 elapsed = block.timestamp - lastFeeAccrual;

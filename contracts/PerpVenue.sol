@@ -85,7 +85,11 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     /* OWNER FUNCTIONS */
 
     /// @inheritdoc IPerpVenue
-    function listMarket(string calldata symbol, MarketConfig calldata config) external onlyOwner returns (uint256 marketId) {
+    function listMarket(string calldata symbol, MarketConfig calldata config)
+        external
+        onlyOwner
+        returns (uint256 marketId)
+    {
         _validate(config);
         marketId = ++marketCount;
         marketSymbol[marketId] = symbol;
