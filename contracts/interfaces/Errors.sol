@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-// Errors raised by more than one contract or library, declared once here so every ABI that carries one
-// carries the same declaration (one selector, one set of argument names). Errors only one contract
-// raises are declared in its interface.
+// Errors several contracts raise, and the price feed checks' (OracleLib has no interface of its own),
+// declared once at file level: each contract's ABI carries the ones it can raise, every ABI the same
+// declaration (one selector, one set of argument names). An error only one contract raises is declared
+// in that contract's interface.
 
 /// @dev Zero amount of assets, shares or size where one is needed.
 error ZeroAmount();
@@ -13,6 +14,8 @@ error SlippageExceeded(uint256 amount, uint256 minimum);
 error UnknownMarket(uint256 marketId);
 /// @dev Target leverage is zero, above the hard cap, or (for the factory) not a multiple of 0.1x.
 error LeverageOutOfRange(int256 targetLeverage);
+
+// OracleLib (the price feed checks every consumer makes)
 
 /// @dev The price feed answered zero or a negative price.
 error InvalidPrice(int256 answer);

@@ -6,8 +6,9 @@ import {FixedPointMath as FPM} from "./FixedPointMath.sol";
 /// @title HedgeMath
 /// @notice Leverage, target size and the size of a hedge net of its own cost. Pure: the venue's quote of
 /// a trade's fee and impact (collateral units) comes in as arguments.
-/// @dev Sizes are signed (18 decimals, negative is short), prices and leverage are WAD, equity is passed
-/// in WAD (collateral units scaled to 18 decimals). Every size is rounded toward zero.
+/// @dev Sizes are signed (18 decimals, negative is short), prices and leverage are WAD; `equityWad` is equity
+/// scaled to 18 decimals, other amounts (assets, equity units, fee, impact) are collateral units. Every size
+/// is rounded toward zero.
 library HedgeMath {
     /// @dev `magnitude` with the sign of `sign` (positive when `sign` is zero).
     function withSign(int256 sign, uint256 magnitude) internal pure returns (int256) {

@@ -9,8 +9,6 @@ import {HedgeMath} from "./HedgeMath.sol";
 /// @notice The rebalance decision: which action is due and why, how large one trade may be, when the
 /// time schedule moves on, and the bounds the parameters must keep for the decision to hold (a band
 /// around the target inside the ripcord limit, fees and caps within their maxima).
-/// @dev Parameters come in one by one (not as a Params struct) so the caller reads only the storage slots
-/// the decision needs.
 library RebalanceLogic {
     /// @notice The action due and why. The first that applies wins: ripcord (|leverage| at the ripcord limit),
     /// iteration (a capped rebalance not yet at target), band (|leverage| outside the band), time (an interval
@@ -24,6 +22,8 @@ library RebalanceLogic {
     /// @param leverageMax Params.leverageMax: upper edge of the band of |leverage|, WAD.
     /// @param ripcordLeverage Params.ripcordLeverage: |leverage| at which a ripcord is due, WAD.
     /// @param minDrift Params.minDrift: smallest |leverage - target| a time rebalance acts on, WAD.
+    /// @dev The parameters come one by one, not as a Params struct, so the caller reads only the storage
+    /// slots the decision needs.
     function decide(
         int256 leverage,
         int256 targetLeverage,
@@ -48,9 +48,9 @@ library RebalanceLogic {
     }
 
     /// @notice Reverts with InvalidParameter naming the first field of `p`, in struct order, outside its
-    /// bounds: leverageMin > 0 and leverageMax above |target| by more than minDrift around it, ripcordLeverage
-    /// above leverageMax and at most `maxLeverage`, an interval of a minute to a week, fees at most their
-    /// maxima, a fee recipient, a non-zero trade cap and supply cap, a bounty at most `maxBounty`.
+    /// bounds: a band 0 < leverageMin < |target| < leverageMax with minDrift below leverageMax - |target|,
+    /// ripcordLeverage above leverageMax and at most `maxLeverage`, an interval of a minute to a week, fees
+    /// at most their maxima, a fee recipient, a non-zero trade cap and supply cap, a bounty at most `maxBounty`.
     function checkParams(
         ILeveragedToken.Params memory p,
         uint256 absTarget,
