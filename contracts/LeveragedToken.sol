@@ -8,42 +8,32 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {AutomationCompatibleInterface} from "./interfaces/AutomationCompatibleInterface.sol";
-import {FixedPointMath as FPM} from "./libraries/FixedPointMath.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ZeroAmount, SlippageExceeded, LeverageOutOfRange} from "./interfaces/Errors.sol";
+import {FixedPointMath as FPM, WAD, BPS} from "./libraries/FixedPointMath.sol";
+import {SharesMath} from "./libraries/SharesMath.sol";
+import {HedgeMath} from "./libraries/HedgeMath.sol";
+import {RebalanceLogic} from "./libraries/RebalanceLogic.sol";
 
 /// @title LeveragedToken
-/// @notice A constant-leverage token on a perpetual-futures venue: see ILeveragedToken.
-/// @dev Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral; NAV = E / S.
-/// Shares use OpenZeppelin's virtual offset (10^(18 - asset decimals) virtual shares, 1 virtual
-/// asset), so a first depositor cannot be robbed by a donation: the attacker would have to donate
-/// about 10^12 times what they hope to steal. Every share and asset amount rounds in favour of the
-/// holders who stay. Mint and redeem cost is measured from the venue's own accounting (value before
-/// and after the hedge trade), so the caller pays exactly its hedge, to the unit, and previews
-/// reproduce it with the venue's quote of the same arithmetic.
-/// Not checked on purpose: the asset must be a plain ERC-20 (no fee on transfer, no rebasing).
+/// @notice A constant-leverage token on a perpetual-futures venue: see ILeveragedToken (accounting and
+/// rounding included). Its arithmetic lives in SharesMath, HedgeMath and RebalanceLogic; this contract
+/// holds the state, reads the venue and moves the assets.
+/// @dev Not checked on purpose: the asset must be a plain ERC-20 (no fee on transfer, no rebasing).
 contract LeveragedToken is
-    ILeveragedToken,
-    ERC4626,
-    ERC20Permit,
-    AccessControl,
-    Pausable,
-    ReentrancyGuardTransient,
-    AutomationCompatibleInterface
+    ILeveragedToken, ERC4626, ERC20Permit, AccessControl, Pausable, ReentrancyGuardTransient, AutomationCompatibleInterface
 {
     using SafeERC20 for IERC20;
 
-    /* CONSTANTS AND IMMUTABLES */
+    /* IMMUTABLES */
 
     /// @notice May call rebalance() and performUpkeep() for a non-emergency rebalance.
     bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
     /// @notice May pause and unpause.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-
-    uint256 internal constant WAD = 1e18;
-    uint256 internal constant BPS = 10_000;
     /// @notice Largest accepted hard leverage cap.
     uint256 public constant MAX_HARD_CAP = 20e18;
     /// @notice Largest streaming fee, 0.1% per day.
@@ -86,26 +76,21 @@ contract LeveragedToken is
         uint256 supply;
     }
 
-    /// @dev How a redemption of shares splits and what it closes.
+    /// @dev How a redemption of shares splits, what it closes and what it pays.
     struct RedeemPlan {
         uint256 burnShares;
         uint256 feeShares;
-        uint256 gross;
-        int256 sizeDelta;
+        uint256 gross; // value of the burnt shares
+        int256 sizeDelta; // the pro-rata close
+        uint256 hedgeCost; // what the close is charged (see _quoteRedeem)
+        uint256 assets; // gross - hedgeCost, at least zero
     }
 
     /* CONSTRUCTOR */
 
-    /// @param venue_ Venue holding the position.
-    /// @param marketId_ Market in the venue.
-    /// @param targetLeverage_ Signed target leverage, WAD; non-zero, |L| <= maxLeverage_.
-    /// @param maxLeverage_ Immutable cap on |leverage| parameters, WAD; <= MAX_HARD_CAP.
-    /// @param params_ Initial parameters (validated).
-    /// @param name_ ERC-20 name, e.g. "BTC 3x Long".
-    /// @param symbol_ ERC-20 symbol, e.g. "BTC3L".
-    /// @param admin Admin role (parameters, roles).
-    /// @param keeper Keeper role (may be zero).
-    /// @param guardian Guardian role (may be zero).
+    /// @dev Deployed by LeveragedTokenFactory: the venue, the fields of its TokenSpec (`maxLeverage_` caps the
+    /// |leverage| parameters; `keeper` and `guardian` may be zero), the ERC-20 name and symbol ("BTC 3x Long",
+    /// "BTC3L") and the factory's owner as `admin`. Requires 0 < |targetLeverage_| <= maxLeverage_ <= 20x.
     constructor(
         IPerpVenue venue_,
         uint256 marketId_,
@@ -125,8 +110,7 @@ contract LeveragedToken is
         marketId = marketId_;
         targetLeverage = targetLeverage_;
         maxLeverage = maxLeverage_;
-        uint8 assetDecimals = IERC20Metadata(asset()).decimals();
-        OFFSET = 18 - assetDecimals;
+        OFFSET = 18 - IERC20Metadata(asset()).decimals();
         VIRTUAL_SHARES = 10 ** OFFSET;
         ASSET_TO_WAD = 10 ** OFFSET;
         _setParams(params_);
@@ -156,10 +140,7 @@ contract LeveragedToken is
     /// @inheritdoc ERC4626
     /// @dev Burns previewWithdraw(assets) shares and pays exactly `assets`; any excess stays with the holders.
     function withdraw(uint256 assets, address receiver, address owner)
-        public
-        override
-        nonReentrant
-        returns (uint256 shares)
+        public override nonReentrant returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
         shares = previewWithdraw(assets);
@@ -179,33 +160,25 @@ contract LeveragedToken is
 
     /// @inheritdoc ILeveragedToken
     function depositWithMinShares(uint256 assets, address receiver, uint256 minShares, uint256 deadline)
-        external
-        nonReentrant
-        returns (uint256)
+        external nonReentrant returns (uint256)
     {
-        _checkDeadline(deadline);
+        if (block.timestamp > deadline) revert DeadlineExpired(deadline);
         return _mintFlow(assets, receiver, minShares, type(uint256).max);
     }
 
     /// @inheritdoc ILeveragedToken
     function redeemWithMinAssets(uint256 shares, address receiver, address owner, uint256 minAssets, uint256 deadline)
-        external
-        nonReentrant
-        returns (uint256)
+        external nonReentrant returns (uint256)
     {
-        _checkDeadline(deadline);
+        if (block.timestamp > deadline) revert DeadlineExpired(deadline);
         return _redeemFlow(shares, receiver, owner, minAssets, 0);
     }
 
     /* REBALANCING */
 
     /// @inheritdoc ILeveragedToken
-    function rebalance() external nonReentrant onlyRole(KEEPER_ROLE) returns (Status memory status) {
-        Snapshot memory s = _snapshot();
-        status = _status(s);
-        if (status.action == Action.NONE) revert RebalanceNotDue();
-        // A ripcord pays its bounty to whoever executes it, keepers included (its trade is sized for that).
-        _rebalance(status, s, status.action == Action.RIPCORD ? msg.sender : address(0));
+    function rebalance() external nonReentrant onlyRole(KEEPER_ROLE) returns (Status memory) {
+        return _rebalanceDue(false);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -227,15 +200,7 @@ contract LeveragedToken is
     /// @dev A ripcord is open to anyone (and pays the bounty to the caller); other actions need KEEPER_ROLE,
     /// which is granted to the Automation forwarder.
     function performUpkeep(bytes calldata) external nonReentrant {
-        Snapshot memory s = _snapshot();
-        Status memory status = _status(s);
-        if (status.action == Action.NONE) revert RebalanceNotDue();
-        if (status.action == Action.RIPCORD) {
-            _rebalance(status, s, msg.sender);
-        } else {
-            _checkRole(KEEPER_ROLE);
-            _rebalance(status, s, address(0));
-        }
+        _rebalanceDue(true);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -243,47 +208,37 @@ contract LeveragedToken is
         return _status(_snapshot());
     }
 
-    /// @dev The rebalance decision for the state in `s` (the price is read if `s` has none).
+    /// @dev The rebalance decision for the state in `s` (the price is read if `s` has none), and the trade
+    /// it makes: toward target size net of its own cost, capped at maxTradeNotional unless a ripcord.
     function _status(Snapshot memory s) internal view returns (Status memory status) {
         status.equity = s.equity;
         if (s.supply == 0 || s.equity <= 0) return status;
         if (s.price == 0) s.price = venue.indexPrice(marketId);
         status.price = s.price;
-        uint256 equityWad = uint256(s.equity) * ASSET_TO_WAD;
-        uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, equityWad);
-        status.leverage = s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
-        int256 target = _targetSize(uint256(s.equity), s.price);
-        int256 delta = target - s.size;
-
+        status.leverage = HedgeMath.leverage(s.size, s.price, uint256(s.equity) * ASSET_TO_WAD);
+        int256 target = HedgeMath.targetSize(uint256(s.equity) * ASSET_TO_WAD, targetLeverage, s.price);
         Params storage p = _params;
-        uint256 drift = FPM.abs(status.leverage - targetLeverage);
-        if (absLeverage >= p.ripcordLeverage) {
-            (status.action, status.reason) = (Action.RIPCORD, Reason.RIPCORD);
-        } else if (iterating && delta != 0) {
-            (status.action, status.reason) = (Action.ITERATE, Reason.ITERATION);
-        } else if (absLeverage > p.leverageMax || absLeverage < p.leverageMin) {
-            (status.action, status.reason) = (Action.REBALANCE, Reason.BAND);
-        } else if (block.timestamp >= uint256(lastRebalance) + p.rebalanceInterval && drift >= p.minDrift && delta != 0) {
-            (status.action, status.reason) = (Action.REBALANCE, Reason.TIME);
-        } else {
-            return status;
-        }
+        (status.action, status.reason) = RebalanceLogic.decide(
+            status.leverage, targetLeverage, target != s.size, iterating,
+            block.timestamp >= uint256(lastRebalance) + p.rebalanceInterval,
+            p.leverageMin, p.leverageMax, p.ripcordLeverage, p.minDrift
+        );
+        if (status.action == Action.NONE) return status;
         // A ripcord's bounty leaves the equity too: size the target on what stays.
         uint256 equityUnits = uint256(s.equity);
         if (status.action == Action.RIPCORD) {
             equityUnits -= _bounty(equityUnits);
-            target = _targetSize(equityUnits, s.price);
-            delta = target - s.size;
+            target = HedgeMath.targetSize(equityUnits * ASSET_TO_WAD, targetLeverage, s.price);
         }
-        delta = _netOfCost(target, delta, equityUnits);
+        status.sizeDelta = target - s.size;
+        if (status.sizeDelta != 0) {
+            (uint256 fee, uint256 impact) = _quoteCost(status.sizeDelta);
+            status.sizeDelta = HedgeMath.netOfCost(target, status.sizeDelta, equityUnits, fee, impact);
+        }
         if (status.action != Action.RIPCORD) {
-            uint256 maxSize = FPM.mulDivDown(uint256(p.maxTradeNotional) * ASSET_TO_WAD, WAD, s.price);
-            if (FPM.abs(delta) > maxSize) {
-                delta = delta > 0 ? int256(maxSize) : -int256(maxSize);
-                status.capped = true;
-            }
+            (status.sizeDelta, status.capped) =
+                RebalanceLogic.capTrade(status.sizeDelta, uint256(p.maxTradeNotional) * ASSET_TO_WAD, s.price);
         }
-        status.sizeDelta = delta;
     }
 
     /* ADMIN AND GUARDIAN */
@@ -325,8 +280,7 @@ contract LeveragedToken is
     function leverage() external view returns (int256) {
         Snapshot memory s = _snapshot();
         if (s.equity <= 0 || s.size == 0) return 0;
-        uint256 absLeverage = FPM.mulDivDown(FPM.abs(s.size), s.price, uint256(s.equity) * ASSET_TO_WAD);
-        return s.size < 0 ? -int256(absLeverage) : int256(absLeverage);
+        return HedgeMath.leverage(s.size, s.price, uint256(s.equity) * ASSET_TO_WAD);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -347,25 +301,21 @@ contract LeveragedToken is
 
     /// @inheritdoc ERC4626
     function totalAssets() public view override returns (uint256) {
-        int256 e = equity();
-        return e > 0 ? uint256(e) : 0;
+        return _equityOrZero(_snapshot());
     }
 
     /// @inheritdoc ERC4626
-    function maxDeposit(address) public view override returns (uint256) {
-        if (paused()) return 0;
-        uint256 cap = _params.supplyCap;
-        if (cap == type(uint256).max) return type(uint256).max;
-        uint256 supply = totalSupply() + pendingStreamingFee();
-        return supply >= cap ? 0 : _convertToAssets(cap - supply, Math.Rounding.Floor);
+    function maxDeposit(address receiver) public view override returns (uint256) {
+        if (_params.supplyCap == type(uint256).max) return paused() ? 0 : type(uint256).max;
+        uint256 shares = maxMint(receiver);
+        return shares == 0 ? 0 : _convertToAssets(shares, Math.Rounding.Floor);
     }
 
     /// @inheritdoc ERC4626
     function maxMint(address) public view override returns (uint256) {
         if (paused()) return 0;
-        uint256 cap = _params.supplyCap;
         uint256 supply = totalSupply() + pendingStreamingFee();
-        return supply >= cap ? 0 : cap - supply;
+        return supply >= _params.supplyCap ? 0 : _params.supplyCap - supply;
     }
 
     /// @inheritdoc ERC4626
@@ -376,45 +326,34 @@ contract LeveragedToken is
 
     /// @inheritdoc ERC4626
     /// @dev Includes the mint fee and the hedge's fee and price impact, exactly as deposit() will charge them.
-    function previewDeposit(uint256 assets) public view override returns (uint256 shares) {
+    function previewDeposit(uint256 assets) public view override returns (uint256) {
         if (assets == 0) return 0;
-        Snapshot memory s = _snapshotWithFee();
-        (, shares,) = _quoteMint(s, assets);
+        return _quoteMint(_snapshotWithFee(), assets);
     }
 
     /// @inheritdoc ERC4626
-    function previewMint(uint256 shares) public view override returns (uint256 assets) {
+    function previewMint(uint256 shares) public view override returns (uint256) {
         if (shares == 0) return 0;
         Snapshot memory s = _snapshotWithFee();
-        // Start from NAV grossed up by the mint fee, then add what the hedge cost takes until enough.
+        // Start from NAV grossed up by the mint fee; _leastInput adds what the hedge cost takes.
         uint256 gross = FPM.mulDivUp(shares, BPS, BPS - _params.mintFeeBps) + 1;
-        assets = _sharesToAssetsUp(s, gross);
-        for (uint256 i; i < 16; ++i) {
-            (, uint256 got,) = _quoteMint(s, assets);
-            if (got >= shares) return assets;
-            assets += _sharesToAssetsUp(s, shares - got) + 1;
-        }
-        revert SlippageExceeded(0, shares);
+        return _leastInput(s, true, shares, SharesMath.toAssetsUp(gross, _equityOrZero(s), s.supply, VIRTUAL_SHARES));
     }
 
     /// @inheritdoc ERC4626
-    function previewWithdraw(uint256 assets) public view override returns (uint256 shares) {
+    function previewWithdraw(uint256 assets) public view override returns (uint256) {
         if (assets == 0) return 0;
         Snapshot memory s = _snapshotWithFee();
-        shares = FPM.mulDivUp(_assetsToSharesUp(s, assets), BPS, BPS - _params.redeemFeeBps) + 1;
-        for (uint256 i; i < 16; ++i) {
-            uint256 got = _quoteRedeem(s, shares, address(0));
-            if (got >= assets) return shares;
-            shares += _assetsToSharesUp(s, assets - got) + 1;
-        }
-        revert SlippageExceeded(0, assets);
+        // Start from NAV grossed up by the redeem fee; _leastInput adds what the closing trade takes.
+        uint256 shares = SharesMath.toSharesUp(assets, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        return _leastInput(s, false, assets, FPM.mulDivUp(shares, BPS, BPS - _params.redeemFeeBps) + 1);
     }
 
     /// @inheritdoc ERC4626
     /// @dev Includes the redeem fee and the closing trade's fee and price impact.
     function previewRedeem(uint256 shares) public view override returns (uint256 assets) {
         if (shares == 0) return 0;
-        assets = _quoteRedeem(_snapshotWithFee(), shares, address(0));
+        assets = _quoteRedeem(_snapshotWithFee(), shares, address(0)).assets;
     }
 
     /// @inheritdoc ERC20
@@ -430,9 +369,7 @@ contract LeveragedToken is
     /* INTERNAL: FLOWS */
 
     function _mintFlow(uint256 assets, address receiver, uint256 minShares, uint256 exactShares)
-        internal
-        whenNotPaused
-        returns (uint256 shares)
+        internal whenNotPaused returns (uint256 shares)
     {
         if (assets == 0) revert ZeroAmount();
         _accrueStreamingFee();
@@ -442,7 +379,6 @@ contract LeveragedToken is
         s.supply = totalSupply();
         s.price = venue.indexPrice(marketId);
         int256 sizeDelta = _hedgeSize(assets, s.price);
-
         IERC20(asset()).safeTransferFrom(msg.sender, address(this), assets);
         (int256 before, int256 afterTrade) = venue.modifyPosition(marketId, int256(assets), sizeDelta, address(this));
         s.equity = before + int256(s.idle);
@@ -453,7 +389,6 @@ contract LeveragedToken is
         if (shares == 0 || shares < minShares) revert SlippageExceeded(shares, minShares);
         uint256 supplyAfter = s.supply + shares + feeShares;
         if (supplyAfter > _params.supplyCap) revert SupplyCapExceeded(supplyAfter, _params.supplyCap);
-
         _mint(receiver, shares);
         if (feeShares != 0) _mint(_params.feeRecipient, feeShares);
         emit Deposit(msg.sender, receiver, assets, shares);
@@ -461,21 +396,17 @@ contract LeveragedToken is
     }
 
     function _redeemFlow(uint256 shares, address receiver, address owner, uint256 minAssets, uint256 exactAssets)
-        internal
-        returns (uint256 assets)
+        internal returns (uint256 assets)
     {
         if (shares == 0) revert ZeroAmount();
         _accrueStreamingFee();
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         Snapshot memory s = _snapshot();
-        RedeemPlan memory plan = _redeemSplit(s, shares, owner);
-
-        // Effects on shares first; the venue and the asset are called after.
+        RedeemPlan memory plan = _quoteRedeem(s, shares, owner);
+        // Effects on shares first; the venue (other than its quote) and the asset are called after.
         _burn(owner, plan.burnShares);
         if (plan.feeShares != 0) _transfer(owner, _params.feeRecipient, plan.feeShares);
-
-        uint256 hedgeCost = _closeCost(plan.sizeDelta);
-        assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
+        assets = plan.assets;
         if (exactAssets != 0) {
             if (assets < exactAssets) revert SlippageExceeded(assets, exactAssets);
             assets = exactAssets;
@@ -492,7 +423,19 @@ contract LeveragedToken is
         uint256 fromIdle = FPM.min(s.idle, assets);
         if (fromIdle != 0) IERC20(asset()).safeTransfer(receiver, fromIdle);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
-        emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, hedgeCost, plan.feeShares);
+        emit HedgeExecuted(msg.sender, plan.sizeDelta, s.price, plan.hedgeCost, plan.feeShares);
+    }
+
+    /// @dev The rebalance due now, for rebalance() and performUpkeep(): a ripcord pays its bounty to
+    /// whoever executes it, keepers included (its trade is sized for that); with `keeperUnlessRipcord`
+    /// any other action needs KEEPER_ROLE.
+    function _rebalanceDue(bool keeperUnlessRipcord) internal returns (Status memory status) {
+        Snapshot memory s = _snapshot();
+        status = _status(s);
+        if (status.action == Action.NONE) revert RebalanceNotDue();
+        bool isRipcord = status.action == Action.RIPCORD;
+        if (keeperUnlessRipcord && !isRipcord) _checkRole(KEEPER_ROLE);
+        _rebalance(status, s, isRipcord ? msg.sender : address(0));
     }
 
     /// @dev Trades `status.sizeDelta`. A ripcord (bountyTo != 0) pays the bounty out of margin; an
@@ -501,33 +444,23 @@ contract LeveragedToken is
         _accrueStreamingFee();
         bool addsExposure = FPM.abs(s.size + status.sizeDelta) > FPM.abs(s.size);
         if (addsExposure) _requireNotPaused();
-
-        int256 marginDelta;
-        uint256 bounty;
-        if (bountyTo != address(0)) {
-            bounty = _bounty(uint256(status.equity));
-            marginDelta = -int256(bounty);
-        } else {
-            marginDelta = int256(s.idle);
-        }
+        uint256 bounty = bountyTo == address(0) ? 0 : _bounty(uint256(status.equity));
+        int256 marginDelta = bountyTo == address(0) ? int256(s.idle) : -int256(bounty);
         (int256 before, int256 afterTrade) =
             venue.modifyPosition(marketId, marginDelta, status.sizeDelta, bountyTo == address(0) ? address(this) : bountyTo);
         uint256 cost = uint256(before + marginDelta - afterTrade);
-
         bool completed = !status.capped;
         iterating = !completed;
         if (completed) {
-            // The time schedule stays anchored: the next time rebalance falls due a whole number of
-            // intervals after the last one, not an interval after whenever a keeper's transaction landed.
-            uint256 interval = _params.rebalanceInterval;
-            uint256 elapsed = block.timestamp - lastRebalance;
-            if (elapsed >= interval) lastRebalance += uint64(elapsed - elapsed % interval);
+            uint256 last = lastRebalance;
+            uint256 next = RebalanceLogic.nextLastRebalance(last, block.timestamp, _params.rebalanceInterval);
+            if (next != last) lastRebalance = uint64(next);
         }
         emit Rebalanced(status.action, status.reason, msg.sender, status.leverage, status.sizeDelta, status.price, cost, completed);
         if (bounty != 0) emit RipcordBountyPaid(bountyTo, bounty);
     }
 
-    /* INTERNAL: MATH */
+    /* INTERNAL: ACCOUNTING */
 
     function _snapshot() internal view returns (Snapshot memory s) {
         (s.value, s.size, s.price) = venue.accountState(marketId, address(this));
@@ -542,113 +475,97 @@ contract LeveragedToken is
         s.supply += pendingStreamingFee();
     }
 
-    /// @dev Size that keeps leverage unchanged when `assets` join the equity: L * (assets - cost) / P,
-    /// where cost is the fee and impact of the trade itself. The fee is proportional to size, so with c0
-    /// the quoted cost of the gross size g = L * assets / P the net size is g * assets / (assets + c0);
-    /// the impact, proportional to the square of size, is re-weighted once at that size. Rounded toward zero.
-    function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
-        uint256 gross = FPM.mulDivDown(assets * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
-        if (gross == 0) return 0;
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, targetLeverage < 0 ? -int256(gross) : int256(gross));
-        // A deposit too small to pay for its own hedge joins the equity unhedged (dust).
-        if (fee + impact >= assets) return 0;
-        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
-        uint256 impactAtSize = FPM.mulDivDown(impact, assets, assets + fee + impact);
-        uint256 size = FPM.mulDivDown(gross, assets, assets + fee + impactAtSize);
-        return targetLeverage < 0 ? -int256(size) : int256(size);
+    function _equityOrZero(Snapshot memory s) internal pure returns (uint256) {
+        return s.equity > 0 ? uint256(s.equity) : 0;
     }
 
     /// @dev Shares for `contribution` (equity added net of the hedge cost) at the snapshot's NAV,
     /// split into the caller's and the mint fee's; both rounded against the caller.
     function _sharesFor(Snapshot memory s, int256 contribution) internal view returns (uint256 shares, uint256 fee) {
         if (contribution <= 0) return (0, 0);
-        uint256 total = FPM.mulDivDown(uint256(contribution), s.supply + VIRTUAL_SHARES, _equityOrZero(s) + 1);
+        uint256 total = SharesMath.toSharesDown(uint256(contribution), _equityOrZero(s), s.supply, VIRTUAL_SHARES);
         fee = FPM.mulDivUp(total, _params.mintFeeBps, BPS);
         shares = total - fee;
     }
 
-    function _quoteMint(Snapshot memory s, uint256 assets)
-        internal
-        view
-        returns (int256 sizeDelta, uint256 shares, uint256 feeShares)
-    {
-        if (s.supply != 0 && s.equity <= 0) return (0, 0, 0);
+    /// @inheritdoc ERC4626
+    function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
+        Snapshot memory s = _snapshotWithFee();
+        uint256 total = _equityOrZero(s);
+        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toSharesUp(assets, total, s.supply, VIRTUAL_SHARES);
+        return SharesMath.toSharesDown(assets, total, s.supply, VIRTUAL_SHARES);
+    }
+
+    /// @inheritdoc ERC4626
+    function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
+        Snapshot memory s = _snapshotWithFee();
+        uint256 total = _equityOrZero(s);
+        if (Math.unsignedRoundsUp(rounding)) return SharesMath.toAssetsUp(shares, total, s.supply, VIRTUAL_SHARES);
+        return SharesMath.toAssetsDown(shares, total, s.supply, VIRTUAL_SHARES);
+    }
+
+    /// @inheritdoc ERC4626
+    function _decimalsOffset() internal view override returns (uint8) {
+        return OFFSET;
+    }
+
+    /* INTERNAL: QUOTES */
+
+    /// @dev Shares (net of the mint fee) a deposit of `assets` gets now, from the venue's quote of the
+    /// hedge, the same arithmetic deposit() runs.
+    function _quoteMint(Snapshot memory s, uint256 assets) internal view returns (uint256 shares) {
+        if (s.supply != 0 && s.equity <= 0) return 0;
         uint256 price = s.price == 0 ? venue.indexPrice(marketId) : s.price;
-        sizeDelta = _hedgeSize(assets, price);
+        int256 sizeDelta = _hedgeSize(assets, price);
         (int256 before, int256 afterTrade,) = venue.quoteModify(marketId, address(this), int256(assets), sizeDelta);
-        (shares, feeShares) = _sharesFor(s, afterTrade - before);
+        (shares,) = _sharesFor(s, afterTrade - before);
     }
 
-    /// @dev Assets paid for redeeming `shares` of `owner` now (the fee recipient pays no redeem fee).
-    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner) internal view returns (uint256 assets) {
-        RedeemPlan memory plan = _redeemSplit(s, shares, owner);
-        uint256 hedgeCost = _closeCost(plan.sizeDelta);
-        assets = plan.gross > hedgeCost ? plan.gross - hedgeCost : 0;
-    }
-
-    /// @dev What a redemption's closing trade of `sizeDelta` is charged: the venue's fee and impact plus
+    /// @dev Splits redeemed shares of `owner` into fee (none for the fee recipient) and burnt, values the
+    /// burnt ones (rounded down), sizes the pro-rata close (rounded toward zero, so the remaining holders
+    /// keep at least their share) and subtracts what the close is charged: the venue's fee and impact plus
     /// one unit, because splitting unrealised PnL into a realised and a remaining part can round one unit
     /// against the account. The charge is never below the equity the trade removes; any unit left over
     /// stays with the remaining holders.
-    function _closeCost(int256 sizeDelta) internal view returns (uint256) {
-        if (sizeDelta == 0) return 0;
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, sizeDelta);
-        return fee + impact + 1;
-    }
-
-    /// @dev Splits redeemed shares into fee and burnt, values the burnt ones (rounded down) and sizes
-    /// the pro-rata close (rounded toward zero, so the remaining holders keep at least their share).
-    function _redeemSplit(Snapshot memory s, uint256 shares, address owner)
-        internal
-        view
-        returns (RedeemPlan memory plan)
+    function _quoteRedeem(Snapshot memory s, uint256 shares, address owner)
+        internal view returns (RedeemPlan memory plan)
     {
         plan.feeShares = owner == _params.feeRecipient ? 0 : FPM.mulDivUp(shares, _params.redeemFeeBps, BPS);
         plan.burnShares = shares - plan.feeShares;
-        plan.gross = FPM.mulDivDown(plan.burnShares, _equityOrZero(s) + 1, s.supply + VIRTUAL_SHARES);
-        if (plan.burnShares >= s.supply) {
-            plan.sizeDelta = -s.size;
-        } else {
-            plan.sizeDelta = -(s.size * int256(plan.burnShares) / int256(s.supply));
+        plan.gross = SharesMath.toAssetsDown(plan.burnShares, _equityOrZero(s), s.supply, VIRTUAL_SHARES);
+        plan.sizeDelta = -HedgeMath.proRata(s.size, plan.burnShares, s.supply);
+        if (plan.sizeDelta != 0) {
+            (uint256 fee, uint256 impact) = _quoteCost(plan.sizeDelta);
+            plan.hedgeCost = fee + impact + 1;
         }
+        plan.assets = plan.gross > plan.hedgeCost ? plan.gross - plan.hedgeCost : 0;
     }
 
-    function _sharesToAssetsUp(Snapshot memory s, uint256 shares) internal view returns (uint256) {
-        return FPM.mulDivUp(shares, _equityOrZero(s) + 1, s.supply + VIRTUAL_SHARES);
+    /// @dev The least input, searched upward from `input`, whose quote reaches `wanted`: assets that mint
+    /// `wanted` shares (`isMint`), or shares that redeem for `wanted` assets. Each step adds the shortfall
+    /// converted at NAV (rounded up, plus one unit); the hedge's cost makes a few steps necessary.
+    function _leastInput(Snapshot memory s, bool isMint, uint256 wanted, uint256 input) internal view returns (uint256) {
+        for (uint256 i; i < 16; ++i) {
+            uint256 got = isMint ? _quoteMint(s, input) : _quoteRedeem(s, input, address(0)).assets;
+            if (got >= wanted) return input;
+            input += isMint
+                ? SharesMath.toAssetsUp(wanted - got, _equityOrZero(s), s.supply, VIRTUAL_SHARES) + 1
+                : SharesMath.toSharesUp(wanted - got, _equityOrZero(s), s.supply, VIRTUAL_SHARES) + 1;
+        }
+        revert SlippageExceeded(0, wanted);
     }
 
-    function _assetsToSharesUp(Snapshot memory s, uint256 assets) internal view returns (uint256) {
-        return FPM.mulDivUp(assets, s.supply + VIRTUAL_SHARES, _equityOrZero(s) + 1);
+    /// @dev Fee and impact (collateral units) the venue quotes now for a trade of `sizeDelta`.
+    function _quoteCost(int256 sizeDelta) internal view returns (uint256 fee, uint256 impact) {
+        (,, fee, impact) = venue.quoteTrade(marketId, sizeDelta);
     }
 
-    function _equityOrZero(Snapshot memory s) internal pure returns (uint256) {
-        return s.equity > 0 ? uint256(s.equity) : 0;
-    }
-
-    /// @dev The trade toward `target` once its own cost has left the equity. The fee is proportional to
-    /// size and the impact to its square, so one quote of the gross trade `delta` gives both rates: with
-    /// q = |target| * cost / (equity * |delta|), the net trade is delta / (1 + q) when it adds exposure and
-    /// delta / (1 - q) when it removes exposure, with the impact re-weighted once at that size.
-    /// Rounded toward zero.
-    function _netOfCost(int256 target, int256 delta, uint256 equityUnits) internal view returns (int256) {
-        if (delta == 0) return 0;
-        (,, uint256 fee, uint256 impact) = venue.quoteTrade(marketId, delta);
-        uint256 absDelta = FPM.abs(delta);
-        uint256 scaled = equityUnits * absDelta;
-        bool addsExposure = (delta > 0) == (target > 0);
-        uint256 denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impact));
-        if (denominator == 0) return delta;
-        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
-        uint256 impactAtSize = FPM.mulDivDown(impact, scaled, denominator);
-        denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impactAtSize));
-        if (denominator == 0) return delta;
-        uint256 size = FPM.mulDivDown(absDelta, scaled, denominator);
-        return delta < 0 ? -int256(size) : int256(size);
-    }
-
-    function _costDenominator(bool addsExposure, uint256 scaled, uint256 costTerm) internal pure returns (uint256) {
-        if (addsExposure) return scaled + costTerm;
-        return scaled > costTerm ? scaled - costTerm : 0;
+    /// @dev HedgeMath.hedgeSize of a deposit of `assets` at `price`, on the venue's quote of its gross size.
+    function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
+        int256 gross = HedgeMath.targetSize(assets * ASSET_TO_WAD, targetLeverage, price);
+        if (gross == 0) return 0;
+        (uint256 fee, uint256 impact) = _quoteCost(gross);
+        return HedgeMath.hedgeSize(gross, assets, fee, impact);
     }
 
     /// @dev Bounty of a ripcord on `equityUnits`: the parameter, capped at MAX_BOUNTY_BPS of equity.
@@ -656,28 +573,7 @@ contract LeveragedToken is
         return FPM.min(_params.ripcordBounty, FPM.mulDivDown(equityUnits, MAX_BOUNTY_BPS, BPS));
     }
 
-    /// @dev Signed size of target leverage on `equityUnits` at `price`, rounded toward zero.
-    function _targetSize(uint256 equityUnits, uint256 price) internal view returns (int256) {
-        uint256 size = FPM.mulDivDown(equityUnits * ASSET_TO_WAD, FPM.abs(targetLeverage), price);
-        return targetLeverage < 0 ? -int256(size) : int256(size);
-    }
-
-    /// @inheritdoc ERC4626
-    function _convertToShares(uint256 assets, Math.Rounding rounding) internal view override returns (uint256) {
-        Snapshot memory s = _snapshotWithFee();
-        return Math.mulDiv(assets, s.supply + VIRTUAL_SHARES, _equityOrZero(s) + 1, rounding);
-    }
-
-    /// @inheritdoc ERC4626
-    function _convertToAssets(uint256 shares, Math.Rounding rounding) internal view override returns (uint256) {
-        Snapshot memory s = _snapshotWithFee();
-        return Math.mulDiv(shares, _equityOrZero(s) + 1, s.supply + VIRTUAL_SHARES, rounding);
-    }
-
-    /// @inheritdoc ERC4626
-    function _decimalsOffset() internal view override returns (uint8) {
-        return OFFSET;
-    }
+    /* INTERNAL: FEES AND PARAMETERS */
 
     function _accrueStreamingFee() internal {
         uint256 elapsed = block.timestamp - lastFeeAccrual;
@@ -690,24 +586,12 @@ contract LeveragedToken is
         }
     }
 
-    function _checkDeadline(uint256 deadline) internal view {
-        if (block.timestamp > deadline) revert DeadlineExpired(deadline);
-    }
-
+    /// @dev Stores `p` once every field is within its bounds (see RebalanceLogic.checkParams).
     function _setParams(Params memory p) internal {
-        uint256 target = FPM.abs(targetLeverage);
-        if (p.leverageMax <= target) revert InvalidParameter(0);
-        if (p.leverageMin == 0 || p.leverageMin >= target) revert InvalidParameter(1);
-        if (p.ripcordLeverage <= p.leverageMax || p.ripcordLeverage > maxLeverage) revert InvalidParameter(2);
-        if (p.minDrift >= p.leverageMax - target) revert InvalidParameter(3);
-        if (p.rebalanceInterval < 60 || p.rebalanceInterval > 7 days) revert InvalidParameter(4);
-        if (p.mintFeeBps > MAX_FEE_BPS) revert InvalidParameter(5);
-        if (p.redeemFeeBps > MAX_FEE_BPS) revert InvalidParameter(6);
-        if (p.streamingFeePerDay > MAX_STREAMING_FEE_PER_DAY) revert InvalidParameter(7);
-        if (p.feeRecipient == address(0)) revert InvalidParameter(8);
-        if (p.maxTradeNotional == 0) revert InvalidParameter(9);
-        if (p.ripcordBounty > 1000 * 10 ** IERC20Metadata(asset()).decimals()) revert InvalidParameter(10);
-        if (p.supplyCap == 0) revert InvalidParameter(11);
+        uint256 maxBounty = 1000 * 10 ** IERC20Metadata(asset()).decimals();
+        RebalanceLogic.checkParams(
+            p, FPM.abs(targetLeverage), maxLeverage, MAX_FEE_BPS, MAX_STREAMING_FEE_PER_DAY, maxBounty
+        );
         _params = p;
         emit ParamsUpdated(p);
     }

@@ -8,6 +8,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {ILeveragedTokenFactory} from "./interfaces/ILeveragedTokenFactory.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
+import {UnknownMarket, LeverageOutOfRange} from "./interfaces/Errors.sol";
 import {LeveragedToken} from "./LeveragedToken.sol";
 
 /// @title LeveragedTokenFactory

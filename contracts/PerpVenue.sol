@@ -8,8 +8,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
-import {FixedPointMath as FPM} from "./libraries/FixedPointMath.sol";
+import {ZeroAmount, SlippageExceeded, UnknownMarket} from "./interfaces/Errors.sol";
+import {FixedPointMath as FPM, WAD, BPS} from "./libraries/FixedPointMath.sol";
 import {OracleLib} from "./libraries/OracleLib.sol";
+import {SharesMath} from "./libraries/SharesMath.sol";
 
 /// @title PerpVenue
 /// @notice A perpetual-futures venue for local and test chains: trades fill at the oracle price
@@ -30,8 +32,6 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
 
     /* IMMUTABLES */
 
-    uint256 internal constant BPS = 10_000;
-    uint256 internal constant WAD = 1e18;
     /// @dev Collateral units a pro-rata exit may leave short of pro rata (see _isProRataExit).
     uint256 internal constant PRO_RATA_SLACK = 2;
     /// @dev Virtual LP shares and assets, so the first LP cannot be diluted by a donation.
@@ -46,19 +46,19 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVenue
     uint256 public marketCount;
-    /// @notice Symbol of each market's asset, e.g. "BTC".
-    mapping(uint256 => string) public marketSymbol;
-    mapping(uint256 => MarketConfig) internal _configs;
-    mapping(uint256 => MarketState) internal _states;
-    mapping(uint256 => uint256) internal _priceScale;
-    mapping(uint256 => mapping(address => Position)) internal _positions;
+    /// @inheritdoc IPerpVenue
+    mapping(uint256 marketId => string) public marketSymbol;
+    mapping(uint256 marketId => MarketConfig) internal _configs;
+    mapping(uint256 marketId => MarketState) internal _states;
+    mapping(uint256 marketId => uint256) internal _priceScale;
+    mapping(uint256 marketId => mapping(address account => Position)) internal _positions;
 
-    /// @notice Collateral owned by the LP pool (excludes traders' margin).
+    /// @inheritdoc IPerpVenue
     uint256 public poolCash;
-    /// @notice Total LP pool shares.
+    /// @inheritdoc IPerpVenue
     uint256 public totalLpShares;
-    /// @notice LP pool shares of each provider.
-    mapping(address => uint256) public lpShares;
+    /// @inheritdoc IPerpVenue
+    mapping(address provider => uint256) public lpShares;
 
     /// @dev Everything one modification changes, computed in memory by `_simulate` and shared by the
     /// mutating path and the quote views, so a quote is exact to the unit.
@@ -85,54 +85,58 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     /* OWNER FUNCTIONS */
 
     /// @inheritdoc IPerpVenue
-    function listMarket(string calldata symbol, MarketConfig calldata config) external onlyOwner returns (uint256 id) {
+    function listMarket(string calldata symbol, MarketConfig calldata config)
+        external
+        onlyOwner
+        returns (uint256 marketId)
+    {
         _validate(config);
-        id = ++marketCount;
-        marketSymbol[id] = symbol;
-        _configs[id] = config;
-        _priceScale[id] = 10 ** (18 - uint256(config.feed.decimals()));
-        _states[id].lastFundingTime = uint64(block.timestamp);
-        emit MarketListed(id, symbol, address(config.feed));
-        emit MarketConfigUpdated(id, config);
+        marketId = ++marketCount;
+        marketSymbol[marketId] = symbol;
+        _configs[marketId] = config;
+        _priceScale[marketId] = 10 ** (18 - uint256(config.feed.decimals()));
+        _states[marketId].lastFundingTime = uint64(block.timestamp);
+        emit MarketListed(marketId, symbol, address(config.feed));
+        emit MarketConfigUpdated(marketId, config);
     }
 
     /// @inheritdoc IPerpVenue
-    function setMarketConfig(uint256 id, MarketConfig calldata config) external onlyOwner {
-        _requireMarket(id);
+    function setMarketConfig(uint256 marketId, MarketConfig calldata config) external onlyOwner {
+        _requireMarket(marketId);
         _validate(config);
         // Accrue funding at the old parameters first; needs a valid price only if there is open interest.
-        MarketState storage m = _states[id];
+        MarketState storage m = _states[marketId];
         if (m.longOpenInterest != 0 || m.shortOpenInterest != 0) {
-            uint256 price = _price(id);
-            m.fundingIndex = _fundingIndexNow(id, m, price);
+            uint256 price = _price(marketId);
+            m.fundingIndex = _fundingIndexNow(marketId, m, price);
         }
         m.lastFundingTime = uint64(block.timestamp);
-        _configs[id] = config;
-        _priceScale[id] = 10 ** (18 - uint256(config.feed.decimals()));
-        emit MarketConfigUpdated(id, config);
+        _configs[marketId] = config;
+        _priceScale[marketId] = 10 ** (18 - uint256(config.feed.decimals()));
+        emit MarketConfigUpdated(marketId, config);
     }
 
     /* MARGIN AND TRADING */
 
     /// @inheritdoc IPerpVenue
-    function depositMargin(uint256 id, address account, uint256 amount) external nonReentrant {
-        _requireMarket(id);
+    function depositMargin(uint256 marketId, address account, uint256 amount) external nonReentrant {
+        _requireMarket(marketId);
         if (amount == 0) revert ZeroAmount();
-        _positions[id][account].margin += amount.toInt256().toInt128();
-        emit MarginDeposited(id, account, msg.sender, amount);
+        _positions[marketId][account].margin += amount.toInt256().toInt128();
+        emit MarginDeposited(marketId, account, msg.sender, amount);
         collateral.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IPerpVenue
-    function withdrawMargin(uint256 id, uint256 amount, address to) external nonReentrant {
+    function withdrawMargin(uint256 marketId, uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        _modify(id, msg.sender, -amount.toInt256(), 0, to);
+        _modify(marketId, msg.sender, -amount.toInt256(), 0, to);
     }
 
     /// @inheritdoc IPerpVenue
-    function trade(uint256 id, int256 sizeDelta, uint256 acceptablePrice) external nonReentrant {
+    function trade(uint256 marketId, int256 sizeDelta, uint256 acceptablePrice) external nonReentrant {
         if (sizeDelta == 0) revert ZeroAmount();
-        Outcome memory o = _modify(id, msg.sender, 0, sizeDelta, msg.sender);
+        Outcome memory o = _modify(marketId, msg.sender, 0, sizeDelta, msg.sender);
         if (acceptablePrice != 0) {
             bool worse = sizeDelta > 0 ? o.executionPrice > acceptablePrice : o.executionPrice < acceptablePrice;
             if (worse) revert SlippageExceeded(o.executionPrice, acceptablePrice);
@@ -140,39 +144,39 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVenue
-    function modifyPosition(uint256 id, int256 marginDelta, int256 sizeDelta, address to)
+    function modifyPosition(uint256 marketId, int256 marginDelta, int256 sizeDelta, address to)
         external
         nonReentrant
         returns (int256 valueBefore, int256 valueAfter)
     {
         if (marginDelta == 0 && sizeDelta == 0) revert ZeroAmount();
-        Outcome memory o = _modify(id, msg.sender, marginDelta, sizeDelta, to);
+        Outcome memory o = _modify(marketId, msg.sender, marginDelta, sizeDelta, to);
         return (o.valueBefore, o.valueAfter);
     }
 
     /// @inheritdoc IPerpVenue
-    function liquidate(uint256 id, address account) external nonReentrant {
-        _requireMarket(id);
-        MarketState memory m = _states[id];
-        Position memory p = _positions[id][account];
+    function liquidate(uint256 marketId, address account) external nonReentrant {
+        _requireMarket(marketId);
+        MarketState memory m = _states[marketId];
+        Position memory p = _positions[marketId][account];
         int256 size = p.size;
-        uint256 price = _price(id);
-        (uint256 penalty, uint256 reward, uint256 badDebt) = _liquidate(id, p, m, price);
-        emit Liquidated(id, account, msg.sender, size, price, penalty, reward, badDebt);
-        _positions[id][account] = p;
-        _states[id] = m;
+        uint256 price = _price(marketId);
+        (uint256 penalty, uint256 reward, uint256 badDebt) = _liquidate(marketId, p, m, price);
+        emit Liquidated(marketId, account, msg.sender, size, price, penalty, reward, badDebt);
+        _positions[marketId][account] = p;
+        _states[marketId] = m;
         if (reward != 0) collateral.safeTransfer(msg.sender, reward);
     }
 
     /// @dev Checks `p` is below maintenance margin, closes it at `price`, takes the penalty and moves
     /// the pool's cash: it receives funding, the closed position's loss (pays its profit) and its share
     /// of the penalty, and absorbs any bad debt.
-    function _liquidate(uint256 id, Position memory p, MarketState memory m, uint256 price)
+    function _liquidate(uint256 marketId, Position memory p, MarketState memory m, uint256 price)
         internal
         returns (uint256 penalty, uint256 reward, uint256 badDebt)
     {
-        MarketConfig memory c = _configs[id];
-        _accrue(id, m, price);
+        MarketConfig memory c = _configs[marketId];
+        _accrue(marketId, m, price);
         int256 owed = _settleFunding(p, m);
         int256 realized = _unrealized(p, price);
         int256 margin = p.margin + realized;
@@ -202,7 +206,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     function addLiquidity(uint256 amount, uint256 minShares) external nonReentrant returns (uint256 shares) {
         if (amount == 0) revert ZeroAmount();
         // Round the pool's value up and the shares down: the new LP never gains at the others' expense.
-        shares = FPM.mulDivDown(amount, totalLpShares + VIRTUAL_LP_SHARES, _poolValue(true) + 1);
+        shares = SharesMath.toSharesDown(amount, _poolValue(true), totalLpShares, VIRTUAL_LP_SHARES);
         if (shares == 0 || shares < minShares) revert SlippageExceeded(shares, minShares);
         totalLpShares += shares;
         lpShares[msg.sender] += shares;
@@ -216,7 +220,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         if (shares == 0) revert ZeroAmount();
         uint256 balance = lpShares[msg.sender];
         if (balance < shares) revert InsufficientShares(balance, shares);
-        amount = FPM.mulDivDown(shares, _poolValue(false) + 1, totalLpShares + VIRTUAL_LP_SHARES);
+        amount = SharesMath.toAssetsDown(shares, _poolValue(false), totalLpShares, VIRTUAL_LP_SHARES);
         if (amount < minAmount) revert SlippageExceeded(amount, minAmount);
         if (amount > poolCash) revert InsufficientPoolLiquidity(poolCash, amount);
         lpShares[msg.sender] = balance - shares;
@@ -228,106 +232,106 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
 
     /* VIEWS */
 
-    /// @notice Parameters of market `id`.
-    function marketConfig(uint256 id) external view returns (MarketConfig memory) {
-        return _configs[id];
-    }
-
-    /// @notice Aggregates of market `id` (funding index as of its last update).
-    function marketState(uint256 id) external view returns (MarketState memory) {
-        return _states[id];
-    }
-
-    /// @notice Stored position of `account` in market `id` (funding not yet settled).
-    function position(uint256 id, address account) external view returns (Position memory) {
-        return _positions[id][account];
+    /// @inheritdoc IPerpVenue
+    function marketConfig(uint256 marketId) external view returns (MarketConfig memory) {
+        return _configs[marketId];
     }
 
     /// @inheritdoc IPerpVenue
-    function indexPrice(uint256 id) external view returns (uint256) {
-        _requireMarket(id);
-        return _price(id);
+    function marketState(uint256 marketId) external view returns (MarketState memory) {
+        return _states[marketId];
     }
 
     /// @inheritdoc IPerpVenue
-    function accountState(uint256 id, address account) public view returns (int256 value, int256 size, uint256 price) {
-        _requireMarket(id);
-        Position memory p = _positions[id][account];
+    function position(uint256 marketId, address account) external view returns (Position memory) {
+        return _positions[marketId][account];
+    }
+
+    /// @inheritdoc IPerpVenue
+    function indexPrice(uint256 marketId) external view returns (uint256) {
+        _requireMarket(marketId);
+        return _price(marketId);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function accountState(uint256 marketId, address account) public view returns (int256 value, int256 size, uint256 price) {
+        _requireMarket(marketId);
+        Position memory p = _positions[marketId][account];
         if (p.size == 0) return (p.margin, 0, 0);
-        MarketState memory m = _states[id];
-        price = _price(id);
-        _accrue(id, m, price);
+        MarketState memory m = _states[marketId];
+        price = _price(marketId);
+        _accrue(marketId, m, price);
         _settleFunding(p, m);
         return (p.margin + _unrealized(p, price), p.size, price);
     }
 
     /// @inheritdoc IPerpVenue
-    function accountValue(uint256 id, address account) external view returns (int256 value) {
-        (value,,) = accountState(id, account);
+    function accountValue(uint256 marketId, address account) external view returns (int256 value) {
+        (value,,) = accountState(marketId, account);
     }
 
     /// @inheritdoc IPerpVenue
-    function marginRatio(uint256 id, address account) public view returns (uint256) {
-        (int256 value, int256 size, uint256 price) = accountState(id, account);
+    function marginRatio(uint256 marketId, address account) public view returns (uint256) {
+        (int256 value, int256 size, uint256 price) = accountState(marketId, account);
         if (size == 0) return type(uint256).max;
         if (value <= 0) return 0;
         return FPM.mulDivDown(uint256(value), WAD, _notionalUp(FPM.abs(size), price));
     }
 
     /// @inheritdoc IPerpVenue
-    function isLiquidatable(uint256 id, address account) external view returns (bool) {
-        (int256 value, int256 size, uint256 price) = accountState(id, account);
+    function isLiquidatable(uint256 marketId, address account) external view returns (bool) {
+        (int256 value, int256 size, uint256 price) = accountState(marketId, account);
         if (size == 0) return false;
-        uint256 maintenance = FPM.mulDivUp(_notionalUp(FPM.abs(size), price), _configs[id].maintenanceMarginBps, BPS);
+        uint256 maintenance = FPM.mulDivUp(_notionalUp(FPM.abs(size), price), _configs[marketId].maintenanceMarginBps, BPS);
         return value < maintenance.toInt256();
     }
 
     /// @inheritdoc IPerpVenue
-    function fundingOwed(uint256 id, address account) external view returns (int256) {
-        _requireMarket(id);
-        Position memory p = _positions[id][account];
+    function fundingOwed(uint256 marketId, address account) external view returns (int256) {
+        _requireMarket(marketId);
+        Position memory p = _positions[marketId][account];
         if (p.size == 0) return 0;
-        MarketState memory m = _states[id];
-        _accrue(id, m, _price(id));
+        MarketState memory m = _states[marketId];
+        _accrue(marketId, m, _price(marketId));
         return _settleFunding(p, m);
     }
 
     /// @inheritdoc IPerpVenue
-    function fundingRate(uint256 id) public view returns (int256) {
-        MarketState memory m = _states[id];
+    function fundingRate(uint256 marketId) public view returns (int256) {
+        MarketState memory m = _states[marketId];
         uint256 total = uint256(m.longOpenInterest) + m.shortOpenInterest;
         if (total == 0) return 0;
         int256 skew = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
-        return int256(uint256(_configs[id].maxFundingRatePerDay)) * skew / int256(total);
+        return int256(uint256(_configs[marketId].maxFundingRatePerDay)) * skew / int256(total);
     }
 
     /// @inheritdoc IPerpVenue
-    function openInterest(uint256 id) external view returns (uint256 longs, uint256 shorts) {
-        MarketState memory m = _states[id];
+    function openInterest(uint256 marketId) external view returns (uint256 longs, uint256 shorts) {
+        MarketState memory m = _states[marketId];
         return (m.longOpenInterest, m.shortOpenInterest);
     }
 
     /// @inheritdoc IPerpVenue
-    function quoteTrade(uint256 id, int256 sizeDelta)
+    function quoteTrade(uint256 marketId, int256 sizeDelta)
         external
         view
         returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact)
     {
-        _requireMarket(id);
-        price = _price(id);
-        (fee, impact, executionPrice) = _tradeCost(_configs[id], sizeDelta, price);
+        _requireMarket(marketId);
+        price = _price(marketId);
+        (fee, impact, executionPrice) = _tradeCost(_configs[marketId], sizeDelta, price);
     }
 
     /// @inheritdoc IPerpVenue
-    function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
+    function quoteModify(uint256 marketId, address account, int256 marginDelta, int256 sizeDelta)
         external
         view
         returns (int256 valueBefore, int256 valueAfter, uint256 price)
     {
-        _requireMarket(id);
-        Position memory p = _positions[id][account];
-        MarketState memory m = _states[id];
-        Outcome memory o = _simulate(id, p, m, marginDelta, sizeDelta);
+        _requireMarket(marketId);
+        Position memory p = _positions[marketId][account];
+        MarketState memory m = _states[marketId];
+        Outcome memory o = _simulate(marketId, p, m, marginDelta, sizeDelta);
         return (o.valueBefore, o.valueAfter, o.price);
     }
 
@@ -338,52 +342,52 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
 
     /* INTERNAL: MODIFY */
 
-    function _modify(uint256 id, address account, int256 marginDelta, int256 sizeDelta, address to)
+    function _modify(uint256 marketId, address account, int256 marginDelta, int256 sizeDelta, address to)
         internal
         returns (Outcome memory o)
     {
-        _requireMarket(id);
-        Position memory p = _positions[id][account];
-        MarketState memory m = _states[id];
-        o = _simulate(id, p, m, marginDelta, sizeDelta);
+        _requireMarket(marketId);
+        Position memory p = _positions[marketId][account];
+        MarketState memory m = _states[marketId];
+        o = _simulate(marketId, p, m, marginDelta, sizeDelta);
 
         // Pool: funding owed to it, the trade's fee and impact, minus profit realised by the account.
         _movePool(o.fundingOwed + int256(o.fee + o.impact) - o.realizedPnl);
-        _positions[id][account] = p;
-        if (o.price != 0) _states[id] = m;
+        _positions[marketId][account] = p;
+        if (o.price != 0) _states[marketId] = m;
 
-        if (o.fundingOwed != 0) emit FundingSettled(id, account, o.fundingOwed, m.fundingIndex);
+        if (o.fundingOwed != 0) emit FundingSettled(marketId, account, o.fundingOwed, m.fundingIndex);
         if (sizeDelta != 0) {
             emit PositionModified(
-                id, account, sizeDelta, p.size, o.price, o.executionPrice, o.fee + o.impact, o.realizedPnl
+                marketId, account, sizeDelta, p.size, o.price, o.executionPrice, o.fee + o.impact, o.realizedPnl
             );
         }
         if (marginDelta > 0) {
-            emit MarginDeposited(id, account, msg.sender, uint256(marginDelta));
+            emit MarginDeposited(marketId, account, msg.sender, uint256(marginDelta));
             collateral.safeTransferFrom(msg.sender, address(this), uint256(marginDelta));
         } else if (marginDelta < 0) {
-            emit MarginWithdrawn(id, account, to, uint256(-marginDelta));
+            emit MarginWithdrawn(marketId, account, to, uint256(-marginDelta));
             collateral.safeTransfer(to, uint256(-marginDelta));
         }
     }
 
     /// @dev Applies margin in, funding settlement, the trade and margin out to `p` and `m` in memory,
     /// and checks the result. Reads the oracle only when the account has or takes a position.
-    function _simulate(uint256 id, Position memory p, MarketState memory m, int256 marginDelta, int256 sizeDelta)
+    function _simulate(uint256 marketId, Position memory p, MarketState memory m, int256 marginDelta, int256 sizeDelta)
         internal
         view
         returns (Outcome memory o)
     {
         int256 oldSize = p.size;
         if (oldSize != 0 || sizeDelta != 0) {
-            o.price = _price(id);
-            _accrue(id, m, o.price);
+            o.price = _price(marketId);
+            _accrue(marketId, m, o.price);
             o.fundingOwed = _settleFunding(p, m);
         }
         o.valueBefore = p.margin + _unrealized(p, o.price);
         if (marginDelta > 0) p.margin += marginDelta.toInt128();
 
-        MarketConfig memory c = _configs[id];
+        MarketConfig memory c = _configs[marketId];
         if (sizeDelta != 0) {
             (o.fee, o.impact, o.executionPrice) = _tradeCost(c, sizeDelta, o.price);
             p.margin -= (o.fee + o.impact).toInt256().toInt128();
@@ -467,23 +471,23 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
 
     /* INTERNAL: HELPERS */
 
-    function _price(uint256 id) internal view returns (uint256) {
-        MarketConfig storage c = _configs[id];
-        return OracleLib.readWad(c.feed, c.heartbeat, _priceScale[id]);
+    function _price(uint256 marketId) internal view returns (uint256) {
+        MarketConfig storage c = _configs[marketId];
+        return OracleLib.readWad(c.feed, c.heartbeat, _priceScale[marketId]);
     }
 
     /// @dev Brings the funding index of `m` to now at `price` (memory only).
-    function _accrue(uint256 id, MarketState memory m, uint256 price) internal view {
-        m.fundingIndex = _fundingIndexNow(id, m, price);
+    function _accrue(uint256 marketId, MarketState memory m, uint256 price) internal view {
+        m.fundingIndex = _fundingIndexNow(marketId, m, price);
         m.lastFundingTime = uint64(block.timestamp);
     }
 
-    function _fundingIndexNow(uint256 id, MarketState memory m, uint256 price) internal view returns (int128) {
+    function _fundingIndexNow(uint256 marketId, MarketState memory m, uint256 price) internal view returns (int128) {
         uint256 elapsed = block.timestamp - m.lastFundingTime;
         uint256 total = uint256(m.longOpenInterest) + m.shortOpenInterest;
         if (elapsed == 0 || total == 0) return m.fundingIndex;
         int256 skew = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
-        int256 ratePerDay = int256(uint256(_configs[id].maxFundingRatePerDay)) * skew / int256(total);
+        int256 ratePerDay = int256(uint256(_configs[marketId].maxFundingRatePerDay)) * skew / int256(total);
         int256 delta = FPM.sDivDown(ratePerDay * int256(price) * int256(elapsed), int256(1 days * WAD));
         return (m.fundingIndex + delta).toInt128();
     }
@@ -546,12 +550,12 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Pool value = cash - traders' unrealised PnL + funding they owe, over every market.
     function _poolValue(bool roundUp) internal view returns (uint256) {
         int256 value = int256(poolCash);
-        for (uint256 id = 1; id <= marketCount; ++id) {
-            MarketState memory m = _states[id];
+        for (uint256 marketId = 1; marketId <= marketCount; ++marketId) {
+            MarketState memory m = _states[marketId];
             int256 net = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
             if (net == 0 && m.sumOpenNotional == 0 && m.sumFundingSnapshot == 0) continue;
-            uint256 price = _price(id);
-            _accrue(id, m, price);
+            uint256 price = _price(marketId);
+            _accrue(marketId, m, price);
             int256 tradersPnl = net * int256(price) - m.sumOpenNotional;
             int256 fundingToPool = net * m.fundingIndex - m.sumFundingSnapshot;
             int256 marketValue = fundingToPool - tradersPnl;
@@ -560,17 +564,25 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         return value > 0 ? uint256(value) : 0;
     }
 
-    function _requireMarket(uint256 id) internal view {
+    function _requireMarket(uint256 marketId) internal view {
         // Every listed market has a non-zero price scale, and the price read needs that slot anyway.
-        if (_priceScale[id] == 0) revert UnknownMarket(id);
+        if (_priceScale[marketId] == 0) revert UnknownMarket(marketId);
     }
 
+    /// @dev Reverts with the first MarketConfig field (in struct order) outside its hard bounds.
     function _validate(MarketConfig calldata c) internal pure {
-        bool ok = address(c.feed) != address(0) && c.heartbeat >= 60 && c.heartbeat <= 7 days
-            && c.takerFeeBps <= 100 && c.maxImpactBps <= 500 && c.maintenanceMarginBps >= 50
-            && c.maintenanceMarginBps < c.initialMarginBps && c.initialMarginBps <= 5000
-            && c.liquidationPenaltyBps <= c.maintenanceMarginBps && c.liquidatorShareBps <= BPS && c.impactDepth > 0
-            && c.maxFundingRatePerDay <= 1e16 && c.maxOpenInterest > 0;
-        if (!ok) revert InvalidConfig();
+        if (address(c.feed) == address(0)) revert InvalidConfig("feed");
+        if (c.heartbeat < 60 || c.heartbeat > 7 days) revert InvalidConfig("heartbeat");
+        if (c.takerFeeBps > 100) revert InvalidConfig("takerFeeBps");
+        if (c.maxImpactBps > 500) revert InvalidConfig("maxImpactBps");
+        if (c.initialMarginBps > 5000) revert InvalidConfig("initialMarginBps");
+        if (c.maintenanceMarginBps < 50 || c.maintenanceMarginBps >= c.initialMarginBps) {
+            revert InvalidConfig("maintenanceMarginBps");
+        }
+        if (c.liquidationPenaltyBps > c.maintenanceMarginBps) revert InvalidConfig("liquidationPenaltyBps");
+        if (c.liquidatorShareBps > BPS) revert InvalidConfig("liquidatorShareBps");
+        if (c.impactDepth == 0) revert InvalidConfig("impactDepth");
+        if (c.maxFundingRatePerDay > 1e16) revert InvalidConfig("maxFundingRatePerDay");
+        if (c.maxOpenInterest == 0) revert InvalidConfig("maxOpenInterest");
     }
 }

@@ -7,7 +7,14 @@ import {IPerpVenue} from "./IPerpVenue.sol";
 /// @notice An ERC-20 (with EIP-2612 permit and ERC-4626 entry and exit) that holds a perpetual-futures
 /// position of `targetLeverage` times its equity and is rebalanced back to it daily and whenever its
 /// leverage leaves its band. Mint and redeem keep leverage unchanged; the caller pays its own hedge.
-/// @dev Warning: the admin sets parameters within immutable bounds; keepers decide only *when* to
+/// @dev Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral; NAV = E / S.
+/// Shares use OpenZeppelin's virtual offset (10^(18 - asset decimals) virtual shares, 1 virtual asset),
+/// so a first depositor cannot be robbed by a donation: the attacker would have to donate about 10^12
+/// times what they hope to steal. Every share and asset amount rounds in favour of the holders who stay.
+/// Mint and redeem cost is measured from the venue's own accounting (value before and after the hedge
+/// trade), so the caller pays exactly its hedge, to the unit, and previews reproduce it with the venue's
+/// quote of the same arithmetic.
+/// Warning: the admin sets parameters within immutable bounds; keepers decide only *when* to
 /// rebalance, never what or at what price (the chain computes the trade); the guardian can pause
 /// minting and rebalancing up, never redemptions; the venue and its oracle are trusted.
 interface ILeveragedToken {
@@ -55,22 +62,20 @@ interface ILeveragedToken {
         uint256 price; // oracle price, WAD
     }
 
-    /// @dev Zero amount of assets or shares.
-    error ZeroAmount();
+    // Errors shared with other contracts (ZeroAmount, SlippageExceeded, LeverageOutOfRange) are declared
+    // once in Errors.sol.
+
     /// @dev The transaction was mined after its deadline.
     error DeadlineExpired(uint256 deadline);
-    /// @dev Fewer shares (deposit) or assets (redeem) than the caller's minimum.
-    error SlippageExceeded(uint256 amount, uint256 minimum);
     /// @dev The mint would take total supply above the cap.
     error SupplyCapExceeded(uint256 supplyAfter, uint256 cap);
     /// @dev No rebalance is due now.
     error RebalanceNotDue();
     /// @dev |leverage| has not reached the ripcord limit.
     error RipcordNotDue(int256 leverage);
-    /// @dev Target leverage is zero or above the hard cap.
-    error LeverageOutOfRange(int256 leverage);
-    /// @dev A parameter is outside its bounds; `index` is the Params field (0 = leverageMax, ...).
-    error InvalidParameter(uint256 index);
+    /// @dev A parameter is outside its bounds; `name` is its Params field. Fields are checked in struct
+    /// order and the first that fails is named.
+    error InvalidParameter(string name);
     /// @dev The token holds no equity to mint against (wiped out).
     error NoEquity(int256 equity);
     /// @dev The asset amount cannot be reached by redeeming the owner's shares.

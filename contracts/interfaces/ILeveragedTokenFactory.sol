@@ -22,14 +22,13 @@ interface ILeveragedTokenFactory {
         address guardian;
     }
 
+    // UnknownMarket (the market is not listed) and LeverageOutOfRange (zero, or not a multiple of 0.1x)
+    // are declared once in Errors.sol.
+
     /// @dev A token for this (market, leverage) already exists.
     error TokenExists(address token);
-    /// @dev The market is not listed in the venue.
-    error UnknownMarket(uint256 marketId);
     /// @dev The creation code passed is not the LeveragedToken this factory was deployed for.
     error WrongCreationCode(bytes32 codeHash);
-    /// @dev Target leverage is zero or its magnitude is not a multiple of 0.1x.
-    error LeverageOutOfRange(int256 targetLeverage);
 
     event TokenCreated(
         address indexed token, uint256 indexed marketId, int256 indexed targetLeverage, string name, string symbol

@@ -43,12 +43,12 @@ interface IPerpVenue {
         int256 sumFundingSnapshot; // sum of size * fundingSnapshot
     }
 
-    /// @dev The market id is not listed.
-    error UnknownMarket(uint256 id);
-    /// @dev An amount or size was zero where it must not be.
-    error ZeroAmount();
-    /// @dev A market parameter is outside its hard bounds.
-    error InvalidConfig();
+    // Errors shared with other contracts (ZeroAmount, SlippageExceeded, UnknownMarket) and the oracle's
+    // (InvalidPrice, StalePrice, IncompleteRound) are declared once in Errors.sol.
+
+    /// @dev A market parameter is outside its hard bounds; `name` is its MarketConfig field. Fields are
+    /// checked in struct order and the first that fails is named.
+    error InvalidConfig(string name);
     /// @dev The account would fall below initial margin (or below zero value).
     error InsufficientMargin(int256 value, uint256 required);
     /// @dev The margin balance cannot cover the withdrawal (unrealised profit cannot be withdrawn).
@@ -59,21 +59,19 @@ interface IPerpVenue {
     error OpenInterestCapExceeded(uint256 openInterest, uint256 cap);
     /// @dev The account is above maintenance margin.
     error NotLiquidatable(int256 value, uint256 maintenance);
-    /// @dev Fewer LP shares or assets than the caller's minimum.
-    error SlippageExceeded(uint256 amount, uint256 minimum);
     /// @dev The LP holds fewer shares than asked.
     error InsufficientShares(uint256 balance, uint256 needed);
 
-    event MarketListed(uint256 indexed id, string symbol, address feed);
-    event MarketConfigUpdated(uint256 indexed id, MarketConfig config);
-    event MarginDeposited(uint256 indexed id, address indexed account, address indexed from, uint256 amount);
-    event MarginWithdrawn(uint256 indexed id, address indexed account, address indexed to, uint256 amount);
-    event FundingSettled(uint256 indexed id, address indexed account, int256 amount, int256 fundingIndex);
+    event MarketListed(uint256 indexed marketId, string symbol, address feed);
+    event MarketConfigUpdated(uint256 indexed marketId, MarketConfig config);
+    event MarginDeposited(uint256 indexed marketId, address indexed account, address indexed from, uint256 amount);
+    event MarginWithdrawn(uint256 indexed marketId, address indexed account, address indexed to, uint256 amount);
+    event FundingSettled(uint256 indexed marketId, address indexed account, int256 amount, int256 fundingIndex);
     /// @param executionPrice Oracle price moved against the trader by the price impact.
     /// @param fee Trading fee plus price impact, paid to the pool.
     /// @param realizedPnl Profit (or loss) realised by the reduced part of the position.
     event PositionModified(
-        uint256 indexed id,
+        uint256 indexed marketId,
         address indexed account,
         int256 sizeDelta,
         int256 newSize,
@@ -83,7 +81,7 @@ interface IPerpVenue {
         int256 realizedPnl
     );
     event Liquidated(
-        uint256 indexed id,
+        uint256 indexed marketId,
         address indexed account,
         address indexed liquidator,
         int256 size,
@@ -98,25 +96,25 @@ interface IPerpVenue {
     /// @notice Lists a new market. Owner only.
     /// @param symbol Asset symbol used in token names, e.g. "BTC".
     /// @param config Risk parameters (bounded; see InvalidConfig).
-    /// @return id The new market's id (1, 2, ...).
-    function listMarket(string calldata symbol, MarketConfig calldata config) external returns (uint256 id);
+    /// @return marketId The new market's id (1, 2, ...).
+    function listMarket(string calldata symbol, MarketConfig calldata config) external returns (uint256 marketId);
 
     /// @notice Replaces a market's parameters (same bounds as listing). Owner only.
-    function setMarketConfig(uint256 id, MarketConfig calldata config) external;
+    function setMarketConfig(uint256 marketId, MarketConfig calldata config) external;
 
-    /// @notice Adds `amount` collateral to the margin of `account` in market `id` (anyone may top up any account).
-    function depositMargin(uint256 id, address account, uint256 amount) external;
+    /// @notice Adds `amount` collateral to the margin of `account` in market `marketId` (anyone may top up any account).
+    function depositMargin(uint256 marketId, address account, uint256 amount) external;
 
     /// @notice Withdraws margin of msg.sender to `to`; the account must stay above initial margin.
-    function withdrawMargin(uint256 id, uint256 amount, address to) external;
+    function withdrawMargin(uint256 marketId, uint256 amount, address to) external;
 
     /// @notice Opens, increases, reduces, closes or flips msg.sender's position by `sizeDelta`.
     /// @param acceptablePrice Worst accepted execution price (0 for none): a maximum for buys, a minimum for sells.
-    function trade(uint256 id, int256 sizeDelta, uint256 acceptablePrice) external;
+    function trade(uint256 marketId, int256 sizeDelta, uint256 acceptablePrice) external;
 
     /// @notice Closes the position of an account below maintenance margin at the oracle price;
     /// the penalty is split between the caller and the pool; a deficit is absorbed by the pool.
-    function liquidate(uint256 id, address account) external;
+    function liquidate(uint256 marketId, address account) external;
 
     /// @notice Deposits collateral into the LP pool for pool shares.
     function addLiquidity(uint256 amount, uint256 minShares) external returns (uint256 shares);
@@ -124,68 +122,86 @@ interface IPerpVenue {
     /// @notice Burns pool shares for collateral; limited to the pool's cash.
     function removeLiquidity(uint256 shares, uint256 minAmount) external returns (uint256 amount);
 
-    /// @notice Symbol of market `id`'s asset, e.g. "BTC".
-    function marketSymbol(uint256 id) external view returns (string memory);
+    /// @notice Symbol of market `marketId`'s asset, e.g. "BTC".
+    function marketSymbol(uint256 marketId) external view returns (string memory);
 
     /// @notice Number of listed markets; ids run from 1 to this.
     function marketCount() external view returns (uint256);
 
+    /// @notice Parameters of market `marketId`.
+    function marketConfig(uint256 marketId) external view returns (MarketConfig memory);
+
+    /// @notice Aggregates of market `marketId` (funding index as of its last update).
+    function marketState(uint256 marketId) external view returns (MarketState memory);
+
+    /// @notice Stored position of `account` in market `marketId` (funding not yet settled).
+    function position(uint256 marketId, address account) external view returns (Position memory);
+
     /// @notice Value of `account` (margin + unrealised PnL - funding owed), rounded down.
-    function accountValue(uint256 id, address account) external view returns (int256);
+    function accountValue(uint256 marketId, address account) external view returns (int256);
 
     /// @notice value / notional (WAD); type(uint256).max when the account has no position.
-    function marginRatio(uint256 id, address account) external view returns (uint256);
+    function marginRatio(uint256 marketId, address account) external view returns (uint256);
 
     /// @notice Whether `account` is below maintenance margin now.
-    function isLiquidatable(uint256 id, address account) external view returns (bool);
+    function isLiquidatable(uint256 marketId, address account) external view returns (bool);
 
     /// @notice Funding `account` owes now (negative: is owed), rounded up.
-    function fundingOwed(uint256 id, address account) external view returns (int256);
+    function fundingOwed(uint256 marketId, address account) external view returns (int256);
 
     /// @notice Current funding rate per day (WAD, positive: longs pay shorts).
-    function fundingRate(uint256 id) external view returns (int256);
+    function fundingRate(uint256 marketId) external view returns (int256);
 
     /// @notice Long and short open interest in size units.
-    function openInterest(uint256 id) external view returns (uint256 longs, uint256 shorts);
+    function openInterest(uint256 marketId) external view returns (uint256 longs, uint256 shorts);
 
     /// @notice LP pool value: cash minus traders' unrealised PnL plus funding owed to it, rounded down.
     function poolValue() external view returns (uint256);
+
+    /// @notice Collateral owned by the LP pool (excludes traders' margin).
+    function poolCash() external view returns (uint256);
+
+    /// @notice Total LP pool shares.
+    function totalLpShares() external view returns (uint256);
+
+    /// @notice LP pool shares of `provider`.
+    function lpShares(address provider) external view returns (uint256);
 
     /* WHAT A LEVERAGED TOKEN USES (an adapter to another venue would implement these) */
 
     /// @notice The ERC-20 collateral all margin is held in.
     function collateral() external view returns (IERC20);
 
-    /// @notice Value, size and validated oracle price of `account` in market `id`.
+    /// @notice Value, size and validated oracle price of `account` in market `marketId`.
     /// @dev Reads the oracle only when the account has a position; with no position `price` is 0,
     /// so an account without exposure can be valued (and withdrawn) even while the oracle is stale.
     /// @return value Margin + unrealised PnL - funding owed, in collateral units, rounded down.
     /// @return size Signed position size (18 decimals; negative is short).
     /// @return price Oracle price (18 decimals), 0 when the account has no position.
-    function accountState(uint256 id, address account) external view returns (int256 value, int256 size, uint256 price);
+    function accountState(uint256 marketId, address account) external view returns (int256 value, int256 size, uint256 price);
 
     /// @notice Deposits margin, trades, then withdraws margin for msg.sender's account, in that order.
-    /// @param id Market id.
+    /// @param marketId Market id.
     /// @param marginDelta Positive: collateral pulled from msg.sender first; negative: sent to `to` last.
     /// @param sizeDelta Signed change of the position size at the oracle price plus fee and impact.
     /// @param to Receiver of withdrawn margin.
     /// @return valueBefore Account value before (after funding settlement, which does not change it).
     /// @return valueAfter Account value after.
-    function modifyPosition(uint256 id, int256 marginDelta, int256 sizeDelta, address to)
+    function modifyPosition(uint256 marketId, int256 marginDelta, int256 sizeDelta, address to)
         external
         returns (int256 valueBefore, int256 valueAfter);
 
-    /// @notice Validated oracle price of market `id` (18 decimals).
-    function indexPrice(uint256 id) external view returns (uint256);
+    /// @notice Validated oracle price of market `marketId` (18 decimals).
+    function indexPrice(uint256 marketId) external view returns (uint256);
 
     /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
-    function quoteTrade(uint256 id, int256 sizeDelta)
+    function quoteTrade(uint256 marketId, int256 sizeDelta)
         external
         view
         returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
 
     /// @notice What modifyPosition would do now, from the same arithmetic: exact to the unit.
-    function quoteModify(uint256 id, address account, int256 marginDelta, int256 sizeDelta)
+    function quoteModify(uint256 marketId, address account, int256 marginDelta, int256 sizeDelta)
         external
         view
         returns (int256 valueBefore, int256 valueAfter, uint256 price);

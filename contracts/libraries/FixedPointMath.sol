@@ -3,13 +3,16 @@ pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+/// @dev One, in 18-decimal fixed point.
+uint256 constant WAD = 1e18;
+/// @dev One, in basis points.
+uint256 constant BPS = 10_000;
+
 /// @title FixedPointMath
 /// @notice WAD (1e18) fixed-point helpers named by their rounding direction.
 /// @dev "Down" and "Up" are toward negative and positive infinity for signed values, so a caller
 /// picks the direction that favours the protocol, never the one that is cheaper to write.
 library FixedPointMath {
-    uint256 internal constant WAD = 1e18;
-
     /// @dev x * y / d rounded down (full 512-bit intermediate, reverts on overflow of the result).
     function mulDivDown(uint256 x, uint256 y, uint256 d) internal pure returns (uint256) {
         return Math.mulDiv(x, y, d);

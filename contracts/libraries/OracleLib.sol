@@ -2,13 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
-
-/// @dev The feed answered zero or a negative price.
-error InvalidPrice(int256 answer);
-/// @dev The feed's latest answer is older than the heartbeat allows.
-error StalePrice(uint256 updatedAt, uint256 heartbeat);
-/// @dev The feed's latest round is not complete (no timestamp, or answered in an earlier round).
-error IncompleteRound(uint80 roundId);
+import {InvalidPrice, StalePrice, IncompleteRound} from "../interfaces/Errors.sol";
 
 /// @title OracleLib
 /// @notice Reads a Chainlink-compatible feed and validates it the way every levtoken consumer must.

@@ -10,7 +10,7 @@ and an admin raising fees within bounds just before a user's call (caught by the
 import pytest
 from eth_utils import keccak
 
-from levtoken.deployment import params_dict, params_tuple
+from levtoken.shapes import MarketConfig, Params
 from levtoken.units import to_units
 
 BTC = 1
@@ -19,15 +19,9 @@ KEEPER_ROLE = keccak(text="KEEPER_ROLE")
 GUARDIAN_ROLE = keccak(text="GUARDIAN_ROLE")
 FAR = 2**63
 
-CONFIG_FIELDS = (
-    "feed", "heartbeat", "takerFeeBps", "maxImpactBps", "initialMarginBps", "maintenanceMarginBps",
-    "liquidationPenaltyBps", "liquidatorShareBps", "impactDepth", "maxFundingRatePerDay", "maxOpenInterest",
-)
-
-
 def market_config(venue, **overrides):
     """The BTC market's current config as a dict, with some fields replaced."""
-    return {**dict(zip(CONFIG_FIELDS, venue.marketConfig(BTC))), **overrides}
+    return {**MarketConfig.abi_dict(venue.marketConfig(BTC)), **overrides}
 
 
 HARMFUL_CONFIGS = {
@@ -77,10 +71,10 @@ def test_redeem__admin_raises_redeem_fee_to_maximum_before_it__SlippageExceeded(
     shares = token.balanceOf(fish)
     pin()
     preview = token.previewRedeem(shares)
-    params = params_dict(token.params())
+    params = Params.abi_dict(token.params())
     params["redeemFeeBps"] = token.MAX_FEE_BPS()  # within bounds: 1%
     pin()
-    token.setParams(params_tuple(params), sender=gov)
+    token.setParams(Params.tuple_of(params), sender=gov)
     pin()
     now = token.previewRedeem(shares)
     assert preview - now > to_units(80)  # 0.9% more fee

@@ -2,7 +2,7 @@
 
 import pytest
 
-from levtoken.deployment import PARAMS_ORDER, params_dict, params_tuple
+from levtoken.shapes import Params
 from levtoken.units import WAD, to_units, to_wad
 
 ZERO = "0x" + "00" * 20
@@ -28,32 +28,32 @@ BOUNDS = [
 
 
 @pytest.mark.parametrize("field, bad, good", BOUNDS, ids=[f"{b[0]}={b[1]}" for b in BOUNDS])
-def test_setParams__out_of_bounds__reverts_with_field_index(token, gov, field, bad, good, reverts):
-    params = params_dict(token.params())
+def test_setParams__out_of_bounds__reverts_naming_the_field(token, gov, field, bad, good, reverts):
+    params = Params.abi_dict(token.params())
     params[field] = bad
-    with reverts(token.InvalidParameter, index=PARAMS_ORDER.index(field)):
-        token.setParams(params_tuple(params), sender=gov)
+    with reverts(token.InvalidParameter, name=field):
+        token.setParams(Params.tuple_of(params), sender=gov)
     if good is not None:
         params[field] = good
-        token.setParams(params_tuple(params), sender=gov)
+        token.setParams(Params.tuple_of(params), sender=gov)
         assert getattr(token.params(), field) == good
 
 
 def test_setParams__admin__stores_and_emits(token, gov, stranger):
-    params = params_dict(token.params())
+    params = Params.abi_dict(token.params())
     params.update(leverageMax=to_wad("3.6"), leverageMin=to_wad("2.5"), ripcordLeverage=to_wad(5), minDrift=to_wad("0.05"),
                   rebalanceInterval=3_600, mintFeeBps=20, redeemFeeBps=30, streamingFeePerDay=2 * 10**14,
                   feeRecipient=stranger.address, maxTradeNotional=to_units(50_000), ripcordBounty=to_units(5),
                   supplyCap=10**30)
-    tx = token.setParams(params_tuple(params), sender=gov)
-    assert params_dict(token.params()) == params
-    emitted = dict(zip(PARAMS_ORDER, tx.events.filter(token.ParamsUpdated)[0].params))
+    tx = token.setParams(Params.tuple_of(params), sender=gov)
+    assert Params.abi_dict(token.params()) == params
+    emitted = dict(zip(Params.sol_names(), tx.events.filter(token.ParamsUpdated)[0].params))
     assert emitted.pop("feeRecipient").lower() == params.pop("feeRecipient").lower()
     assert emitted == params
 
 
 def test_setParams__not_admin__reverts(token, keeper, reverts):
-    params = params_tuple(params_dict(token.params()))
+    params = Params.tuple_of(Params.abi_dict(token.params()))
     with reverts(token.AccessControlUnauthorizedAccount, account=keeper.address, neededRole=b"\x00" * 32):
         token.setParams(params, sender=keeper)
 

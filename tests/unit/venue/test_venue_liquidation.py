@@ -117,7 +117,7 @@ def test_liquidate__penalty_below_margin__split_between_liquidator_and_pool(
     events = receipt.events.filter(venue.Liquidated)
     assert len(events) == 1
     e = events[0]
-    assert (e.id, e.account, e.liquidator, e.size, e.price) == (BTC, fish.address, stranger.address, position, price)
+    assert (e.marketId, e.account, e.liquidator, e.size, e.price) == (BTC, fish.address, stranger.address, position, price)
     assert (e.penalty, e.liquidatorReward, e.badDebt) == (penalty, reward, 0)
     # What is left of the margin is the account's to withdraw.
     venue.withdrawMargin(BTC, value - penalty, fish, sender=fish)

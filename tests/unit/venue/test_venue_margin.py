@@ -32,7 +32,7 @@ def test_depositMargin__own_account__credits_margin_and_emits(venue, usd, fish, 
     assert usd.balanceOf(venue) == venue.poolCash() + amount
     events = receipt.events.filter(venue.MarginDeposited)
     assert len(events) == 1
-    assert (events[0].id, events[0].account, events[0]["from"], events[0].amount) == (
+    assert (events[0].marketId, events[0].account, events[0]["from"], events[0].amount) == (
         BTC,
         fish.address,
         fish.address,
@@ -79,7 +79,7 @@ def test_withdrawMargin__no_position__pays_receiver_and_emits(venue, usd, fish, 
     assert usd.balanceOf(venue) == venue.poolCash() + to_units(1_000) - amount
     events = receipt.events.filter(venue.MarginWithdrawn)
     assert len(events) == 1
-    assert (events[0].id, events[0].account, events[0].to, events[0].amount) == (
+    assert (events[0].marketId, events[0].account, events[0].to, events[0].amount) == (
         BTC,
         fish.address,
         stranger.address,

@@ -7,20 +7,21 @@ from levtoken.units import DAY, WAD, to_feed, to_wad
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
+# (overrides, the MarketConfig field InvalidConfig names: the first out of bounds in struct order)
 OUT_OF_BOUNDS = [
-    {"feed": ZERO_ADDRESS},
-    {"heartbeat": 59},
-    {"heartbeat": 7 * DAY + 1},
-    {"takerFeeBps": 101},
-    {"maxImpactBps": 501},
-    {"maintenanceMarginBps": 49, "liquidationPenaltyBps": 49},
-    {"maintenanceMarginBps": 1000},
-    {"initialMarginBps": 5001},
-    {"liquidationPenaltyBps": 301},
-    {"liquidatorShareBps": 10_001},
-    {"impactDepth": 0},
-    {"maxFundingRatePerDay": 10**16 + 1},
-    {"maxOpenInterest": 0},
+    ({"feed": ZERO_ADDRESS}, "feed"),
+    ({"heartbeat": 59}, "heartbeat"),
+    ({"heartbeat": 7 * DAY + 1}, "heartbeat"),
+    ({"takerFeeBps": 101}, "takerFeeBps"),
+    ({"maxImpactBps": 501}, "maxImpactBps"),
+    ({"maintenanceMarginBps": 49, "liquidationPenaltyBps": 49}, "maintenanceMarginBps"),
+    ({"maintenanceMarginBps": 1000}, "maintenanceMarginBps"),
+    ({"initialMarginBps": 5001}, "initialMarginBps"),
+    ({"liquidationPenaltyBps": 301}, "liquidationPenaltyBps"),
+    ({"liquidatorShareBps": 10_001}, "liquidatorShareBps"),
+    ({"impactDepth": 0}, "impactDepth"),
+    ({"maxFundingRatePerDay": 10**16 + 1}, "maxFundingRatePerDay"),
+    ({"maxOpenInterest": 0}, "maxOpenInterest"),
 ]
 
 AT_BOUNDS = [
@@ -64,9 +65,9 @@ def test_listMarket__owner__assigns_next_id_stores_config_and_emits(venue, gov, 
     assert venue.indexPrice(2) == 2_000 * WAD
     listed = receipt.events.filter(venue.MarketListed)
     assert len(listed) == 1
-    assert listed[0].id == 2 and listed[0].symbol == "ETH" and listed[0].feed == eth_feed.address
+    assert listed[0].marketId == 2 and listed[0].symbol == "ETH" and listed[0].feed == eth_feed.address
     updated = receipt.events.filter(venue.MarketConfigUpdated)
-    assert len(updated) == 1 and updated[0].id == 2
+    assert len(updated) == 1 and updated[0].marketId == 2
     assert normalized(updated[0].config) == normalized(config.values())
 
 
@@ -84,9 +85,9 @@ def test_listMarket__non_owner__reverts(venue, stranger, cfg, reverts):
         venue.listMarket("ETH", cfg, sender=stranger)
 
 
-@pytest.mark.parametrize("overrides", OUT_OF_BOUNDS, ids=lambda o: ",".join(o))
-def test_listMarket__out_of_bounds__reverts_InvalidConfig(venue, gov, cfg, overrides, reverts):
-    with reverts(venue.InvalidConfig):
+@pytest.mark.parametrize("overrides, field", OUT_OF_BOUNDS, ids=[",".join(o) for o, _ in OUT_OF_BOUNDS])
+def test_listMarket__out_of_bounds__reverts_InvalidConfig_naming_the_field(venue, gov, cfg, overrides, field, reverts):
+    with reverts(venue.InvalidConfig, name=field):
         venue.listMarket("ETH", config_with(cfg, **overrides), sender=gov)
 
 
@@ -94,7 +95,7 @@ def test_listMarket__at_bounds__accepted(venue, gov, cfg):
     for overrides in AT_BOUNDS:
         config = config_with(cfg, **overrides)
         receipt = venue.listMarket("ETH", config, sender=gov)
-        market_id = receipt.events.filter(venue.MarketListed)[0].id
+        market_id = receipt.events.filter(venue.MarketListed)[0].marketId
         assert normalized(venue.marketConfig(market_id)) == normalized(config.values()), overrides
 
 
@@ -106,7 +107,7 @@ def test_setMarketConfig__owner__replaces_config_and_emits(venue, gov, cfg):
     assert normalized(venue.marketConfig(1)) == normalized(config.values())
     assert venue.marketCount() == 1
     updated = receipt.events.filter(venue.MarketConfigUpdated)
-    assert len(updated) == 1 and updated[0].id == 1
+    assert len(updated) == 1 and updated[0].marketId == 1
     assert normalized(updated[0].config) == normalized(config.values())
 
 
@@ -115,16 +116,16 @@ def test_setMarketConfig__non_owner__reverts(venue, stranger, cfg, reverts):
         venue.setMarketConfig(1, cfg, sender=stranger)
 
 
-def test_setMarketConfig__out_of_bounds__reverts_InvalidConfig(venue, gov, cfg, reverts):
-    for overrides in OUT_OF_BOUNDS:
-        with reverts(venue.InvalidConfig):
+def test_setMarketConfig__out_of_bounds__reverts_InvalidConfig_naming_the_field(venue, gov, cfg, reverts):
+    for overrides, field in OUT_OF_BOUNDS:
+        with reverts(venue.InvalidConfig, name=field):
             venue.setMarketConfig(1, config_with(cfg, **overrides), sender=gov)
     assert normalized(venue.marketConfig(1)) == normalized(cfg.values())
 
 
 @pytest.mark.parametrize("market_id", [0, 2])
 def test_setMarketConfig__unknown_market__reverts_UnknownMarket(venue, gov, cfg, market_id, reverts):
-    with reverts(venue.UnknownMarket, id=market_id):
+    with reverts(venue.UnknownMarket, marketId=market_id):
         venue.setMarketConfig(market_id, cfg, sender=gov)
 
 
@@ -177,5 +178,5 @@ def test_setMarketConfig__open_interest__accrues_funding_at_old_rate_first(
     ],
 )
 def test_market_entry_points__unknown_market__revert_UnknownMarket(venue, fish, call, reverts):
-    with reverts(venue.UnknownMarket, id=2):
+    with reverts(venue.UnknownMarket, marketId=2):
         call(venue, fish)

@@ -33,7 +33,7 @@ def test_trade__open__charges_fee_and_impact_and_records_entry(venue, fish, cfg,
     assert venue.openInterest(BTC) == ((size, 0) if size > 0 else (0, -size))
     assert venue.accountValue(BTC, fish) == units - fee - impact
     event = receipt.events.filter(venue.PositionModified)[0]
-    assert (event.id, event.account, event.sizeDelta, event.newSize) == (BTC, fish.address, size, size)
+    assert (event.marketId, event.account, event.sizeDelta, event.newSize) == (BTC, fish.address, size, size)
     assert (event.price, event.executionPrice, event.fee, event.realizedPnl) == (price0, execution, fee + impact, 0)
 
 
