@@ -203,12 +203,6 @@ class Deployment:
         return {symbol: self.token(symbol) for symbol in self.tokens}
 
 
-# The Params struct as the tests' older helpers spell it; levtoken.shapes.Params is the one definition.
-PARAMS_ORDER = Params.sol_names()
-params_dict = Params.abi_dict
-params_tuple = Params.tuple_of
-
-
 def _token_params(factory, spec: TokenEntry, fee_recipient: str, decimals: int) -> Params:
     """The factory's default Params for the token's leverage with the config's settings applied."""
     params = Params.from_abi(factory.defaultParams(to_wad(spec.leverage), fee_recipient))
