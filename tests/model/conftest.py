@@ -29,15 +29,24 @@ class RawChain:
         self.chain = chain
         self.rpc = chain.provider.web3.provider
         self.errors: dict[str, str] = {PANIC_SELECTOR: "Panic"}
+        self.inputs: dict[str, list[str]] = {PANIC_SELECTOR: ["uint256"]}
         for contract_type in contract_types:
             for error in contract_type.errors:
-                self.errors[keccak(text=error.selector)[:4].hex()] = error.name
+                selector = keccak(text=error.selector)[:4].hex()
+                self.errors[selector] = error.name
+                self.inputs[selector] = [i.canonical_type for i in error.inputs]
 
     def name_of(self, data: str | None) -> str | None:
         """The error's name from revert data (None when there is no data)."""
         if not data or len(data) < 10:
             return None
         return self.errors.get(data[2:10].lower(), data[:10])
+
+    def arguments_of(self, data: str | None) -> tuple | None:
+        """The error's arguments from revert data (None when the error is not known)."""
+        if not data or len(data) < 10 or data[2:10].lower() not in self.inputs:
+            return None
+        return tuple(decode(self.inputs[data[2:10].lower()], bytes.fromhex(data[10:])))
 
     def call(self, contract, method: str, *args) -> tuple[bool, Any]:
         """eth_call at the head block: (False, the decoded return value: a tuple for a struct or
@@ -51,8 +60,8 @@ class RawChain:
         values = decode(types, bytes.fromhex(response["result"][2:]))
         return False, values[0] if len(values) == 1 else values
 
-    def send(self, sender, contract, method: str, *args) -> tuple[bool, str | None]:
-        """A transaction, mined even if it reverts: (reverted, error name)."""
+    def send(self, sender, contract, method: str, *args) -> tuple[bool, str | None, tuple | None]:
+        """A transaction, mined even if it reverts: (reverted, error name, error arguments)."""
         data = getattr(contract, method).encode_input(*args)
         tx = {"from": str(sender.address), "to": str(contract.address), "data": to_hex(data), "gas": hex(10_000_000)}
         response = self.rpc.make_request("eth_sendTransaction", [tx])
@@ -60,9 +69,9 @@ class RawChain:
         tx_hash = response["result"]
         receipt = self.chain.provider.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.005)
         if receipt["status"] == 1:
-            return False, None
+            return False, None, None
         trace = self.rpc.make_request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])["result"]
-        return True, self.name_of(trace.get("output"))
+        return True, self.name_of(trace.get("output")), self.arguments_of(trace.get("output"))
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from levtoken.model import Model, Revert
 from levtoken.units import DAY, to_units
 from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps, token_fees
 
+# Errors that name the parameter field out of bounds: the model's and the chain's name the same field.
+FIELD_ERRORS = ("InvalidParameter", "InvalidConfig")
 OUTCOMES: Counter[str] = Counter()  # "method: ok" or "method: reverted Error", over a whole run
 TOKENS = 2  # a 3x long and a 2x short on the same market: the funding skew is partly netted
 HOLDERS = ("whale", "fish", "stranger", "fee_recipient")
@@ -62,14 +64,15 @@ class Differential(RuleBasedStateMachine):
 
     def both(self, label: str, sender, contract, method: str, args: tuple, on_model) -> None:
         """Applies a call to the model and sends the same transaction at the model's time: both
-        succeed, or both revert with the same error."""
+        succeed, or both revert with the same error (and, for the errors that name a parameter's
+        field, the same field)."""
         try:
             on_model()
             model_err = None
         except Revert as err:
             model_err = err
         self.e["pin_time"](self.model.now)
-        reverted, name = self.e["raw"].send(sender, contract, method, *args)
+        reverted, name, arguments = self.e["raw"].send(sender, contract, method, *args)
         outcome = f"{method}: {'reverted ' + str(name) if reverted else 'ok'}"
         event(outcome)
         OUTCOMES[outcome] += 1
@@ -79,6 +82,8 @@ class Differential(RuleBasedStateMachine):
             assert reverted, f"{label}: the model reverted ({model_err!r}), the chain did not"
             if name is not None:
                 assert name == model_err.name, f"{label}: chain reverted with {name}, model with {model_err!r}"
+            if name in FIELD_ERRORS:
+                assert arguments == model_err.args, f"{label}: chain reverted with {name}{arguments}, model {model_err!r}"
 
     def view(self, label: str, contract, method: str, args: tuple, on_model) -> None:
         """A view on both sides: equal values (structs field by field, in order), or both revert
