@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ape import accounts, chain, networks, project
-from eth_account import Account
 from rich.console import Console
 from rich.table import Table
 
 from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy
 from levtoken.model import Revert, default_params, standard_model
+from levtoken.permit import sign_permit
 from levtoken.prices import DAILY_CSV, HOURLY_CSV, load_prices, parse_date
 from levtoken.shapes import Action, Params
 from levtoken.units import DAY, WAD, to_feed, to_units, to_wad
@@ -81,34 +81,8 @@ class Measurement:
 def _permit(token, owner, spender, value: int, relayer):
     """Signs an EIP-2612 permit with `owner`'s key and submits it from `relayer`; returns the receipt."""
     deadline = chain.pending_timestamp + DAY
-    signed = Account.sign_typed_data(
-        owner.private_key,
-        domain_data={
-            "name": token.name(),
-            "version": "1",
-            "chainId": chain.chain_id,
-            "verifyingContract": token.address,
-        },
-        message_types={
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ]
-        },
-        message_data={
-            "owner": owner.address,
-            "spender": spender.address,
-            "value": value,
-            "nonce": token.nonces(owner),
-            "deadline": deadline,
-        },
-    )
-    return token.permit(
-        owner, spender, value, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"), sender=relayer
-    )
+    v, r, s = sign_permit(token, owner, spender, value, deadline)
+    return token.permit(owner, spender, value, deadline, v, r, s, sender=relayer)
 
 
 def _set_price(feed, gov, price: float) -> None:
