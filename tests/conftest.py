@@ -21,6 +21,18 @@ from tests.utils import chain as chain_helpers  # noqa: E402
 from tests.utils.constants import BTC, INITIAL_PRICE  # noqa: E402
 from tests.utils.reverts import reverts as strict_reverts  # noqa: E402
 
+@pytest.fixture(scope="session", autouse=True)
+def chain_clock(chain):
+    """Chain time moves only when a test moves it: every new block takes its parent's timestamp
+    (anvil_setBlockTimestampInterval 0) unless a test sets the next one (`pin`, `advance`,
+    `chain.pending_timestamp`, `chain.mine(timestamp=...)`). A view and the transaction after it then see
+    the same time whatever the wall clock does, so amounts that accrue per second (funding, the
+    streaming fee) compare to the unit."""
+    chain.provider.make_request("anvil_setBlockTimestampInterval", [0])
+    yield
+    chain.provider.make_request("anvil_removeBlockTimestampInterval", [])
+
+
 # Accounts by role, in the order of ape's test accounts.
 ROLES = {
     "gov": "Deployer, venue owner, factory owner, token admin and guardian.",
