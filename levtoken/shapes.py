@@ -35,11 +35,9 @@ RAW = "raw"  # an integer stored as is (a 36-decimal notional, an index, an enum
 FLAG = "bool"
 
 
-def _f(sol: str, unit: str, default: Any = None, *, factory=None):
+def _f(sol: str, unit: str, default: Any = None):
     """A struct field with its Solidity name and unit (and a default where the project has one)."""
     meta = {"sol": sol, "unit": unit}
-    if factory is not None:
-        return field(default_factory=factory, metadata=meta)
     if default is None:
         return field(metadata=meta)
     return field(default=default, metadata=meta)
