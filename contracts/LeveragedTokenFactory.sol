@@ -71,6 +71,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
         p.ripcordLeverage = uint64(target * 3 / 2);
         p.minDrift = uint64(target / 100);
         p.rebalanceInterval = 1 days;
+        p.settlementWindow = 1 hours;
         p.mintFeeBps = 10;
         p.redeemFeeBps = 10;
         p.streamingFeePerDay = 1e14;

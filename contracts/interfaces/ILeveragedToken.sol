@@ -2,28 +2,35 @@
 pragma solidity ^0.8.24;
 
 import {IPerpVenue} from "./IPerpVenue.sol";
+import {
+    IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share
+} from "./IERC7540.sol";
 
 /// @title ILeveragedToken
-/// @notice An ERC-20 (with EIP-2612 permit and ERC-4626 entry and exit) that holds a perpetual-futures
-/// position of `targetLeverage` times its equity and is rebalanced back to it daily and whenever its
-/// leverage leaves its band. Mint and redeem keep leverage unchanged; the caller pays its own hedge.
-/// @dev Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral; NAV = E / S.
+/// @notice An ERC-20 (with EIP-2612 permit and asynchronous ERC-4626 entry and exit, ERC-7540) that holds
+/// a perpetual-futures position of `targetLeverage` times its equity and is rebalanced back to it daily and
+/// whenever its leverage leaves its band. Deposits and redemptions are requests, priced together by a
+/// keeper's settlement at an oracle round published after the last of them (DESIGN.md section 7), so no
+/// one who knows the next price can trade against the holders. A settlement keeps leverage unchanged and
+/// its requesters pay its trade's cost, split between the deposit and redemption sides by what each would
+/// cost alone.
+/// @dev Accounting (DESIGN.md section 3): equity E = venue account value + idle collateral - escrowed
+/// assets (pending deposits, claimable redemptions and refunds); NAV = E / S, escrowed shares included.
 /// Shares use OpenZeppelin's virtual offset (10^(18 - asset decimals) virtual shares, 1 virtual asset),
 /// so a first depositor cannot be robbed by a donation: the attacker would have to donate about 10^12
 /// times what they hope to steal. Every share and asset amount rounds in favour of the holders who stay.
-/// Mint and redeem cost is measured from the venue's own accounting (value before and after the hedge
-/// trade), so the caller pays exactly its hedge, to the unit, and previews reproduce it with the venue's
-/// quote of the same arithmetic.
+/// A settlement's cost is the venue's own quote of its one trade (exact to the unit).
 /// Warning: the admin sets parameters within immutable bounds; keepers decide only *when* to
 /// rebalance, never what or at what price (the chain computes the trade); the guardian can pause
 /// minting and rebalancing up, never redemptions; the venue and its oracle are trusted.
-interface ILeveragedToken {
+interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share {
     /// @notice Action due now, as computed on-chain from leverage, band, time and the last rebalance.
     enum Action {
         NONE,
         REBALANCE,
         ITERATE,
-        RIPCORD
+        RIPCORD,
+        SETTLE
     }
 
     /// @notice Why an action is due.
@@ -32,7 +39,8 @@ interface ILeveragedToken {
         TIME,
         BAND,
         ITERATION,
-        RIPCORD
+        RIPCORD,
+        REQUESTS
     }
 
     /// @notice Parameters the admin may change, all validated against hard bounds.
@@ -42,6 +50,7 @@ interface ILeveragedToken {
         uint64 ripcordLeverage; // |leverage| at which anyone may ripcord, WAD; <= immutable maxLeverage
         uint64 minDrift; // smallest |leverage - target| a time rebalance acts on, WAD
         uint32 rebalanceInterval; // seconds between time rebalances
+        uint32 settlementWindow; // seconds keepers have to settle a qualified batch before the fallback opens
         uint16 mintFeeBps; // fee on mints, paid in tokens to the fee recipient
         uint16 redeemFeeBps; // fee on redemptions, paid in tokens to the fee recipient
         uint64 streamingFeePerDay; // management fee, WAD fraction of supply per day
@@ -60,14 +69,33 @@ interface ILeveragedToken {
         bool capped; // sizeDelta was cut to maxTradeNotional: another (ITERATE) step will follow
         int256 equity; // collateral units
         uint256 price; // oracle price, WAD
+        uint256 depositAssets; // SETTLE: deposit assets the settlement prices, collateral units
+        uint256 redeemShares; // SETTLE: shares it redeems, 18 decimals
+        uint256 priceTime; // SETTLE: updatedAt of the round that prices them
+    }
+
+    /// @notice One settlement: what it prices (a zero amount: that side did not settle) and what it gives.
+    struct Settlement {
+        uint256 assets; // deposit assets priced, collateral units
+        uint256 mintFeeBps; // the lower of the deposit batch's and the current mint fee
+        uint256 shares; // shares redeemed, fee included, 18 decimals
+        uint256 redeemFeeBps; // the lower of the redemption batch's and the current redeem fee
+        uint256 price; // oracle price of the round that prices them, WAD
+        uint256 sharesOut; // shares for the depositors
+        uint256 mintFee; // fee shares minted to the fee recipient
+        uint256 redeemFee; // of `shares`, moved to the fee recipient; the rest is burnt
+        uint256 assetsOut; // assets for the redeemers, collateral units
+        int256 sizeDelta; // the one venue trade: deposits' hedge plus the redemptions' pro-rata close
+        int256 marginDelta; // free idle and deposit assets in, redemption assets out
+        uint256 cost; // the trade's cost (fee, impact, rounding), collateral units
+        uint256 costD; // the deposit side's share of it
+        uint256 costR; // the redemption side's share of it
     }
 
     // Errors shared with other contracts (ZeroAmount, SlippageExceeded, LeverageOutOfRange) are declared
     // once in Errors.sol.
 
-    /// @dev The transaction was mined after its deadline.
-    error DeadlineExpired(uint256 deadline);
-    /// @dev The mint would take total supply above the cap.
+    /// @dev Total supply has reached the cap: no deposit request is accepted.
     error SupplyCapExceeded(uint256 supplyAfter, uint256 cap);
     /// @dev No rebalance is due now.
     error RebalanceNotDue();
@@ -76,10 +104,29 @@ interface ILeveragedToken {
     /// @dev A parameter is outside its bounds; `name` is its Params field. Fields are checked in struct
     /// order and the first that fails is named.
     error InvalidParameter(string name);
-    /// @dev The token holds no equity to mint against (wiped out).
-    error NoEquity(int256 equity);
-    /// @dev The asset amount cannot be reached by redeeming the owner's shares.
-    error ExceedsMaxWithdraw(uint256 assets, uint256 max);
+    /// @dev Previews are not available for asynchronous deposits and redemptions (ERC-7540).
+    error PreviewNotAvailable();
+    /// @dev `caller` is neither `controller` (or owner) nor an operator it approved.
+    error UnauthorizedOperator(address controller, address caller);
+    /// @dev A claim asks for more than the controller's claimable amount.
+    error ExceedsClaimable(uint256 amount, uint256 claimable);
+    /// @dev A deposit request can be cancelled only once keepers left its batch unsettled for the window.
+    error CancelTooEarly(uint256 allowedAt);
+    /// @dev The request was settled: claim it instead.
+    error RequestAlreadySettled(uint256 epoch);
+    /// @dev The controller has no pending request (or no refund) to act on.
+    error NoPendingRequest(address controller);
+    /// @dev The controller's earlier request waits in a closed batch: request again once it is settled.
+    error EarlierRequestPending(uint256 epoch);
+    /// @dev Requests wait, but no round has been published after the latest of them.
+    error NoNewerPrice(uint256 lastRequest, uint256 priceTime);
+    /// @dev No request waits to be settled.
+    error NothingToSettle();
+    /// @dev The venue rejects the settlement's trade (or has no valid price for it); rebalanceStatus reports no
+    /// SETTLE while this holds.
+    error SettlementRejected();
+    /// @dev Only keepers settle until the redemption batch's window has passed.
+    error FallbackNotOpen(uint256 opensAt);
 
     /// @param holdersFee Shares minted to the fee recipient for the streaming fee.
     event StreamingFeeAccrued(uint256 holdersFee, uint256 elapsed);
@@ -96,8 +143,19 @@ interface ILeveragedToken {
         bool completed
     );
     event RipcordBountyPaid(address indexed caller, uint256 amount);
-    /// @param hedgeCost Equity the hedge trade cost, paid by the minter (or redeemer).
-    event HedgeExecuted(address indexed caller, int256 sizeDelta, uint256 price, uint256 hedgeCost, uint256 feeShares);
+    /// @notice One settlement of the batches `depositEpoch` and `redeemEpoch` (0: none) at the round published
+    /// at `priceTime`; `fallback_` when a non-keeper settled redemptions after the window.
+    event Settled(
+        uint256 indexed depositEpoch,
+        uint256 indexed redeemEpoch,
+        bool indexed fallback_,
+        uint256 priceTime,
+        Settlement settlement
+    );
+    /// @notice `controller`'s expired deposit request was cancelled and its `assets` paid to `receiver`.
+    event DepositRequestCancelled(address indexed controller, address indexed receiver, address sender, uint256 assets);
+    /// @notice A deposit batch keepers left unsettled for the window: its requests may only be cancelled.
+    event DepositsExpired(uint256 indexed epoch, uint256 assets);
 
     /// @notice The venue the position lives in.
     function venue() external view returns (IPerpVenue);
@@ -131,22 +189,25 @@ interface ILeveragedToken {
 
     /// @notice Trades toward target leverage when rebalanceStatus says so. Keeper role only. When the
     /// action due is a ripcord, the keeper is paid the ripcord bounty like any other caller.
-    /// @return status The status acted on.
-    function rebalance() external returns (Status memory status);
+    function rebalance() external;
 
     /// @notice Brings leverage back to target when |leverage| reached the ripcord limit. Anyone may
     /// call; pays the caller a bounty capped at `ripcordBounty`.
-    function ripcord() external returns (Status memory status);
+    function ripcord() external;
 
-    /// @notice ERC-4626 deposit with a minimum of shares and a deadline.
-    function depositWithMinShares(uint256 assets, address receiver, uint256 minShares, uint256 deadline)
-        external
-        returns (uint256 shares);
+    /// @notice Prices every qualified request at the latest round and makes it claimable: deposits and
+    /// redemptions net into one venue trade. Keepers only (KEEPER_ROLE), until the redemption batch's window
+    /// has passed; then anyone may settle redemptions alone (deposits past their window only refund).
+    function settle() external;
 
-    /// @notice ERC-4626 redeem with a minimum of assets and a deadline.
-    function redeemWithMinAssets(uint256 shares, address receiver, address owner, uint256 minAssets, uint256 deadline)
-        external
-        returns (uint256 assets);
+    /// @notice Cancels `controller`'s pending deposit request once its batch expired (keepers left it unsettled
+    /// for the settlement window) and pays its assets back to `receiver`.
+    function cancelDepositRequest(address receiver, address controller) external returns (uint256 assets);
+
+    /// @notice Collateral held for requesters, outside equity: pending deposits and claimable redemption
+    /// assets (plus rounding dust of claims).
+    function escrowAssets() external view returns (uint256);
+
 
     /// @notice Replaces the parameters. Admin role only; bounds in InvalidParameter.
     function setParams(Params calldata params) external;

@@ -49,7 +49,8 @@ library RebalanceLogic {
 
     /// @notice Reverts with InvalidParameter naming the first field of `p`, in struct order, outside its
     /// bounds: a band 0 < leverageMin < |target| < leverageMax with minDrift below leverageMax - |target|,
-    /// ripcordLeverage above leverageMax and at most `maxLeverage`, an interval of a minute to a week, fees
+    /// ripcordLeverage above leverageMax and at most `maxLeverage`, an interval of a minute to a week, a
+    /// settlement window of five minutes to a day, fees
     /// at most their maxima, a fee recipient, a non-zero trade cap and supply cap, a bounty at most `maxBounty`.
     function checkParams(
         ILeveragedToken.Params memory p,
@@ -67,6 +68,9 @@ library RebalanceLogic {
         if (p.minDrift >= p.leverageMax - absTarget) revert ILeveragedToken.InvalidParameter("minDrift");
         if (p.rebalanceInterval < 60 || p.rebalanceInterval > 7 days) {
             revert ILeveragedToken.InvalidParameter("rebalanceInterval");
+        }
+        if (p.settlementWindow < 5 minutes || p.settlementWindow > 1 days) {
+            revert ILeveragedToken.InvalidParameter("settlementWindow");
         }
         if (p.mintFeeBps > maxFeeBps) revert ILeveragedToken.InvalidParameter("mintFeeBps");
         if (p.redeemFeeBps > maxFeeBps) revert ILeveragedToken.InvalidParameter("redeemFeeBps");
