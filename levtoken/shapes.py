@@ -134,6 +134,7 @@ class Action(IntEnum):
     REBALANCE = 1
     ITERATE = 2
     RIPCORD = 3
+    SETTLE = 4
 
 
 class Reason(IntEnum):
@@ -144,6 +145,7 @@ class Reason(IntEnum):
     BAND = 2
     ITERATION = 3
     RIPCORD = 4
+    REQUESTS = 5
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Params(Struct):
     ripcord_leverage: int = _f("ripcordLeverage", WAD_UNIT)
     min_drift: int = _f("minDrift", WAD_UNIT)
     rebalance_interval: int = _f("rebalanceInterval", SECONDS)
+    settlement_window: int = _f("settlementWindow", SECONDS)
     mint_fee_bps: int = _f("mintFeeBps", BPS_UNIT)
     redeem_fee_bps: int = _f("redeemFeeBps", BPS_UNIT)
     streaming_fee_per_day: int = _f("streamingFeePerDay", WAD_UNIT)
@@ -177,11 +180,35 @@ class Status(Struct):
     capped: bool = _f("capped", FLAG, False)
     equity: int = _f("equity", COLLATERAL, 0)
     price: int = _f("price", WAD_UNIT, 0)
+    deposit_assets: int = _f("depositAssets", COLLATERAL, 0)
+    redeem_shares: int = _f("redeemShares", WAD_UNIT, 0)
+    price_time: int = _f("priceTime", SECONDS, 0)
 
     @property
     def due(self) -> bool:
         """Whether any action is due."""
         return self.action != Action.NONE
+
+
+@dataclass
+class Settlement(Struct):
+    """ILeveragedToken.Settlement: what one settlement priced (a zero amount: that side did not settle) and
+    what it gave; carried by the Settled event."""
+
+    assets: int = _f("assets", COLLATERAL, 0)
+    mint_fee_bps: int = _f("mintFeeBps", BPS_UNIT, 0)
+    shares: int = _f("shares", WAD_UNIT, 0)
+    redeem_fee_bps: int = _f("redeemFeeBps", BPS_UNIT, 0)
+    price: int = _f("price", WAD_UNIT, 0)
+    shares_out: int = _f("sharesOut", WAD_UNIT, 0)
+    mint_fee: int = _f("mintFee", WAD_UNIT, 0)
+    redeem_fee: int = _f("redeemFee", WAD_UNIT, 0)
+    assets_out: int = _f("assetsOut", COLLATERAL, 0)
+    size_delta: int = _f("sizeDelta", WAD_UNIT, 0)
+    margin_delta: int = _f("marginDelta", COLLATERAL, 0)
+    cost: int = _f("cost", COLLATERAL, 0)
+    cost_d: int = _f("costD", COLLATERAL, 0)
+    cost_r: int = _f("costR", COLLATERAL, 0)
 
 
 # --- IPerpVenue ---------------------------------------------------------------------------------
@@ -245,6 +272,8 @@ class MarketState(Struct):
 # Canonical signatures (name and argument types), checked against the compiled ABIs by the tests.
 EVENTS: dict[str, str] = {
     "Rebalanced": "Rebalanced(uint8,uint8,address,int256,int256,uint256,uint256,bool)",
+    "Settled": "Settled(uint256,uint256,bool,uint256,(" + ",".join(
+        ["uint256"] * 9 + ["int256", "int256"] + ["uint256"] * 3) + "))",
     "FundingSettled": "FundingSettled(uint256,address,int256,int256)",
     "PositionModified": "PositionModified(uint256,address,int256,int256,uint256,uint256,uint256,int256)",
     "Liquidated": "Liquidated(uint256,address,address,int256,uint256,uint256,uint256,uint256)",
@@ -264,6 +293,6 @@ def address_topic(address: str) -> str:
 
 
 __all__: Sequence[str] = (
-    "Action", "Reason", "Params", "Status", "MarketConfig", "Position", "MarketState", "Struct",
+    "Action", "Reason", "Params", "Status", "Settlement", "MarketConfig", "Position", "MarketState", "Struct",
     "EVENTS", "event_topic", "address_topic", "UINT256_MAX", "ZERO_ADDRESS",
 )

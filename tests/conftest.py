@@ -154,14 +154,44 @@ def fund(usd):
 
 
 @pytest.fixture(scope="session")
-def deposit(fund):
-    """deposit(token, account, usd, receiver=None) -> receipt: mints the dollars, approves, deposits."""
+def settle(chain, feed, gov, keeper):
+    """settle(*tokens, price=None) -> receipts: publishes a round one second later (at `price` in dollars, or
+    the feed's latest answer), so every waiting request qualifies, and settles each token as the keeper."""
+
+    def _settle(*tokens, price=None):
+        chain_helpers.advance(chain, 1)
+        answer = to_feed(price) if price is not None else feed.latestRoundData()[1]
+        feed.submit(answer, sender=gov)
+        return [token.settle(sender=keeper) for token in tokens]
+
+    return _settle
+
+
+@pytest.fixture(scope="session")
+def deposit(fund, settle):
+    """deposit(token, account, usd, receiver=None) -> receipt of the claim: mints the dollars, approves,
+    requests the deposit, settles it at a newer round (see settle) and claims the shares for `receiver`."""
 
     def _deposit(token, account, amount, receiver=None):
         assets = fund(account, amount, token)
+        token.requestDeposit(assets, account, account, sender=account)
+        settle(token)
         return token.deposit(assets, receiver or account, sender=account)
 
     return _deposit
+
+
+@pytest.fixture(scope="session")
+def redeem(settle):
+    """redeem(token, account, shares, receiver=None) -> receipt of the claim: requests the redemption,
+    settles it at a newer round (see settle) and claims the assets for `receiver`."""
+
+    def _redeem(token, account, shares, receiver=None):
+        token.requestRedeem(shares, account, account, sender=account)
+        settle(token)
+        return token.redeem(shares, receiver or account, account, sender=account)
+
+    return _redeem
 
 
 @pytest.fixture(scope="session")
