@@ -39,6 +39,7 @@ BLOCK_SECONDS = 12
 # Targets: each a limit on our gas, or on our gas over OpenZeppelin's.
 TRANSFER_MAX_RATIO = 1.05
 ENTRY_EXIT_MAX_GAS = 200_000
+SETTLEMENT_SIZES = (10, 50)  # mixed requests per settlement in the settlement rows
 REBALANCE_MAX_GAS = 120_000
 RIPCORD_MAX_GAS = 150_000
 
@@ -89,6 +90,13 @@ def _set_price(feed, gov, price: float) -> None:
     feed.submit(to_feed(price), sender=gov)
 
 
+def _controller(batch: int, index: int, side: str) -> str:
+    """A distinct controller address for request `index` of side `side` in the settlement of `batch`."""
+    from eth_utils import keccak, to_checksum_address
+
+    return to_checksum_address(keccak(text=f"controller-{batch}-{side}-{index}")[-20:])
+
+
 def _require_action(token, action: int, what: str) -> None:
     status = token.rebalanceStatus()
     if status.action != action:
@@ -116,25 +124,58 @@ def _measure() -> list[Measurement]:
 
     amount = to_units(10_000)
     for holder in (whale, fish):
-        usd.mint(holder, 10 * amount, sender=holder)
+        usd.mint(holder, 100 * amount, sender=holder)
         for spender in (long, short, vault):
             usd.approve(spender, MAX_UINT, sender=holder)
         ref.mint(holder, amount, sender=holder)
 
-    # --- ERC-4626 entry -----------------------------------------------------------------
-    first = long.deposit(amount, whale, sender=whale).gas_used
+    def settle(*tokens) -> list[int]:
+        # A round one block (12 s) after the requests qualifies them; the keeper settles in the next block.
+        feed.submit(feed.latestRoundData()[1], sender=gov)
+        return [token.settle(sender=keeper).gas_used for token in tokens]
+
+    # --- ERC-7540 entry: request, settlement, claim ---------------------------------------
+    first = long.requestDeposit(amount, whale, whale, sender=whale).gas_used
+    rows.append(Measurement("requestDeposit", "first request into an empty token (opens an epoch)", first))
+    (settled,) = settle(long)
+    rows.append(Measurement("settle", "one deposit into an empty token (opens the position)", settled))
+    claim = long.deposit(amount, whale, sender=whale).gas_used
     first_oz = vault.deposit(amount, whale, sender=whale).gas_used
-    rows.append(Measurement("deposit", "first deposit into an empty token", first, first_oz))
-    new = long.deposit(amount, fish, sender=fish).gas_used
-    new_oz = vault.deposit(amount, fish, sender=fish).gas_used
-    rows.append(Measurement("deposit", "new holder (first shares)", new, new_oz, max_gas=ENTRY_EXIT_MAX_GAS))
-    warm = long.deposit(amount, fish, sender=fish).gas_used
+    rows.append(Measurement("deposit (claim)", "first shares of a holder", claim, first_oz))
+    long.requestDeposit(amount, whale, whale, sender=whale)
+    joined = long.requestDeposit(amount, fish, fish, sender=fish).gas_used
+    rows.append(Measurement("requestDeposit", "new requester joining an open epoch", joined))
+    settle(long)
+    long.deposit(amount, fish, sender=fish)
+    long.requestDeposit(amount, whale, whale, sender=whale)
+    warm_request = long.requestDeposit(amount, fish, fish, sender=fish).gas_used
+    rows.append(Measurement("requestDeposit", "returning requester joining an open epoch (warm)", warm_request))
+    settle(long)
+    warm_claim = long.deposit(amount, fish, sender=fish).gas_used
     warm_oz = vault.deposit(amount, fish, sender=fish).gas_used
-    rows.append(Measurement("deposit", "existing holder (warm)", warm, warm_oz, max_gas=ENTRY_EXIT_MAX_GAS))
-    shares = long.balanceOf(fish) // 10
-    minted = long.mint(shares, fish, sender=fish).gas_used
+    rows.append(Measurement("deposit (claim)", "existing holder (warm)", warm_claim, warm_oz))
+    long.requestDeposit(amount, fish, fish, sender=fish)
+    settle(long)
+    minted = long.mint(long.maxMint(fish) // 2, fish, sender=fish).gas_used
     minted_oz = vault.mint(vault.balanceOf(fish) // 10, fish, sender=fish).gas_used
-    rows.append(Measurement("mint (exact shares)", "existing holder (warm)", minted, minted_oz))
+    rows.append(Measurement("mint (claim exact shares)", "part of a claimable deposit (warm)", minted, minted_oz))
+    long.mint(long.maxMint(fish), fish, sender=fish)
+
+    # Settlements of N mixed requests: half deposits (the whale requesting for N/2 controllers), half
+    # redemptions (the whale's shares, for N/2 other controllers).
+    per_request: dict[int, int] = {}
+    for count in SETTLEMENT_SIZES:
+        for index in range(count // 2):
+            long.requestDeposit(to_units(1_000), _controller(count, index, "d"), whale, sender=whale)
+            long.requestRedeem(long.balanceOf(whale) // 200, _controller(count, index, "r"), whale, sender=whale)
+        (gas,) = settle(long)
+        per_request[count] = gas // count
+        rows.append(Measurement("settle", f"{count} mixed requests ({count // 2} deposits, {count // 2} redemptions): "
+                                          f"{gas // count:,} per request", gas))
+
+    # Entry and exit per holder in a settlement of 10, against OpenZeppelin's one-step deposit and redeem.
+    rows.append(Measurement("entry per holder", "requestDeposit (warm) + settlement of 10 / 10 + deposit claim (warm)",
+                            warm_request + per_request[10] + warm_claim, warm_oz, max_gas=ENTRY_EXIT_MAX_GAS))
 
     # --- ERC-20 -------------------------------------------------------------------------
     share = long.balanceOf(whale) // 100
@@ -162,17 +203,22 @@ def _measure() -> list[Measurement]:
     warm_oz = _permit(ref, fish, stranger, 2 * unit, relayer).gas_used
     rows.append(Measurement("permit", "later permit (warm nonce and allowance)", warm, warm_oz))
 
-    # --- ERC-4626 exit ------------------------------------------------------------------
-    partial = long.redeem(long.balanceOf(fish) // 4, fish, fish, sender=fish).gas_used
+    # --- ERC-7540 exit: request, settlement, claim --------------------------------------
+    long.requestRedeem(long.balanceOf(whale) // 10, whale, whale, sender=whale)
+    redeem_request = long.requestRedeem(long.balanceOf(fish) // 4, fish, fish, sender=fish).gas_used
+    rows.append(Measurement("requestRedeem", "part of a holding (warm)", redeem_request))
+    settle(long)
+    redeemed = long.redeem(long.maxRedeem(fish) // 2, fish, fish, sender=fish).gas_used
     partial_oz = vault.redeem(vault.balanceOf(fish) // 4, fish, fish, sender=fish).gas_used
-    rows.append(Measurement("redeem", "part of a holding (warm)", partial, partial_oz, max_gas=ENTRY_EXIT_MAX_GAS))
-    vault.transfer(stranger, vault.balanceOf(whale) // 100, sender=whale)
-    full = long.redeem(long.balanceOf(stranger), stranger, stranger, sender=stranger).gas_used
-    full_oz = vault.redeem(vault.balanceOf(stranger), stranger, stranger, sender=stranger).gas_used
-    rows.append(Measurement("redeem", "whole holding (balance to zero)", full, full_oz, max_gas=ENTRY_EXIT_MAX_GAS))
+    rows.append(Measurement("redeem (claim)", "part of a claimable redemption (warm)", redeemed, partial_oz))
+    withdrawn = long.withdraw(long.maxWithdraw(fish), fish, fish, sender=fish).gas_used
+    rows.append(Measurement("withdraw (claim exact assets)", "the rest of a claimable redemption", withdrawn))
+    rows.append(Measurement("exit per holder", "requestRedeem (warm) + settlement of 10 / 10 + redeem claim",
+                            redeem_request + per_request[10] + redeemed, partial_oz, max_gas=ENTRY_EXIT_MAX_GAS))
 
     # --- keeper and ripcord -------------------------------------------------------------
-    short.deposit(amount, whale, sender=whale)
+    short.requestDeposit(amount, whale, whale, sender=whale)
+    settle(short)
     _set_price(feed, gov, 26_400)  # -12%: long 3x -> ~4.1x (above its 4x band), short 3x -> ~1.9x (below 2.25x)
     _require_action(long, Action.REBALANCE, "a band rebalance")
     rows.append(Measurement("rebalance", "band, long 4.1x -> 3x (reduce size)", long.rebalance(sender=keeper).gas_used,
