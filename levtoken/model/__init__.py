@@ -8,9 +8,13 @@ libraries/), function names and order kept, so each pair reads side by side:
     libraries/shares_math.py         SharesMath
     libraries/hedge_math.py          HedgeMath
     libraries/rebalance_logic.py     RebalanceLogic
+    libraries/request_queue.py       RequestQueue
+    libraries/settlement_math.py     SettlementMath
     erc20.py                         OpenZeppelin's ERC20
     price_feed.py                    PriceFeed
     perp_venue.py                    PerpVenue
+    async_requests.py                AsyncRequests (the request book LeveragedToken inherits)
+    leveraged_token_logic.py         LeveragedTokenLogic (and the file-level constants)
     leveraged_token.py               LeveragedToken
     leveraged_token_factory.py       LeveragedTokenFactory (defaultParams, createToken)
     system.py                        Model: time, feeds, collateral, the transaction boundary
@@ -22,7 +26,15 @@ ceil), Solidity's signed division (truncation toward zero), FixedPointMath's sDi
 negative and positive infinity), SafeCast's range checks and checked arithmetic on the narrow storage
 types. It exists to be compared with the contracts after every step (tests/model/test_differential.py)
 and to check the protocol against closed forms (DESIGN.md section 5) without a chain. The contracts'
-shapes (Params, MarketConfig, Position, MarketState, Status, Action, Reason) are levtoken.shapes'.
+shapes (Params, MarketConfig, Position, MarketState, Status, Settlement, Action, Reason) are
+levtoken.shapes'.
+
+Entry and exit are ERC-7540 requests: `token.request_deposit(caller, assets, controller, owner)`,
+`token.request_redeem(caller, shares, controller, owner)`; a keeper's `token.settle(caller)` prices the
+requests at a round published strictly after them (publish one with `model.advance(1)` then
+`model.set_answer(...)`); the claims `deposit(caller, assets, receiver, controller=None)`,
+`mint(caller, shares, receiver, controller=None)`, `redeem(caller, shares, receiver, controller)` and
+`withdraw(caller, assets, receiver, controller)` take what settlements left claimable.
 
 Not modelled: events, gas, signatures (permit), allowances of the collateral (the model assumes the
 callers approved what they spend), uint256/int256 overflow of intermediate products (unreachable with
@@ -32,19 +44,22 @@ realistic numbers; the casts to the 128- and 64-bit storage types are checked).
 from levtoken.model import errors
 from levtoken.model.chain import model_from_chain
 from levtoken.model.errors import Revert
-from levtoken.model.leveraged_token import LeveragedToken, RedeemPlan, Snapshot
+from levtoken.model.async_requests import Account, AsyncRequests
+from levtoken.model.leveraged_token import LeveragedToken, Plan, Snapshot
+from levtoken.model.leveraged_token_logic import LeveragedTokenLogic, State
 from levtoken.model.leveraged_token_factory import create_token, default_params
 from levtoken.model.perp_venue import Outcome, PerpVenue, TradeQuote
 from levtoken.model.price_feed import Feed
 from levtoken.model.system import Collateral, Model, standard_model, zero_cost_config
 from levtoken.shapes import (
-    UINT256_MAX, ZERO_ADDRESS, Action, MarketConfig, MarketState, Params, Position, Reason, Status,
+    UINT256_MAX, ZERO_ADDRESS, Action, MarketConfig, MarketState, Params, Position, Reason, Settlement, Status,
 )
 from levtoken.units import BPS, DAY, WAD
 
 __all__ = [
     "errors", "Revert", "model_from_chain", "Model", "standard_model", "zero_cost_config", "Collateral", "Feed",
-    "PerpVenue", "Outcome", "TradeQuote", "LeveragedToken", "Snapshot", "RedeemPlan", "default_params",
-    "create_token", "Action", "Reason", "Params", "Status", "MarketConfig", "Position", "MarketState",
+    "PerpVenue", "Outcome", "TradeQuote", "LeveragedToken", "Snapshot", "Plan", "AsyncRequests", "Account",
+    "LeveragedTokenLogic", "State", "default_params", "create_token", "Action", "Reason", "Params", "Status",
+    "Settlement", "MarketConfig", "Position", "MarketState",
     "UINT256_MAX", "ZERO_ADDRESS", "WAD", "BPS", "DAY",
 ]

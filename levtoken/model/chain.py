@@ -15,7 +15,12 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
                      owner: str, keeper: str, lps: Iterable[Any] = ()) -> Model:
     """A Model mirroring deployed contracts now: venue market 1 and its feed, the tokens' state, the LP
     shares of `lps` and the collateral balances of `accounts`, the tokens and the venue. The model's time
-    is the feed's latest update; set it to the head block's time to read views as the chain does."""
+    is the feed's latest update; set it to the head block's time to read views as the chain does.
+
+    The request queues are the tokens' internal storage, which no view exposes: every token must have no
+    request waiting and nothing claimable (`escrowAssets() == 0`, and no pending or claimable request of
+    any of `accounts`), else ValueError; the model's queues start empty. The valuation recorded for a
+    stale oracle is read as `totalAssets()` and `totalSupply()` now."""
     tokens, accounts = list(tokens), list(accounts)
     round_id, answer, _, updated_at, _ = feed.latestRoundData()
     model = Model(now=int(updated_at), venue_address=str(venue.address), owner=str(owner))
@@ -37,6 +42,7 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
 
     for token in tokens:
         address = str(token.address)
+        _require_no_request(token, accounts)
         v.positions[1][address] = Position.from_abi(venue.position(1, token))
         t = model.add_token(
             address, int(token.marketId()), int(token.targetLeverage()), Params.from_abi(token.params()),
@@ -51,6 +57,24 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
         t.last_fee_accrual = int(token.lastFeeAccrual())
         t.iterating = bool(token.iterating())
         t.paused = bool(token.paused())
+        t.feed = str(venue.marketConfig(1).feed)
+        if t.feed != str(feed.address):
+            raise ValueError(f"token {address} prices on feed {t.feed}, not {feed.address}")
+        t.last_equity = int(token.totalAssets())
+        t.last_supply = int(token.totalSupply())
     for holder in [*accounts, *tokens, venue]:
         model.collateral.balances[str(holder.address)] = int(collateral.balanceOf(str(holder.address)))
     return model
+
+
+def _require_no_request(token: Any, accounts: list[Any]) -> None:
+    """Raises ValueError when `token` holds a request or a claim (escrow, or any of `accounts`')."""
+    if int(token.escrowAssets()) != 0:
+        raise ValueError(f"token {token.address} holds {int(token.escrowAssets())} assets in escrow")
+    if int(token.balanceOf(token)) != 0:
+        raise ValueError(f"token {token.address} holds {int(token.balanceOf(token))} of its shares (requests)")
+    for account in accounts:
+        for view in ("pendingDepositRequest", "claimableDepositRequest", "pendingRedeemRequest",
+                     "claimableRedeemRequest"):
+            if int(getattr(token, view)(0, account)) != 0:
+                raise ValueError(f"token {token.address}: {view} of {account.address} is not zero")

@@ -140,12 +140,8 @@ class InsufficientShares(Revert):
 # --- interfaces/ILeveragedToken.sol --------------------------------------------------------------
 
 
-class DeadlineExpired(Revert):
-    """The transaction was mined after its deadline."""
-
-
 class SupplyCapExceeded(Revert):
-    """The mint would take total supply above the cap."""
+    """A request or settlement would take total supply above the cap."""
 
 
 class RebalanceNotDue(Revert):
@@ -160,12 +156,48 @@ class InvalidParameter(Revert):
     """A token parameter is outside its bounds; the argument is the Params field's name."""
 
 
-class NoEquity(Revert):
-    """The token holds no equity to mint against (wiped out)."""
+class PreviewNotAvailable(Revert):
+    """previewDeposit, previewMint, previewWithdraw, previewRedeem: the flows are asynchronous."""
 
 
-class ExceedsMaxWithdraw(Revert):
-    """The asset amount cannot be reached by redeeming the owner's shares."""
+class UnauthorizedOperator(Revert):
+    """The caller is neither the controller (or owner) nor its operator: (controller, caller)."""
+
+
+class ExceedsClaimable(Revert):
+    """A claim above what settlements left claimable: (amount, claimable)."""
+
+
+class CancelTooEarly(Revert):
+    """The deposit's batch has not expired yet: (allowedAt)."""
+
+
+class RequestAlreadySettled(Revert):
+    """The deposit to cancel was settled: (epoch)."""
+
+
+class NoPendingRequest(Revert):
+    """The controller has no pending deposit: (controller)."""
+
+
+class EarlierRequestPending(Revert):
+    """The controller's earlier request waits in a closed epoch: (epoch)."""
+
+
+class NoNewerPrice(Revert):
+    """Requests wait, but no round after them has been published yet: (lastRequest, priceTime)."""
+
+
+class NothingToSettle(Revert):
+    """No request waits."""
+
+
+class SettlementRejected(Revert):
+    """Even the redemptions alone cannot be settled now (no valid price, or a trade the venue rejects)."""
+
+
+class FallbackNotOpen(Revert):
+    """A settlement by someone other than a keeper before the redemption batch's window passed: (opensAt)."""
 
 
 # --- PriceFeed.sol -------------------------------------------------------------------------------

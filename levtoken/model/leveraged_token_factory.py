@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def default_params(target_leverage: int, fee_recipient: str, decimals: int = COLLATERAL_DECIMALS) -> Params:
     """defaultParams: the band at 3/4 and 4/3 of |target| (geometric around it), the ripcord at 3/2 of it,
-    a 1% minimum drift, daily time rebalances, 0.1% mint and redeem fees, 0.01% a day streaming fee, one
+    a 1% minimum drift, daily time rebalances, a one-hour settlement window, 0.1% mint and redeem fees, 0.01% a day streaming fee, one
     rebalance trade at most 1M, a 10 bounty (collateral of `decimals`) and no supply cap."""
     target = abs(target_leverage)
     unit = 10**decimals
@@ -27,6 +27,7 @@ def default_params(target_leverage: int, fee_recipient: str, decimals: int = COL
         ripcord_leverage=target * 3 // 2,
         min_drift=target // 100,
         rebalance_interval=DAY,
+        settlement_window=3600,
         mint_fee_bps=10,
         redeem_fee_bps=10,
         streaming_fee_per_day=10**14,

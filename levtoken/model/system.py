@@ -13,7 +13,7 @@ from dataclasses import is_dataclass
 from typing import Any
 
 from levtoken.model.erc20 import ERC20
-from levtoken.model.journal import Journal, JournaledDict
+from levtoken.model.journal import Journal, Journaled, JournaledDict
 from levtoken.model.leveraged_token import LeveragedToken
 from levtoken.model.leveraged_token_factory import create_token
 from levtoken.model.perp_venue import PerpVenue
@@ -23,7 +23,7 @@ from levtoken.units import COLLATERAL_DECIMALS, FEED_DECIMALS
 
 # Attributes that link objects to each other rather than hold state (as do those named with "_": the
 # undo log, memos).
-LINKS = frozenset({"model", "venue"})
+LINKS = frozenset({"model", "venue", "logic"})
 
 
 class Collateral(ERC20):
@@ -109,6 +109,9 @@ def _plain(value: Any) -> Any:
         return {key: _plain(item) for key, item in value.items()}
     if is_dataclass(value):
         return (type(value).__name__, {key: _plain(item) for key, item in vars(value).items()})
+    if isinstance(value, Journaled):  # a storage struct with mappings (RequestQueue.Book)
+        fields = {key: item for key, item in vars(value).items() if not key.startswith("_")}
+        return (type(value).__name__, {key: _plain(item) for key, item in fields.items()})
     return value
 
 

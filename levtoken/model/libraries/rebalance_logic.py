@@ -34,7 +34,7 @@ def check_params(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int
                  max_bounty: int) -> None:
     """Raises InvalidParameter naming the first field of `p`, in struct order, outside its bounds:
     leverageMin > 0 and leverageMax above |target| by more than minDrift around it, ripcordLeverage above
-    leverageMax and at most `max_leverage`, an interval of a minute to a week, fees at most their maxima,
+    leverageMax and at most `max_leverage`, an interval of a minute to a week, a settlement window of five minutes to a day, fees at most their maxima,
     a fee recipient, a non-zero trade cap and supply cap, a bounty at most `max_bounty`."""
     failing = (
         ("leverageMax", p.leverage_max <= abs_target),
@@ -42,6 +42,7 @@ def check_params(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int
         ("ripcordLeverage", p.ripcord_leverage <= p.leverage_max or p.ripcord_leverage > max_leverage),
         ("minDrift", p.min_drift >= p.leverage_max - abs_target),
         ("rebalanceInterval", p.rebalance_interval < 60 or p.rebalance_interval > 7 * DAY),
+        ("settlementWindow", p.settlement_window < 5 * 60 or p.settlement_window > DAY),
         ("mintFeeBps", p.mint_fee_bps > max_fee_bps),
         ("redeemFeeBps", p.redeem_fee_bps > max_fee_bps),
         ("streamingFeePerDay", p.streaming_fee_per_day > max_streaming_fee_per_day),
