@@ -22,6 +22,7 @@ import pytest
 from levtoken.model import LeveragedToken, Model, default_params, standard_model, zero_cost_config
 from levtoken.shapes import Action, Params
 from levtoken.units import DAY, WAD, to_feed, to_units
+from tests.utils.model_flows import model_deposit
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "btc_usd_daily.csv"
 LEVERAGES = (-3, -2, -1, 2, 3)
@@ -57,12 +58,14 @@ def zero_cost_params(leverage: int, **overrides) -> Params:
 
 
 def zero_cost_token(leverage: float, first_answer: int, deposit: int = DEPOSIT, **overrides) -> tuple[Model, LeveragedToken]:
-    """A model with a zero-cost market at `first_answer` and a token holding `deposit` of HOLDER's."""
+    """A model with a zero-cost market at `first_answer` and a token holding `deposit` of HOLDER's: requested
+    one second before START and settled at START on a round at `first_answer`."""
     lev = int(Decimal(str(leverage)) * WAD)
-    model = standard_model(first_answer * 10**10, now=START, pool_seed=to_units(10**12), config=zero_cost_config())
+    model = standard_model(first_answer * 10**10, now=START - 1, pool_seed=to_units(10**12), config=zero_cost_config())
     token = model.add_token("token", 1, lev, zero_cost_params(lev, **overrides))
     model.collateral.mint(HOLDER, deposit)
-    token.deposit(HOLDER, deposit, HOLDER)
+    model_deposit(model, token, HOLDER, deposit)
+    assert model.now == START
     return model, token
 
 
@@ -225,9 +228,9 @@ def test_worked_example__article_1000_dollars_3x_underlying_plus_20__about_1600(
     model.set_time(START + DAY)
     model.set_answer(to_feed(36_000))
     cent = to_units("0.01")
-    assert abs(token.preview_redeem(token.balance_of(HOLDER)) - to_units(1_600)) < cent
+    assert abs(token.convert_to_assets(token.balance_of(HOLDER)) - to_units(1_600)) < cent
     assert rebalance_if_due(token) == Action.REBALANCE
-    assert abs(token.preview_redeem(token.balance_of(HOLDER)) - to_units(1_600)) < cent
+    assert abs(token.convert_to_assets(token.balance_of(HOLDER)) - to_units(1_600)) < cent
 
 
 # --------------------------------------------------------------------------------------------------
@@ -283,14 +286,27 @@ def test_contracts__zero_cost_daily_rebalance__january_2021__equal_model_and_pro
         fund(whale, 100_000, tokens[leverage])
 
     start = chain.blocks.head.timestamp + 10
-    pin_time(start)
-    feed.submit(closes[0], sender=gov)
     model = read_model(list(tokens.values()), [whale])
     deposit = to_units(100_000)
-    for leverage, token in tokens.items():
+    for token in tokens.values():  # requested one second before the first close's round, settled at it
+        pin_time(start - 1)
+        token.requestDeposit(deposit, whale, whale, sender=whale)
+    model.set_time(start - 1)
+    for token in tokens.values():
+        model.tokens[str(token.address)].request_deposit(str(whale.address), deposit, str(whale.address),
+                                                         str(whale.address))
+    pin_time(start)
+    feed.submit(closes[0], sender=gov)
+    model.set_time(start)
+    model.set_answer(closes[0])
+    for token in tokens.values():
+        m = model.tokens[str(token.address)]
+        pin_time(start)
+        token.settle(sender=keeper)
+        m.settle(str(keeper.address))
         pin_time(start)
         token.deposit(deposit, whale, sender=whale)
-        model.tokens[str(token.address)].deposit(str(whale.address), deposit, str(whale.address))
+        m.deposit(str(whale.address), deposit, str(whale.address))
 
     equity0 = {lev: token.equity() for lev, token in tokens.items()}
     for i, answer in enumerate(closes[1:], start=1):

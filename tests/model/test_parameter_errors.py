@@ -21,6 +21,7 @@ PARAMS_OUT_OF_BOUNDS = {
     "ripcordLeverage": {"ripcord_leverage": DEFAULTS.leverage_max},
     "minDrift": {"min_drift": DEFAULTS.leverage_max - TARGET},
     "rebalanceInterval": {"rebalance_interval": 59},
+    "settlementWindow": {"settlement_window": 5 * 60 - 1},
     "mintFeeBps": {"mint_fee_bps": 101},
     "redeemFeeBps": {"redeem_fee_bps": 101},
     "streamingFeePerDay": {"streaming_fee_per_day": 10**15 + 1},
