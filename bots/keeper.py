@@ -1,4 +1,4 @@
-"""Keeper bot (silverback): on every new block, rebalance or ripcord the tokens the chain says are due.
+"""Keeper bot (silverback): on every new block, settle, rebalance or ripcord the tokens the chain says are due.
 
 The logic lives in `levtoken.keeper.Keeper` (levtoken/keeper/logic.py); this module only wires it to
 silverback. Settings come from the environment:

@@ -318,13 +318,70 @@ def deploy(
     return record
 
 
-def mint_for(deployment: Deployment, holders: Iterable[tuple[Any, str, int]], faucet_sender=None) -> None:
-    """Mints tokens for (account, token symbol, collateral units) holders, funding them from the
-    test stablecoin's faucet on local chains."""
+def local_account(address: str):
+    """The ape test account with `address` (a local chain's deployer or keeper); DeploymentError if none is."""
+    from ape import accounts
+
+    for account in accounts.test_accounts:
+        if account.address.lower() == address.lower():
+            return account
+    raise DeploymentError(f"{address} is not one of the local test accounts: pass the account that signs for it")
+
+
+def publish_newer_round(deployment: Deployment, market: str, updater) -> Any:
+    """Publishes the feed's latest answer again one second after the head block, so every request made so far
+    qualifies (a round in the same second as a request never prices it); returns the receipt. Local chains
+    only (the next block's time is set with evm_setNextBlockTimestamp); `updater` holds the feed's
+    UPDATER_ROLE."""
+    feed = deployment.feed_contract(market)
+    if not feed.hasRole(feed.UPDATER_ROLE(), updater):
+        raise DeploymentError(f"{updater.address} may not publish {market} prices (no UPDATER_ROLE on {feed.address})")
+    head = chain.provider.web3.eth.get_block("latest")["timestamp"]
+    chain.provider.make_request("evm_setNextBlockTimestamp", [head + 1])
+    return feed.submit(feed.latestRoundData()[1], sender=updater)
+
+
+def settle_now(deployment: Deployment, symbols: Iterable[str], updater, keeper) -> list[Any]:
+    """Publishes a newer round on each market of `symbols` (see publish_newer_round) and settles each token as
+    `keeper` (KEEPER_ROLE): the requests waiting on them are priced; returns the settle() receipts."""
+    symbols = list(dict.fromkeys(symbols))
+    for market in dict.fromkeys(deployment.tokens[symbol].market for symbol in symbols):
+        publish_newer_round(deployment, market, updater)
+    receipts = []
+    for symbol in symbols:
+        token = deployment.token(symbol)
+        if not token.hasRole(token.KEEPER_ROLE(), keeper):
+            raise DeploymentError(f"{keeper.address} may not settle {symbol} (no KEEPER_ROLE)")
+        receipts.append(token.settle(sender=keeper))
+    return receipts
+
+
+def mint_for(deployment: Deployment, holders: Iterable[tuple[Any, str, int]], updater=None, keeper=None,
+             faucet_sender=None) -> list[int]:
+    """Mints tokens for (account, token symbol, collateral units) holders on a local chain: funds them from the
+    test stablecoin's faucet, requests their deposits, publishes a newer round with `updater`, settles each
+    token with `keeper` (both default to the deployer's test account) and claims for each holder. Returns the
+    shares each holder claimed, in order; nothing is left waiting."""
+    holders = list(holders)
+    updater = updater or local_account(deployment.deployer)
+    keeper = keeper or updater
     collateral = deployment.collateral_contract()
     for account, symbol, amount in holders:
         token = deployment.token(symbol)
         if deployment.collateral_is_test:
             collateral.mint(account, amount, sender=faucet_sender or account)
         collateral.approve(token.address, amount, sender=account)
-        token.deposit(amount, account, sender=account)
+        token.requestDeposit(amount, account, account, sender=account)
+    settle_now(deployment, [symbol for _, symbol, _ in holders], updater, keeper)
+    claimed = []
+    for account, symbol, _ in holders:
+        token = deployment.token(symbol)
+        if token.pendingDepositRequest(0, account):
+            raise DeploymentError(f"{symbol} deferred the deposit of {account.address} (paused, supply cap or venue)")
+        claimable = token.maxDeposit(account)
+        shares = 0
+        if claimable:  # zero when an earlier entry of the same holder and token claimed it all
+            receipt = token.deposit(claimable, account, sender=account)
+            shares = receipt.decode_logs(token.Deposit)[0].shares
+        claimed.append(shares)
+    return claimed

@@ -1,5 +1,5 @@
-"""The keeper's per-block logic: each block, send `rebalance()` (or `ripcord()`) for every token the chain
-says is due.
+"""The keeper's per-block logic: each block, send `settle()`, `rebalance()` or `ripcord()` for every token the
+chain says is due.
 
 The decision is the chain's: `rebalanceStatus()` says what is due and the transaction is re-checked with a
 gas estimate right before it is signed, so the keeper never sends what the chain would reject. The keeper
@@ -36,12 +36,16 @@ logger = logging.getLogger("levtoken.keeper")
 
 GWEI = 10**9
 
-# Reverts that only mean "not due any more" (someone else acted first, or the price moved back).
-NOT_DUE_ERRORS = ("RebalanceNotDue", "RipcordNotDue")
+# Reverts that only mean "not due any more" (someone else acted first, the price moved back, or the requests
+# were settled or wait for a newer round).
+NOT_DUE_ERRORS = ("RebalanceNotDue", "RipcordNotDue", "NothingToSettle", "NoNewerPrice")
 
 
 def method_for(action: Action) -> str:
-    """The token function that carries out a due action: `ripcord` for RIPCORD, `rebalance` otherwise."""
+    """The token function that carries out a due action: `settle` for SETTLE, `ripcord` for RIPCORD,
+    `rebalance` otherwise."""
+    if action == Action.SETTLE:
+        return "settle"
     return "ripcord" if action == Action.RIPCORD else "rebalance"
 
 
@@ -71,6 +75,7 @@ class KeeperMetrics:
     sent: int = 0  # transactions broadcast, replacements included
     rebalances: int = 0  # rebalance() mined successfully (REBALANCE or ITERATE)
     ripcords: int = 0  # ripcord() mined successfully
+    settlements: int = 0  # settle() mined successfully
     retries: int = 0  # transactions sent again after a drop or replaced while stuck
     dropped: int = 0  # pending transactions the node no longer knew
     failures: int = 0  # reverted reads, estimates or transactions; send errors
@@ -80,6 +85,8 @@ class KeeperMetrics:
     lag_last: int = -1  # blocks from "first due" to "mined" of the last action (-1: none yet)
     lag_max: int = 0
     lag_total: int = 0
+    settle_lag: int = -1  # blocks from "first seen SETTLE" to "mined" of the last settlement (-1: none yet)
+    settle_lag_max: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counters as a plain mapping (what silverback logs and records)."""
@@ -87,8 +94,8 @@ class KeeperMetrics:
 
     @property
     def lag_mean(self) -> float:
-        """Mean lag in blocks over the mined actions (0 before the first)."""
-        actions = self.rebalances + self.ripcords
+        """Mean lag in blocks over the mined actions, settlements included (0 before the first)."""
+        actions = self.rebalances + self.ripcords + self.settlements
         return self.lag_total / actions if actions else 0.0
 
 
@@ -114,6 +121,7 @@ class TokenState:
     symbol: str
     contract: Any
     due_since: int | None = None  # block at which the current action was first seen due
+    settle_since: int | None = None  # block at which the view first reported SETTLE for the waiting requests
     pending: Pending | None = None
     attempts: int = 0  # sends in the current due episode
     gas_factor: float = 1.0  # raised after an out-of-gas revert
@@ -130,7 +138,7 @@ def revert_name(err: ContractLogicError) -> str:
 
 
 class Keeper:
-    """Sends the rebalances and ripcords the chain says are due, for a set of tokens, from one account.
+    """Sends the settlements, rebalances and ripcords the chain says are due, for a set of tokens, from one account.
 
     Call `on_block(number)` once per new block. It is safe to call from several threads: a call that finds
     another one running returns at once (the next block serves the tokens again). `settings` (or any of
@@ -209,6 +217,10 @@ class Keeper:
             self._fail(state, block, f"rebalanceStatus reverted: {revert_name(err)}")
             return
         self.metrics.checks += 1
+        if status.action != Action.SETTLE:
+            state.settle_since = None
+        elif state.settle_since is None:
+            state.settle_since = block
         if not status.due:
             state.due_since = None
             state.attempts = 0
@@ -263,7 +275,7 @@ class Keeper:
             )
 
     def _follow_pending(self, state: TokenState, block: int, just_sent: bool = False) -> bool:
-        """Settles a pending transaction; True when the token is free for a new decision."""
+        """Follows a pending transaction; True when the token is free for a new decision."""
         pending = state.pending
         assert pending is not None
         eth = chain.provider.web3.eth
@@ -277,7 +289,7 @@ class Keeper:
                     continue
                 if receipt is None or not self._canonical(receipt):
                     continue
-                self._settle(state, pending, tx_hash, receipt)
+                self._mined(state, pending, tx_hash, receipt)
                 return True
             if time.monotonic() >= deadline:
                 break
@@ -313,7 +325,7 @@ class Keeper:
             self._send(state, block, pending.method, pending.reason, pending.leverage, nonce=pending.nonce)
         return False
 
-    def _settle(self, state: TokenState, pending: Pending, tx_hash: str, receipt) -> None:
+    def _mined(self, state: TokenState, pending: Pending, tx_hash: str, receipt) -> None:
         state.pending = None
         mined = int(receipt["blockNumber"])
         gas_used = int(receipt["gasUsed"])
@@ -330,6 +342,12 @@ class Keeper:
         m = self.metrics
         if pending.method == "ripcord":
             m.ripcords += 1
+        elif pending.method == "settle":
+            m.settlements += 1
+            settle_lag = mined - state.settle_since if state.settle_since is not None else lag
+            m.settle_lag = settle_lag
+            m.settle_lag_max = max(m.settle_lag_max, settle_lag)
+            state.settle_since = None
         else:
             m.rebalances += 1
         m.lag_last = lag

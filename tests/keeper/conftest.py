@@ -9,17 +9,16 @@ import pytest
 from keeper_nodes import OwnNode
 
 from levtoken.keeper import Keeper
-from levtoken.units import to_units
 
 
 @pytest.fixture
-def funded_token(create_token, fund, whale):
-    """funded_token(leverage, amount=10_000, **params) -> a token with `amount` tUSD deposited by the whale."""
+def funded_token(create_token, deposit, whale):
+    """funded_token(leverage, amount=10_000, **params) -> a token with `amount` tUSD deposited by the whale
+    (requested, settled and claimed: nothing waits)."""
 
     def make(leverage=3, amount=10_000, **overrides):
         token = create_token(leverage, **overrides)
-        fund(whale, amount, token)
-        token.deposit(to_units(amount), whale, sender=whale)
+        deposit(token, whale, amount)
         return token
 
     return make

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from ape import accounts, networks
 
-from levtoken.deployment import DeployConfig, Deployment, deploy
+from levtoken.deployment import DeployConfig, Deployment, deploy, mint_for
 from levtoken.units import to_units
 
 
@@ -66,15 +66,12 @@ class OwnNode:
             yield provider
 
     def deploy(self, record_path: Path, holder_deposit: float = 10_000) -> Deployment:
-        """Deploys config/local.toml (account 0 deploys, account 1 is the keeper) and has account 3 mint
-        `holder_deposit` tUSD of BTC3L. Call inside `connected()`."""
+        """Deploys config/local.toml (account 0 deploys and publishes prices, account 1 is the keeper) and has
+        account 3 mint `holder_deposit` tUSD of BTC3L (requested, settled and claimed). Call inside
+        `connected()`."""
         test = accounts.test_accounts
         record = deploy(DeployConfig.load(PROJECT / "config/local.toml"), test[0], record_path, keeper=test[1].address,
                         log=lambda message: None)
-        usd = record.collateral_contract()
-        token = record.token("BTC3L")
-        usd.mint(test[3], to_units(holder_deposit), sender=test[3])
-        usd.approve(token, 2**256 - 1, sender=test[3])
-        token.deposit(to_units(holder_deposit), test[3], sender=test[3])
+        mint_for(record, [(test[3], "BTC3L", to_units(holder_deposit))], updater=test[0], keeper=test[1])
         return record
 

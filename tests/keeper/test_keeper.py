@@ -1,13 +1,14 @@
-"""Keeper behaviour on the session's anvil chain with the real contracts: when it sends, what it sends,
-pending and dropped transactions, failures of one token, metrics."""
+"""Keeper behaviour on the session's anvil chain with the real contracts: when it sends, what it sends
+(settlements of waiting requests included), pending and dropped transactions, failures of one token, metrics."""
 
 from __future__ import annotations
 
 import logging
 
-from levtoken.keeper import GWEI
-from levtoken.shapes import Action, Reason
-from levtoken.units import DAY, WAD, to_wad
+from levtoken.keeper import GWEI, method_for
+from levtoken.shapes import Action, Reason, Settlement, Status
+from levtoken.units import DAY, WAD, to_units, to_wad
+from tests.utils.chain import advance
 
 
 def keeper_lines(caplog) -> list[str]:
@@ -248,3 +249,85 @@ def test_on_block__out_of_gas__retried_with_more_gas(funded_token, make_keeper, 
     assert "out of gas" in caplog.text
     assert bot.tokens[token.symbol()].gas_factor >= 2
     assert near(token.leverage(), 3 * WAD)
+
+
+def test_method_for__each_action__the_token_function_that_carries_it_out():
+    assert [method_for(a) for a in Action] == ["rebalance", "rebalance", "rebalance", "ripcord", "settle"]
+
+
+def test_on_block__requests__settled_in_the_block_after_the_newer_round(funded_token, make_keeper, fund, fish, whale,
+                                                                          feed, gov, chain, caplog):
+    caplog.set_level(logging.INFO, "levtoken.keeper")
+    token = funded_token(3)
+    assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    shares = token.balanceOf(whale) // 4
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    bot = make_keeper(token)
+
+    # No round newer than the requests yet: the view does not report SETTLE and nothing is sent.
+    bot.on_block(chain.blocks.height)
+    assert token.rebalanceStatus().action == Action.NONE
+    assert bot.metrics.sent == 0
+
+    advance(chain, 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    round_block = chain.blocks.height
+    status = Status.from_abi(token.rebalanceStatus())
+    assert (status.action, status.reason) == (Action.SETTLE, Reason.REQUESTS)
+    assert (status.deposit_assets, status.redeem_shares) == (assets, shares)
+    bot.on_block(round_block)
+
+    m = bot.metrics
+    assert (m.sent, m.settlements, m.rebalances, m.failures) == (1, 1, 0, 0)
+    assert (m.settle_lag, m.settle_lag_max, m.lag_last) == (1, 1, 1)
+    (event,) = token.Settled.range(round_block, chain.blocks.height + 1)
+    assert event.block_number == round_block + 1 and not event.fallback_
+    settled = Settlement.from_abi(event.settlement)
+    assert (settled.assets, settled.shares) == (assets, shares)
+    assert token.pendingDepositRequest(0, fish) == 0 and token.maxMint(fish) == settled.shares_out > 0
+    assert token.pendingRedeemRequest(0, whale) == 0 and token.maxWithdraw(whale) == settled.assets_out > 0
+    (line,) = [line for line in keeper_lines(caplog) if " settle " in line]
+    assert line.startswith(f"{token.symbol()} settle reason=REQUESTS") and "lag=1" in line
+
+    bot.on_block(chain.blocks.height)  # settled: nothing more is due
+    assert bot.metrics.sent == 1
+
+
+def test_on_block__settle_lag__counted_from_the_first_block_the_view_reported_settle(
+        funded_token, make_keeper, keeper, fund, fish, settle, chain, manual_mining):
+    token = funded_token(3)
+    token.requestDeposit(fund(fish, 500, token), fish, fish, sender=fish)
+    settle()  # a newer round only: no token given, nothing settled
+    first_due = chain.blocks.height
+    assert token.rebalanceStatus().action == Action.SETTLE
+    # The keeper's first transaction is dropped: sent again a block later, mined a block after that.
+    bot = make_keeper(token)
+    with manual_mining():
+        bot.on_block(first_due)
+        first = bot.tokens[token.symbol()].pending
+        chain.provider.make_request("anvil_dropTransaction", [first.hashes[0]])
+        chain.mine()
+        bot.on_block(chain.blocks.height)
+        chain.mine()
+        bot.on_block(chain.blocks.height)
+    m = bot.metrics
+    assert (m.settlements, m.settle_lag, m.settle_lag_max, m.sent, m.dropped) == (1, 2, 2, 2, 1)
+    assert token.maxDeposit(fish) > 0
+
+
+def test_on_block__already_settled__not_due_any_more_and_nothing_sent(funded_token, make_keeper, keeper, fund, fish,
+                                                                        settle, chain, caplog):
+    caplog.set_level(logging.INFO, "levtoken.keeper")
+    token = funded_token(3)
+    token.requestDeposit(fund(fish, 500, token), fish, fish, sender=fish)
+    settle()
+    bot = make_keeper(token)
+    state = bot.tokens[token.symbol()]
+    token.settle(sender=keeper)  # another keeper settled first
+    nonce = keeper.nonce
+
+    bot._send(state, chain.blocks.height, "settle", Reason.REQUESTS, 0, nonce=None)
+
+    assert keeper.nonce == nonce and bot.metrics.failures == 0
+    assert any("settle not due any more (NothingToSettle)" in line for line in keeper_lines(caplog))
