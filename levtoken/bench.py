@@ -300,18 +300,25 @@ class ModelRun:
 def model_replay(label: str, path: Path | str, first: str, last: str) -> ModelRun:
     """Replays `path` between `first` and `last` through the reference model alone: one market with the
     default config, a 10M pool, the three tokens of MODEL_TOKENS with the factory's default parameters
-    and holders depositing at the start; at each price the time moves and the price is published, each
+    and holders depositing at the start (request, settlement at the next second's round, claim); at each price the time moves and the price is published, each
     token acts while rebalanceStatus says something is due (ripcord() for RIPCORD, else rebalance()),
     and the venue's account of a token is liquidated when the venue says it can be."""
     points = load_prices(path, parse_date(first), parse_date(last))
     answers = [to_feed(p.close) for p in points]
-    model = standard_model(answers[0] * 10**10, now=points[0].timestamp, pool_seed=MODEL_POOL_SEED)
+    model = standard_model(answers[0] * 10**10, now=points[0].timestamp - 2, pool_seed=MODEL_POOL_SEED)
     tokens = []
     for i, leverage in enumerate(MODEL_TOKENS):
         target = leverage * WAD
         tokens.append(model.add_token(f"token{i}", 1, target, default_params(target, "fees")))
     for holder, index, usd in MODEL_HOLDERS:
         model.collateral.mint(holder, to_units(usd))
+        tokens[index].request_deposit(holder, to_units(usd), holder, holder)
+    # A round one second later qualifies the requests; the keeper settles, the holders claim.
+    model.set_time(points[0].timestamp - 1)
+    model.set_answer(answers[0])
+    for token in tokens:
+        token.settle("keeper")
+    for holder, index, usd in MODEL_HOLDERS:
         tokens[index].deposit(holder, to_units(usd), holder)
     venue = model.venue
     actions = liquidations = reverts = 0
@@ -328,6 +335,8 @@ def model_replay(label: str, path: Path | str, first: str, last: str) -> ModelRu
                 try:
                     if status.action == Action.RIPCORD:
                         token.ripcord("keeper")
+                    elif status.action == Action.SETTLE:
+                        token.settle("keeper")
                     else:
                         token.rebalance("keeper")
                 except Revert:
