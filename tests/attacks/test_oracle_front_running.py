@@ -1,123 +1,135 @@
-"""Trading ahead of a known oracle update: mint at the old price, let the feed move by x, redeem after.
+"""Trading ahead of a known oracle round: the attacker sees the next round (a move x) before it lands and
+requests a deposit, then redeems.
 
-The mint and the redemption are priced at the oracle, so whoever knows the next answer before it is
-published (a feed that only updates past a deviation threshold, a visible pending update) trades against
-the other holders. What stops it is the cost of the round trip: the mint fee f_m, the redeem fee f_r, and
-the venue's taker fee t and price impact (notional / impactDepth, as a fraction of notional) on the hedge
-at entry and at exit. With a the attacker's deposit and L the token's leverage, in real numbers:
-
-    contribution c:  c + |L| c t + L^2 c^2 / depth = a          (the hedge of |L| c costs fee + impact)
-    after the move:  v = c (1 - f_m) (1 + L x)
-    gross paid:      g = v (1 - f_r)
-    exit trade:      n = |L'| g   with L' = L (1 + x) / (1 + L x), the token's leverage after the move
-    paid out:        g - n t - n^2 / depth
-    profit(x) = paid out - a
-
-and the break-even move, to first order in the costs,
-
-    x* = (1 / ((1 - f_m) (1 - f_r) (1 - k_in) (1 - k_out)) - 1) / |L|,   k = |L| (t + |L| a / depth)
-       ~ (f_m + f_r + 2 |L| t + 2 L^2 a / depth) / |L|.
-
-The test measures profit on a real token for several moves and leverages, to the unit, and checks it
-against profit(x): no profit below x*, exactly the formula above it. docs/attacks.md states the bound.
+With instant entry and exit at the oracle, this took the move from the holders whenever x exceeded the
+round trip's costs (docs/attacks.md section 1 kept that formula, `instant_profit` below, as the reference).
+Now a request is priced by the first round published strictly after it, so the attacker can only be
+priced at the round it saw coming (requested in an earlier second) or at a later one (requested in the
+same second, before or after the round): never at the round it knew. The keeper settles in the block after
+each round; later rounds repeat the new price (whatever they bring is a bet, not knowledge). The attacker's
+round trip then pays the fees and the trade costs and takes nothing from the move, in every timing, size
+and direction measured here.
 """
 
 import math
 
 import pytest
 
-from levtoken.units import BPS, to_units
+from levtoken.units import BPS, to_feed, to_units
+from tests.utils.chain import advance, block_time, head_time
 from tests.utils.constants import BTC
+from tests.utils.settled import settled
 
 P0 = 30_000
 WHALE = 1_000_000
 ATTACK = 10_000
-MOVES = ["0.0005", "0.001", "0.002", "0.005", "0.01"]  # 0.05% .. 1%, in the attacker's favour
-# Rounding: the integer contract pays a few units less than profit(x) (measured: 3 to 5 units on 10,000
-# USD; shares and sizes round against the caller and the exit is charged one extra unit), never more.
-TOLERANCE_UNITS = 10
+MOVES = ["0.0005", "0.005", "0.05"]  # 0.05%, 0.5%, 5%, up and down
+# When the attacker's deposit request lands relative to the round it saw coming: in the block before (one
+# second earlier), or in the round's own second, before or after it (anvil mines a block per transaction;
+# the contracts see only the timestamp, so the same second is the same block to them).
+TIMINGS = ["block-before", "same-second-before", "same-second-after"]
+# Every move in the block before; the largest, both ways, in the round's own second.
+CASES = [(m, d, "block-before") for m in MOVES for d in (1, -1)] + [
+    ("0.05", d, timing) for timing in TIMINGS[1:] for d in (1, -1)
+]
+# Seconds between the rounds after the move (a heartbeat or the next deviation; the exact gap only moves
+# the streaming fee and funding by units).
+NEXT_ROUND = 60
 
 
-def closed_form(leverage, x, a, f_m, f_r, t, depth, held=None):
-    """profit(x) in collateral units (see the module docstring). `held` is the leverage the token holds
-    while the price moves (L by default; a real token is within about 1e-6 of its target)."""
-    held = leverage if held is None else held
+def instant_profit(leverage, x, a, f_m, f_r, t, depth):
+    """What the same attacker made with the instant mint and redeem at the oracle (collateral units; see
+    docs/attacks.md section 1): entry at the old price, exit at the new one, fees and costs included."""
     lev = abs(leverage)
     quad = leverage**2 / depth
     c = (-(1 + lev * t) + math.sqrt((1 + lev * t) ** 2 + 4 * quad * a)) / (2 * quad)
-    v = c * (1 - f_m) * (1 + held * x)
-    gross = v * (1 - f_r)
-    n = abs(held * (1 + x) / (1 + held * x)) * gross
+    gross = c * (1 - f_m) * (1 + leverage * x) * (1 - f_r)
+    n = abs(leverage * (1 + x) / (1 + leverage * x)) * gross
     return gross - n * t - n * n / depth - a
 
 
-def break_even(leverage, a, f_m, f_r, t, depth):
-    """x* to first order in the costs (closed form)."""
-    k = abs(leverage) * (t + abs(leverage) * a / depth)
-    return (1 / ((1 - f_m) * (1 - f_r) * (1 - k) ** 2) - 1) / abs(leverage)
-
-
-def break_even_exact(leverage, a, f_m, f_r, t, depth):
-    """|x| at the root of profit(x) (x in the token's favourable direction), by bisection."""
-    sign = 1 if leverage > 0 else -1
-    lo, hi = 0.0, 0.05
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if closed_form(leverage, sign * mid, a, f_m, f_r, t, depth) > 0:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def costs(token, venue):
+    """(mint fee, redeem fee, taker fee, impact depth) as fractions and collateral units."""
     params, cfg = token.params(), venue.marketConfig(BTC)
     return params.mintFeeBps / BPS, params.redeemFeeBps / BPS, cfg.takerFeeBps / BPS, cfg.impactDepth
 
 
-@pytest.mark.parametrize("leverage", [3, -3, -1])
-@pytest.mark.parametrize("move", MOVES)
-def test_front_run_oracle_update__profit_is_the_formula_and_none_below_break_even(
-    create_token, deposit, fund, usd, venue, whale, stranger, set_price, pin, leverage, move
-):
-    token = create_token(leverage)
+@pytest.fixture(scope="module", params=[3, -1], ids=["3x-long", "1x-short"])
+def priced_token(request, create_token, deposit, whale):
+    """A token of 1,000,000 USD at 30,000 (3x long or 1x short)."""
+    token = create_token(request.param)
     deposit(token, whale, WHALE)
-    f_m, f_r, t, depth = costs(token, venue)
-    x = float(move) * (1 if leverage > 0 else -1)  # the direction the token gains from
-    attacker, a = stranger, to_units(ATTACK)
+    return token
 
-    # Everything happens at one timestamp: no streaming fee or funding, only the move and the costs.
-    fund(attacker, ATTACK, token)
-    pin()
-    token.deposit(a, attacker, sender=attacker)
-    held = token.leverage() / 1e18
-    assert abs(held / leverage - 1) < 1e-5
-    pin()
-    set_price(P0 * (1 + x))
-    pin()
-    token.redeem(token.balanceOf(attacker), attacker, attacker, sender=attacker)
-    profit = usd.balanceOf(attacker) - a
 
-    expected = closed_form(leverage, x, a, f_m, f_r, t, depth, held)
-    x_star = break_even_exact(leverage, a, f_m, f_r, t, depth)
-    print(f"L={leverage:+d} x={float(move):.2%}: profit {profit / 1e6:+.6f} USD on {ATTACK} "
-          f"(formula {expected / 1e6:+.6f}, diff {profit - expected:+.1f} units), break-even {x_star:.5%}")
-    assert expected - TOLERANCE_UNITS <= profit <= expected + 1
-    if abs(x) < x_star:
-        assert profit <= 0
+def _round_then_settle(chain, feed, gov, keeper, token, answer, at):
+    """Publishes `answer` at time `at`, then the keeper settles in the next block (one second later)."""
+    chain.pending_timestamp = at
+    feed.submit(answer, sender=gov)
+    chain.pending_timestamp = at + 1
+    return token.settle(sender=keeper)
+
+
+@pytest.mark.parametrize(
+    "move, direction, timing", CASES, ids=[f"{'up' if d > 0 else 'down'}-{m}-{t}" for m, d, t in CASES]
+)
+def test_front_run_next_round__deposit_then_redeem__no_profit(
+    priced_token, chain, feed, gov, keeper, venue, usd, fund, stranger, reverts, timing, direction, move
+):
+    token, attacker = priced_token, stranger
+    leverage = token.targetLeverage() / 1e18
+    x = direction * float(move)
+    answer = to_feed(P0 * (1 + x))
+    a = fund(attacker, ATTACK, token)
+    t = head_time(chain) + 10  # the round the attacker saw coming lands at t
+
+    if timing == "block-before":
+        chain.pending_timestamp = t - 1
+        request = token.requestDeposit(a, attacker, attacker, sender=attacker)
+        chain.pending_timestamp = t
+        feed.submit(answer, sender=gov)
     else:
-        assert profit > 0
+        chain.pending_timestamp = t
+        if timing == "same-second-before":
+            request = token.requestDeposit(a, attacker, attacker, sender=attacker)
+            feed.submit(answer, sender=gov)
+        else:
+            feed.submit(answer, sender=gov)
+            request = token.requestDeposit(a, attacker, attacker, sender=attacker)
+    requested_at = block_time(chain, request)
 
+    # The keeper settles in the block after the round. A request of the round's own second waits for the next.
+    chain.pending_timestamp = t + 1
+    if timing == "block-before":
+        entry = token.settle(sender=keeper)
+    else:
+        with reverts(token.NoNewerPrice, lastRequest=t, priceTime=t):
+            token.settle(sender=keeper)
+        entry = _round_then_settle(chain, feed, gov, keeper, token, answer, t + NEXT_ROUND)
+    event, settlement = settled(token, entry)
+    # Priced at a round published after the request, at the new price: never the round it knew (P0).
+    assert event.priceTime > requested_at
+    assert settlement.price == answer * 10**10
+    assert settlement.assets == a
 
-@pytest.mark.parametrize("leverage", [3, -3, -1])
-def test_break_even__closed_form__matches_root_of_profit(create_token, venue, leverage):
-    token = create_token(leverage)
-    f_m, f_r, t, depth = costs(token, venue)
-    a = to_units(ATTACK)
-    approx = break_even(leverage, a, f_m, f_r, t, depth)
-    exact = break_even_exact(leverage, a, f_m, f_r, t, depth)
-    assert abs(approx - exact) / exact < 0.01
-    # The smallest break-even (a tiny attacker, no impact) is fees over |L|: 0.167% at 3x, 0.300% at 1x.
-    floor = break_even(leverage, 0, f_m, f_r, t, depth)
-    assert floor == pytest.approx((f_m + f_r + 2 * abs(leverage) * t) / abs(leverage), rel=0.01)
-    assert floor < exact
+    # Exit as soon as possible: claim, request the redemption, settled at the next round.
+    shares = token.maxMint(attacker)
+    token.mint(shares, attacker, sender=attacker)
+    token.requestRedeem(shares, attacker, attacker, sender=attacker)
+    exit_at = block_time(chain) + NEXT_ROUND
+    _round_then_settle(chain, feed, gov, keeper, token, answer, exit_at)
+    token.redeem(shares, attacker, attacker, sender=attacker)
+
+    profit = usd.balanceOf(attacker) - a
+    f_m, f_r, fee, depth = costs(token, venue)
+    instant = instant_profit(leverage, x, a, f_m, f_r, fee, depth)
+    print(f"L={leverage:+.0f} x={x:+.2%} {timing}: profit {profit / 1e6:+.2f} USD on {ATTACK} "
+          f"(instant entry and exit: {instant / 1e6:+.2f})")
+    assert token.balanceOf(attacker) == 0 and token.maxWithdraw(attacker) == 0
+    assert profit <= 0
+    # What it lost is the round trip's costs, not the move: the two fees and two trades of about |L| a each
+    # (the exit trade at the token's leverage after the move, at most 1.4 |L| here), plus the seconds of
+    # streaming fee and funding (well under a dollar).
+    round_trip = a * (f_m + f_r + 2 * 1.4 * abs(leverage) * (fee + 1.4 * abs(leverage) * a / depth))
+    assert -profit <= round_trip + to_units(1)
+    assert -profit >= a * (f_m + f_r) * 0.99
