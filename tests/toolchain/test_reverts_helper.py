@@ -4,7 +4,6 @@ error several contracts declare is accepted with either contract's class."""
 
 import pytest
 
-from levtoken.units import to_wad
 from tests.utils.constants import BTC, HEARTBEAT
 from tests.utils.reverts import reverts
 
@@ -42,27 +41,27 @@ def test_reverts__view_call__decoded_by_selector(feed, stranger):
             feed.getRoundData(round_id)
 
 
-def test_reverts__error_of_a_nested_call__decoded_by_selector(create_token, deposit, feed, venue, whale, chain):
+def test_reverts__error_of_a_nested_call__decoded_by_selector(create_token, deposit, feed, venue, whale, keeper, chain):
     token = create_token(3)
     deposit(token, whale, 1_000)
+    token.requestRedeem(10**18, whale, whale, sender=whale)
     updated_at = feed.latestRoundData()[3]
     chain.mine(timestamp=updated_at + HEARTBEAT + 1)
     with reverts(venue.StalePrice, updatedAt=updated_at, heartbeat=HEARTBEAT):
-        token.redeem(10**18, whale, whale, sender=whale)
+        token.settle(sender=keeper)
     with pytest.raises(AssertionError, match="StalePrice.updatedAt"):
         with reverts(venue.StalePrice, updatedAt=updated_at + 1):
-            token.redeem(10**18, whale, whale, sender=whale)
+            token.settle(sender=keeper)
     with pytest.raises(AssertionError, match="expected InvalidPrice"):
         with reverts(venue.InvalidPrice):
-            token.redeem(10**18, whale, whale, sender=whale)
+            token.settle(sender=keeper)
 
 
-def test_reverts__error_declared_by_several_contracts__either_class(create_token, venue, fish, fund):
+def test_reverts__error_declared_by_several_contracts__either_class(create_token, factory, venue, fish):
     token = create_token(3)
     with reverts(token.ZeroAmount):
         venue.depositMargin(BTC, fish, 0, sender=fish)
     with reverts(venue.ZeroAmount):
         token.deposit(0, fish, sender=fish)
-    venue.depositMargin(BTC, fish, fund(fish, 1_000, venue), sender=fish)
-    with reverts(token.SlippageExceeded, minimum=1):  # a buy accepting at most 1e-18 USD per BTC
-        venue.trade(BTC, to_wad("0.001"), 1, sender=fish)
+    with reverts(token.LeverageOutOfRange, targetLeverage=0):  # declared by the token and the factory
+        factory.tokenName(BTC, 0)

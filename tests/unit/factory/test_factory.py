@@ -135,7 +135,7 @@ def test_predictAddress__spec__create2_of_salt_and_init_code(factory, spec, crea
     s = spec(3)
     args = encode(
         ["address", "uint256", "int256", "uint256",
-         "(uint64,uint64,uint64,uint64,uint32,uint16,uint16,uint64,address,uint128,uint128,uint256)",
+         "(uint64,uint64,uint64,uint64,uint32,uint32,uint16,uint16,uint64,address,uint128,uint128,uint256)",
          "string", "string", "address", "address", "address"],
         [venue.address, 1, 3 * WAD, 6 * WAD, s[3], "BTC 3x Long", "BTC3L", gov.address, keeper.address, gov.address],
     )
@@ -162,12 +162,13 @@ def test_defaultParams__leverage__geometric_band_and_defaults(factory, fee_recip
     assert abs(p.leverageMin * p.leverageMax - target * target) <= p.leverageMax  # L_min = L^2 / L_max, floored
     assert p.minDrift == target // 100
     assert p.rebalanceInterval == 86_400
+    assert p.settlementWindow == 3_600
     assert (p.mintFeeBps, p.redeemFeeBps, p.streamingFeePerDay) == (10, 10, 10**14)
     assert p.feeRecipient == fee_recipient.address
     assert p.maxTradeNotional == to_units(1_000_000)
     assert p.ripcordBounty == to_units(10)
     assert p.supplyCap == 2**256 - 1
-    assert len(Params.sol_names()) == 12
+    assert len(Params.sol_names()) == 13
 
 
 def test_defaultParams__three_x__band_2_25_to_4(factory, fee_recipient):

@@ -74,14 +74,15 @@ def test_permit__owner_signature__sets_allowance_and_nonce(token, chain, whale, 
     assert tx.events.filter(token.Approval)[0].owner == whale.address
 
 
-def test_permit__then_redeem_by_spender__allowance_spent(token, chain, deposit, whale, stranger):
+def test_permit__then_requestRedeem_by_spender__allowance_spent(token, chain, deposit, whale, stranger):
     deposit(token, whale, 1_000)
     shares = token.balanceOf(whale) // 2
     deadline = chain.pending_timestamp + 3600
     v, r, s = _sign_permit(token, chain, whale, stranger, shares, 0, deadline)
     token.permit(whale, stranger, shares, deadline, v, r, s, sender=stranger)
-    token.redeem(shares, stranger, whale, sender=stranger)
+    token.requestRedeem(shares, stranger, whale, sender=stranger)
     assert token.allowance(whale, stranger) == 0
+    assert token.pendingRedeemRequest(0, stranger) == shares
 
 
 def test_permit__replayed_signature__reverts(token, chain, whale, stranger, reverts):
@@ -115,8 +116,21 @@ def _interface_id(contract_type) -> bytes:
     return value.to_bytes(4, "big")
 
 
+def _own_interface_id(contract_type, *parents) -> bytes:
+    """Solidity's type(I).interfaceId: the functions `I` declares itself, not those it inherits."""
+    value = int.from_bytes(_interface_id(contract_type), "big")
+    for parent in parents:
+        value ^= int.from_bytes(_interface_id(parent), "big")
+    return value.to_bytes(4, "big")
+
+
 def test_supportsInterface__known_and_unknown_ids__answers(token):
-    assert token.supportsInterface(_interface_id(project.ILeveragedToken.contract_type))
+    parents = [getattr(project, name).contract_type for name in ("IERC7540Operator", "IERC7540Deposit", "IERC7540Redeem", "IERC7575Share")]
+    assert token.supportsInterface(_own_interface_id(project.ILeveragedToken.contract_type, *parents))
+    assert _interface_id(parents[0]) == bytes.fromhex("e3bc4e65")  # the ids ERC-7540 and ERC-7575 state
+    assert _interface_id(parents[2]) == bytes.fromhex("620ee8e4")
+    for interface_id in ("e3bc4e65", "ce3bbe50", "620ee8e4", "2f0a18c5"):  # ERC-7540 operator, deposit, redeem; ERC-7575
+        assert token.supportsInterface(bytes.fromhex(interface_id))
     assert token.supportsInterface(bytes.fromhex("01ffc9a7"))  # ERC-165
     assert token.supportsInterface(bytes.fromhex("7965db0b"))  # IAccessControl
     assert not token.supportsInterface(bytes.fromhex("deadbeef"))
