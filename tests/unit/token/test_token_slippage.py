@@ -1,93 +1,120 @@
-"""depositWithMinShares and redeemWithMinAssets: the caller's minimum and deadline bound a sandwich."""
+"""What replaced the caller's minimum and deadline: a request is priced by the settlement at a round published
+after it (the price the requester could not know), and a fee raised between request and settlement never
+applies to it (each batch pays the lowest fee in force at any of its requests or at settlement)."""
 
-from levtoken.units import to_units
+import pytest
+
+from levtoken.units import BPS, WAD, to_feed
+from tests.utils import chain as chain_helpers
+from tests.utils.constants import VIRTUAL_SHARES
+from tests.utils.requests import settled, settlement_of
 
 
-def test_depositWithMinShares__minimum_met__mints_preview(token, deposit, fund, whale, fish, chain, pin):
+def _up(a, b, c):
+    return -(-a * b // c)
+
+
+@pytest.fixture
+def held(token, deposit, whale):
+    """A 3x long with 10,000 of the whale's deposit, settled and claimed."""
     deposit(token, whale, 10_000)
+    return token
+
+
+@pytest.mark.parametrize("price", [27_000, 33_000])
+def test_settlement__deposit__priced_at_the_later_round(held, fund, settle, fish, feed, chain, price):
+    token = held
     assets = fund(fish, 1_000, token)
-    pin()
-    preview = token.previewDeposit(assets)
-    token.depositWithMinShares(assets, fish, preview, chain.blocks.head.timestamp, sender=fish)
-    assert token.balanceOf(fish) == preview
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    at_request = token.convertToShares(assets)
+    (receipt,) = settle(token, price=price)
+    block = receipt.block_number - 1  # the state the settlement saw: the new round, nothing settled yet
+    event = settled(token, receipt)
+    t = settlement_of(token, receipt)
+    assert event.priceTime == feed.latestRoundData()[3] == chain_helpers.block_time(chain, receipt)
+    assert t.price == price * WAD
+    supply = token.totalSupply(block_id=block) + token.pendingStreamingFee(block_id=block)
+    equity = token.equity(block_id=block)
+    minted = (assets - t.cost_d) * (supply + VIRTUAL_SHARES) // (equity + 1)
+    assert (t.shares_out, t.mint_fee) == (minted - _up(minted, 10, BPS), _up(minted, 10, BPS))
+    # The round the requester saw does not price it: a long's NAV moved with the price.
+    assert (t.shares_out < at_request) if price > 30_000 else (t.shares_out > at_request)
 
 
-def test_depositWithMinShares__minimum_one_above__reverts(token, deposit, fund, whale, fish, chain, pin, reverts):
-    deposit(token, whale, 10_000)
+@pytest.mark.parametrize("price", [27_000, 33_000])
+def test_settlement__redemption__priced_at_the_later_round(held, settle, whale, price):
+    token = held
+    shares = token.balanceOf(whale) // 2
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    at_request = token.convertToAssets(shares)
+    (receipt,) = settle(token, price=price)
+    block = receipt.block_number - 1
+    t = settlement_of(token, receipt)
+    assert t.price == price * WAD
+    assert t.redeem_fee == _up(shares, 10, BPS)
+    supply = token.totalSupply(block_id=block) + token.pendingStreamingFee(block_id=block)
+    equity = token.equity(block_id=block)
+    gross = (shares - t.redeem_fee) * (equity + 1) // (supply + VIRTUAL_SHARES)
+    assert t.assets_out == gross - t.cost_r
+    assert (t.cost_d, t.cost_r) == (0, t.cost)
+    assert token.maxWithdraw(whale) == t.assets_out
+    assert (t.assets_out > at_request) if price > 30_000 else (t.assets_out < at_request)
+
+
+def test_settlement__round_published_with_the_request__does_not_price_it(held, fund, fish, feed, gov, keeper, chain, reverts):
+    token = held
     assets = fund(fish, 1_000, token)
-    pin()
-    preview = token.previewDeposit(assets)
-    with reverts(token.SlippageExceeded, amount=preview, minimum=preview + 1):
-        token.depositWithMinShares(assets, fish, preview + 1, chain.pending_timestamp + 60, sender=fish)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    request_time = chain_helpers.head_time(chain)
+    feed.submit(to_feed(40_000), sender=gov)  # same second as the request: a front-runner's price
+    with reverts(token.NoNewerPrice, lastRequest=request_time, priceTime=request_time):
+        token.settle(sender=keeper)
+    chain_helpers.advance(chain, 1)
+    feed.submit(to_feed(30_000), sender=gov)
+    t = settlement_of(token, token.settle(sender=keeper))
+    assert t.price == 30_000 * WAD
 
 
-def test_depositWithMinShares__price_moved_against_minter__reverts(
-    token, deposit, fund, whale, fish, chain, set_price, reverts
+@pytest.mark.parametrize("side", ["deposit", "redeem"])
+def test_settlement__fee_raised_after_request__batch_pays_the_lower_fee(held, fund, settle, set_params, whale, fish, side):
+    token = held
+    field = "mintFeeBps" if side == "deposit" else "redeemFeeBps"
+    if side == "deposit":
+        token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    else:
+        token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    set_params(token, **{field: 100})  # 10 -> 100 bps while the request waits
+    (receipt,) = settle(token)
+    t = settlement_of(token, receipt)
+    if side == "deposit":
+        minted = t.shares_out + t.mint_fee
+        assert (t.mint_fee_bps, t.mint_fee) == (10, _up(minted, 10, BPS))
+    else:
+        assert (t.redeem_fee_bps, t.redeem_fee) == (10, _up(t.shares, 10, BPS))
+
+
+@pytest.mark.parametrize("side", ["deposit", "redeem"])
+def test_settlement__fee_lowered_after_request__batch_pays_the_lower_fee(held, fund, settle, set_params, whale, fish, side):
+    token = held
+    field = "mintFeeBps" if side == "deposit" else "redeemFeeBps"
+    if side == "deposit":
+        token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    else:
+        token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    set_params(token, **{field: 0})
+    t = settlement_of(token, settle(token)[0])
+    assert (t.mint_fee_bps, t.mint_fee) == (0, 0) if side == "deposit" else (t.redeem_fee_bps, t.redeem_fee) == (0, 0)
+
+
+def test_settlement__fee_changed_between_two_requests__the_lowest_for_the_whole_batch(
+    held, fund, settle, set_params, whale, fish, stranger
 ):
-    deposit(token, whale, 10_000)
-    assets = fund(fish, 1_000, token)
-    expected = token.previewDeposit(assets)
-    set_price(29_000)  # NAV falls, so the same assets buy more shares; a rise buys fewer
-    set_price(31_000)
-    with reverts(token.SlippageExceeded, minimum=expected):
-        token.depositWithMinShares(assets, fish, expected, chain.pending_timestamp + 60, sender=fish)
-
-
-def test_depositWithMinShares__past_deadline__reverts(token, fund, fish, chain, reverts):
-    assets = fund(fish, 1_000, token)
-    deadline = chain.blocks.head.timestamp - 1
-    with reverts(token.DeadlineExpired, deadline=deadline):
-        token.depositWithMinShares(assets, fish, 0, deadline, sender=fish)
-
-
-def test_depositWithMinShares__zero_assets__reverts(token, fish, chain, reverts):
-    with reverts(token.ZeroAmount):
-        token.depositWithMinShares(0, fish, 0, chain.pending_timestamp + 60, sender=fish)
-
-
-def test_redeemWithMinAssets__minimum_met__pays_preview(token, deposit, whale, usd, chain, pin):
-    deposit(token, whale, 10_000)
-    shares = token.balanceOf(whale) // 2
-    balance = usd.balanceOf(whale)
-    pin()
-    preview = token.previewRedeem(shares)
-    token.redeemWithMinAssets(shares, whale, whale, preview, chain.blocks.head.timestamp, sender=whale)
-    assert usd.balanceOf(whale) - balance == preview
-
-
-def test_redeemWithMinAssets__minimum_one_above__reverts(token, deposit, whale, chain, pin, reverts):
-    deposit(token, whale, 10_000)
-    shares = token.balanceOf(whale) // 2
-    pin()
-    preview = token.previewRedeem(shares)
-    with reverts(token.SlippageExceeded, amount=preview, minimum=preview + 1):
-        token.redeemWithMinAssets(shares, whale, whale, preview + 1, chain.pending_timestamp + 60, sender=whale)
-
-
-def test_redeemWithMinAssets__price_fell__reverts(token, deposit, whale, chain, set_price, reverts):
-    deposit(token, whale, 10_000)
-    shares = token.balanceOf(whale) // 2
-    expected = token.previewRedeem(shares)
-    set_price(29_000)
-    with reverts(token.SlippageExceeded, minimum=expected):
-        token.redeemWithMinAssets(shares, whale, whale, expected, chain.pending_timestamp + 60, sender=whale)
-
-
-def test_redeemWithMinAssets__past_deadline__reverts(token, deposit, whale, chain, reverts):
-    deposit(token, whale, 1_000)
-    deadline = chain.blocks.head.timestamp - 1
-    with reverts(token.DeadlineExpired, deadline=deadline):
-        token.redeemWithMinAssets(10**18, whale, whale, 0, deadline, sender=whale)
-
-
-def test_redeemWithMinAssets__zero_shares__reverts(token, whale, chain, reverts):
-    with reverts(token.ZeroAmount):
-        token.redeemWithMinAssets(0, whale, whale, 0, chain.pending_timestamp + 60, sender=whale)
-
-
-def test_redeemWithMinAssets__approved_spender__allowance_spent(token, deposit, whale, stranger, usd, chain):
-    deposit(token, whale, 1_000)
-    token.approve(stranger, 10**21, sender=whale)
-    token.redeemWithMinAssets(4 * 10**20, stranger, whale, 1, chain.pending_timestamp + 60, sender=stranger)
-    assert token.allowance(whale, stranger) == 6 * 10**20
-    assert usd.balanceOf(stranger) > to_units(39)
+    token = held
+    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    set_params(token, mintFeeBps=3)
+    token.requestDeposit(fund(stranger, 1_000, token), stranger, stranger, sender=stranger)
+    set_params(token, mintFeeBps=50)
+    t = settlement_of(token, settle(token)[0])
+    assert t.mint_fee_bps == 3
+    # One price for the batch: each requester gets shares pro rata to its assets (floored).
+    assert token.maxMint(fish) == token.maxMint(stranger) == t.shares_out // 2
