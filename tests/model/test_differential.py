@@ -1,7 +1,7 @@
 """Differential test: random sequences of actions go to the contracts on anvil and to levtoken.model;
-after every step both agree to the unit (token equity, supply, every balance, the venue position,
-the pool's cash, the market aggregates, rebalanceStatus, previews), and a step that reverts on one
-reverts on the other with the same error.
+after every step both agree to the unit (token equity, supply, escrow, every balance, every holder's
+pending and claimable requests and operators, the venue position, the pool's cash, the market aggregates,
+rebalanceStatus, valuation views), and a step that reverts on one reverts on the other with the same error.
 
 Every transaction is mined at the model's time (evm_setNextBlockTimestamp), and a time step mines an
 empty block, so views on both sides see the same block timestamp. Each hypothesis example starts from
@@ -25,12 +25,18 @@ from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps
 
 # Errors that name the parameter field out of bounds: the model's and the chain's name the same field.
 FIELD_ERRORS = ("InvalidParameter", "InvalidConfig")
+# Errors whose arguments are numbers the model computes too (epochs, times, amounts): compared as well.
+NUMBER_ERRORS = ("NoNewerPrice", "FallbackNotOpen", "CancelTooEarly", "ExceedsClaimable", "RequestAlreadySettled",
+                 "EarlierRequestPending", "SupplyCapExceeded")
 OUTCOMES: Counter[str] = Counter()  # "method: ok" or "method: reverted Error", over a whole run
 TOKENS = 2  # a 3x long and a 2x short on the same market: the funding skew is partly netted
 HOLDERS = ("whale", "fish", "stranger", "fee_recipient")
 
 token_index = st.integers(0, TOKENS - 1)
 holder = st.sampled_from(HOLDERS)
+party = st.sampled_from([None, None, None, *HOLDERS])  # owner, controller or receiver: None is the caller
+SETTINGS = settings(settings.get_profile("model-fast"), stateful_step_count=20)
+redeem_divisor = st.sampled_from([1, 1, 2, 3, 10, 10**6, 10**30])
 price_move_bps = st.one_of(st.integers(-400, 400), st.integers(-3400, 3400))
 time_step = time_steps(minute=59, longest=3 * DAY)  # beyond the heartbeat: stale until the next price
 
@@ -82,7 +88,7 @@ class Differential(RuleBasedStateMachine):
             assert reverted, f"{label}: the model reverted ({model_err!r}), the chain did not"
             if name is not None:
                 assert name == model_err.name, f"{label}: chain reverted with {name}, model with {model_err!r}"
-            if name in FIELD_ERRORS:
+            if name in FIELD_ERRORS or name in NUMBER_ERRORS:
                 assert arguments == model_err.args, f"{label}: chain reverted with {name}{arguments}, model {model_err!r}"
 
     def view(self, label: str, contract, method: str, args: tuple, on_model) -> None:
@@ -104,44 +110,100 @@ class Differential(RuleBasedStateMachine):
     @initialize(amounts=st.tuples(*[st.integers(1_000, 200_000)] * TOKENS))
     def first_deposits(self, amounts):
         for i, usd in enumerate(amounts):
-            self.deposit(i, "whale", to_units(usd))
+            self.request(i, "whale", "whale", "whale", "requestDeposit", to_units(usd))
+        self.tick()
+        self.publish(0)
+        for i, usd in enumerate(amounts):
+            self.settle_as(i, "keeper")
+            self.claim_call(i, "whale", "whale", "deposit", to_units(usd))
 
-    # --- holders -----------------------------------------------------------------------------
-    def holder_call(self, i: int, who: str, method: str, amount: int, *to: str) -> None:
-        """`who` calls token i's `method` with `amount` for itself (receiver, owner), or with `to` first
-        for a transfer: the same call on the model's token takes addresses, the chain's accounts."""
-        a, address = self.acct(who), self.addr(who)
-        chain_args = (self.acct(to[0]), amount) if to else (amount, a, a)[: 2 if method in ("deposit", "mint") else 3]
-        model_args = (self.addr(to[0]), amount) if to else (amount, address, address)[: len(chain_args)]
+    # --- requests, claims, operators ---------------------------------------------------------
+    def request(self, i: int, who: str, owner: str, controller: str, method: str, amount: int) -> None:
+        """`who` requests `amount` for `controller` out of `owner`'s assets or shares."""
+        a = self.acct(who)
+        m = self.mtoken(i)
+        on_model = m.request_deposit if method == "requestDeposit" else m.request_redeem
         self.both(
-            f"{method}({i}, {who}{'->' + to[0] if to else ''}, {amount})",
+            f"{method}({i}, {who}: {amount} of {owner} for {controller})",
+            a, self.token(i), method, (amount, self.acct(controller), self.acct(owner)),
+            lambda: on_model(self.addr(who), amount, self.addr(controller), self.addr(owner)),
+        )
+
+    def claim_call(self, i: int, who: str, controller: str, method: str, amount: int, short: bool = False) -> None:
+        """`who` claims `amount` of `controller`'s claimable with `method` for itself (the two-argument
+        deposit/mint form when `short`)."""
+        a, address = self.acct(who), self.addr(who)
+        chain_args = (amount, a) if short else (amount, a, self.acct(controller))
+        model_args = (amount, address) if short else (amount, address, self.addr(controller))
+        self.both(
+            f"{method}({i}, {who} for {controller}, {amount}{', short' if short else ''})",
             a, self.token(i), method, chain_args,
             lambda: getattr(self.mtoken(i), method)(address, *model_args),
         )
 
-    @rule(i=token_index, who=holder, assets=deposit_amount)
-    def deposit(self, i, who, assets):
-        self.holder_call(i, who, "deposit", assets)
+    @rule(i=token_index, who=holder, owner=party, controller=party, assets=deposit_amount)
+    def request_deposit(self, i, who, owner, controller, assets):
+        self.request(i, who, owner or who, controller or who, "requestDeposit", assets)
 
-    @rule(i=token_index, who=holder, shares=st.integers(1, 10**23))
-    def mint(self, i, who, shares):
-        self.holder_call(i, who, "mint", shares)
+    @rule(i=token_index, who=holder, owner=party, controller=party, divisor=redeem_divisor)
+    def request_redeem(self, i, who, owner, controller, divisor):
+        owner = owner or who
+        self.request(i, who, owner, controller or who, "requestRedeem",
+                     self.mtoken(i).balance_of(self.addr(owner)) // divisor)
 
-    @rule(i=token_index, who=holder, divisor=st.sampled_from([1, 1, 2, 3, 10, 10**6, 10**30]))
-    def redeem(self, i, who, divisor):
-        self.holder_call(i, who, "redeem", self.mtoken(i).balance_of(self.addr(who)) // divisor)
+    @rule(i=token_index, who=holder, deposit=st.booleans(), assets=deposit_amount, divisor=redeem_divisor,
+          by_input=st.booleans())
+    def round_trip(self, i, who, deposit, assets, divisor, by_input):
+        """A holder's whole journey: request, a round a second later, a keeper's settlement, a full claim."""
+        m, address = self.mtoken(i), self.addr(who)
+        if deposit:
+            self.request(i, who, who, who, "requestDeposit", assets)
+        else:
+            self.request(i, who, who, who, "requestRedeem", m.balance_of(address) // divisor)
+        self.tick()
+        self.publish(0)
+        self.settle_as(i, "keeper")
+        method = ("deposit" if by_input else "mint") if deposit else ("redeem" if by_input else "withdraw")
+        self.claim(i, who, None, method, (1, 1), False)
 
-    @rule(i=token_index, who=holder, fraction=st.sampled_from([(1, 1), (1, 2), (1, 7), (3, 2)]))
-    def withdraw(self, i, who, fraction):
-        try:
-            assets = self.mtoken(i).max_withdraw(self.addr(who)) * fraction[0] // fraction[1]
-        except Revert:
-            assets = 10**6
-        self.holder_call(i, who, "withdraw", assets)
+    @rule(i=token_index, who=holder, controller=party, method=st.sampled_from(["deposit", "mint", "redeem", "withdraw"]),
+          fraction=st.sampled_from([(1, 1), (1, 1), (1, 2), (1, 7), (3, 2), (0, 1)]), short=st.booleans())
+    def claim(self, i, who, controller, method, fraction, short):
+        controller = controller or who
+        m = self.mtoken(i)
+        address = self.addr(controller)
+        claimable = {"deposit": m.max_deposit, "mint": m.max_mint, "redeem": m.max_redeem,
+                     "withdraw": m.max_withdraw}[method](address)
+        short = short and method in ("deposit", "mint")
+        self.claim_call(i, who, who if short else controller, method, claimable * fraction[0] // fraction[1], short)
+
+    @rule(i=token_index, who=holder, controller=party, receiver=party)
+    def cancel(self, i, who, controller, receiver):
+        controller, receiver = controller or who, receiver or who
+        m = self.mtoken(i)
+        self.both(
+            f"cancelDepositRequest({i}, {who} for {controller} to {receiver})",
+            self.acct(who), self.token(i), "cancelDepositRequest", (self.acct(receiver), self.acct(controller)),
+            lambda: m.cancel_deposit_request(self.addr(who), self.addr(receiver), self.addr(controller)),
+        )
+
+    @rule(i=token_index, who=holder, operator=holder, approved=st.booleans())
+    def set_operator(self, i, who, operator, approved):
+        m = self.mtoken(i)
+        self.both(
+            f"setOperator({i}, {who} -> {operator} {approved})",
+            self.acct(who), self.token(i), "setOperator", (self.acct(operator), approved),
+            lambda: m.set_operator(self.addr(who), self.addr(operator), approved),
+        )
 
     @rule(i=token_index, sender=holder, to=holder, divisor=st.sampled_from([1, 2, 5]))
     def transfer(self, i, sender, to, divisor):
-        self.holder_call(i, sender, "transfer", self.mtoken(i).balance_of(self.addr(sender)) // divisor, to)
+        amount = self.mtoken(i).balance_of(self.addr(sender)) // divisor
+        self.both(
+            f"transfer({i}, {sender}->{to}, {amount})",
+            self.acct(sender), self.token(i), "transfer", (self.acct(to), amount),
+            lambda: self.mtoken(i).transfer(self.addr(sender), self.addr(to), amount),
+        )
 
     @rule(i=token_index, amount=st.integers(1, 5_000 * 10**6))
     def donate(self, i, amount):
@@ -153,9 +215,30 @@ class Differential(RuleBasedStateMachine):
             lambda: self.model.collateral.transfer(self.addr("stranger"), str(token.address), amount),
         )
 
+    # --- settlement --------------------------------------------------------------------------
+    def settle_as(self, i: int, who: str) -> None:
+        m = self.mtoken(i)
+        self.both(f"settle({i}) by {who}", self.acct(who), self.token(i), "settle", (),
+                  lambda: m.settle(self.addr(who)))
+
+    @rule(i=token_index, who=st.sampled_from(["keeper", "keeper", "stranger"]))
+    def settle(self, i, who):
+        self.settle_as(i, who)
+
+    @rule(i=token_index, who=st.sampled_from(["keeper", "keeper", "stranger"]), bps=st.integers(-300, 300))
+    def next_round_then_settle(self, i, who, bps):
+        """What the keepers do: a second passes, a round is published, the token settles."""
+        self.tick()
+        self.publish(bps)
+        self.settle_as(i, who)
+
     # --- market ------------------------------------------------------------------------------
-    @rule(bps=price_move_bps)
-    def move_price(self, bps):
+    def tick(self) -> None:
+        self.model.advance(1)
+        self.e["mine_at"](self.model.now)
+
+    def publish(self, bps: int) -> None:
+        """A feed round at the current time, `bps` away from the latest answer."""
         feed, gov = self.e["feed"], self.acct("gov")
         answer = max(1, self.model.feeds[str(feed.address)].answer * (10_000 + bps) // 10_000)
         self.both(
@@ -163,6 +246,16 @@ class Differential(RuleBasedStateMachine):
             gov, feed, "submit", (answer,),
             lambda: self.model.set_answer(answer, str(feed.address)),
         )
+
+    @rule(bps=price_move_bps)
+    def move_price(self, bps):
+        """A round in the current second: after any request made in it, it does not price them."""
+        self.publish(bps)
+
+    @rule(bps=price_move_bps)
+    def next_second_price(self, bps):
+        self.tick()
+        self.publish(bps)
 
     @rule(seconds=time_step)
     def advance_time(self, seconds):
@@ -267,22 +360,37 @@ class Differential(RuleBasedStateMachine):
             token, m = self.token(i), self.mtoken(i)
             address = str(token.address)
             self.view(f"idle {i}", usd, "balanceOf", (token,), lambda: model.collateral.balance_of(address))
+            self.view(f"escrowAssets {i}", token, "escrowAssets", (), lambda: m.escrow_assets)
             self.view(f"totalSupply {i}", token, "totalSupply", (), lambda: m.total_supply)
+            self.view(f"own shares {i}", token, "balanceOf", (token,), lambda: m.balance_of(address))
             for name in HOLDERS:
-                self.view(f"balance {i} {name}", token, "balanceOf", (self.acct(name),),
-                          lambda: m.balance_of(self.addr(name)))
+                a, who = self.acct(name), self.addr(name)
+                self.view(f"balance {i} {name}", token, "balanceOf", (a,), lambda: m.balance_of(who))
+                for method, on_model in (
+                    ("pendingDepositRequest", m.pending_deposit_request),
+                    ("claimableDepositRequest", m.claimable_deposit_request),
+                    ("pendingRedeemRequest", m.pending_redeem_request),
+                    ("claimableRedeemRequest", m.claimable_redeem_request),
+                ):
+                    self.view(f"{method} {i} {name}", token, method, (0, a), lambda: on_model(who))
+                # maxDeposit and maxRedeem are the claimable views above (one function on both sides).
+                for method, on_model in (("maxMint", m.max_mint), ("maxWithdraw", m.max_withdraw)):
+                    self.view(f"{method} {i} {name}", token, method, (a,), lambda: on_model(who))
+                other = HOLDERS[(HOLDERS.index(name) + 1) % len(HOLDERS)]
+                self.view(f"isOperator {i} {name} {other}", token, "isOperator", (a, self.acct(other)),
+                          lambda: m.is_operator(who, self.addr(other)))
             self.view(f"position {i}", venue, "position", (1, token), lambda: model.venue.position(1, address))
             self.view(f"lastRebalance {i}", token, "lastRebalance", (), lambda: m.last_rebalance)
             self.view(f"lastFeeAccrual {i}", token, "lastFeeAccrual", (), lambda: m.last_fee_accrual)
             self.view(f"iterating {i}", token, "iterating", (), lambda: m.iterating)
             self.view(f"equity {i}", token, "equity", (), m.equity)
+            self.view(f"totalAssets {i}", token, "totalAssets", (), m.total_assets)
             self.view(f"rebalanceStatus {i}", token, "rebalanceStatus", (), m.rebalance_status)
             self.view(f"pendingStreamingFee {i}", token, "pendingStreamingFee", (), m.pending_streaming_fee)
             self.view(f"navPerToken {i}", token, "navPerToken", (), m.nav_per_token)
-            shares = m.balance_of(self.addr("whale"))
-            self.view(f"previewRedeem {i}", token, "previewRedeem", (shares,), lambda: m.preview_redeem(shares))
-            assets = to_units(10_000)
-            self.view(f"previewDeposit {i}", token, "previewDeposit", (assets,), lambda: m.preview_deposit(assets))
+            self.view(f"convertToShares {i}", token, "convertToShares", (10**9,), lambda: m.convert_to_shares(10**9))
+            self.view(f"previewDeposit {i}", token, "previewDeposit", (10**9,), lambda: m.preview_deposit(10**9))
+            self.view(f"previewRedeem {i}", token, "previewRedeem", (10**18,), lambda: m.preview_redeem(10**18))
 
 
 @pytest.fixture
@@ -312,17 +420,19 @@ def differential_env(chain, accounts, gov, keeper, lp, whale, fish, stranger, fe
     return env
 
 
-def _run(env, profile: str) -> None:
+def _run(env, profile: str | settings) -> None:
     Differential.env = env
     OUTCOMES.clear()
-    run_state_machine_as_test(Differential, settings=settings.get_profile(profile))
+    chosen = profile if isinstance(profile, settings) else settings.get_profile(profile)
+    run_state_machine_as_test(Differential, settings=chosen)
     print("\n".join(f"{count:6d}  {outcome}" for outcome, count in sorted(OUTCOMES.items())))
 
 
 def test_model_matches_contracts(differential_env):
-    """Random sequences of mints, redeems, transfers, price moves, time, rebalances, ripcords,
-    liquidations and parameter changes: contracts and model agree to the unit after every step."""
-    _run(differential_env, "model-fast")
+    """Random sequences of requests, claims, cancels, operators, transfers, rounds (in a request's second
+    and after it), settlements by keepers and strangers, time (past the settlement window too), rebalances,
+    ripcords, liquidations and parameter changes: contracts and model agree to the unit after every step."""
+    _run(differential_env, SETTINGS)
 
 
 @pytest.mark.slow
@@ -330,7 +440,8 @@ def test_model_matches_contracts(differential_env):
 def test_model_matches_contracts__long(differential_env):
     """The same comparison over thousands of steps, which must have reached every kind of action."""
     _run(differential_env, "long")
-    for method in ("deposit", "mint", "redeem", "withdraw", "transfer", "submit", "setParams", "setMarketConfig",
-                   "addLiquidity", "removeLiquidity", "pause", "unpause"):
+    for method in ("requestDeposit", "requestRedeem", "settle", "deposit", "mint", "redeem", "withdraw", "transfer",
+                   "submit", "setParams", "setMarketConfig", "addLiquidity", "removeLiquidity", "pause", "unpause",
+                   "setOperator", "cancelDepositRequest"):
         assert OUTCOMES[f"{method}: ok"] > 0, f"no successful {method} in {sum(OUTCOMES.values())} steps"
     assert OUTCOMES["rebalance: ok"] + OUTCOMES["performUpkeep: ok"] > 0, "no successful rebalance"
