@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from levtoken.model import WAD, Model, Revert, default_params, errors, standard_model
 from levtoken.units import DAY, to_units
+from tests.utils.model_flows import model_settle
 from tests.utils.strategies import market_fees, token_fees
 
 TOKENS = ("long", "short")
@@ -34,6 +35,10 @@ def build_model() -> Model:
         model.collateral.mint(who, to_units(1_000_000))
     for who in HOLDERS:
         for address in TOKENS:
+            model.tokens[address].request_deposit(who, to_units(100_000), who, who)
+    model_settle(model, *model.tokens.values())
+    for who in HOLDERS:
+        for address in TOKENS:
             model.tokens[address].deposit(who, to_units(100_000), who)
     return model
 
@@ -45,9 +50,14 @@ amount = st.one_of(st.just(0), st.integers(1, to_units(1_000)), st.integers(to_u
 fraction = st.sampled_from([(1, 3), (1, 1), (3, 2), (10, 1)])  # of a balance: within it, all of it, beyond it
 
 block_steps = st.one_of(  # what one block can hold: anything but the clock moving
-    st.tuples(st.just("deposit"), token, holder, amount),
-    st.tuples(st.just("redeem"), token, holder, fraction),
-    st.tuples(st.just("withdraw"), token, holder, fraction),
+    st.tuples(st.just("request_deposit"), token, holder, holder, amount),
+    st.tuples(st.just("request_redeem"), token, holder, holder, fraction),
+    st.tuples(st.just("claim"), token, holder, holder, st.sampled_from(["deposit", "mint", "redeem", "withdraw"]),
+              fraction),
+    st.tuples(st.just("settle"), token, st.sampled_from(["keeper", "stranger"])),
+    st.tuples(st.just("upkeep"), token, st.sampled_from(["keeper", "stranger"])),
+    st.tuples(st.just("cancel"), token, holder, holder),
+    st.tuples(st.just("operator"), token, holder, holder, st.booleans()),
     st.tuples(st.just("transfer"), token, holder, holder, fraction),
     st.tuples(st.just("price"), st.integers(-3_500, 3_500)),
     st.tuples(st.just("rebalance"), token, st.sampled_from(["keeper", "stranger"])),
@@ -60,23 +70,38 @@ block_steps = st.one_of(  # what one block can hold: anything but the clock movi
     st.tuples(st.just("trade"), holder, st.integers(-10**20, 10**20)),
     st.tuples(st.just("pause"), token, st.sampled_from(["gov", "stranger"])),
 )
-steps = st.one_of(block_steps, st.tuples(st.just("time"), st.sampled_from([1, 3_600, DAY, 3 * DAY])))
+steps = st.one_of(block_steps, st.tuples(st.just("time"), st.sampled_from([1, 1, 3_600, DAY, 3 * DAY])))
 
 
 def apply(model: Model, step: tuple) -> None:
     """Runs one step on `model` (a Revert propagates)."""
     kind, *args = step
     tokens, venue = model.tokens, model.venue
-    if kind == "deposit":
-        address, who, assets = args
-        tokens[address].deposit(who, assets, who)
-    elif kind in ("redeem", "withdraw"):
-        address, who, (num, den) = args
+    if kind == "request_deposit":
+        address, who, owner, assets = args
+        tokens[address].request_deposit(who, assets, who, owner)
+    elif kind == "request_redeem":
+        address, who, owner, (num, den) = args
         t = tokens[address]
-        if kind == "redeem":
-            t.redeem(who, t.balance_of(who) * num // den, who, who)
-        else:
-            t.withdraw(who, t.max_withdraw(who) * num // den, who, who)
+        t.request_redeem(who, t.balance_of(owner) * num // den, who, owner)
+    elif kind == "claim":
+        address, who, controller, method, (num, den) = args
+        t = tokens[address]
+        claimable = {"deposit": t.max_deposit, "mint": t.max_mint, "redeem": t.max_redeem,
+                     "withdraw": t.max_withdraw}[method](controller)
+        getattr(t, method)(who, claimable * num // den, who, controller)
+    elif kind == "settle":
+        address, caller = args
+        tokens[address].settle(caller)
+    elif kind == "upkeep":
+        address, caller = args
+        tokens[address].perform_upkeep(caller)
+    elif kind == "cancel":
+        address, who, controller = args
+        tokens[address].cancel_deposit_request(who, who, controller)
+    elif kind == "operator":
+        address, who, operator, approved = args
+        tokens[address].set_operator(who, operator, approved)
     elif kind == "transfer":
         address, sender, to, (num, den) = args
         t = tokens[address]
@@ -124,16 +149,32 @@ def apply(model: Model, step: tuple) -> None:
 
 
 def test_revert_leaves_the_whole_model_as_it_was__minimal():
-    """A redemption of more shares than the holder has reverts after the streaming fee was accrued (fee
-    shares minted, accrual time moved): all of it is undone."""
+    """A redemption request of more shares than the holder has reverts after the redemption queue
+    rolled and the request joined an epoch (queue, epoch and account written): all of it is undone."""
     model = build_model()
     model.advance(DAY)
     before = copy.deepcopy(model)
     t = model.tokens["long"]
     with pytest.raises(errors.ERC20InsufficientBalance):
-        t.redeem("fish", 2 * t.balance_of("fish"), "fish", "fish")
-    assert t.last_fee_accrual == before.tokens["long"].last_fee_accrual
+        t.request_redeem("fish", 2 * t.balance_of("fish"), "fish", "fish")
     assert model.state() == before.state()
+    assert not model.journal.open
+
+
+def test_reverted_settlement_leaves_the_whole_model_as_it_was():
+    """A stranger's settlement before the window reverts FallbackNotOpen after the streaming fee accrued
+    and both queues rolled (a batch formed): all of it is undone."""
+    model = build_model()
+    t = model.tokens["long"]
+    t.request_redeem("fish", t.balance_of("fish") // 2, "fish", "fish")
+    t.request_deposit("whale", to_units(1_000), "whale", "whale")
+    model.advance(60)
+    model.set_answer(model.feeds["feed"].answer)
+    before = copy.deepcopy(model)
+    with pytest.raises(errors.FallbackNotOpen):
+        t.settle("stranger")
+    assert model.state() == before.state()
+    assert t.redemptions.queue.batch == 0 and t.deposits.queue.batch == 0
     assert not model.journal.open
 
 
