@@ -2,11 +2,15 @@
 
 The collateral here is a HookStablecoin, which hands control to a hook contract after every transfer
 (as an ERC-777-style or maliciously upgraded stablecoin would). A second venue and a token on it use it;
-a ReentrancyAttacker is the hook and, in the middle of a deposit, redemption, ripcord or rebalance,
-re-enters the token (deposit, redeem, rebalance, ripcord) or the venue (modifyPosition). Each re-entrant
-call must revert with ReentrancyGuardReentrantCall; the outer call then either reverts with it too
-(the attacker bubbles it up: nothing changes) or completes exactly as without the attack (the attacker
-swallows it: the outer call pays what its preview said, nothing more, nothing lost).
+a ReentrancyAttacker is the hook. It holds a claimable deposit and a claimable redemption of the token
+(requested for it by its owner, who names it as controller) and, in the middle of a keeper's settlement, a
+deposit request, a redemption claim, a ripcord or a rebalance, re-enters the token (a deposit or redemption
+claim, rebalance, ripcord) or the venue (modifyPosition). Each re-entrant call must revert with
+ReentrancyGuardReentrantCall; the outer call then either reverts with it too (the attacker bubbles it up:
+nothing changes) or completes exactly as without the attack (the attacker swallows it).
+
+The attacker contract predates requests: it cannot re-enter requestDeposit, requestRedeem, settle or
+cancelDepositRequest (all four carry the same guard as the calls it does re-enter).
 """
 
 from enum import IntEnum
@@ -15,9 +19,13 @@ import pytest
 from ape import project
 
 from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS
-from levtoken.units import to_units
+from levtoken.units import to_feed, to_units
+from tests.utils.chain import advance
 from tests.utils.constants import BTC
 from tests.utils.reverts import error_selector
+from tests.utils.settled import settled
+
+P0 = 30_000
 
 
 class Reentry(IntEnum):
@@ -31,55 +39,87 @@ class Reentry(IntEnum):
     VENUE_MODIFY = 5
 
 
+def _settle_now(chain, feed, gov, keeper, token):
+    """Publishes a round one second later and settles as the keeper."""
+    advance(chain, 1)
+    feed.submit(to_feed(P0), sender=gov)
+    return token.settle(sender=keeper)
+
+
 @pytest.fixture(scope="module")
-def hooked(gov, lp, whale, stranger, make_venue, create_token):
-    """(hook token, venue, leveraged token, attacker): a 3x long on a venue whose collateral calls back."""
+def hooked(chain, feed, gov, keeper, lp, whale, stranger, make_venue, create_token):
+    """(hook token, venue, leveraged token, attacker): a 3x long on a venue whose collateral calls back; the
+    attacker contract has 20,000 USD of claimable deposit and half of 10,000 USD of shares claimable as a
+    redemption."""
     husd = gov.deploy(project.HookStablecoin)
     market = make_venue(10_000_000, lp, collateral=husd)
     token = create_token(3, on=gov.deploy(project.LeveragedTokenFactory, market, gov))
-    husd.mint(whale, to_units(100_000), sender=whale)
-    husd.approve(token, UINT256_MAX, sender=whale)
-    token.deposit(to_units(100_000), whale, sender=whale)
-
     attacker = stranger.deploy(project.ReentrancyAttacker, token, market, BTC)
-    husd.mint(attacker, to_units(100_000), sender=stranger)
-    attacker.deposit(to_units(10_000), sender=stranger)  # shares to redeem
+    for account in (whale, stranger):
+        husd.mint(account, to_units(200_000), sender=account)
+        husd.approve(token, UINT256_MAX, sender=account)
+    token.requestDeposit(to_units(100_000), whale, whale, sender=whale)
+    token.requestDeposit(to_units(20_000), attacker, stranger, sender=stranger)
+    token.requestDeposit(to_units(10_000), stranger, stranger, sender=stranger)
+    _settle_now(chain, feed, gov, keeper, token)
+    token.mint(token.maxMint(whale), whale, sender=whale)
+    token.mint(token.maxMint(stranger), stranger, sender=stranger)
+    token.requestRedeem(token.balanceOf(stranger) // 2, attacker, stranger, sender=stranger)
+    _settle_now(chain, feed, gov, keeper, token)
+
+    husd.mint(attacker, to_units(10_000), sender=stranger)
     attacker.depositMargin(to_units(1_000), sender=stranger)  # margin for its own venue trades
     husd.setHook(attacker, sender=stranger)
     return husd, market, token, attacker
 
 
-def snapshot(husd, market, token, attacker, whale):
+def snapshot(husd, market, token, attacker, whale, stranger):
     position = market.position(BTC, token)
     return (
         token.totalSupply(), token.balanceOf(attacker), token.balanceOf(whale), husd.balanceOf(attacker),
-        husd.balanceOf(token), husd.balanceOf(market), market.poolCash(),
+        husd.balanceOf(token), husd.balanceOf(market), market.poolCash(), token.escrowAssets(),
+        token.maxDeposit(attacker), token.maxRedeem(attacker), token.pendingDepositRequest(0, stranger),
+        token.pendingDepositRequest(0, whale), token.pendingRedeemRequest(0, whale),
         (position.margin, position.size, position.openNotional), tuple(market.position(BTC, attacker)),
     )
 
 
-def _outer(name, hooked, keeper, stranger, set_price, husd_whale):
+def _outer(name, hooked, chain, feed, gov, keeper, whale, stranger, set_price):
+    """Prepares the outer call `name` and returns it."""
     husd, market, token, attacker = hooked
-    if name == "deposit":
-        return lambda: attacker.deposit(to_units(5_000), sender=stranger)
-    if name == "redeem":
-        return lambda: attacker.redeem(token.balanceOf(attacker) // 2, sender=stranger)
+    if name == "claim-redeem":
+        return lambda: attacker.redeem(token.maxRedeem(attacker) // 2, sender=stranger)
+    if name == "request-deposit":
+        return lambda: token.requestDeposit(to_units(5_000), stranger, stranger, sender=stranger)
+    if name.startswith("settle"):
+        # A deposit (margin into the venue) or a redemption (margin out of it) waits, and a round qualifies it.
+        if name == "settle-deposit":
+            token.requestDeposit(to_units(10_000), whale, whale, sender=whale)
+        else:
+            token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+        advance(chain, 1)
+        feed.submit(to_feed(P0), sender=gov)
+        return lambda: token.settle(sender=keeper)
     if name == "ripcord":
         set_price(25_500)  # past the ripcord
         return lambda: attacker.ripcord(sender=stranger)
     # A keeper's rebalance that sweeps idle collateral (a donation) into margin.
     set_price(26_100)
-    husd.mint(token, to_units(100), sender=husd_whale)
+    husd.mint(token, to_units(100), sender=whale)
     return lambda: token.rebalance(sender=keeper)
 
 
-def _expected(name, hooked, keeper):
-    """What the outer call pays when nothing interferes: previewed before it, at the same timestamp."""
+def _expected(name, hooked):
+    """What the outer call gives when nothing interferes, read before it at the same timestamp."""
     husd, market, token, attacker = hooked
-    if name == "deposit":
-        return token.previewDeposit(to_units(5_000))
-    if name == "redeem":
-        return token.previewRedeem(token.balanceOf(attacker) // 2)
+    if name == "claim-redeem":
+        half = token.maxRedeem(attacker) // 2
+        return half, token.maxWithdraw(attacker) * half // token.maxRedeem(attacker)
+    if name == "request-deposit":
+        return to_units(5_000)
+    if name.startswith("settle"):
+        status = token.rebalanceStatus()
+        return status.depositAssets, status.redeemShares, status.sizeDelta
     if name == "ripcord":
         return min(token.params().ripcordBounty, token.rebalanceStatus().equity * 100 // 10_000)
     return token.rebalanceStatus().sizeDelta
@@ -87,52 +127,60 @@ def _expected(name, hooked, keeper):
 
 # (outer call, re-entry, transfer that triggers it: from, to)
 CASES = [
-    ("deposit", Reentry.DEPOSIT, "attacker", "token"),
-    ("deposit", Reentry.REBALANCE, "attacker", "token"),
-    ("deposit", Reentry.VENUE_MODIFY, "token", "venue"),
-    ("redeem", Reentry.REDEEM, "venue", "attacker"),
-    ("redeem", Reentry.DEPOSIT, "venue", "attacker"),
-    ("redeem", Reentry.VENUE_MODIFY, "venue", "attacker"),
+    ("claim-redeem", Reentry.DEPOSIT, "token", "attacker"),
+    ("claim-redeem", Reentry.REDEEM, "token", "attacker"),
+    ("request-deposit", Reentry.DEPOSIT, "stranger", "token"),
+    ("request-deposit", Reentry.REDEEM, "stranger", "token"),
+    ("settle-deposit", Reentry.DEPOSIT, "token", "venue"),
+    ("settle-deposit", Reentry.REBALANCE, "token", "venue"),
+    ("settle-deposit", Reentry.VENUE_MODIFY, "token", "venue"),
+    ("settle-redeem", Reentry.REDEEM, "venue", "token"),
+    ("settle-redeem", Reentry.VENUE_MODIFY, "venue", "token"),
     ("ripcord", Reentry.RIPCORD, "venue", "attacker"),
     ("rebalance", Reentry.DEPOSIT, "token", "venue"),
 ]
 NAMES = {
-    Reentry.DEPOSIT: "deposit", Reentry.REDEEM: "redeem", Reentry.REBALANCE: "rebalance", Reentry.RIPCORD: "ripcord",
-    Reentry.VENUE_MODIFY: "venue.modifyPosition",
+    Reentry.DEPOSIT: "deposit-claim", Reentry.REDEEM: "redeem-claim", Reentry.REBALANCE: "rebalance",
+    Reentry.RIPCORD: "ripcord", Reentry.VENUE_MODIFY: "venue.modifyPosition",
 }
 IDS = [f"{o}-reenters-{NAMES[r]}" for o, r, _, _ in CASES]
 
 
 def _arm(hooked, reentry, src, dst, swallow, stranger):
     husd, market, token, attacker = hooked
-    where = {"attacker": attacker.address, "token": token.address, "venue": market.address, "any": ZERO_ADDRESS}
+    where = {
+        "attacker": attacker.address, "token": token.address, "venue": market.address,
+        "stranger": stranger.address, "any": ZERO_ADDRESS,
+    }
     attacker.arm(reentry, where[src], where[dst], swallow, sender=stranger)
 
 
 @pytest.mark.parametrize("outer, reentry, src, dst", CASES, ids=IDS)
 def test_reentrant_call__bubbled_up__outer_call_reverts_state_unchanged(
-    hooked, whale, keeper, stranger, set_price, pin, outer, reentry, src, dst, reverts
+    hooked, chain, feed, gov, whale, keeper, stranger, set_price, outer, reentry, src, dst, reverts
 ):
     husd, market, token, attacker = hooked
-    call = _outer(outer, hooked, keeper, stranger, set_price, whale)
+    call = _outer(outer, hooked, chain, feed, gov, keeper, whale, stranger, set_price)
     _arm(hooked, reentry, src, dst, False, stranger)
-    before = snapshot(*hooked, whale)
+    before = snapshot(*hooked, whale, stranger)
     with reverts(token.ReentrancyGuardReentrantCall):
         call()
-    assert snapshot(*hooked, whale) == before
+    assert snapshot(*hooked, whale, stranger) == before
 
 
 @pytest.mark.parametrize("outer, reentry, src, dst", CASES, ids=IDS)
-def test_reentrant_call__swallowed__outer_call_completes_exactly_as_previewed(
-    hooked, whale, keeper, stranger, set_price, pin, outer, reentry, src, dst
+def test_reentrant_call__swallowed__outer_call_completes_exactly_as_without_it(
+    hooked, chain, feed, gov, whale, keeper, stranger, set_price, pin, outer, reentry, src, dst
 ):
     husd, market, token, attacker = hooked
-    call = _outer(outer, hooked, keeper, stranger, set_price, whale)
+    call = _outer(outer, hooked, chain, feed, gov, keeper, whale, stranger, set_price)
     _arm(hooked, reentry, src, dst, True, stranger)
     shares, cash, whale_shares = token.balanceOf(attacker), husd.balanceOf(attacker), token.balanceOf(whale)
+    claimable = (token.maxDeposit(attacker), token.maxRedeem(attacker))
+    pending, stranger_cash = token.pendingDepositRequest(0, stranger), husd.balanceOf(stranger)
     attacker_position = tuple(market.position(BTC, attacker))
     pin()
-    expected = _expected(outer, hooked, keeper)
+    expected = _expected(outer, hooked)
     pin()
     tx = call()
 
@@ -141,12 +189,19 @@ def test_reentrant_call__swallowed__outer_call_completes_exactly_as_previewed(
     assert "0x" + bytes(attacker.lastResult()).hex() == error_selector(token.ReentrancyGuardReentrantCall)
     assert tuple(market.position(BTC, attacker)) == attacker_position
     assert token.balanceOf(whale) == whale_shares
-    if outer == "deposit":
-        assert token.balanceOf(attacker) - shares == expected
-        assert cash - husd.balanceOf(attacker) == to_units(5_000)
-    elif outer == "redeem":
-        assert husd.balanceOf(attacker) - cash == expected
-        assert shares - token.balanceOf(attacker) == shares // 2
+    if outer == "claim-redeem":
+        half, assets = expected
+        assert husd.balanceOf(attacker) - cash == assets
+        assert (token.maxDeposit(attacker), claimable[1] - token.maxRedeem(attacker)) == (claimable[0], half)
+        return
+    assert (token.maxDeposit(attacker), token.maxRedeem(attacker)) == claimable
+    if outer == "request-deposit":
+        assert token.pendingDepositRequest(0, stranger) - pending == expected
+        assert stranger_cash - husd.balanceOf(stranger) == expected
+    elif outer.startswith("settle"):
+        _, settlement = settled(token, tx)
+        assert (settlement.assets, settlement.shares, settlement.size_delta) == expected
+        assert (token.balanceOf(attacker), husd.balanceOf(attacker)) == (shares, cash)
     elif outer == "ripcord":
         assert husd.balanceOf(attacker) - cash == expected == to_units(10)
         assert tx.events.filter(token.RipcordBountyPaid)[0].amount == expected
@@ -154,16 +209,18 @@ def test_reentrant_call__swallowed__outer_call_completes_exactly_as_previewed(
     else:
         assert tx.events.filter(token.Rebalanced)[0].sizeDelta == expected
         assert (token.balanceOf(attacker), husd.balanceOf(attacker)) == (shares, cash)
-        assert husd.balanceOf(token) == 0  # the idle collateral went into margin
+        assert husd.balanceOf(token) == token.escrowAssets()  # the idle collateral went into margin
 
 
 def test_control__same_calls_without_a_guarded_caller__succeed(hooked, stranger):
     """The re-entrant calls are valid on their own: they fail only because of the guard."""
     husd, market, token, attacker = hooked
+    claimable = (token.maxDeposit(attacker), token.maxRedeem(attacker))
     # Armed on a plain transfer to the attacker: no protocol call is in progress.
-    _arm(hooked, Reentry.VENUE_MODIFY, "any", "attacker", True, stranger)
-    husd.mint(attacker, 1, sender=stranger)
-    _arm(hooked, Reentry.DEPOSIT, "any", "attacker", True, stranger)
-    husd.mint(attacker, 1, sender=stranger)
-    assert (attacker.attempts(), attacker.successes()) == (2, 2)
+    for reentry in (Reentry.VENUE_MODIFY, Reentry.DEPOSIT, Reentry.REDEEM):
+        _arm(hooked, reentry, "any", "attacker", True, stranger)
+        husd.mint(attacker, 1, sender=stranger)
+    assert (attacker.attempts(), attacker.successes()) == (3, 3)
     assert market.position(BTC, attacker).size == 10**15
+    assert token.maxDeposit(attacker) == claimable[0] - 10**6  # the deposit claim took 1 USD
+    assert token.maxRedeem(attacker) == claimable[1] - 10**12  # the redemption claim took 1e12 shares
