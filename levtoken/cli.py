@@ -1,4 +1,5 @@
-"""The `levtoken` command: deploy, status, mint, redeem, keeper, replay and the end-to-end demo."""
+"""The `levtoken` command: deploy, status, mint, redeem, requests, claim, cancel, keeper, replay and the
+end-to-end demo."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
@@ -19,12 +21,13 @@ from rich.table import Table
 
 from levtoken.deployment import DEFAULT_CONFIG, DEFAULT_RECORD, DeployConfig, Deployment, DeploymentError
 from levtoken.prices import DAILY_CSV, HOURLY_CSV, PriceDataError, load_prices, parse_date
-from levtoken.shapes import Status
+from levtoken.shapes import UINT256_MAX, Action, Settlement, Status
 from levtoken.units import from_units, from_wad, leverage_label, to_units
 
-console = Console()
+console = Console(soft_wrap=True)  # one line per message, whatever the terminal's width
 LOCAL_NETWORK = "ethereum:local:foundry"
 NODE_NETWORK = "ethereum:local:node"
+LOCAL_CHAIN_IDS = (1337, 31337)
 
 
 def friendly_errors(func):
@@ -39,7 +42,7 @@ def friendly_errors(func):
         except (DeploymentError, PriceDataError) as err:
             raise click.ClickException(str(err)) from None
         except ContractLogicError as err:
-            raise click.ClickException(f"the transaction reverted: {err}") from None
+            raise click.ClickException(f"the transaction reverted: {describe_revert(err)}") from None
         except ProviderNotConnectedError as err:
             raise click.ClickException(f"no node to talk to: {err}. Start one (`levtoken node`) or check --network") from None
         except ApeException as err:
@@ -56,18 +59,68 @@ def friendly_errors(func):
     return wrapper
 
 
+def _error_value(name: str, value: Any) -> str:
+    if value == UINT256_MAX:
+        return "never yet" if name in ("allowedAt", "opensAt") else "uint256 max"
+    if name in ("allowedAt", "opensAt", "priceTime", "lastRequest") and isinstance(value, int) and value > 10**9:
+        return f"{value} ({datetime.fromtimestamp(value, tz=timezone.utc):%Y-%m-%d %H:%M:%S} UTC)"
+    return str(value)
+
+
+def _error_call(name: str, inputs: Any) -> str:
+    args = ", ".join(f"{key}={_error_value(key, value)}" for key, value in dict(inputs).items())
+    return f"{name}({args})"
+
+
+@functools.lru_cache(maxsize=1)
+def _project_errors() -> dict[str, Any]:
+    """Every custom error the project's contracts declare, by 0x-hex 4-byte selector."""
+    from ape import project
+    from eth_utils import keccak
+
+    errors = {}
+    for contract_type in project.contracts.values():
+        for abi in contract_type.errors:
+            errors["0x" + keccak(text=abi.selector)[:4].hex()] = abi
+    return errors
+
+
+def describe_revert(err: Exception) -> str:
+    """A revert in one line: the custom error's name and inputs (decoded by its selector when ape could not
+    name it, as for an error raised in a nested call), else the revert message."""
+    from ape.exceptions import CustomError
+    from eth_abi import decode
+
+    if isinstance(err, CustomError):
+        return _error_call(err.abi.name, err.inputs)
+    text = " ".join(str(getattr(err, "revert_message", None) or err).split())
+    if text.startswith("0x") and len(text) >= 10:
+        abi = _project_errors().get(text[:10].lower())
+        if abi is not None:
+            try:
+                values = decode([i.canonical_type for i in abi.inputs], bytes.fromhex(text[10:]))
+                return _error_call(abi.name, {i.name: v for i, v in zip(abi.inputs, values)})
+            except Exception:
+                return f"{abi.name} ({text})"
+    return text or type(err).__name__
+
+
 def network_option(default: str = NODE_NETWORK):
     """The --network option (an ape network choice), defaulting to a running local node."""
     return click.option(
         "--network",
         default=default,
         show_default=True,
+        envvar="LEVTOKEN_NETWORK",
         help="ape network choice: ethereum:local:node for a running local node (`levtoken node`), "
-        "ethereum:local:foundry to start a fresh anvil, ethereum:sepolia:node for Sepolia.",
+        "ethereum:local:foundry to start a fresh anvil, ethereum:sepolia:node for Sepolia, or a node's URL; "
+        "the environment's LEVTOKEN_NETWORK if set.",
     )
 
 
-record_option = click.option("--record", type=click.Path(path_type=Path), default=DEFAULT_RECORD, show_default=True, help="Deployment record (JSON).")
+record_option = click.option("--record", type=click.Path(path_type=Path), default=DEFAULT_RECORD, show_default=True,
+                             envvar="LEVTOKEN_RECORD", help="Deployment record (JSON); the environment's LEVTOKEN_RECORD "
+                             "if set.")
 account_option = click.option("--account", default="test:0", show_default=True, help="test:N for a local test account, or an alias from `ape accounts list`.")
 
 
@@ -106,8 +159,11 @@ def cli(verbose: bool):
     """On-chain leveraged tokens: deploy, run a keeper, replay real prices, report."""
     if not verbose:
         from ape.logging import logger
+        from ape_ethereum.trace import Trace
 
         logger.set_level("WARNING")
+        # A reverted estimate prints its call trace; the error's one line (friendly_errors) says what matters.
+        Trace.show = lambda self, *args, **kwargs: None
 
 
 @cli.command()
@@ -184,53 +240,46 @@ def _amount(text: str, decimals: int) -> int:
 
 
 @dataclass
-class Trade:
-    """What a mint or redeem works with on the connected chain: the deployment, the token, the sender,
-    and the bounds the user set (slippage in percent against the preview, deadline in seconds)."""
+class Holder:
+    """What a request command works with on the connected chain: the deployment, the token and the account."""
 
     deployment: Deployment
     symbol: str
     token: Any
     sender: Any
-    slippage: float
-    deadline_seconds: int
 
-    def at_least(self, preview: int) -> int:
-        """The least the trade may give: `preview` less the slippage."""
-        return preview * int((100 - self.slippage) * 100) // 10_000
-
-    def deadline(self) -> int:
-        """The transaction's deadline, counted from the next block's time."""
+    @property
+    def local(self) -> bool:
+        """Whether the chain is a local one (anvil), where waiting and --settle make sense."""
         from ape import chain
 
-        return chain.pending_timestamp + self.deadline_seconds
+        return chain.chain_id in LOCAL_CHAIN_IDS
 
 
-def trade_command(amount_name: str):
-    """A command that trades one token, `func(trade, amount)`: arguments TOKEN_SYMBOL and the amount,
-    options for slippage, deadline, record, network and account; connected while it runs."""
+def holder_command(*arguments: str, waits: bool = False):
+    """A command on one token for one account, `func(holder, **options)`: argument TOKEN_SYMBOL and
+    `arguments`, options for record, network and account (and, with `waits`, --wait/--no-wait, --settle and
+    --timeout); connected while it runs."""
 
-    def wrap(func: Callable[[Trade, str], None]):
+    def wrap(func: Callable[..., None]):
         @functools.wraps(func)
-        def command(token_symbol: str, slippage: float, deadline: int, record: Path, network: str, account: str,
-                    **amount: str) -> None:
+        def command(token_symbol: str, record: Path, network: str, account: str, **options: Any) -> None:
             with connect(network):
                 deployment = Deployment.load(record)
                 token = deployment.token(token_symbol)
-                trade = Trade(deployment, token_symbol, token, load_account(account), slippage, deadline)
-                func(trade, amount[amount_name])
+                func(Holder(deployment, token_symbol, token, load_account(account)), **options)
 
-        decorators = (
-            cli.command(),
-            click.argument("token_symbol"),
-            click.argument(amount_name),
-            click.option("--slippage", default=0.5, show_default=True, help="Largest accepted shortfall against the preview, percent."),
-            click.option("--deadline", default=600, show_default=True, help="Seconds the transaction stays valid."),
-            record_option,
-            network_option(),
-            account_option,
-            friendly_errors,
-        )
+        decorators = [cli.command(), click.argument("token_symbol"), *(click.argument(a) for a in arguments)]
+        if waits:
+            decorators += [
+                click.option("--wait/--no-wait", default=None,
+                             help="Wait for the settlement and claim (default: on for local chains)."),
+                click.option("--settle", "settle_now_", is_flag=True,
+                             help="Local chains: publish a newer round and settle as this account "
+                             "(it must hold the feed's UPDATER_ROLE and the token's KEEPER_ROLE), then claim."),
+                click.option("--timeout", default=600, show_default=True, help="Seconds to wait for the settlement."),
+            ]
+        decorators += [record_option, network_option(), account_option, friendly_errors]
         for decorator in reversed(decorators):
             command = decorator(command)
         return command
@@ -238,35 +287,179 @@ def trade_command(amount_name: str):
     return wrap
 
 
-@trade_command("amount")
-def mint(trade: Trade, amount: str) -> None:
-    """Mints TOKEN_SYMBOL for AMOUNT of collateral (e.g. `levtoken mint BTC3L 1000`)."""
-    token, sender = trade.token, trade.sender
-    collateral = trade.deployment.collateral_contract()
+def find_settlement(token, deposit: bool, request_block: int, request_time: int):
+    """The Settled event that priced a request made in `request_block` at `request_time`: the first one after
+    it that settled that side at a round published after the request (None while there is none)."""
+    from ape import chain
+
+    for event in token.Settled.range(request_block, chain.blocks.height + 1):
+        epoch = event.depositEpoch if deposit else event.redeemEpoch
+        if epoch and event.priceTime > request_time:
+            return event
+    return None
+
+
+def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | None, settle: bool, timeout: int):
+    """After a request: settles it (`settle`) or waits up to `timeout` seconds for a keeper to; returns the
+    Settled event, or None when not waiting."""
+    from ape import chain
+
+    from levtoken.deployment import settle_now
+
+    if settle and not holder.local:
+        raise click.ClickException("--settle publishes a price and settles: local chains only")
+    if wait is None:
+        wait = holder.local
+    if not (wait or settle):
+        return None
+    request_time = chain.blocks[receipt.block_number].timestamp
+    if settle:
+        settle_now(holder.deployment, [holder.symbol], holder.sender, holder.sender)
+    deadline = time.monotonic() + timeout
+    while (event := find_settlement(holder.token, deposit, receipt.block_number, request_time)) is None:
+        if time.monotonic() > deadline:
+            raise click.ClickException(
+                f"no settlement within {timeout} s; the request waits for a keeper and a newer price "
+                f"(`levtoken requests {holder.symbol}`, then `levtoken claim {holder.symbol}`)"
+            )
+        time.sleep(1)
+    return event
+
+
+def round_block(holder: Holder, price_time: int, from_block: int) -> int | None:
+    """The block that published the round of `price_time` on the token's market feed (None if not found)."""
+    from ape import chain
+
+    feed = holder.deployment.feed_contract(holder.deployment.tokens[holder.symbol].market)
+    for event in feed.AnswerUpdated.range(from_block, chain.blocks.height + 1):
+        if event.updatedAt == price_time:
+            return event.block_number
+    return None
+
+
+def describe_settlement(holder: Holder, event, mine: int, deposit: bool, request_block: int) -> str:
+    """One line on the settlement that priced `mine` (assets for a deposit, shares for a redemption): the
+    holder's part of the fee and of the trade cost, the price and the block that published it."""
+    t = Settlement.from_abi(event.settlement)
+    if deposit:
+        fee, fee_bps, cost_share = t.mint_fee * mine // t.assets, t.mint_fee_bps, t.cost_d * mine // t.assets
+    else:
+        fee, fee_bps, cost_share = t.redeem_fee * mine // t.shares, t.redeem_fee_bps, t.cost_r * mine // t.shares
+    published = round_block(holder, event.priceTime, request_block)
+    return (
+        f"settled in block {event.block_number} at price ${from_wad(t.price):,.2f} (round published in block "
+        f"{published if published is not None else '?'}); fee {fee_bps} bps = {from_wad(fee):,.6f} {holder.symbol}; "
+        f"cost share ${from_units(cost_share):,.6f}"
+    )
+
+
+def claim_all(holder: Holder) -> list[str]:
+    """Claims everything claimable on both sides for the account; returns one line per claim."""
+    token, sender = holder.token, holder.sender
+    lines = []
+    assets = token.maxDeposit(sender)
+    if assets:
+        receipt = send(token.deposit, assets, sender, sender=sender)
+        shares = receipt.decode_logs(token.Deposit)[0].shares
+        lines.append(f"minted {from_wad(shares):,.6f} {holder.symbol} for {from_units(assets):,.6f} collateral "
+                     f"(claimed); tx {receipt.txn_hash}")
+    shares = token.maxRedeem(sender)
+    if shares:
+        receipt = send(token.redeem, shares, sender, sender, sender=sender)
+        got = receipt.decode_logs(token.Withdraw)[0].assets
+        lines.append(f"redeemed {from_wad(shares):,.6f} {holder.symbol} for {from_units(got):,.6f} collateral "
+                     f"(claimed); tx {receipt.txn_hash}")
+    return lines
+
+
+def _settle_and_claim(holder: Holder, deposit: bool, units: int, receipt, wait, settle_now_, timeout) -> None:
+    event = wait_for_settlement(holder, deposit, receipt, wait, settle_now_, timeout)
+    if event is None:
+        console.print(f"waiting for a keeper to settle at a newer price: `levtoken requests {holder.symbol}`, "
+                      f"then `levtoken claim {holder.symbol}`")
+        return
+    console.print(describe_settlement(holder, event, units, deposit, receipt.block_number))
+    for line in claim_all(holder):
+        console.print(line)
+
+
+@holder_command("amount", waits=True)
+def mint(holder: Holder, amount: str, wait: bool | None, settle_now_: bool, timeout: int) -> None:
+    """Requests a mint of TOKEN_SYMBOL for AMOUNT of collateral (e.g. `levtoken mint BTC3L 1000`), then waits
+    for its settlement at a newer price and claims the tokens."""
+    token, sender = holder.token, holder.sender
+    collateral = holder.deployment.collateral_contract()
     units = _amount(amount, collateral.decimals())
     if collateral.balanceOf(sender) < units:
-        if not trade.deployment.collateral_is_test:
+        if not holder.deployment.collateral_is_test:
             raise click.ClickException(f"{sender.address} holds less than {amount} collateral")
         collateral.mint(sender, units, sender=sender)
-    preview = token.previewDeposit(units)
     if collateral.allowance(sender, token.address) < units:
         collateral.approve(token.address, units, sender=sender)
-    receipt = send(token.depositWithMinShares, units, sender, trade.at_least(preview), trade.deadline(), sender=sender)
-    got = receipt.decode_logs(token.Deposit)[0].shares
-    console.print(f"minted {from_wad(got):,.6f} {trade.symbol} for {amount} (preview {from_wad(preview):,.6f}); tx {receipt.txn_hash}")
+    receipt = send(token.requestDeposit, units, sender, sender, sender=sender)
+    console.print(f"requested a mint of {holder.symbol} for {amount} collateral in block {receipt.block_number}; "
+                  f"tx {receipt.txn_hash}")
+    _settle_and_claim(holder, True, units, receipt, wait, settle_now_, timeout)
 
 
-@trade_command("shares")
-def redeem(trade: Trade, shares: str) -> None:
-    """Redeems SHARES of TOKEN_SYMBOL (a number of tokens, or `all`) for collateral."""
-    token, sender = trade.token, trade.sender
-    units = token.balanceOf(sender) if shares == "all" else _amount(shares, 18)
-    if units == 0 or units > token.balanceOf(sender):
-        raise click.ClickException(f"{sender.address} holds {from_wad(token.balanceOf(sender))} {trade.symbol}")
-    preview = token.previewRedeem(units)
-    receipt = send(token.redeemWithMinAssets, units, sender, sender, trade.at_least(preview), trade.deadline(), sender=sender)
-    got = receipt.decode_logs(token.Withdraw)[0].assets
-    console.print(f"redeemed {from_wad(units):,.6f} {trade.symbol} for {from_units(got):,.6f} collateral; tx {receipt.txn_hash}")
+@holder_command("shares", waits=True)
+def redeem(holder: Holder, shares: str, wait: bool | None, settle_now_: bool, timeout: int) -> None:
+    """Requests the redemption of SHARES of TOKEN_SYMBOL (a number of tokens, or `all`), then waits for its
+    settlement at a newer price and claims the collateral."""
+    token, sender = holder.token, holder.sender
+    balance = token.balanceOf(sender)
+    units = balance if shares == "all" else _amount(shares, 18)
+    if units == 0 or units > balance:
+        raise click.ClickException(f"{sender.address} holds {from_wad(balance)} {holder.symbol}")
+    receipt = send(token.requestRedeem, units, sender, sender, sender=sender)
+    console.print(f"requested the redemption of {from_wad(units):,.6f} {holder.symbol} in block "
+                  f"{receipt.block_number}; tx {receipt.txn_hash}")
+    _settle_and_claim(holder, False, units, receipt, wait, settle_now_, timeout)
+
+
+@holder_command()
+def requests(holder: Holder) -> None:
+    """The account's pending and claimable requests on TOKEN_SYMBOL, both sides, and whether a settlement is
+    due now."""
+    token, who = holder.token, holder.sender.address
+    table = Table(title=f"{holder.symbol} requests of {who}")
+    for column in ("side", "pending", "claimable", "claim gives"):
+        table.add_column(column)
+    table.add_row("mint", f"{from_units(token.pendingDepositRequest(0, who)):,.6f} collateral",
+                  f"{from_units(token.claimableDepositRequest(0, who)):,.6f} collateral",
+                  f"{from_wad(token.maxMint(who)):,.6f} {holder.symbol}")
+    table.add_row("redeem", f"{from_wad(token.pendingRedeemRequest(0, who)):,.6f} {holder.symbol}",
+                  f"{from_wad(token.claimableRedeemRequest(0, who)):,.6f} {holder.symbol}",
+                  f"{from_units(token.maxWithdraw(who)):,.6f} collateral")
+    console.print(table)
+    status = Status.from_abi(token.rebalanceStatus())
+    if status.action == Action.SETTLE:
+        console.print(f"a settlement is due now at the round of {status.price_time}: "
+                      f"{from_units(status.deposit_assets):,.6f} collateral in, "
+                      f"{from_wad(status.redeem_shares):,.6f} {holder.symbol} out")
+    else:
+        console.print("no settlement due now (waiting requests need a round newer than the latest request)")
+
+
+@holder_command()
+def claim(holder: Holder) -> None:
+    """Claims the account's settled mints and redemptions on TOKEN_SYMBOL."""
+    lines = claim_all(holder)
+    if not lines:
+        raise click.ClickException(f"nothing to claim on {holder.symbol} for {holder.sender.address} "
+                                   f"(`levtoken requests {holder.symbol}` shows what waits)")
+    for line in lines:
+        console.print(line)
+
+
+@holder_command()
+def cancel(holder: Holder) -> None:
+    """Cancels the account's deposit request on TOKEN_SYMBOL once keepers left its batch unsettled for the
+    settlement window, and refunds it."""
+    token, sender = holder.token, holder.sender
+    receipt = send(token.cancelDepositRequest, sender, sender, sender=sender)
+    assets = receipt.decode_logs(token.DepositRequestCancelled)[0].assets
+    console.print(f"cancelled; {from_units(assets):,.6f} collateral refunded; tx {receipt.txn_hash}")
 
 
 def _load_series(csv_path: Path | None, start: str | None, end: str | None, hourly: bool):

@@ -28,6 +28,8 @@ class TokenSummary:
     fees_paid: int  # value at the end of the shares the fee recipient received
     rebalances: int
     rebalance_cost: int
+    settlements: int  # settle() transactions (waiting deposits and redemptions priced at a newer round)
+    settlement_cost: int  # the settlements' trade cost (Settlement.cost), collateral units
     funding_paid: int  # settled by the token's venue account (negative: received)
     max_drawdown: float
     liquidated: bool
@@ -76,6 +78,8 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
                 fees_paid=end.fee_shares * end_nav // WAD,
                 rebalances=sum(step.tokens[symbol].rebalances for step in result.steps),
                 rebalance_cost=sum(step.tokens[symbol].rebalance_cost for step in result.steps),
+                settlements=sum(step.tokens[symbol].settlements for step in result.steps),
+                settlement_cost=sum(step.tokens[symbol].settlement_cost for step in result.steps),
                 funding_paid=result.funding_paid.get(symbol, 0),
                 max_drawdown=drawdown,
                 liquidated=any(step.tokens[symbol].liquidated for step in result.steps),
@@ -94,7 +98,8 @@ def _usd(units: int) -> str:
 
 COLUMNS = (
     "token", "start NAV", "end NAV", "return", "underlying", "ideal daily-reset", "static Lx",
-    "volatility decay", "fees paid", "rebalances", "rebalance cost", "funding paid", "max drawdown",
+    "volatility decay", "fees paid", "rebalances", "rebalance cost", "settlements", "settlement cost",
+    "funding paid", "max drawdown",
 )
 
 
@@ -106,25 +111,28 @@ def summary_rows(summaries: list[TokenSummary]) -> list[list[str]]:
             f"{s.symbol} ({leverage_label(int(s.leverage * WAD))})" + (" LIQUIDATED" if s.liquidated else ""),
             _usd(s.start_nav), _usd(s.end_nav), _pct(s.token_return), _pct(s.underlying_return),
             _pct(s.ideal_return), _pct(s.static_return), _pct(s.volatility_decay), _usd(s.fees_paid),
-            str(s.rebalances), _usd(s.rebalance_cost), _usd(s.funding_paid), f"{s.max_drawdown * 100:.2f}%",
+            str(s.rebalances), _usd(s.rebalance_cost), str(s.settlements), _usd(s.settlement_cost),
+            _usd(s.funding_paid), f"{s.max_drawdown * 100:.2f}%",
         ])
     return rows
 
 
 def write_csv(result: ReplayResult, path: Path) -> None:
-    """One row per step: date, price, then NAV, leverage, supply, equity, fee shares, rebalances per token."""
+    """One row per step: date, price, then NAV, leverage, supply, equity, fee shares, rebalances and
+    settlements per token."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         header = ["date", "chain_timestamp", "block", "price"]
         for symbol in result.symbols:
-            header += [f"{symbol}_{k}" for k in ("nav", "leverage", "supply", "equity", "fee_shares", "rebalances", "rebalance_cost", "actions")]
+            header += [f"{symbol}_{k}" for k in ("nav", "leverage", "supply", "equity", "fee_shares", "rebalances", "rebalance_cost",
+                                                  "settlements", "settlement_cost", "actions")]
         writer.writerow(header)
         for step in result.steps:
             row = [datetime.fromtimestamp(step.timestamp, tz=timezone.utc).isoformat(), step.chain_timestamp, step.block, str(step.price)]
             for symbol in result.symbols:
                 t = step.tokens[symbol]
-                row += [str(from_units(t.nav)), str(Decimal(t.leverage) / WAD), t.supply, str(from_units(t.equity)), t.fee_shares, t.rebalances, str(from_units(t.rebalance_cost)), " ".join(t.actions)]
+                row += [str(from_units(t.nav)), str(Decimal(t.leverage) / WAD), t.supply, str(from_units(t.equity)), t.fee_shares, t.rebalances, str(from_units(t.rebalance_cost)), t.settlements, str(from_units(t.settlement_cost)), " ".join(t.actions)]
             writer.writerow(row)
 
 
@@ -137,6 +145,8 @@ def write_markdown(result: ReplayResult, summaries: list[TokenSummary], path: Pa
               "prod(1 + L r_i) over daily closes with no costs; 'static Lx' is L times the underlying's return;",
               "'volatility decay' is static minus actual. Fees paid are the mint, redeem and streaming fees (value of",
               "the fee recipient's tokens at the end); rebalance cost is the venue's fee and impact on rebalance trades;",
+              "settlements price waiting deposits and redemptions at a round newer than the requests, and their cost is",
+              "the venue's fee and impact on the one trade each makes (split between depositors and redeemers);",
               "funding paid is what the token's venue position settled in funding (negative: received)."]
     path.write_text("\n".join(lines) + "\n")
 

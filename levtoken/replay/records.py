@@ -18,8 +18,10 @@ class TokenStep:
     supply: int
     equity: int  # collateral units
     fee_shares: int  # fee recipient's balance (streaming, mint and redeem fees)
-    rebalances: int = 0  # transactions this step
+    rebalances: int = 0  # rebalance and ripcord transactions this step
     rebalance_cost: int = 0  # equity lost to those trades, collateral units
+    settlements: int = 0  # settle() transactions this step
+    settlement_cost: int = 0  # the settlements' trade cost (Settlement.cost), collateral units
     actions: list[str] = field(default_factory=list)  # "ACTION:REASON" per transaction
     liquidated: bool = False
 
@@ -37,12 +39,13 @@ class Step:
 
 @dataclass
 class KeeperAction:
-    """One rebalance or ripcord mined during the replay (whoever sent it), from its Rebalanced event."""
+    """One rebalance, ripcord or settlement mined during the replay (whoever sent it), from its Rebalanced or
+    Settled event."""
 
     symbol: str
     action: Action
     reason: Reason
-    cost: int  # equity the trade cost the token (Rebalanced.cost), collateral units
+    cost: int  # equity the trade cost the token (Rebalanced.cost, or Settlement.cost), collateral units
     due_block: int  # block in which the action became due (the price update)
     mined_block: int
     caller: str = ""

@@ -1,6 +1,6 @@
 """The replayer: drives a real price series through a deployment's feed on a local chain, moving chain
-time with the data. Each step runs one way: push the price, let the keeper act, read the Rebalanced
-events back, let the liquidator act, snapshot the tokens (and, if asked, advance the model shadow),
+time with the data. Each step runs one way: push the price, let the keeper act (settle waiting requests,
+rebalance, ripcord), read the Rebalanced and Settled events back, let the liquidator act, snapshot the tokens (and, if asked, advance the model shadow),
 append the records."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from levtoken.prices import PricePoint
 from levtoken.replay.keepers import Liquidator, ReplayKeeper, make_keeper
 from levtoken.replay.records import KeeperAction, ReplayResult, Step, TokenStep
 from levtoken.rpc import FastRPC
-from levtoken.shapes import Action, Reason, address_topic, event_topic
+from levtoken.shapes import Action, Reason, Settlement, address_topic, event_topic
 from levtoken.units import to_feed
 
 class Replayer:
@@ -85,8 +85,12 @@ class Replayer:
                 self.shadow.step(index, block, to_feed(point.close), actions, liquidated, liquidator, record)
             for action in actions:
                 step = record[action.symbol]
-                step.rebalances += 1
-                step.rebalance_cost += action.cost
+                if action.action == Action.SETTLE:
+                    step.settlements += 1
+                    step.settlement_cost += action.cost
+                else:
+                    step.rebalances += 1
+                    step.rebalance_cost += action.cost
                 step.actions.append(action.label)
             for symbol in liquidated:
                 record[symbol].liquidated = True
@@ -113,15 +117,24 @@ class Replayer:
         return paid
 
     def actions_since(self, due_block: int) -> list[KeeperAction]:
-        """Rebalances and ripcords mined after the price update in `due_block`, read from the chain's
-        Rebalanced events (whoever sent them)."""
+        """Rebalances, ripcords and settlements mined after the price update in `due_block`, in chain order,
+        read from the chain's Rebalanced and Settled events (whoever sent them)."""
         latest = self.rpc.w3.eth.block_number
         if latest <= due_block:
             return []
         actions = []
-        for log in self._logs(list(self._by_address), due_block + 1, latest, [event_topic("Rebalanced")]):
+        rebalanced, settled = event_topic("Rebalanced"), event_topic("Settled")
+        for log in self._logs(list(self._by_address), due_block + 1, latest, [[rebalanced, settled]]):
             symbol = self._by_address[log["address"]]
-            event = self.tokens[symbol].events.Rebalanced().process_log(log)["args"]
+            events = self.tokens[symbol].events
+            if "0x" + bytes(log["topics"][0]).hex() == settled:
+                event = events.Settled().process_log(log)["args"]
+                caller = self.rpc.w3.eth.get_transaction(log["transactionHash"])["from"]
+                actions.append(KeeperAction(symbol, Action.SETTLE, Reason.REQUESTS,
+                                            Settlement.from_abi(event["settlement"]).cost, due_block,
+                                            log["blockNumber"], caller))
+                continue
+            event = events.Rebalanced().process_log(log)["args"]
             actions.append(KeeperAction(symbol, Action(event["action"]), Reason(event["reason"]), event["cost"],
                                         due_block, log["blockNumber"], event["caller"]))
         return actions

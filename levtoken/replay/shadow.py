@@ -1,5 +1,5 @@
 """The reference model beside the chain during a replay: every price, keeper action and liquidation the
-chain saw is applied to the model at the same timestamp, and after each step the tokens' NAV, equity,
+chain saw (settlements included) is applied to the model at the same timestamp, and after each step the tokens' NAV, equity,
 supply and leverage are compared to the unit."""
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ class ModelShadow:
         self.model.set_answer(answer)
 
     def action(self, action: KeeperAction) -> None:
-        """A rebalance or ripcord the chain executed."""
+        """A rebalance, ripcord or settlement the chain executed."""
         self._at(action.mined_block)
         token = self.model.tokens[self.addresses[action.symbol]]
-        if action.action == Action.RIPCORD:
+        if action.action == Action.SETTLE:
+            token.settle(action.caller)
+        elif action.action == Action.RIPCORD:
             token.ripcord(action.caller)
         else:
             token.rebalance(action.caller)

@@ -3,11 +3,17 @@
 These run the real console script in a subprocess, as a user would."""
 
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from web3 import Web3
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
@@ -60,32 +66,159 @@ def test_status__record_for_another_chain__refused(tmp_path):
     assert_one_clear_error(out, "is for chain 11155111")
 
 
-def test_deploy_then_mint__unknown_token_and_bad_amount__clear_errors(tmp_path):
-    """One anvil for the whole flow: `levtoken demo`-style commands against a node the test starts."""
-    import socket
-    import time
+README = ROOT / "README.md"
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    anvil = subprocess.Popen([str(Path(sys.executable).parent / "anvil"), "--port", str(port), "--silent"])
+
+def readme_commands() -> list[str]:
+    """The commands of README.md's "Running the pieces" block, comments stripped, in order."""
+    text = README.read_text().split("## Running the pieces", 1)[1]
+    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.split("#", 1)[0].strip()]
+
+
+class LocalNode:
+    """An anvil of the module's own on a free port, and the environment that points `levtoken` at it."""
+
+    def __init__(self, tmp: Path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = tmp
+        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "anvil"), "--port", str(self.port), "--silent"])
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.w3 = Web3(Web3.HTTPProvider(self.url))
+                self.w3.eth.chain_id
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def env(self, record: Path) -> dict[str, str]:
+        """The environment of a `levtoken` command run against this node and `record`."""
+        return {**os.environ, "LEVTOKEN_NETWORK": self.url, "LEVTOKEN_RECORD": str(record)}
+
+    def run(self, command: str, record: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+        """Runs a shell command line (as a reader would type it) from the project's root against this node."""
+        return subprocess.run(command, shell=True, capture_output=True, text=True, cwd=ROOT, env=self.env(record),
+                              timeout=timeout)
+
+    def contract(self, address: str, contract_type) -> Any:
+        """A web3 contract on this node with an ape contract type's ABI."""
+        abi = json.loads(contract_type.model_dump_json(by_alias=True))["abi"]
+        return self.w3.eth.contract(address=address, abi=abi)
+
+    def publish_newer_round(self, record: Path, market: str = "BTC") -> int:
+        """Publishes the feed's latest answer again one second after the head block, as the deployer (anvil's
+        unlocked account 0); returns the block."""
+        from ape import project
+
+        deployment = json.loads(record.read_text())
+        feed = self.contract(deployment["feeds"][market], project.PriceFeed.contract_type)
+        head = self.w3.eth.get_block("latest")["timestamp"]
+        self.w3.provider.make_request("evm_setNextBlockTimestamp", [head + 1])
+        answer = feed.functions.latestRoundData().call()[1]
+        tx = feed.functions.submit(answer).transact({"from": deployment["deployer"]})
+        return self.w3.eth.wait_for_transaction_receipt(tx)["blockNumber"]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    """An anvil of the module's own (a reader's `levtoken node`)."""
+    local = LocalNode(tmp_path_factory.mktemp("node"))
     try:
-        time.sleep(1.5)
-        network = f"http://127.0.0.1:{port}"
-        record = str(tmp_path / "record.json")
-        deployed = levtoken("deploy", "--network", network, "--record", record)
-        assert deployed.returncode == 0, deployed.stderr
-        assert json.loads(Path(record).read_text())["tokens"].keys() == {"BTC3L", "BTC3S", "BTC1S"}
-        assert_one_clear_error(levtoken("mint", "ETH3L", "100", "--network", network, "--record", record), "unknown token 'ETH3L'")
-        assert_one_clear_error(levtoken("mint", "BTC3L", "0", "--network", network, "--record", record), "amount must be positive")
-        assert_one_clear_error(levtoken("mint", "BTC3L", "ten", "--network", network, "--record", record), "is not a number")
-        minted = levtoken("mint", "BTC3L", "1000", "--network", network, "--record", record)
-        assert minted.returncode == 0 and "minted" in minted.stdout, minted.stderr
-        status = levtoken("status", "--network", network, "--record", record)
-        assert status.returncode == 0 and "BTC3L" in status.stdout
-        redeemed = levtoken("redeem", "BTC3L", "all", "--network", network, "--record", record)
-        assert redeemed.returncode == 0 and "redeemed" in redeemed.stdout, redeemed.stderr
+        yield local
     finally:
-        anvil.terminate()
-        anvil.wait(timeout=10)
+        local.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(node) -> Path:
+    """The record of `levtoken deploy` on the module's node."""
+    record = node.tmp / "deployed.json"
+    out = node.run("levtoken deploy", record)
+    assert out.returncode == 0, out.stderr
+    return record
+
+
+def test_readme__running_the_pieces__every_command_as_written(node):
+    """README.md's commands, exactly as written, against a node of the test's own (in place of `levtoken node &`;
+    `levtoken keeper` is the next test's)."""
+    commands = readme_commands()
+    assert commands[0] == "levtoken node &" and commands[-1] == "levtoken keeper"
+    record = node.tmp / "readme.json"
+    outputs = {}
+    for command in commands[1:-1]:
+        out = node.run(command, record)
+        assert out.returncode == 0 and "Error" not in out.stderr, f"{command}:\n{out.stdout}\n{out.stderr}"
+        outputs.setdefault(command, []).append(out.stdout)
+    assert json.loads(record.read_text())["tokens"].keys() == {"BTC3L", "BTC3S", "BTC1S"}
+    assert "BTC3L" in outputs["levtoken status"][0]
+    minted, waiting = outputs["levtoken mint BTC3L 1000 --settle"][0], outputs["levtoken mint BTC3L 500 --no-wait"][0]
+    assert "requested a mint of BTC3L for 1000" in minted and "round published in block" in minted
+    assert "fee 10 bps" in minted and "cost share $" in minted and "minted " in minted
+    assert "redeemed " in outputs["levtoken redeem BTC3L all --settle"][0]
+    assert "waiting for a keeper" in waiting
+    # The replay's first price is newer than the waiting request: its keeper settled it; the claim mints.
+    assert "minted " in outputs["levtoken claim BTC3L"][0]
+
+
+def test_keeper__mint_waits_for_the_keepers_settlement_then_claims(node, deployed):
+    """`levtoken keeper` running, `levtoken mint` (waiting, the default on a local chain) returns once the keeper
+    settled the request at the round published after it, and prints what the settlement gave."""
+    logs = node.tmp / "keeper.log"
+    with logs.open("w") as log:
+        keeper = subprocess.Popen(["levtoken", "keeper"], cwd=ROOT, env=node.env(deployed), stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    minting = subprocess.Popen(["levtoken", "mint", "BTC1S", "300"], cwd=ROOT, env=node.env(deployed),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        token = deployed_token(node, deployed, "BTC1S")
+        owner = json.loads(deployed.read_text())["deployer"]
+        while token.functions.pendingDepositRequest(0, owner).call() == 0:
+            assert minting.poll() is None and time.monotonic() < deadline, minting.stderr and minting.stderr.read()
+            time.sleep(0.5)
+        published = node.publish_newer_round(deployed)
+        stdout, stderr = minting.communicate(timeout=120)
+    finally:
+        if minting.poll() is None:
+            minting.kill()
+        keeper.send_signal(signal.SIGINT)  # run_keeper stops its silverback process on the way out
+        try:
+            keeper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(keeper.pid, signal.SIGKILL)
+    assert minting.returncode == 0, stderr
+    assert f"round published in block {published})" in stdout and "minted " in stdout
+    assert "BTC1S settle reason=REQUESTS" in logs.read_text()
+    assert token.functions.pendingDepositRequest(0, owner).call() == 0 and token.functions.maxDeposit(owner).call() == 0
+
+
+def deployed_token(node: LocalNode, record: Path, symbol: str):
+    """A web3 handle of a deployed token."""
+    from ape import project
+
+    return node.contract(json.loads(record.read_text())["tokens"][symbol]["address"], project.LeveragedToken.contract_type)
+
+
+def test_requests_commands__user_errors__one_clear_line_each(node, deployed):
+    run = lambda command: node.run(command, deployed)  # noqa: E731
+    assert_one_clear_error(run("levtoken mint ETH3L 100"), "unknown token 'ETH3L'")
+    assert_one_clear_error(run("levtoken mint BTC3L 0"), "amount must be positive")
+    assert_one_clear_error(run("levtoken mint BTC3L ten"), "is not a number")
+    assert_one_clear_error(run("levtoken claim BTC3S"), "nothing to claim on BTC3S")
+    assert_one_clear_error(run("levtoken cancel BTC3S"), "the transaction reverted: NoPendingRequest(controller=0x")
+    assert_one_clear_error(run("levtoken mint BTC3S 100 --settle --account test:5"), "may not publish BTC prices")
+    # test:5's request waits (nobody else settles it here); cancelling before its window passed is refused.
+    assert_one_clear_error(run("levtoken cancel BTC3S --account test:5"), "CancelTooEarly(allowedAt=never yet)")
+    assert_one_clear_error(run("levtoken redeem BTC3S 1 --account test:5"), "holds 0")
+    waiting = run("levtoken requests BTC3S --account test:5")
+    assert waiting.returncode == 0 and "100.000000 collateral" in waiting.stdout

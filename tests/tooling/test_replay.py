@@ -9,7 +9,7 @@ from levtoken.deployment import DeployConfig, deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
 from levtoken.replay.replayer import Replayer
 from levtoken.report import summarize, write_chart, write_csv, write_markdown
-from levtoken.shapes import Action
+from levtoken.shapes import Action, Reason, Settlement
 from levtoken.units import WAD, to_units
 
 
@@ -100,3 +100,37 @@ def test_run__with_the_bot_keeper__same_chain_outcome_as_the_fast_keeper(account
         assert 1 <= mean <= worst
         accounts[0].provider.restore(snapshot)
     assert outcomes[0] == outcomes[1]
+
+
+def test_run__waiting_requests__settled_by_the_keeper_one_block_after_the_first_price(accounts, tmp_path, chain):
+    """Requests waiting when the replay starts qualify at its first round: the keeper settles them in the
+    next block, and the records and the report count the settlement and its cost apart from rebalances."""
+    holder, redeemer = accounts[1], accounts[2]
+    record = deploy(DeployConfig.load("config/local.toml"), accounts[0], tmp_path / "r.json", log=lambda m: None)
+    points = load_prices(DAILY_CSV, parse_date("2024-01-01"), parse_date("2024-01-03"))
+    replayer = Replayer(record, "BTC", accounts[0])
+    replayer.push_price(points[0].close)
+    (shares,) = mint_for(record, [(redeemer, "BTC3L", to_units(10_000))])
+    token, usd = record.token("BTC3L"), record.collateral_contract()
+    usd.mint(holder, to_units(2_000), sender=holder)
+    usd.approve(token, to_units(2_000), sender=holder)
+    token.requestDeposit(to_units(2_000), holder, holder, sender=holder)
+    token.requestRedeem(shares // 2, redeemer, redeemer, sender=redeemer)
+
+    result = replayer.run(points)
+
+    (settle,) = [a for a in result.actions if a.action == Action.SETTLE]
+    assert (settle.symbol, settle.reason, settle.label) == ("BTC3L", Reason.REQUESTS, "SETTLE:REQUESTS")
+    assert settle.due_block == result.steps[0].block and settle.mined_block == settle.due_block + 1
+    assert settle.caller == accounts[0].address
+    (event,) = token.Settled.range(result.steps[0].block, chain.blocks.height + 1)
+    settlement = Settlement.from_abi(event.settlement)
+    assert (settlement.assets, settlement.shares) == (to_units(2_000), shares // 2)
+    assert settle.cost == settlement.cost > 0
+    first = result.steps[0].tokens["BTC3L"]
+    assert (first.settlements, first.settlement_cost) == (1, settlement.cost)
+    assert "SETTLE:REQUESTS" in first.actions
+    summary = {s.symbol: s for s in summarize(result)}["BTC3L"]
+    assert (summary.settlements, summary.settlement_cost) == (1, settlement.cost)
+    assert summary.rebalances == len(list(token.Rebalanced.range(result.steps[0].block, chain.blocks.height + 1)))
+    assert token.maxDeposit(holder) == to_units(2_000) and token.maxRedeem(redeemer) == shares // 2
