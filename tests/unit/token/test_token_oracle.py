@@ -1,8 +1,11 @@
-"""A stale oracle (older than the 2-day heartbeat) stops deposits, redemptions and rebalances."""
+"""A stale oracle (older than the 2-day heartbeat) stops settlements and rebalances; requests are still
+taken and wait, and the views fall back on the last recorded valuation."""
 
 import pytest
 
+from levtoken.shapes import Action
 from levtoken.units import to_units
+from tests.utils import chain as chain_helpers
 from tests.utils.constants import HEARTBEAT
 
 
@@ -16,17 +19,15 @@ def stale(token, deposit, whale, keeper, feed, fund, chain):
     return token, updated_at
 
 
-def test_deposit__stale_price__reverts(stale, venue, fund, fish, reverts):
+def test_requests__stale_price__accepted_and_settlement_reverts(stale, venue, fund, fish, whale, keeper, reverts):
     token, updated_at = stale
     assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    token.requestRedeem(10**18, whale, whale, sender=whale)
+    assert token.pendingDepositRequest(0, fish) == assets
+    assert token.pendingRedeemRequest(0, whale) == 10**18
     with reverts(venue.StalePrice, updatedAt=updated_at, heartbeat=HEARTBEAT):
-        token.deposit(assets, fish, sender=fish)
-
-
-def test_redeem__stale_price__reverts(stale, venue, whale, reverts):
-    token, updated_at = stale
-    with reverts(venue.StalePrice, updatedAt=updated_at, heartbeat=HEARTBEAT):
-        token.redeem(10**18, whale, whale, sender=whale)
+        token.settle(sender=keeper)
 
 
 def test_rebalance_ripcord__stale_price__revert(stale, venue, keeper, stranger, reverts):
@@ -39,23 +40,29 @@ def test_rebalance_ripcord__stale_price__revert(stale, venue, keeper, stranger, 
         token.performUpkeep(b"", sender=stranger)
 
 
-def test_views__stale_price__revert(stale, venue, reverts):
+def test_views__stale_price__status_none_and_no_upkeep(stale, whale):
     token, _ = stale
-    with reverts(venue.StalePrice):
-        token.previewDeposit(to_units(1_000))
-    with reverts(venue.StalePrice):
-        token.rebalanceStatus()
+    token.requestRedeem(10**18, whale, whale, sender=whale)
+    assert token.rebalanceStatus().action == Action.NONE
+    assert token.checkUpkeep(b"")[0] is False
 
 
-def test_redeem__fresh_price_again__pays(stale, whale, usd, set_price):
+def test_redeem__fresh_price_again__settles_and_pays(stale, whale, usd, settle):
     token, _ = stale
-    set_price(30_000)
-    token.redeem(token.balanceOf(whale), whale, whale, sender=whale)
+    shares = token.balanceOf(whale)
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    settle(token, price=30_000)
+    token.redeem(shares, whale, whale, sender=whale)
     assert usd.balanceOf(whale) > to_units(9_900)
 
 
-def test_redeem__price_exactly_heartbeat_old__pays(token, deposit, whale, feed, chain, usd):
+def test_settle__price_exactly_heartbeat_old__pays(token, deposit, whale, feed, gov, keeper, chain, usd):
     deposit(token, whale, 10_000)
+    shares = token.balanceOf(whale)
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    chain_helpers.advance(chain, 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
     chain.pending_timestamp = feed.latestRoundData()[3] + HEARTBEAT
-    token.redeem(token.balanceOf(whale), whale, whale, sender=whale)
+    token.settle(sender=keeper)
+    token.redeem(shares, whale, whale, sender=whale)
     assert usd.balanceOf(whale) > to_units(9_900)

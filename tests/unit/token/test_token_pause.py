@@ -1,4 +1,5 @@
-"""The guardian's pause stops mints and rebalances that add exposure, never redemptions."""
+"""The guardian's pause stops deposit requests, the settlement of waiting deposits (deferred) and rebalances
+that add exposure, never redemptions or claims."""
 
 import pytest
 
@@ -16,14 +17,40 @@ def paused(token, deposit, whale, gov):
     return token
 
 
-def test_deposit_mint__paused__revert(paused, fund, fish, chain, reverts):
+def test_requestDeposit__paused__reverts(paused, fund, fish, reverts):
     assets = fund(fish, 1_000, paused)
     with reverts(paused.EnforcedPause):
-        paused.deposit(assets, fish, sender=fish)
-    with reverts(paused.EnforcedPause):
-        paused.mint(10**18, fish, sender=fish)
-    with reverts(paused.EnforcedPause):
-        paused.depositWithMinShares(assets, fish, 0, chain.pending_timestamp + 60, sender=fish)
+        paused.requestDeposit(assets, fish, fish, sender=fish)
+
+
+def test_claims__paused__still_pay(token, fund, settle, whale, fish, gov, usd):
+    assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    settle(token)
+    token.pause(sender=gov)
+    shares = token.maxMint(fish)
+    token.deposit(assets, fish, sender=fish)
+    assert token.balanceOf(fish) == shares > 0
+
+
+def test_settle__paused__deposits_deferred_redemptions_settled(paused, fund, settle, whale, fish, keeper, gov, advance, reverts):
+    token = paused
+    gov_assets = fund(gov, 1_000, token)
+    token.unpause(sender=gov)
+    token.requestDeposit(gov_assets, gov, gov, sender=gov)
+    token.pause(sender=gov)
+    token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    (receipt,) = settle(token)
+    event = receipt.events.filter(token.Settled)[0]
+    assert event.depositEpoch == 0 and event.redeemEpoch != 0
+    assert token.pendingDepositRequest(0, gov) == gov_assets
+    assert token.maxWithdraw(whale) > 0
+    advance(1)
+    with reverts(token.NothingToSettle):  # the deferred deposits alone: nothing a paused token settles
+        token.settle(sender=keeper)
+    token.unpause(sender=gov)
+    token.settle(sender=keeper)  # the same batch, within its window
+    assert token.maxDeposit(gov) == gov_assets
 
 
 def test_maxDeposit_maxMint__paused__zero(paused, fish):
@@ -31,12 +58,13 @@ def test_maxDeposit_maxMint__paused__zero(paused, fish):
     assert paused.maxMint(fish) == 0
 
 
-def test_redeem_withdraw__paused__still_pay(paused, whale, usd, chain):
+def test_redeem_withdraw__paused__requested_settled_and_paid(paused, settle, whale, usd):
     shares = paused.balanceOf(whale)
+    paused.requestRedeem(shares // 2, whale, whale, sender=whale)
+    settle(paused)
     paused.redeem(shares // 4, whale, whale, sender=whale)
     paused.withdraw(to_units(1_000), whale, whale, sender=whale)
-    paused.redeemWithMinAssets(shares // 4, whale, whale, 1, chain.pending_timestamp + 60, sender=whale)
-    assert usd.balanceOf(whale) > to_units(4_000)
+    assert usd.balanceOf(whale) > to_units(3_400)
     assert paused.maxWithdraw(whale) > 0
 
 

@@ -4,6 +4,8 @@ before every state change (including a parameter change)."""
 import pytest
 
 from levtoken.units import DAY, WAD
+from tests.utils.constants import VIRTUAL_SHARES
+from tests.utils.requests import settlement_of
 
 
 def _fee(supply, fee_per_day, elapsed):
@@ -88,14 +90,34 @@ def test_setParams__fee_recipient_change__old_recipient_paid_for_the_past(
     assert token.balanceOf(stranger) > 0
 
 
-def test_deposit__after_a_day__streaming_fee_accrued_first(token, deposit, whale, fish, fee_recipient, advance):
+def test_settlement__after_a_day__streaming_fee_accrued_first(token, deposit, fund, settle, whale, fish, fee_recipient, advance):
     deposit(token, whale, 10_000)
     start = token.lastFeeAccrual()
     advance(DAY)
+    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    assert token.lastFeeAccrual() == start  # a request accrues nothing
     supply = token.totalSupply()
     fee_before = token.balanceOf(fee_recipient)
-    tx = deposit(token, fish, 1_000)
+    (tx,) = settle(token)
     streaming = tx.events.filter(token.StreamingFeeAccrued)[0].holdersFee
     assert streaming == _fee(supply, 10**14, tx.timestamp - start)
-    mint_fee = tx.events.filter(token.HedgeExecuted)[0].feeShares
+    mint_fee = settlement_of(token, tx).mint_fee
     assert token.balanceOf(fee_recipient) - fee_before == streaming + mint_fee
+
+
+def test_streaming_fee__escrowed_shares__diluted_like_others(token, deposit, settle, whale, fee_recipient, advance):
+    deposit(token, whale, 10_000)
+    shares = token.balanceOf(whale) // 2
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    assert token.balanceOf(token) == shares  # escrowed, still in the supply
+    start = token.lastFeeAccrual()
+    advance(DAY)
+    supply = token.totalSupply()
+    (tx,) = settle(token)
+    streaming = tx.events.filter(token.StreamingFeeAccrued)[0].holdersFee
+    assert streaming == _fee(supply, 10**14, tx.timestamp - start)  # on the whole supply, escrow included
+    t = settlement_of(token, tx)
+    block = tx.block_number - 1
+    equity = token.equity(block_id=block)
+    gross = (shares - t.redeem_fee) * (equity + 1) // (supply + streaming + VIRTUAL_SHARES)
+    assert t.assets_out == gross - t.cost_r
