@@ -4,9 +4,9 @@ supply and leverage are compared to the unit."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Mapping
 
+from ape.api.address import Address
 from web3 import Web3
 
 from levtoken.model import model_from_chain
@@ -19,10 +19,11 @@ class ModelShadow:
 
     def __init__(self, w3: Web3, deployment: Any, market: str, tokens: Mapping[str, Any], fee_recipient: str,
                  keeper: str):
-        """`tokens`: ape contracts by symbol; the model starts from the chain's state now."""
+        """`tokens`: ape contracts by symbol; the model starts from the chain's state now, which must hold no
+        waiting request and nothing claimable (build it after the holders' mints are claimed)."""
         self.model = model_from_chain(
             deployment.venue_contract(), deployment.feed_contract(market), deployment.collateral_contract(),
-            list(tokens.values()), [SimpleNamespace(address=fee_recipient)], owner=deployment.deployer, keeper=keeper,
+            list(tokens.values()), [Address(fee_recipient)], owner=deployment.deployer, keeper=keeper,
         )
         self.w3 = w3
         self.market_id = deployment.markets[market]
