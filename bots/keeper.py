@@ -7,8 +7,8 @@ silverback. Settings come from the environment:
 
 One process (blocks are watched and handled in the same process, in-memory broker):
 
-    silverback run bots.keeper:bot --runner bots.keeper_runner:KeeperRunner \
-        --network ethereum:local:node --account TEST::1
+    silverback run bots.keeper:bot --network ethereum:local:node --account TEST::1 \
+        --runner bots.keeper_runner:KeeperRunner
     levtoken keeper --network ethereum:local:node --account test:1     # the same, via run_keeper
 
 (`--runner` is optional: silverback's own runners work too, but its PollingRunner stops on a quiet
@@ -24,8 +24,8 @@ runner and every worker must see the same values:
     export SILVERBACK_RESULT_BACKEND_CLASS=taskiq_redis:RedisAsyncResultBackend
     export SILVERBACK_RESULT_BACKEND_KWARGS='{"redis_url": "redis://127.0.0.1:6379/0", "result_ex_time": 600}'
     silverback worker bots.keeper:bot --network ethereum:local:node --account TEST::1 --workers 2 &
-    silverback run bots.keeper:bot --runner bots.keeper_runner:KeeperRunner \
-        --network ethereum:local:node --account TEST::1
+    silverback run bots.keeper:bot --network ethereum:local:node --account TEST::1 \
+        --runner bots.keeper_runner:KeeperRunner
 
 `levtoken.keeper.keeper_env(record, broker_url)` returns exactly this environment (docs/keeper.md has
 more). The result backend must be shared too: the runner waits for each task's result. Each worker
