@@ -3,21 +3,20 @@
 Every Params bound and the non-admin check of setParams are in tests/unit/token/test_token_params.py,
 every MarketConfig bound and the non-owner checks with a valid config in
 tests/unit/venue/test_venue_markets.py, and the guardian checks in test_token_pause.py. Added here: a
-stranger or the keeper pushing a harmful market config or granting itself a role, taking over ownership,
-and an admin raising fees within bounds just before a user's call (caught by the user's minimum).
+stranger or the keeper pushing a harmful market config or granting itself a role, taking over ownership;
+the settlement window's bounds; and an admin changing the mint and redeem fees (within bounds) between a
+request and its settlement: the request pays the lower of the two.
 """
 
 import pytest
-from eth_utils import keccak
 
 from levtoken.shapes import MarketConfig, Params
-from levtoken.units import to_units
+from levtoken.units import to_feed
+from tests.utils.chain import advance
+from tests.utils.constants import ADMIN_ROLE, BTC, GUARDIAN_ROLE, KEEPER_ROLE
+from tests.utils.settled import settled
 
-BTC = 1
-ADMIN_ROLE = b"\x00" * 32
-KEEPER_ROLE = keccak(text="KEEPER_ROLE")
-GUARDIAN_ROLE = keccak(text="GUARDIAN_ROLE")
-FAR = 2**63
+MAX_FEE_BPS = 100  # LeveragedTokenLogic: largest mint or redeem fee, 1%
 
 def market_config(venue, **overrides):
     """The BTC market's current config as a dict, with some fields replaced."""
@@ -62,42 +61,45 @@ def test_ownership__stranger__cannot_take_venue_or_factory(venue, factory, stran
         assert owned.owner() == gov.address
 
 
-def test_redeem__admin_raises_redeem_fee_to_maximum_before_it__SlippageExceeded(
-    create_token, deposit, whale, fish, gov, pin, state_of, reverts
-):
+@pytest.mark.parametrize("window", [0, 299, 86_401, 2**32 - 1])
+def test_setParams__settlementWindow_out_of_bounds__InvalidParameter(create_token, gov, window, reverts):
+    """A window of less than 5 minutes would let depositors cancel (and anyone settle redemptions) before
+    keepers could act; more than a day would hold requests hostage."""
     token = create_token(3)
-    deposit(token, whale, 100_000)
-    deposit(token, fish, 10_000)
-    shares = token.balanceOf(fish)
-    pin()
-    preview = token.previewRedeem(shares)
     params = Params.abi_dict(token.params())
-    params["redeemFeeBps"] = token.MAX_FEE_BPS()  # within bounds: 1%
-    pin()
-    token.setParams(Params.tuple_of(params), sender=gov)
-    pin()
-    now = token.previewRedeem(shares)
-    assert preview - now > to_units(80)  # 0.9% more fee
-    before = state_of(token, fish, whale)
-    with reverts(token.SlippageExceeded, amount=now, minimum=preview):
-        token.redeemWithMinAssets(shares, fish, fish, preview, FAR, sender=fish)
-    assert state_of(token, fish, whale) == before
+    with reverts(token.InvalidParameter, name="settlementWindow"):
+        token.setParams(Params.tuple_of({**params, "settlementWindow": window}), sender=gov)
+    assert Params.abi_dict(token.params()) == params
+    for edge in (5 * 60, 24 * 3600):
+        token.setParams(Params.tuple_of({**params, "settlementWindow": edge}), sender=gov)
+        assert token.params().settlementWindow == edge
 
 
-def test_deposit__venue_owner_raises_taker_fee_before_it__SlippageExceeded(
-    create_token, deposit, fund, whale, fish, gov, venue, feed, pin, state_of, reverts
+@pytest.mark.parametrize("change", ["raised", "lowered"])
+def test_fee_changed_between_request_and_settlement__lower_fee_charged(
+    create_token, deposit, fund, chain, feed, gov, keeper, whale, fish, change
 ):
     token = create_token(3)
     deposit(token, whale, 100_000)
-    assets = fund(fish, 10_000, token)
-    pin()
-    preview = token.previewDeposit(assets)
-    pin()
-    venue.setMarketConfig(BTC, market_config(venue, takerFeeBps=100), sender=gov)  # within bounds: 1%
-    pin()
-    now = token.previewDeposit(assets)
-    assert now < preview
-    before = state_of(token, fish, whale)
-    with reverts(token.SlippageExceeded, amount=now, minimum=preview):
-        token.depositWithMinShares(assets, fish, preview, FAR, sender=fish)
-    assert state_of(token, fish, whale) == before
+    before = token.params()
+    token.requestDeposit(fund(fish, 10_000, token), fish, fish, sender=fish)
+    shares = token.balanceOf(whale) // 10
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    # The admin changes both fees (within bounds) after the requests, before the keeper settles them.
+    fee = MAX_FEE_BPS if change == "raised" else 0
+    params = {**Params.abi_dict(before), "mintFeeBps": fee, "redeemFeeBps": fee}
+    token.setParams(Params.tuple_of(params), sender=gov)
+    advance(chain, 1)
+    feed.submit(to_feed(30_000), sender=gov)
+    _, settlement = settled(token, token.settle(sender=keeper))
+    charged = min(fee, before.mintFeeBps), min(fee, before.redeemFeeBps)
+    assert (settlement.mint_fee_bps, settlement.redeem_fee_bps) == charged
+    assert settlement.redeem_fee == -(-shares * charged[1] // 10_000)
+    minted = settlement.shares_out + settlement.mint_fee
+    assert settlement.mint_fee == -(-minted * charged[0] // 10_000)
+    # A request made after the change pays the fee in force.
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    advance(chain, 1)
+    feed.submit(to_feed(30_000), sender=gov)
+    _, settlement = settled(token, token.settle(sender=keeper))
+    assert settlement.redeem_fee_bps == fee
