@@ -16,6 +16,13 @@ def token(create_token):
     return create_token(3)
 
 
+@pytest.fixture
+def held(token, deposit, whale):
+    """The 3x long (token) with 10,000 of the whale's deposit, settled and claimed."""
+    deposit(token, whale, 10_000)
+    return token
+
+
 @pytest.fixture(scope="session")
 def price_now(feed):
     """The feed's latest price in dollars."""

@@ -14,13 +14,6 @@ def _up(a, b, c):
     return -(-a * b // c)
 
 
-@pytest.fixture
-def held(token, deposit, whale):
-    """A 3x long with 10,000 of the whale's deposit, settled and claimed."""
-    deposit(token, whale, 10_000)
-    return token
-
-
 @pytest.mark.parametrize("price", [27_000, 33_000])
 def test_settlement__deposit__priced_at_the_later_round(held, fund, settle, fish, feed, chain, price):
     token = held
