@@ -1,12 +1,15 @@
-"""Attacks on the rebalancing entry points: a stranger rebalancing (to grief or front-run the trade), a
-ripcord called before it is due (to collect the bounty), and a ripcord sent at an extreme gas price (to
-drain the token through a gas-refunding bounty). The access-control and RipcordNotDue reverts alone are
+"""Attacks on the keeper entry points: a stranger rebalancing (to grief or front-run the trade), a
+ripcord called before it is due (to collect the bounty), a ripcord sent at an extreme gas price (to
+drain the token through a gas-refunding bounty), and a stranger settling requests: before the window
+(FallbackNotOpen) or deposits at any time (never: only keepers settle deposits, and past the window
+they expire). The access-control and RipcordNotDue reverts alone are
 in tests/unit/token/test_token_rebalance.py; here the state around them is checked too."""
 
 import pytest
 
 from levtoken.shapes import Action
-from levtoken.units import to_units
+from levtoken.units import to_feed, to_units
+from tests.utils.chain import advance, head_time
 from tests.utils.constants import KEEPER_ROLE
 
 
@@ -59,3 +62,42 @@ def test_ripcord__extreme_gas_price__same_fixed_bounty(token, chain, stranger, u
     # Paid in collateral, capped by ripcordBounty and 1% of equity; the gas price enters nothing.
     assert low == high
     assert low[0] == low[1] == bounty
+
+
+def test_settle__stranger_before_window__FallbackNotOpen_state_unchanged(
+    token, chain, feed, gov, fund, whale, fish, stranger, state_of, reverts
+):
+    token.requestDeposit(fund(fish, 10_000, token), fish, fish, sender=fish)
+    token.requestRedeem(token.balanceOf(whale) // 10, whale, whale, sender=whale)
+    advance(chain, 1)
+    feed.submit(to_feed(30_000), sender=gov)
+    formed = head_time(chain)
+    window = token.params().settlementWindow
+    before = state_of(token, stranger, whale, fish)
+    chain.pending_timestamp = formed + window - 1
+    with reverts(token.FallbackNotOpen, opensAt=formed + window):
+        token.settle(sender=stranger)
+    # The keeper's forwarder entry point stays the keeper's while SETTLE is due.
+    assert token.rebalanceStatus().action == Action.SETTLE
+    with reverts(token.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=KEEPER_ROLE):
+        token.performUpkeep(b"", sender=stranger)
+    assert state_of(token, stranger, whale, fish) == before
+    assert token.pendingRedeemRequest(0, whale) > 0 and token.pendingDepositRequest(0, fish) > 0
+
+
+def test_settle__stranger_after_window__deposits_never_settled(
+    token, chain, feed, gov, keeper, fund, fish, stranger, state_of, reverts
+):
+    assets = fund(fish, 10_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    advance(chain, 1)
+    feed.submit(to_feed(30_000), sender=gov)
+    chain.pending_timestamp = head_time(chain) + 2 * token.params().settlementWindow
+    before = state_of(token, stranger, fish)
+    with reverts(token.NothingToSettle):
+        token.settle(sender=stranger)
+    assert state_of(token, stranger, fish) == before
+    # Past the window the batch has expired: the keeper cannot settle it either, and the depositor gets a refund.
+    with reverts(token.NothingToSettle):
+        token.settle(sender=keeper)
+    assert token.cancelDepositRequest(fish, fish, sender=fish).return_value == assets
