@@ -2,7 +2,8 @@
 requests a deposit, then redeems.
 
 With instant entry and exit at the oracle, this took the move from the holders whenever x exceeded the
-round trip's costs (docs/attacks.md section 1 kept that formula, `instant_profit` below, as the reference).
+round trip's costs (`instant_profit` below: the closed form that design's measurement matched to a few
+units, printed beside each result for comparison).
 Now a request is priced by the first round published strictly after it, so the attacker can only be
 priced at the round it saw coming (requested in an earlier second) or at a later one (requested in the
 same second, before or after the round): never at the round it knew. The keeper settles in the block after
@@ -38,8 +39,9 @@ NEXT_ROUND = 60
 
 
 def instant_profit(leverage, x, a, f_m, f_r, t, depth):
-    """What the same attacker made with the instant mint and redeem at the oracle (collateral units; see
-    docs/attacks.md section 1): entry at the old price, exit at the new one, fees and costs included."""
+    """What the same attacker made with an instant mint and redeem at the oracle (collateral units): entry at
+    the old price, exit at the new one, the mint and redeem fees, and the hedge's taker fee and impact
+    (notional^2 / depth) at entry and exit, the exit at the token's leverage after the move."""
     lev = abs(leverage)
     quad = leverage**2 / depth
     c = (-(1 + lev * t) + math.sqrt((1 + lev * t) ** 2 + 4 * quad * a)) / (2 * quad)
