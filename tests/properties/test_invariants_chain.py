@@ -15,16 +15,14 @@ every step is a transaction on anvil."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from ape.exceptions import ContractLogicError, CustomError
-from ape_ethereum.trace import Trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from levtoken.shapes import Action
 from tests.utils import chain as chain_helpers
+from tests.utils.requests import quiet
 from tests.utils.reverts import error_selector, revert_data
 from tests.utils.strategies import HEALTH
 
@@ -41,17 +39,6 @@ step = st.one_of(
     st.tuples(st.just("upkeep"), st.just(0), st.just(0)),
     st.tuples(st.just("fallback"), st.just(0), st.just(0)),
 )
-
-
-@contextmanager
-def quiet():
-    """No call-trace printing for the reverts a step is allowed to meet."""
-    show = Trace.show
-    Trace.show = lambda self, *args, **kwargs: None
-    try:
-        yield
-    finally:
-        Trace.show = show
 
 
 def attempt(token, call, *allowed: str) -> bool:

@@ -1,8 +1,12 @@
-"""Reading settlements back from receipts: the Settled event's Settlement as levtoken.shapes.Settlement."""
+"""Reading settlements back from receipts (the Settled event's Settlement as levtoken.shapes.Settlement), and
+silencing the call traces of reverts a test allows."""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from ape_ethereum.trace import Trace
 
 from levtoken.shapes import Settlement
 
@@ -16,3 +20,14 @@ def settled(token: Any, receipt: Any) -> Any:
 def settlement_of(token: Any, receipt: Any) -> Settlement:
     """What the settlement in `receipt` priced and gave (the Settled event's Settlement struct)."""
     return Settlement.from_abi(settled(token, receipt).settlement)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """No call-trace printing inside the block, for reverts a test allows (as tests.utils.reverts does)."""
+    show = Trace.show
+    Trace.show = lambda self, *args, **kwargs: None
+    try:
+        yield
+    finally:
+        Trace.show = show

@@ -1,0 +1,309 @@
+"""Settlement: deposits and redemptions net into one venue trade whose cost is split by what each side
+would cost alone (holders who did nothing lose nothing); NoNewerPrice and NothingToSettle; the fallback
+for redemptions after the window; deposit expiry and cancellation; the supply cap; the SETTLE action of
+rebalanceStatus and performUpkeep; escrow outside equity."""
+
+import pytest
+from ape.exceptions import ContractLogicError
+
+from levtoken.shapes import Action, Reason
+from levtoken.units import to_units
+from tests.utils import chain as chain_helpers
+from tests.utils.constants import KEEPER_ROLE
+from tests.utils.requests import quiet, settled, settlement_of
+
+WINDOW = 3_600  # the factory's default settlement window
+MAX = 2**256 - 1
+
+
+def _up(a, b, c):
+    return -(-a * b // c)
+
+
+def _round(chain, feed, gov, seconds=1):
+    """Publishes a round of the latest answer `seconds` later; returns its updatedAt."""
+    chain_helpers.advance(chain, seconds)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    return feed.latestRoundData()[3]
+
+
+def _quote_total(venue, size_delta, block):
+    """Fee plus impact the venue quotes for `size_delta` alone at `block` (0 for no trade)."""
+    if size_delta == 0:
+        return 0
+    _, _, fee, impact = venue.quoteTrade(1, size_delta, block_id=block)
+    return fee + impact
+
+
+# ----------------------------------------------------------------------------------------------- netting
+
+
+def test_settlement__deposits_and_redemptions__one_trade_cost_split_by_cost_alone(
+    held, deposit, fund, settle, whale, fish, stranger, venue
+):
+    token = held
+    deposit(token, stranger, 5_000)  # a holder who does nothing
+    token.requestDeposit(fund(fish, 20_000, token), fish, fish, sender=fish)
+    shares = token.balanceOf(whale) // 3
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    (receipt,) = settle(token)
+    t = settlement_of(token, receipt)
+    before = receipt.block_number - 1
+
+    trades = [e for e in receipt.events.filter(venue.PositionModified) if e.account == token.address]
+    assert len(trades) == 1
+    assert trades[0].sizeDelta == t.size_delta
+    # Each side's share is the netted cost in proportion to its own trade's quoted cost, rounded up.
+    supply = token.totalSupply(block_id=before) + token.pendingStreamingFee(block_id=before)
+    _, size, _ = venue.accountState(1, token, block_id=before)
+    close = -(size * (t.shares - t.redeem_fee) // supply)
+    hedge = t.size_delta - close
+    quote_d, quote_r = _quote_total(venue, hedge, before), _quote_total(venue, close, before)
+    assert quote_d > 0 and quote_r > 0
+    assert t.cost_d == _up(t.cost, quote_d, quote_d + quote_r)
+    assert t.cost_r == _up(t.cost, quote_r, quote_d + quote_r)
+    assert t.cost < quote_d + quote_r  # netting: one smaller trade
+    # The holders who did nothing lose nothing: NAV across the settlement (same second) does not fall.
+    assert token.navPerToken(block_id=receipt.block_number) >= token.navPerToken(block_id=before)
+    assert token.convertToAssets(token.balanceOf(stranger), block_id=receipt.block_number) >= token.convertToAssets(
+        token.balanceOf(stranger), block_id=before
+    )
+
+
+# ----------------------------------------------------------------------------------------------- errors
+
+
+def test_settle__no_request__reverts_nothing_to_settle(held, keeper, settle, reverts, chain, feed, gov):
+    token = held
+    with reverts(token.NothingToSettle):
+        token.settle(sender=keeper)
+    _round(chain, feed, gov)
+    with reverts(token.NothingToSettle):
+        token.settle(sender=keeper)
+
+
+def test_settle__no_round_after_the_request__reverts_no_newer_price(held, fund, fish, whale, keeper, feed, chain, reverts):
+    token = held
+    price_time = feed.latestRoundData()[3]
+    chain_helpers.advance(chain, 5)
+    token.requestRedeem(10**18, whale, whale, sender=whale)
+    request_time = chain_helpers.head_time(chain)
+    with reverts(token.NoNewerPrice, lastRequest=request_time, priceTime=price_time):
+        token.settle(sender=keeper)
+
+
+def test_settle__keeper_role__others_only_for_redemptions_after_the_window(
+    held, fund, whale, fish, stranger, keeper, chain, feed, gov, reverts
+):
+    token = held
+    assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    price_time = _round(chain, feed, gov)
+    with reverts(token.FallbackNotOpen, opensAt=price_time + WINDOW):
+        token.settle(sender=stranger)
+    chain.pending_timestamp = price_time + WINDOW - 1
+    with reverts(token.FallbackNotOpen, opensAt=price_time + WINDOW):
+        token.settle(sender=stranger)
+    chain.pending_timestamp = price_time + WINDOW
+    receipt = token.settle(sender=stranger)
+    event = settled(token, receipt)
+    assert event.fallback_ and event.depositEpoch == 0 and event.redeemEpoch != 0
+    assert event.priceTime == price_time
+    # The deposits are not settled by it: their batch expired with the window.
+    expired = receipt.events.filter(token.DepositsExpired)[0]
+    assert (expired.epoch, expired.assets) == (2, assets)
+    assert token.pendingDepositRequest(0, fish) == assets
+    assert token.maxWithdraw(whale) > 0
+
+
+def test_settle__stranger_with_only_deposits_waiting__settles_nothing(held, fund, fish, stranger, chain, feed, gov, reverts):
+    token = held
+    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    price_time = _round(chain, feed, gov)
+    chain.pending_timestamp = price_time + WINDOW
+    with reverts(token.NothingToSettle):
+        token.settle(sender=stranger)
+
+
+# ----------------------------------------------------------------------------------------------- expiry and cancel
+
+
+def test_deposit_batch__window_passed__expires_and_only_cancels(
+    held, fund, fish, stranger, keeper, chain, feed, gov, usd, reverts
+):
+    token = held
+    assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    with reverts(token.CancelTooEarly, allowedAt=MAX):  # not yet qualified: no deadline runs
+        token.cancelDepositRequest(fish, fish, sender=fish)
+    price_time = _round(chain, feed, gov)
+    # A request by someone else rolls the queue: fish's epoch becomes the batch, its window starts.
+    token.requestDeposit(fund(stranger, 10, token), stranger, stranger, sender=stranger)
+    with reverts(token.CancelTooEarly, allowedAt=price_time + WINDOW):
+        token.cancelDepositRequest(fish, fish, sender=fish)
+    assert token.rebalanceStatus().action == Action.SETTLE
+    chain_helpers.mine_at(chain, price_time + WINDOW)
+    assert token.rebalanceStatus().action == Action.NONE  # an expired batch is not settled
+    with reverts(token.NoNewerPrice, lastRequest=price_time, priceTime=price_time):  # only stranger's waits
+        token.settle(sender=keeper)
+    # The next roll retires the batch: DepositsExpired.
+    tx = token.requestDeposit(fund(stranger, 10, token), stranger, stranger, sender=stranger)
+    expired = tx.events.filter(token.DepositsExpired)[0]
+    assert (expired.epoch, expired.assets) == (2, assets)
+    assert token.pendingDepositRequest(0, fish) == assets  # pending until cancelled
+    with reverts(token.EarlierRequestPending, epoch=2):
+        token.requestDeposit(fund(fish, 10, token), fish, fish, sender=fish)
+    escrow = token.escrowAssets()
+    tx = token.cancelDepositRequest(stranger, fish, sender=fish)
+    assert tx.return_value == assets
+    event = tx.events.filter(token.DepositRequestCancelled)[0]
+    assert (event.controller, event.receiver, event.sender, event.assets) == (fish, stranger, fish, assets)
+    assert usd.balanceOf(stranger) == assets
+    assert token.escrowAssets() == escrow - assets
+    assert token.pendingDepositRequest(0, fish) == 0
+    with reverts(token.NoPendingRequest, controller=fish.address):
+        token.cancelDepositRequest(fish, fish, sender=fish)
+    token.requestDeposit(fund(fish, 10, token), fish, fish, sender=fish)  # free to request again
+
+
+def test_cancelDepositRequest__settled_or_none__reverts(token, fund, settle, fish, stranger, reverts):
+    with reverts(token.NoPendingRequest, controller=stranger.address):
+        token.cancelDepositRequest(stranger, stranger, sender=stranger)
+    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    settle(token)
+    token.deposit(1, fish, sender=fish)  # a claim checkpoints the settled request into claimable
+    with reverts(token.NoPendingRequest, controller=fish.address):
+        token.cancelDepositRequest(fish, fish, sender=fish)
+
+
+def test_cancelDepositRequest__settled_not_checkpointed__reverts_request_already_settled(
+    token, fund, settle, fish, reverts
+):
+    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    settle(token)
+    # fish has not touched the book since: the settled request still sits in fish's account as pending.
+    with reverts(token.RequestAlreadySettled, epoch=1):
+        token.cancelDepositRequest(fish, fish, sender=fish)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="liveness window anchored only by a successful roll: a stranger's FallbackNotOpen (or a depositor's "
+    "CancelTooEarly) reverts its own roll, so while rounds come more often than the window and no one else "
+    "requests, batchSince keeps moving to the latest round and the fallback never opens",
+)
+def test_fallback__rounds_more_often_than_the_window__opens_a_window_after_the_first_qualifying_round(
+    held, whale, stranger, chain, feed, gov
+):
+    token = held
+    token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    first = _round(chain, feed, gov)  # qualifies the redemption; keepers then stay silent
+    settled_at = None
+    for _ in range(6):  # three hours of half-hourly rounds; the stranger tries after each one
+        _round(chain, feed, gov, WINDOW // 2)
+        try:
+            with quiet():
+                token.settle(sender=stranger)
+            settled_at = chain_helpers.head_time(chain)
+            break
+        except ContractLogicError:
+            continue
+    assert settled_at is not None and settled_at <= first + WINDOW + WINDOW // 2
+
+
+# ----------------------------------------------------------------------------------------------- supply cap
+
+
+def test_requestDeposit__supply_at_cap__reverts_supply_cap_exceeded(held, fund, fish, set_params, reverts):
+    token = held
+    set_params(token, supplyCap=token.totalSupply())  # accrues the streaming fee first
+    supply = token.totalSupply()
+    set_params(token, supplyCap=supply)
+    with reverts(token.SupplyCapExceeded, supplyAfter=supply, cap=supply):
+        token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+
+
+def test_settlement__deposits_over_the_cap__deferred_redemptions_settled(
+    held, fund, settle, whale, fish, set_params, keeper, reverts, chain, feed, gov
+):
+    token = held
+    set_params(token, supplyCap=token.totalSupply() + 100 * 10**18)  # room for about 100 USD of shares
+    assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    _round(chain, feed, gov)
+    assert token.rebalanceStatus().action == Action.NONE
+    with reverts(token.NothingToSettle):
+        token.settle(sender=keeper)
+    token.requestRedeem(10**18, whale, whale, sender=whale)  # too small to make room: netted, still over
+    (receipt,) = settle(token)
+    event = settled(token, receipt)
+    assert event.depositEpoch == 0 and event.redeemEpoch != 0
+    assert token.pendingDepositRequest(0, fish) == assets
+    set_params(token, supplyCap=MAX)
+    (receipt,) = settle(token)  # within the window, with room now
+    assert settled(token, receipt).depositEpoch == 2
+    assert token.totalSupply() <= token.params().supplyCap
+    assert token.maxDeposit(fish) == assets
+
+
+# ----------------------------------------------------------------------------------------------- status and upkeep
+
+
+def test_rebalanceStatus__requests_qualified__reports_settle_and_upkeep_settles(
+    held, fund, whale, fish, keeper, stranger, chain, feed, gov, reverts
+):
+    token = held
+    assets = fund(fish, 1_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    shares = token.balanceOf(whale) // 5
+    token.requestRedeem(shares, whale, whale, sender=whale)
+    assert token.rebalanceStatus().action == Action.NONE  # no round after them yet
+    price_time = _round(chain, feed, gov)
+    status = token.rebalanceStatus()
+    assert (status.action, status.reason) == (Action.SETTLE, Reason.REQUESTS)
+    assert (status.depositAssets, status.redeemShares, status.priceTime) == (assets, shares, price_time)
+    needed, data = token.checkUpkeep(b"")
+    assert needed
+    with reverts(token.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=KEEPER_ROLE):
+        token.performUpkeep(data, sender=stranger)
+    receipt = token.performUpkeep(data, sender=keeper)
+    t = settlement_of(token, receipt)
+    assert (t.assets, t.shares, t.size_delta, t.price) == (assets, shares, status.sizeDelta, status.price)
+    assert token.rebalanceStatus().action == Action.NONE
+
+
+def test_rebalanceStatus__priority__ripcord_then_settle_then_rebalance(held, fund, fish, keeper, chain, feed, gov, set_price):
+    token = held
+    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    chain_helpers.advance(chain, 1)
+    set_price(26_000)  # out of the band: a rebalance is due too
+    assert token.rebalanceStatus().action == Action.SETTLE
+    chain_helpers.advance(chain, 1)
+    set_price(23_500)  # past the ripcord leverage
+    assert token.rebalanceStatus().action == Action.RIPCORD
+    token.performUpkeep(b"", sender=keeper)  # the ripcord first
+    assert token.rebalanceStatus().action == Action.SETTLE
+    token.performUpkeep(b"", sender=keeper)
+    assert token.maxDeposit(fish) == to_units(1_000)
+
+
+# ----------------------------------------------------------------------------------------------- escrow
+
+
+def test_requests__escrow_outside_equity__nav_unchanged(held, fund, settle, whale, fish, usd):
+    token = held
+    equity, nav, supply = token.equity(), token.navPerToken(), token.totalSupply()
+    assets = fund(fish, 5_000, token)
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    assert (token.equity(), token.navPerToken(), token.totalSupply()) == (equity, nav, supply)
+    assert token.escrowAssets() == assets == usd.balanceOf(token)
+    settle(token)
+    token.deposit(assets, fish, sender=fish)
+    # The redeemers' assets wait in escrow, outside equity: claiming them moves no NAV.
+    equity, nav = token.equity(), token.navPerToken()
+    assert token.escrowAssets() == token.maxWithdraw(whale) == usd.balanceOf(token)
+    token.redeem(token.maxRedeem(whale), whale, whale, sender=whale)
+    assert (token.equity(), token.navPerToken()) == (equity, nav)
+    assert token.escrowAssets() == 0
