@@ -4,6 +4,7 @@ These run the real console script in a subprocess, as a user would."""
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -129,6 +130,22 @@ class LocalNode:
         self.proc.wait(timeout=10)
 
 
+def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedProcess:
+    """Runs a `levtoken` command line in this process (click's runner: no interpreter start-up per command)
+    against the module's node and `record`; returns what a subprocess run would."""
+    from click.testing import CliRunner
+
+    from levtoken.cli import cli
+
+    args = shlex.split(command)
+    assert args[0] == "levtoken"
+    env = {"LEVTOKEN_NETWORK": node.url, "LEVTOKEN_RECORD": str(record)}
+    result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     """An anvil of the module's own (a reader's `levtoken node`)."""
@@ -149,14 +166,14 @@ def deployed(node) -> Path:
 
 
 def test_readme__running_the_pieces__every_command_as_written(node):
-    """README.md's commands, exactly as written, against a node of the test's own (in place of `levtoken node &`;
-    `levtoken keeper` is the next test's)."""
+    """README.md's commands, exactly as written (run in this process by `invoke`), against a node of the test's
+    own (in place of `levtoken node &`; `levtoken keeper` is the next test's)."""
     commands = readme_commands()
     assert commands[0] == "levtoken node &" and commands[-1] == "levtoken keeper"
     record = node.tmp / "readme.json"
     outputs = {}
     for command in commands[1:-1]:
-        out = node.run(command, record)
+        out = invoke(node, record, command)
         assert out.returncode == 0 and "Error" not in out.stderr, f"{command}:\n{out.stdout}\n{out.stderr}"
         outputs.setdefault(command, []).append(out.stdout)
     assert json.loads(record.read_text())["tokens"].keys() == {"BTC3L", "BTC3S", "BTC1S"}
@@ -210,7 +227,7 @@ def deployed_token(node: LocalNode, record: Path, symbol: str):
 
 
 def test_requests_commands__user_errors__one_clear_line_each(node, deployed):
-    run = lambda command: node.run(command, deployed)  # noqa: E731
+    run = lambda command: invoke(node, deployed, command)  # noqa: E731
     assert_one_clear_error(run("levtoken mint ETH3L 100"), "unknown token 'ETH3L'")
     assert_one_clear_error(run("levtoken mint BTC3L 0"), "amount must be positive")
     assert_one_clear_error(run("levtoken mint BTC3L ten"), "is not a number")
