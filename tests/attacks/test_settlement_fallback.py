@@ -36,6 +36,15 @@ def held_token(request, create_token, deposit, whale, fish, stranger):
     return token
 
 
+@pytest.fixture(scope="module")
+def deposit_token(create_token, deposit, whale):
+    """A 2x token with a whale of 1,000,000 USD (the deposit side does not depend on the leverage; the
+    factory takes one token per market and leverage, and the 3x one is held_token's)."""
+    token = create_token(2)
+    deposit(token, whale, WHALE)
+    return token
+
+
 def _holder_claims(token, *holders):
     return [token.convertToAssets(token.balanceOf(h)) for h in holders]
 
@@ -110,9 +119,9 @@ def test_fallback__redeemer_settles_just_before_adverse_round__gains_L_x_v_paid_
 
 
 def test_deposit__cancel_before_window__CancelTooEarly__settled__RequestAlreadySettled(
-    held_token, chain, feed, gov, keeper, fund, fish, reverts
+    deposit_token, chain, feed, gov, keeper, fund, fish, reverts
 ):
-    token = held_token
+    token = deposit_token
     window = token.params().settlementWindow
     assets = fund(fish, 10_000, token)
     t0 = head_time(chain) + 1
@@ -139,9 +148,9 @@ def test_deposit__cancel_before_window__CancelTooEarly__settled__RequestAlreadyS
 
 
 def test_deposit__after_window__keeper_settles_redemptions_only__deposit_refunded_at_par(
-    held_token, chain, feed, gov, keeper, usd, fund, fish, whale, reverts
+    deposit_token, chain, feed, gov, keeper, usd, fund, fish, whale, reverts
 ):
-    token = held_token
+    token = deposit_token
     window = token.params().settlementWindow
     assets = fund(fish, 10_000, token)
     t0 = head_time(chain) + 1
@@ -179,9 +188,9 @@ def test_deposit__after_window__keeper_settles_redemptions_only__deposit_refunde
     "cancelDepositRequest: CancelTooEarly), so the start moves to each new round",
 )
 def test_deposit__paused_rounds_every_half_window__cancel_opens_after_the_window(
-    held_token, chain, feed, gov, keeper, usd, fund, fish, reverts
+    deposit_token, chain, feed, gov, keeper, usd, fund, fish, reverts
 ):
-    token = held_token
+    token = deposit_token
     window = token.params().settlementWindow
     assets = fund(fish, 10_000, token)
     t0 = head_time(chain) + 1
