@@ -17,7 +17,7 @@ import math
 import pytest
 
 from levtoken.units import BPS, to_feed, to_units
-from tests.utils.chain import advance, block_time, head_time
+from tests.utils.chain import block_time, head_time
 from tests.utils.constants import BTC
 from tests.utils.settled import settled
 

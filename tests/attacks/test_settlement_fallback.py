@@ -15,7 +15,8 @@ and the depositor can only take its assets back, at par.
 
 import pytest
 
-from levtoken.units import BPS, to_feed, to_units
+from levtoken.shapes import UINT256_MAX
+from levtoken.units import BPS, to_feed
 from tests.utils.chain import head_time, mine_at
 from tests.utils.settled import settled
 
@@ -23,7 +24,6 @@ P0 = 30_000
 WHALE = 1_000_000
 HOLDING = 100_000  # the attacker's and the honest holder's deposits, USD
 MOVES = ["0.005", "0.01"]  # adverse moves the attacker escapes: 0.5% and 1%
-UINT256_MAX = 2**256 - 1
 
 
 @pytest.fixture(scope="module", params=[3, -1], ids=["3x-long", "1x-short"])
