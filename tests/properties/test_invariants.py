@@ -3,13 +3,14 @@ the contracts to the unit: tests/model/test_differential.py). No chain, so an ex
 hundreds of steps in a second.
 
 One token per example (target leverage drawn from 3x, 2x, 5x long and 1x, 2x, 3x short) on a market
-with the project's default costs and an LP pool deep enough never to run out of cash. Holders mint,
-deposit, redeem, withdraw and transfer; the price moves within the band-implied move or beyond it
-(gaps of up to 40%); time passes (the price is re-published after every time step, so it is never
-stale); the keeper either acts right after a market step (rebalancing, iterating capped rebalances
-and pulling the ripcord until nothing is due) or is late and skips it; anyone may pull the ripcord or
-liquidate; the admin changes the token's fees and the venue owner the market's fees within bounds;
-the guardian pauses and unpauses.
+with the project's default costs and an LP pool deep enough never to run out of cash. Holders request
+deposits and redemptions (ERC-7540), claim them whole or in part, cancel expired deposits and transfer;
+the price moves within the band-implied move or beyond it (gaps of up to 40%), each move a round in the
+current second; time passes (the price is re-published after every time step, so it is never stale);
+the keeper either acts right after a market step (settling, rebalancing, iterating capped rebalances
+and pulling the ripcord until nothing is due) or is late and skips it; anyone may pull the ripcord,
+settle redemptions after the window or liquidate; the admin changes the token's fees and the venue owner
+the market's fees within bounds; the guardian pauses and unpauses.
 
 After every step:
  1. claims never exceed equity: sum over holders of convertToAssets(balance) <= max(equity, 0);
@@ -18,7 +19,16 @@ After every step:
  4. the venue never finds the token liquidatable while every price move since the last completed
     rebalance stayed within the band-implied move and the keeper acted after every market step;
  5. totalSupply == sum of balances, and the venue's collateral == poolCash + sum of margins;
- 6. every holder can redeem the whole balance now, or the failure is a documented one.
+ 6. every holder can redeem the whole balance (request, a newer round, a keeper's settlement, the claim),
+    or the failure is a documented one;
+ 7. escrow: pending deposits + claimable redemption assets + rounding dust == escrowAssets <= the token's
+    collateral, the dust below one unit per requester of each settled redemption; pending redemption
+    shares + claimable deposit shares <= the token's own share balance;
+ 8. every settled epoch's price time is strictly after its last request;
+ 9. a requester's outcome does not depend on anything published after its request's settlement: the
+    claimable amounts after a settlement are the same whatever later rounds say, and claim the same;
+10. every action rebalanceStatus reports as due succeeds when sent (a rebalance that adds exposure
+    while paused excepted, as documented).
 """
 
 from __future__ import annotations
@@ -34,8 +44,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from levtoken.model import LeveragedToken, Model, Revert, default_params, standard_model
+from levtoken.model.libraries import request_queue
 from levtoken.shapes import Action, Params
 from levtoken.units import DAY, WAD, to_units
+from tests.utils.model_flows import model_deposit, model_settle
 from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps, token_fees
 
 TOKEN = "token"
@@ -125,6 +137,11 @@ class TokenInvariants(RuleBasedStateMachine):
                 return
             if status.action == Action.NONE:
                 return
+            if status.action == Action.SETTLE:
+                if self.settle_as(KEEPER) is None:
+                    self.protected = False
+                    return
+                continue
             cost = self.trade_cost(status)
             try:
                 t.rebalance(KEEPER)
@@ -137,6 +154,29 @@ class TokenInvariants(RuleBasedStateMachine):
             self.went_through(status, cost)
         note("keeper ran out of patience")
         self.protected = False
+
+    def settle_as(self, caller: str):
+        """A settlement by `caller`; checks invariant 8 on the epochs it settled. None when it reverts."""
+        t = self.token
+        before = self._settled_epochs()
+        price_time = t.model.feeds[t.feed].updated_at
+        result = self.attempt(f"settle by {caller}", lambda: t.settle(caller))
+        if result is None:
+            return None
+        for side, book in (("deposit", t.deposits), ("redemption", t.redemptions)):
+            for epoch_id in self._settled_epochs()[side] - before[side]:
+                e = book.epochs[epoch_id]
+                note("settled epoch checked")
+                assert e.last_request < price_time, (
+                    f"invariant 8: {side} epoch {epoch_id} (last request {e.last_request}) settled at a round "
+                    f"of {price_time}"
+                )
+        return result
+
+    def _settled_epochs(self) -> dict[str, set[int]]:
+        t = self.token
+        return {side: {i for i, e in book.epochs.items() if e.status == request_queue.SETTLED}
+                for side, book in (("deposit", t.deposits), ("redemption", t.redemptions))}
 
     def trade_cost(self, status) -> int:
         """Fee and impact of the rebalance trade `status` announces (0 without a trade)."""
@@ -188,7 +228,7 @@ class TokenInvariants(RuleBasedStateMachine):
         self.model.add_token(TOKEN, 1, target, default_params(target, FEES), keeper=KEEPER)
         for name in HOLDERS:
             self.model.collateral.mint(name, to_units(10**9))
-        self.token.deposit("whale", to_units(first), "whale")
+        model_deposit(self.model, self.token, "whale", to_units(first))
         self.band = band_ratios(target, self.token.params)
         self.protected = True
         note(f"token {leverage}x")
@@ -197,31 +237,51 @@ class TokenInvariants(RuleBasedStateMachine):
         self.after_rebalance = []
 
     # --- holders -----------------------------------------------------------------------------
-    @rule(who=holder, assets=deposit_amount)
-    def deposit(self, who, assets):
+    @rule(who=holder, assets=deposit_amount, controller=st.sampled_from([None, None, *HOLDERS]))
+    def request_deposit(self, who, assets, controller):
         self._begin()
-        self.attempt("deposit", lambda: self.token.deposit(who, assets, who))
-
-    @rule(who=holder, shares=st.one_of(st.integers(1, 10**15), st.integers(10**15, 10**24)))
-    def mint(self, who, shares):
-        self._begin()
-        self.attempt("mint", lambda: self.token.mint(who, shares, who))
+        self.attempt("requestDeposit", lambda: self.token.request_deposit(who, assets, controller or who, who))
 
     @rule(who=holder, divisor=st.sampled_from([1, 1, 2, 3, 10, 10**6]))
-    def redeem(self, who, divisor):
+    def request_redeem(self, who, divisor):
         self._begin()
         shares = self.token.balance_of(who) // divisor
-        self.attempt("redeem", lambda: self.token.redeem(who, shares, who, who))
+        self.attempt("requestRedeem", lambda: self.token.request_redeem(who, shares, who, who))
 
-    @rule(who=holder, fraction=st.sampled_from([(1, 1), (1, 2), (1, 7), (3, 2)]))
-    def withdraw(self, who, fraction):
+    @rule(who=holder, method=st.sampled_from(["deposit", "mint", "redeem", "withdraw"]),
+          fraction=st.sampled_from([(1, 1), (1, 1), (1, 2), (1, 7), (3, 2)]))
+    def claim(self, who, method, fraction):
         self._begin()
         t = self.token
-        try:
-            assets = t.max_withdraw(who) * fraction[0] // fraction[1]
-        except Revert:
-            assets = 10**6
-        self.attempt("withdraw", lambda: t.withdraw(who, assets, who, who))
+        claimable = {"deposit": t.max_deposit, "mint": t.max_mint, "redeem": t.max_redeem,
+                     "withdraw": t.max_withdraw}[method](who)
+        amount = claimable * fraction[0] // fraction[1]
+        self.attempt(method, lambda: getattr(t, method)(who, amount, who, who))
+
+    @rule(who=holder, assets=deposit_amount, divisor=st.sampled_from([1, 2, 3, 10]), deposit=st.booleans(),
+          on_time=keeper_on_time)
+    def round_trip(self, who, assets, divisor, deposit, on_time):
+        """A holder requests, a second later a round is published and the keeper acts (or is late), and the
+        holder claims whatever is claimable."""
+        t = self.token
+        if deposit:
+            self.request_deposit(who, assets, None)
+        else:
+            self.request_redeem(who, divisor)
+        self._wait(1, on_time)
+        for method in ("deposit", "redeem"):
+            self.claim(who, method, (1, 1))
+
+    @rule(who=holder)
+    def cancel(self, who):
+        self._begin()
+        self.attempt("cancelDepositRequest", lambda: self.token.cancel_deposit_request(who, who, who))
+
+    @rule()
+    def stranger_settles(self):
+        """Anyone may settle redemptions once their window has passed."""
+        self._begin()
+        self.settle_as("stranger")
 
     @rule(sender=holder, to=holder, divisor=st.sampled_from([1, 2, 5]))
     def transfer(self, sender, to, divisor):
@@ -271,6 +331,11 @@ class TokenInvariants(RuleBasedStateMachine):
     def gap(self, bps, on_time):
         self._move(bps, on_time)
 
+    @rule(on_time=keeper_on_time)
+    def next_round(self, on_time):
+        """A second passes and the price is re-published: every waiting request qualifies."""
+        self._wait(1, on_time)
+
     @rule(seconds=time_step, on_time=keeper_on_time)
     def advance_time(self, seconds, on_time):
         self._wait(seconds, on_time)
@@ -297,16 +362,20 @@ class TokenInvariants(RuleBasedStateMachine):
             note(f"{label}: reverted {err.name}")
             return
         note(f"{label} ({status.action.name}): ok")
-        self.went_through(status, cost)
+        if status.action != Action.SETTLE:
+            self.went_through(status, cost)
 
-    @rule(upkeep=st.booleans())
-    def keeper_once(self, upkeep):
-        """One keeper call (rebalance or performUpkeep) whatever the status says."""
+    @rule(call=st.sampled_from(["performUpkeep", "rebalance", "settle"]))
+    def keeper_once(self, call):
+        """One keeper call (performUpkeep, rebalance or settle) whatever the status says."""
         t = self.token
-        if upkeep:
+        if call == "performUpkeep":
             self.act("performUpkeep", lambda: t.perform_upkeep(KEEPER))
-        else:
+        elif call == "rebalance":
             self.act("rebalance", lambda: t.rebalance(KEEPER))
+        else:
+            self._begin()
+            self.settle_as(KEEPER)
 
     @rule()
     def ripcord(self):
@@ -359,23 +428,25 @@ class TokenInvariants(RuleBasedStateMachine):
     def mint_then_redeem_gains_nothing(self):
         if self.model is None:
             return
-        for _ in range(2):
-            who = self.rng.choice([*HOLDERS, "newcomer"])
+        for _ in range(1):
+            who = "newcomer"  # no earlier request or claim of its own to mix with the probe's
             assets = self.rng.choice([self.rng.randint(1, 10**6), self.rng.randint(10**6, 10**12)])
-            m = copy.deepcopy(self.model)
+            m = self._settled_copy()
             t = m.tokens[TOKEN]
             m.collateral.mint(who, assets)
-            # The streaming fee owed so far is minted first (anyone may trigger it), so the fee
-            # recipient's "received" shares are the deposit's alone.
-            t.accrue_streaming_fee()
-            cash_before, shares_before = m.collateral.balance_of(who), t.balance_of(who)
+            cash_before = m.collateral.balance_of(who)
             try:
-                t.deposit(who, assets, who)
+                t.request_deposit(who, assets, who, who)
+                model_settle(m, t)
+                received = t.deposit(who, t.max_deposit(who), who, who)
             except Revert:
                 continue
-            received = t.balance_of(who) - shares_before  # the fee recipient also receives the mint fee
+            if received == 0:
+                continue
             try:
-                t.redeem(who, received, who, who)
+                t.request_redeem(who, received, who, who)
+                model_settle(m, t)
+                t.redeem(who, t.max_redeem(who), who, who)
             except Revert as err:
                 note(f"probe redeem: reverted {err.name}")
                 continue
@@ -383,8 +454,21 @@ class TokenInvariants(RuleBasedStateMachine):
             note("mint-then-redeem probed")
             assert back <= assets, (
                 f"invariant 2: {who} paid {assets} for {received} shares and redeemed them for {back} "
-                f"at the same price and time (gain {back - assets})"
+                f"at the same price one second later (gain {back - assets})"
             )
+
+    def _settled_copy(self) -> Model:
+        """A copy of the model after a newer round and a keeper's settlement of whatever waits (if any);
+        the settled state is computed once per step (the invariants run between steps)."""
+        key = (self.model.journal.version, self.model.now)
+        if getattr(self, "_settled_key", None) != key:
+            m = copy.deepcopy(self.model)
+            try:
+                model_settle(m, m.tokens[TOKEN])
+            except Revert:
+                pass
+            self._settled, self._settled_key = m, key
+        return copy.deepcopy(self._settled)
 
     @invariant()
     def completed_rebalance_reaches_target(self):
@@ -437,39 +521,108 @@ class TokenInvariants(RuleBasedStateMachine):
     def every_holder_can_redeem(self):
         if self.model is None:
             return
-        t = self.token
-        for who, balance in list(t.balances.items()):
-            if balance == 0:
-                continue
-            error = self._redeem_all_fails(self.model, who, balance)
-            if error is None:
-                continue
-            equity = t.equity()
-            preview = t.preview_redeem(balance)
-            if error.name == "SlippageExceeded" and preview == 0:
-                # Documented: a wiped-out token (no equity) or a balance worth less than one unit of
-                # collateral after fees pays nothing, and a redemption paying nothing reverts with
-                # SlippageExceeded(0, 0).
-                note(f"redeem all: reverted {error.name} ({'wiped out' if equity <= 0 else 'dust'})")
-                continue
-            raise AssertionError(
-                f"invariant 6: {who} cannot redeem {balance} shares: {error!r} (equity {equity}, "
-                f"previewRedeem {preview}, leverage {t.leverage()}, paused {t.paused})"
-            )
-
-    @property
-    def _initial_margin_bps(self) -> int:
-        return self.model.venue.configs[1].initial_margin_bps
-
-    @staticmethod
-    def _redeem_all_fails(model: Model, who: str, balance: int) -> Revert | None:
-        """Redeems `balance` of `who` on a copy of `model`: None on success, else the revert."""
-        m = copy.deepcopy(model)
+        m = self._settled_copy()
+        t = m.tokens[TOKEN]
+        balances = {who: balance for who, balance in t.balances.items() if balance and who != TOKEN}
+        if not balances:
+            return
+        earlier = {who: t.max_redeem(who) for who in balances}  # claimable and not claimed yet
         try:
-            m.tokens[TOKEN].redeem(who, balance, who, who)
+            for who, balance in balances.items():
+                t.request_redeem(who, balance, who, who)
+            model_settle(m, t)
+            for who, balance in balances.items():
+                claimable = t.max_redeem(who)
+                assert claimable == earlier[who] + balance, (
+                    f"invariant 6: {who} redeemed {balance} shares, {claimable - earlier[who]} claimable")
+                if t.max_withdraw(who) != 0:
+                    t.redeem(who, claimable, who, who)
         except Revert as err:
-            return err
-        return None
+            equity = t.equity()
+            if equity <= 0 and err.name in ("SettlementRejected", "EarlierRequestPending"):
+                # Documented: a wiped-out token whose venue refuses the close cannot price redemptions (and a
+                # request waiting in a batch that cannot settle blocks its requester's next one).
+                note(f"redeem all: reverted {err.name} (wiped out)")
+                return
+            raise AssertionError(
+                f"invariant 6: the holders cannot redeem their balances {balances}: {err!r} (equity {equity}, "
+                f"leverage {t.leverage()}, paused {t.paused})"
+            ) from err
+        note("redeem all: ok")
+
+    @invariant()
+    def escrow_is_accounted(self):
+        if self.model is None:
+            return
+        t = self.token
+        controllers = set(t.deposit_accounts) | set(t.redeem_accounts)
+        owed_assets = sum(t.pending_deposit_request(c) + t.max_withdraw(c) for c in controllers)
+        owed_shares = sum(t.pending_redeem_request(c) + t.max_mint(c) for c in controllers)
+        collateral = self.model.collateral.balance_of(TOKEN)
+        settled = sum(1 for e in t.redemptions.epochs.values()
+                      if e.status == request_queue.SETTLED and e.merged_into == 0)
+        dust = t.escrow_assets - owed_assets
+        assert 0 <= dust <= settled * len(controllers), (
+            f"invariant 7: escrow {t.escrow_assets} != pending deposits and claimable redemptions {owed_assets} "
+            f"+ dust (at most {settled * len(controllers)})"
+        )
+        assert t.escrow_assets <= collateral, f"invariant 7: escrow {t.escrow_assets} > collateral {collateral}"
+        own = t.balance_of(TOKEN)
+        assert owed_shares <= own, f"invariant 7: owed shares {owed_shares} > the token's own balance {own}"
+        if dust:
+            note("escrow dust")
+
+    @invariant()
+    def outcome_ignores_later_rounds(self):
+        if self.model is None:
+            return
+        t = self.token
+        controllers = sorted(set(t.deposit_accounts) | set(t.redeem_accounts))
+        if not any(t.pending_deposit_request(c) or t.pending_redeem_request(c) for c in controllers):
+            return
+        outcomes = []
+        for factor in (None, (4, 5), (5, 4)):
+            m = self._settled_copy()
+            mt = m.tokens[TOKEN]
+            if factor is not None:
+                m.advance(self.rng.choice([1, 60, DAY]))
+                m.set_answer(max(1, self.answer * factor[0] // factor[1]))
+            claims = []
+            for c in controllers:
+                pair = (mt.max_deposit(c), mt.max_mint(c), mt.max_redeem(c), mt.max_withdraw(c))
+                got = []
+                for method, amount in zip(("deposit", "redeem"), (pair[0], pair[2])):
+                    try:
+                        got.append(getattr(mt, method)(c, amount, c, c) if amount else 0)
+                    except Revert as err:
+                        got.append(err.name)
+                claims.append((c, pair, tuple(got)))
+            outcomes.append(claims)
+        note("later rounds probed")
+        assert outcomes[0] == outcomes[1] == outcomes[2], (
+            f"invariant 9: claimable amounts differ with later rounds: {outcomes}"
+        )
+
+    @invariant()
+    def due_action_succeeds(self):
+        if self.model is None:
+            return
+        status = self.token.rebalance_status()
+        if status.action == Action.NONE:
+            return
+        m = copy.deepcopy(self.model)
+        t = m.tokens[TOKEN]
+        caller = "stranger" if status.action == Action.RIPCORD else KEEPER
+        try:
+            t.perform_upkeep(caller)
+        except Revert as err:
+            s = t._snapshot()
+            adds_exposure = abs(s.size + status.size_delta) > abs(s.size)
+            if err.name == "EnforcedPause" and t.paused and adds_exposure:
+                note("due action refused while paused (documented)")
+                return
+            raise AssertionError(f"invariant 10: rebalanceStatus says {status}, performUpkeep reverts {err!r}") from err
+        note(f"due action succeeded ({status.action.name})")
 
 
 def _run(profile: str) -> None:
@@ -488,7 +641,9 @@ def test_invariants_hold():
 def test_invariants_hold__long():
     """Thousands of steps, which must have reached every kind of action and exercised every invariant."""
     _run("invariants-long")
-    for outcome in ("deposit: ok", "mint: ok", "redeem: ok", "withdraw: ok", "transfer: ok", "setParams: ok",
+    for outcome in ("requestDeposit: ok", "requestRedeem: ok", "deposit: ok", "mint: ok", "redeem: ok",
+                    "withdraw: ok", "transfer: ok", "setParams: ok", "settle by keeper: ok", "settled epoch checked",
+                    "later rounds probed", "due action succeeded (SETTLE)", "redeem all: ok",
                     "setMarketConfig: ok", "move within band", "move beyond band", "mint-then-redeem probed",
                     "protected state checked", "keeper late while a rebalance is due", "capped rebalance",
                     "completed rebalance (REBALANCE)", "completed rebalance (RIPCORD)", "liquidate: ok"):
@@ -501,16 +656,18 @@ def test_invariants_hold__long():
 def test_redeem_above_initial_margin_leverage():
     """Minimal example: a 3x long holding 1,000 USD of one holder's at 30,000; the price gaps 30% down
     to 21,000 (leverage 21x, the keeper has not pulled the ripcord yet); redeeming half the shares
-    reverts with InsufficientMargin(50024463, 105051374). DESIGN.md: redeem must always be possible
+    (request, a newer round, settlement, claim) reverted with InsufficientMargin(50024463, 105051374). DESIGN.md: redeem must always be possible
     unless the venue itself is down."""
     model = standard_model(30_000 * WAD, pool_seed=POOL_SEED)
     token = model.add_token(TOKEN, 1, 3 * WAD, default_params(3 * WAD, FEES), keeper=KEEPER)
     model.collateral.mint("whale", to_units(1_000))
-    token.deposit("whale", to_units(1_000), "whale")
+    model_deposit(model, token, "whale", to_units(1_000))
     model.set_price(21_000 * WAD)
     assert token.leverage() > 10 * WAD
     shares = token.balance_of("whale") // 2
     try:
+        token.request_redeem("whale", shares, "whale", "whale")
+        model_settle(model, token)
         token.redeem("whale", shares, "whale", "whale")
     except Revert as err:
         raise AssertionError(f"redeem of {shares} shares at {token.leverage() / WAD:.1f}x reverted: {err!r}") from err
@@ -538,7 +695,7 @@ def test_rebalance_precision_with_costly_trades():
     model = standard_model(30_000 * WAD, pool_seed=POOL_SEED)
     token = model.add_token(TOKEN, 1, 3 * WAD, default_params(3 * WAD, FEES), keeper=KEEPER)
     model.collateral.mint("whale", to_units(100_000))
-    token.deposit("whale", to_units(100_000), "whale")
+    model_deposit(model, token, "whale", to_units(100_000))
     config = dataclasses.replace(model.venue.configs[1], taker_fee_bps=0, max_impact_bps=100,
                                  impact_depth=to_units(10_000_000))
     model.venue.set_market_config("gov", 1, config)
