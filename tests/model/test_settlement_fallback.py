@@ -1,0 +1,89 @@
+"""The redemptions' liveness fallback (DESIGN.md 7): once keepers leave a redemption batch unsettled for
+`settlementWindow` seconds, anyone may settle it. Checked on the contracts and on the model, which agree."""
+
+from __future__ import annotations
+
+import pytest
+from ape.exceptions import ContractLogicError
+
+from levtoken.model import default_params, errors, standard_model
+from levtoken.units import WAD, to_units
+from tests.utils.chain import advance
+from tests.utils.model_flows import model_deposit
+
+HALF_HOUR = 1_800
+FALLBACK_NEVER_OPENS = """
+Contract liveness flaw: RequestQueue.batchSince is written only by a roll that is stored. A redemption
+batch that qualifies while keepers are down forms only inside a transaction: the stranger's settle() rolls
+it with batchSince = the latest round time, then reverts FallbackNotOpen(latest round + window), which
+undoes the roll. With rounds published more often than settlementWindow (the 1 h default against a feed
+updating every 30 min), opensAt moves with every round and the fallback never opens unless another
+redemption request (the only other stored roll) happens to land after the batch qualified.
+"""
+
+
+def test_fallback_opens_after_the_window_once_a_later_request_rolled_the_batch(
+    chain, feed, gov, keeper, whale, fish, stranger, create_token, fund, deposit
+):
+    """Keepers down: whale's redemption qualifies, fish's later request stores the batch, and one window
+    later (rounds every 30 minutes) a stranger settles the redemptions."""
+    token = create_token(3)
+    deposit(token, whale, 10_000)
+    token.transfer(fish, token.balanceOf(whale) // 10, sender=whale)
+    token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    advance(chain, 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    token.requestRedeem(token.balanceOf(fish), fish, fish, sender=fish)  # rolls: the batch forms now
+    for _ in range(2):
+        advance(chain, HALF_HOUR)
+        feed.submit(feed.latestRoundData()[1], sender=gov)
+    token.settle(sender=stranger)
+    assert token.maxRedeem(whale) > 0 and token.maxRedeem(fish) > 0
+
+
+@pytest.mark.xfail(strict=True, raises=ContractLogicError, reason=FALLBACK_NEVER_OPENS)
+def test_fallback_opens_after_the_window_without_any_later_request(
+    chain, feed, gov, whale, stranger, create_token, deposit, reverts
+):
+    """Keepers down: whale's redemption qualifies at the next round; rounds every 30 minutes; a stranger's
+    settle() reverts FallbackNotOpen within the window, and should succeed once the batch has waited a
+    window (an hour and a second after it qualified): it reverts FallbackNotOpen(latest round + 1 h)."""
+    token = create_token(3)
+    deposit(token, whale, 10_000)
+    token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
+    advance(chain, 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    qualified = int(feed.latestRoundData()[3])
+    advance(chain, HALF_HOUR)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    with reverts(token.FallbackNotOpen):
+        token.settle(sender=stranger)
+    advance(chain, HALF_HOUR + 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    assert int(feed.latestRoundData()[3]) >= qualified + token.params().settlementWindow
+    token.settle(sender=stranger)
+
+
+def test_model_fallback_never_opens_without_a_stored_roll():
+    """The model mirrors the contracts here: each stranger settle() reverts FallbackNotOpen with opensAt one
+    window after the latest round, and succeeds one window after a later request stored the batch."""
+    model = standard_model(30_000 * WAD)
+    token = model.add_token("long", 1, 3 * WAD, default_params(3 * WAD, "fees"))
+    for who in ("whale", "fish"):
+        model.collateral.mint(who, to_units(10_000))
+        model_deposit(model, token, who, to_units(10_000))
+    token.request_redeem("whale", token.balance_of("whale") // 2, "whale", "whale")
+    model.advance(1)
+    model.set_answer(model.feeds["feed"].answer)
+    for _ in range(6):
+        model.advance(HALF_HOUR)
+        model.set_answer(model.feeds["feed"].answer)
+        with pytest.raises(errors.FallbackNotOpen) as info:
+            token.settle("stranger")
+        assert info.value.args == (model.now + token.params.settlement_window,)
+    token.request_redeem("fish", 1, "fish", "fish")
+    for _ in range(2):
+        model.advance(HALF_HOUR)
+        model.set_answer(model.feeds["feed"].answer)
+    token.settle("stranger")
+    assert token.max_redeem("whale") > 0
