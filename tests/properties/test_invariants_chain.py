@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 from ape.exceptions import ContractLogicError, CustomError
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from levtoken.shapes import Action
@@ -35,7 +35,7 @@ step = st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, ACCOUNTS - 1), st.just(0)),
     st.tuples(st.just("round"), st.sampled_from([0, 1, 60]), st.integers(-500, 500)),
     st.tuples(st.just("time"), st.sampled_from([300, 3_600, 4_000]), st.just(0)),
-    st.tuples(st.just("settle"), st.just(0), st.just(0)),
+    st.tuples(st.just("settle"), st.sampled_from([0, 1]), st.just(0)),
     st.tuples(st.just("upkeep"), st.just(0), st.just(0)),
     st.tuples(st.just("fallback"), st.just(0), st.just(0)),
 )
@@ -71,7 +71,7 @@ def book(create_token, deposit, fund, whale, fish, stranger):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=HEALTH)
-@given(steps=st.lists(step, min_size=4, max_size=12))
+@given(steps=st.lists(step, min_size=5, max_size=12))
 def test_request_book__random_steps__escrow_and_supply_invariants(
     book, steps, chain, gov, keeper, whale, fish, stranger, fee_recipient, usd, feed, venue
 ):
@@ -103,8 +103,9 @@ def test_request_book__random_steps__escrow_and_supply_invariants(
                     token.withdraw(int(token.maxWithdraw(who)) // 3, who, who, sender=who)
             elif kind == "cancel":
                 who = requesters[a]
-                attempt(token, lambda: token.cancelDepositRequest(who, who, sender=who),
-                        "CancelTooEarly", "NoPendingRequest", "RequestAlreadySettled")
+                if attempt(token, lambda: token.cancelDepositRequest(who, who, sender=who),
+                           "CancelTooEarly", "NoPendingRequest", "RequestAlreadySettled"):
+                    event("a deposit cancelled")
             elif kind == "round":
                 chain_helpers.advance(chain, a)
                 answer = int(feed.latestRoundData()[1])
@@ -112,19 +113,36 @@ def test_request_book__random_steps__escrow_and_supply_invariants(
             elif kind == "time":
                 chain_helpers.advance(chain, a)
                 feed.submit(feed.latestRoundData()[1], sender=gov)
-            elif kind == "settle":
-                attempt(token, lambda: token.settle(sender=keeper), "NoNewerPrice", "NothingToSettle")
+            elif kind == "settle":  # after a round 1 s later (a = 1) or at the latest round (a = 0)
+                if a:
+                    chain_helpers.advance(chain, 1)
+                    feed.submit(feed.latestRoundData()[1], sender=gov)
+                if attempt(token, lambda: token.settle(sender=keeper), "NoNewerPrice", "NothingToSettle"):
+                    event("a keeper settled")
             elif kind == "fallback":  # anyone, for redemptions only, once their batch's window passed
-                attempt(token, lambda: token.settle(sender=stranger), "FallbackNotOpen", "NoNewerPrice", "NothingToSettle")
+                if attempt(token, lambda: token.settle(sender=stranger), "FallbackNotOpen", "NoNewerPrice", "NothingToSettle"):
+                    event("fallback settled")
             elif kind == "upkeep":
-                for _ in range(3):  # everything reported due succeeds, a settlement then a rebalance
-                    action = int(token.rebalanceStatus().action)
-                    if action == Action.NONE:
-                        break
-                    token.performUpkeep(b"", sender=keeper)
+                upkeep(token, keeper)
             check(label, token, requesters, holders, redeem_requests, usd, venue)
+        # Finally a newer round, and the keeper does everything then reported due.
+        chain_helpers.advance(chain, 1)
+        feed.submit(feed.latestRoundData()[1], sender=gov)
+        upkeep(token, keeper)
+        check("end", token, requesters, holders, redeem_requests, usd, venue)
     finally:
         chain.restore(snapshot)
+
+
+def upkeep(token, keeper) -> None:
+    """Performs, as the keeper, every action rebalanceStatus reports due (a settlement, then a rebalance):
+    each must succeed."""
+    for _ in range(3):
+        action = int(token.rebalanceStatus().action)
+        if action == Action.NONE:
+            return
+        token.performUpkeep(b"", sender=keeper)
+        event(f"upkeep performed {Action(action).name}")
 
 
 def check(label, token, requesters, holders, redeem_requests, usd, venue) -> None:
