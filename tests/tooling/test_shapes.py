@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak
 
-from levtoken.shapes import EVENTS, Action, Reason, event_topic
+from levtoken.shapes import EVENTS, Action, Params, Reason, Settlement, Status, event_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_INTERFACE = ROOT / "contracts/interfaces/ILeveragedToken.sol"
@@ -53,3 +53,21 @@ def test_enums__abi__carries_them_as_uint8_of_the_declared_enum(project):
         assert components[field].internal_type == f"enum ILeveragedToken.{enum.__name__}"
     rebalanced = EVENTS["Rebalanced"]
     assert rebalanced.startswith("Rebalanced(uint8,uint8,")  # action, reason
+
+
+def _components(project, method: str) -> list[str]:
+    """Field names of the struct the token's view `method` returns."""
+    (abi,) = [m for m in project.LeveragedToken.contract_type.view_methods if m.name == method]
+    return [c.name for c in abi.outputs[0].components]
+
+
+@pytest.mark.parametrize("shape, method", [(Params, "params"), (Status, "rebalanceStatus")], ids=["Params", "Status"])
+def test_structs__fields__match_the_compiled_abi_in_order(project, shape, method):
+    assert list(shape.sol_names()) == _components(project, method)
+
+
+def test_settlement__fields__match_the_settled_event_in_order(project):
+    (settled,) = [e for e in project.LeveragedToken.contract_type.events if e.name == "Settled"]
+    (struct,) = [i for i in settled.inputs if i.name == "settlement"]
+    assert list(Settlement.sol_names()) == [c.name for c in struct.components]
+    assert struct.internal_type == "struct ILeveragedToken.Settlement"
