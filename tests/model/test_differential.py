@@ -177,6 +177,21 @@ class Differential(RuleBasedStateMachine):
         short = short and method in ("deposit", "mint")
         self.claim_call(i, who, who if short else controller, method, claimable * fraction[0] // fraction[1], short)
 
+    @rule(i=token_index, who=holder, assets=deposit_amount, divisor=redeem_divisor, late=st.sampled_from([0, 1, 600]))
+    def keeper_outage(self, i, who, assets, divisor, late):
+        """Keepers miss the window: a deposit and a redemption qualify at the next round, rounds go on past
+        the window (`late` seconds more); the depositor cancels, a stranger settles the redemptions."""
+        m = self.mtoken(i)
+        self.request(i, who, who, who, "requestDeposit", assets)
+        self.request(i, who, who, who, "requestRedeem", m.balance_of(self.addr(who)) // divisor)
+        self.tick()
+        self.publish(0)
+        self.model.advance(m.params.settlement_window - 1 + late)
+        self.e["mine_at"](self.model.now)
+        self.publish(0)
+        self.cancel(i, who, None, None)
+        self.settle_as(i, "stranger")
+
     @rule(i=token_index, who=holder, controller=party, receiver=party)
     def cancel(self, i, who, controller, receiver):
         controller, receiver = controller or who, receiver or who
