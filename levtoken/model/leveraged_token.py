@@ -289,7 +289,9 @@ class LeveragedToken(AsyncRequests):
                 self.deposits, p.price_time, self.model.now, self._window()
             )
             p.t.mint_fee_bps = min(fee_bps, self.params.mint_fee_bps)
-        p.redeem_epoch, p.t.shares, fee_bps, _ = request_queue.peek_batch(self.redemptions, p.price_time, self.model.now, 0)
+        p.redeem_epoch, p.t.shares, fee_bps, _ = request_queue.peek_batch(
+            self.redemptions, p.price_time, self.model.now, 0
+        )
         p.t.redeem_fee_bps = min(fee_bps, self.params.redeem_fee_bps)
         if p.deposit_epoch == 0 and p.redeem_epoch == 0:
             return p

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def default_params(target_leverage: int, fee_recipient: str, decimals: int = COLLATERAL_DECIMALS) -> Params:
     """defaultParams: the band at 3/4 and 4/3 of |target| (geometric around it), the ripcord at 3/2 of it,
-    a 1% minimum drift, daily time rebalances, a one-hour settlement window, 0.1% mint and redeem fees, 0.01% a day streaming fee, one
-    rebalance trade at most 1M, a 10 bounty (collateral of `decimals`) and no supply cap."""
+    a 1% minimum drift, daily time rebalances, a one-hour settlement window, 0.1% mint and redeem fees,
+    0.01% a day streaming fee, one rebalance trade at most 1M, a 10 bounty (collateral of `decimals`) and no supply cap."""
     target = abs(target_leverage)
     unit = 10**decimals
     leverage_max = target * 4 // 3

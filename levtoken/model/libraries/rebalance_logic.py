@@ -34,8 +34,8 @@ def check_params(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int
                  max_bounty: int) -> None:
     """Raises InvalidParameter naming the first field of `p`, in struct order, outside its bounds:
     leverageMin > 0 and leverageMax above |target| by more than minDrift around it, ripcordLeverage above
-    leverageMax and at most `max_leverage`, an interval of a minute to a week, a settlement window of five minutes to a day, fees at most their maxima,
-    a fee recipient, a non-zero trade cap and supply cap, a bounty at most `max_bounty`."""
+    leverageMax and at most `max_leverage`, an interval of a minute to a week, a settlement window of five
+    minutes to a day, fees at most their maxima, a fee recipient, a non-zero trade cap and supply cap, a bounty at most `max_bounty`."""
     failing = (
         ("leverageMax", p.leverage_max <= abs_target),
         ("leverageMin", p.leverage_min == 0 or p.leverage_min >= abs_target),

@@ -190,7 +190,8 @@ def _merge(b: Book, q: Queue, src: int, u: int) -> None:
     _set_epoch(b, src, merged_into=q.batch)
 
 
-def _add(e: Epoch, epoch_id: int, amount: int, src_id: int, fee_bps: int, last_request: int) -> tuple[int, int, int, int]:
+def _add(e: Epoch, epoch_id: int, amount: int, src_id: int, fee_bps: int,
+         last_request: int) -> tuple[int, int, int, int]:
     """The running batch of peek_batch with epoch `src_id` (`e`) merged in."""
     if epoch_id == 0:
         epoch_id = src_id
