@@ -14,7 +14,7 @@ from levtoken.shapes import MarketConfig, Params
 from levtoken.units import to_feed
 from tests.utils.chain import advance
 from tests.utils.constants import ADMIN_ROLE, BTC, GUARDIAN_ROLE, KEEPER_ROLE
-from tests.utils.settled import settled
+from tests.utils.requests import settlement_of
 
 MAX_FEE_BPS = 100  # LeveragedTokenLogic: largest mint or redeem fee, 1%
 
@@ -91,7 +91,7 @@ def test_fee_changed_between_request_and_settlement__lower_fee_charged(
     token.setParams(Params.tuple_of(params), sender=gov)
     advance(chain, 1)
     feed.submit(to_feed(30_000), sender=gov)
-    _, settlement = settled(token, token.settle(sender=keeper))
+    settlement = settlement_of(token, token.settle(sender=keeper))
     charged = min(fee, before.mintFeeBps), min(fee, before.redeemFeeBps)
     assert (settlement.mint_fee_bps, settlement.redeem_fee_bps) == charged
     assert settlement.redeem_fee == -(-shares * charged[1] // 10_000)
@@ -101,5 +101,5 @@ def test_fee_changed_between_request_and_settlement__lower_fee_charged(
     token.requestRedeem(shares, whale, whale, sender=whale)
     advance(chain, 1)
     feed.submit(to_feed(30_000), sender=gov)
-    _, settlement = settled(token, token.settle(sender=keeper))
+    settlement = settlement_of(token, token.settle(sender=keeper))
     assert settlement.redeem_fee_bps == fee

@@ -19,7 +19,7 @@ import pytest
 from levtoken.units import BPS, to_feed, to_units
 from tests.utils.chain import block_time, head_time
 from tests.utils.constants import BTC
-from tests.utils.settled import settled
+from tests.utils.requests import settled, settlement_of
 
 P0 = 30_000
 WHALE = 1_000_000
@@ -108,7 +108,7 @@ def test_front_run_next_round__deposit_then_redeem__no_profit(
         with reverts(token.NoNewerPrice, lastRequest=t, priceTime=t):
             token.settle(sender=keeper)
         entry = _round_then_settle(chain, feed, gov, keeper, token, answer, t + NEXT_ROUND)
-    event, settlement = settled(token, entry)
+    event, settlement = settled(token, entry), settlement_of(token, entry)
     # Priced at a round published after the request, at the new price: never the round it knew (P0).
     assert event.priceTime > requested_at
     assert settlement.price == answer * 10**10

@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 
 from levtoken.units import to_feed
 from tests.utils.chain import head_time
-from tests.utils.settled import settled
+from tests.utils.requests import settlement_of
 
 P0 = 30_000
 ROUNDS = 4
@@ -60,7 +60,7 @@ def test_dust_request_in_every_round_second__earlier_batch_delayed_one_round_at_
             continue
         if not griefing and k > 1:
             break
-        _, settlement = settled(token, token.settle(sender=keeper))
+        settlement = settlement_of(token, token.settle(sender=keeper))
         settled_at[k] = (settlement.assets, settlement.shares)
 
     if not griefing:

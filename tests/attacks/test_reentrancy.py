@@ -23,7 +23,7 @@ from levtoken.units import to_feed, to_units
 from tests.utils.chain import advance
 from tests.utils.constants import BTC
 from tests.utils.reverts import error_selector
-from tests.utils.settled import settled
+from tests.utils.requests import settlement_of
 
 P0 = 30_000
 
@@ -199,7 +199,7 @@ def test_reentrant_call__swallowed__outer_call_completes_exactly_as_without_it(
         assert token.pendingDepositRequest(0, stranger) - pending == expected
         assert stranger_cash - husd.balanceOf(stranger) == expected
     elif outer.startswith("settle"):
-        _, settlement = settled(token, tx)
+        settlement = settlement_of(token, tx)
         assert (settlement.assets, settlement.shares, settlement.size_delta) == expected
         assert (token.balanceOf(attacker), husd.balanceOf(attacker)) == (shares, cash)
     elif outer == "ripcord":

@@ -17,7 +17,7 @@ from levtoken.shapes import MarketConfig
 from levtoken.units import to_feed
 from tests.utils.chain import advance
 from tests.utils.constants import BTC
-from tests.utils.settled import settled
+from tests.utils.requests import settlement_of
 
 ROUNDS = 12
 P0 = 30_000
@@ -54,7 +54,7 @@ def test_tiny_requests_and_claims__attacker_never_gains_holders_never_lose(
             token.requestRedeem(held, attacker, attacker, sender=attacker)
         advance(chain, 1)
         feed.submit(to_feed(P0), sender=gov)
-        _, settlement = settled(token, token.settle(sender=keeper))
+        settlement = settlement_of(token, token.settle(sender=keeper))
         # A side worth less than its share of the trade's cost pays only what it has; the rest, a unit or
         # two of the venue's rounding, falls on the holders (see the xfail test below).
         unpaid = settlement.cost if (settlement.shares and not settlement.assets_out) else 0
@@ -130,7 +130,7 @@ def test_dust_redemption__its_close_trade_cost__not_paid_by_remaining_holders(
     token.requestRedeem(10**12, fish, fish, sender=fish)  # about one unit of value
     advance(chain, 1)
     feed.submit(to_feed(P0), sender=gov)
-    _, settlement = settled(token, token.settle(sender=keeper))
+    settlement = settlement_of(token, token.settle(sender=keeper))
     assert settlement.size_delta != 0 and settlement.assets_out == 0
     assert settlement.cost > 0
     assert token.convertToAssets(token.balanceOf(whale)) >= claim

@@ -12,7 +12,7 @@ import pytest
 from levtoken.units import to_feed, to_units, to_wad
 from tests.utils.chain import head_time
 from tests.utils.constants import BTC
-from tests.utils.settled import settled
+from tests.utils.requests import settlement_of
 
 P0 = 30_000
 
@@ -49,7 +49,7 @@ def test_settlement__large_venue_trade_just_before__requesters_get_the_same(
 
     snapshot = chain.snapshot()
     honest = token.settle(sender=keeper)
-    _, expected = settled(token, honest)
+    expected = settlement_of(token, honest)
     chain.restore(snapshot)
 
     venue.trade(BTC, size, 0, sender=attacker)  # front-run
@@ -57,7 +57,7 @@ def test_settlement__large_venue_trade_just_before__requesters_get_the_same(
     venue.trade(BTC, -size, 0, sender=attacker)  # back-run
     venue.withdrawMargin(BTC, venue.position(BTC, attacker).margin, attacker, sender=attacker)
 
-    _, got = settled(token, sandwiched)
+    got = settlement_of(token, sandwiched)
     assert got == expected
     assert (got.assets > 0) == (side != "redeem") and (got.shares > 0) == (side != "deposit")
     # The attacker paid its own fee and impact on the way in and out, and gained nothing.

@@ -18,7 +18,7 @@ import pytest
 from levtoken.shapes import UINT256_MAX
 from levtoken.units import BPS, to_feed
 from tests.utils.chain import head_time, mine_at
-from tests.utils.settled import settled
+from tests.utils.requests import settled, settlement_of
 
 P0 = 30_000
 WHALE = 1_000_000
@@ -85,7 +85,7 @@ def test_fallback__redeemer_settles_just_before_adverse_round__gains_L_x_v_paid_
         else:
             feed.submit(adverse, sender=gov)
             tx = token.settle(sender=keeper)  # the honest order: settled after the round
-        event, settlement = settled(token, tx)
+        event, settlement = settled(token, tx), settlement_of(token, tx)
         assert event.fallback_ == (order == "attacker-first")
         assert settlement.price == (to_feed(P0) if order == "attacker-first" else adverse) * 10**10
         assert (settlement.shares, settlement.assets) == (shares, 0)
@@ -139,7 +139,7 @@ def test_deposit__cancel_before_window__CancelTooEarly__settled__RequestAlreadyS
     with reverts(token.NothingToSettle):
         token.settle(sender=fish)  # a stranger's settlement never takes deposits
     tx = token.settle(sender=keeper)
-    event, _ = settled(token, tx)
+    event = settled(token, tx)
     # Settled within the window: the refund option is gone for good.
     chain.pending_timestamp = t0 + 1 + 2 * window
     with reverts(token.RequestAlreadySettled, epoch=event.depositEpoch):
@@ -163,7 +163,7 @@ def test_deposit__after_window__keeper_settles_redemptions_only__deposit_refunde
     # The keeper comes back once the window has passed (no round since): redemptions settle, deposits expire.
     chain.pending_timestamp = t0 + 1 + window
     tx = token.settle(sender=keeper)
-    event, settlement = settled(token, tx)
+    event, settlement = settled(token, tx), settlement_of(token, tx)
     (expired,) = tx.events.filter(token.DepositsExpired)
     assert (expired.assets, event.depositEpoch, settlement.assets) == (assets, 0, 0)
     assert event.redeemEpoch != 0 and settlement.shares > 0
