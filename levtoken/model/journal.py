@@ -9,7 +9,8 @@ succeeds just drops them. Only what a call changes is copied, never the whole mo
 Every change of state, recorded or not, also moves the journal's `version`, so a view may memoize a
 result on (version, block time): the venue does so for accountState, which every token view reads.
 
-Structs kept in storage mappings (`Position`, `MarketState`, `MarketConfig`, `Params`) are values: the
+Structs kept in storage (`Position`, `MarketState`, `MarketConfig`, `Params`, the request book's `Queue`,
+`Epoch` and `Account`) are values: the
 model never changes one in place, it changes a copy (Solidity's `memory`) and assigns it back to the
 mapping or attribute, which records the old one. Nested transactions undo back to where they began, like
 an external call that reverts inside a `try`.
