@@ -97,6 +97,14 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
         return 0;
     }
 
+    /// @inheritdoc ILeveragedToken
+    /// @dev Open to anyone: every request rolls its queue the same way, so this adds no power; it only lets a
+    /// roll be kept when no request comes (a settle or cancel that reverts undoes its own roll).
+    function poke() external nonReentrant {
+        _rollDeposits();
+        _redemptions.roll(_roundTime(), block.timestamp, 0);
+    }
+
     /// @inheritdoc IERC7540Operator
     function setOperator(address operator, bool approved) external returns (bool) {
         isOperator[msg.sender][operator] = approved;

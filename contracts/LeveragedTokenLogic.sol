@@ -17,6 +17,9 @@ uint256 constant MAX_STREAMING_FEE_PER_DAY = 1e15;
 uint256 constant MAX_FEE_BPS = 100;
 /// @dev Largest fraction of equity a ripcord bounty may take, 1%.
 uint256 constant MAX_BOUNTY_BPS = 100;
+/// @dev Collateral units a settlement side's value must exceed its own trade's quoted cost by for it to trade:
+/// the most the venue's accounting rounds a trade against the account.
+uint256 constant DUST_UNITS = 2;
 
 /// @title LeveragedTokenLogic
 /// @notice The view-only decisions of one LeveragedToken, which deploys it: the rebalance decision and its
@@ -127,14 +130,18 @@ contract LeveragedTokenLogic {
     function _price(State calldata s, uint256 supplyCap, ILeveragedToken.Settlement memory t) internal view returns (bool) {
         (t.sharesOut, t.mintFee, t.redeemFee, t.cost) = (0, 0, 0, 0);
         uint256 equityUnits = s.equity > 0 ? uint256(s.equity) : 0;
-        uint256 gross;
-        int256 closeR;
+        uint256 gross = 0;
+        int256 closeR = 0;
+        uint256 quoteR = 0;
         if (t.shares != 0) {
             t.redeemFee = FPM.mulDivUp(t.shares, t.redeemFeeBps, BPS);
             gross = SharesMath.toAssetsDown(t.shares - t.redeemFee, equityUnits, s.supply, VIRTUAL_SHARES);
             closeR = -HedgeMath.proRata(s.size, t.shares - t.redeemFee, s.supply);
+            (closeR, quoteR) = _unlessDust(closeR, gross);
         }
-        int256 hedgeD = t.assets == 0 ? int256(0) : _hedgeSize(t.assets, t.price);
+        int256 hedgeD = 0;
+        uint256 quoteD = 0;
+        if (t.assets != 0) (hedgeD, quoteD) = _unlessDust(_hedgeSize(t.assets, t.price), t.assets);
         t.sizeDelta = hedgeD + closeR;
         uint256 marginIn = s.idle + t.assets;
         if (t.sizeDelta != 0) {
@@ -146,8 +153,7 @@ contract LeveragedTokenLogic {
                 return false;
             }
         }
-        (t.costD, t.costR) =
-            SettlementMath.split(t.cost, _quoteTotal(hedgeD), _quoteTotal(closeR), t.assets != 0, t.shares != 0);
+        (t.costD, t.costR) = SettlementMath.split(t.cost, quoteD, quoteR, t.assets != 0, t.shares != 0);
         if (t.assets != 0) {
             uint256 contribution = t.assets > t.costD ? t.assets - t.costD : 0;
             uint256 minted = SharesMath.toSharesDown(contribution, equityUnits, s.supply, VIRTUAL_SHARES);
@@ -176,11 +182,15 @@ contract LeveragedTokenLogic {
         (,, fee, impact) = venue.quoteTrade(marketId, sizeDelta);
     }
 
-    /// @dev Fee plus impact the venue quotes for `sizeDelta` traded alone (0 for no trade).
-    function _quoteTotal(int256 sizeDelta) internal view returns (uint256) {
-        if (sizeDelta == 0) return 0;
+    /// @dev `sizeDelta` and the fee plus impact the venue quotes for it traded alone; no trade (0, 0) when a
+    /// side's `value` does not exceed that cost by DUST_UNITS (the venue's rounding), so a dust request never
+    /// leaves a cost it cannot pay to the holders: its sliver of position stays with them instead, a leverage
+    /// change worth less than the trade would have cost.
+    function _unlessDust(int256 sizeDelta, uint256 value) internal view returns (int256, uint256) {
+        if (sizeDelta == 0) return (0, 0);
         (uint256 fee, uint256 impact) = _quoteCost(sizeDelta);
-        return fee + impact;
+        if (value < fee + impact + DUST_UNITS) return (0, 0);
+        return (sizeDelta, fee + impact);
     }
 
     /// @dev HedgeMath.hedgeSize of a deposit of `assets` at `price`, on the venue's quote of its gross size.

@@ -200,6 +200,11 @@ interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, 
     /// has passed; then anyone may settle redemptions alone (deposits past their window only refund).
     function settle() external;
 
+    /// @notice Rolls both request queues to the latest round and keeps the roll: a batch that qualifies starts
+    /// its settlement window now, which the redemption fallback and deposit cancellation count from. Keepers'
+    /// settlements and any request do the same; call it when keepers are down and nothing else happens.
+    function poke() external;
+
     /// @notice Cancels `controller`'s pending deposit request once its batch expired (keepers left it unsettled
     /// for the settlement window) and pays its assets back to `receiver`.
     function cancelDepositRequest(address receiver, address controller) external returns (uint256 assets);

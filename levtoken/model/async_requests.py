@@ -97,6 +97,13 @@ class AsyncRequests(ERC20):
             self._transfer(owner, self.address, shares)
             return 0
 
+    def poke(self, caller: str | None = None) -> None:
+        """poke: rolls both queues to the latest round and keeps the roll (the settlement window of a batch
+        that qualifies starts now)."""
+        with self._atomic():
+            self._roll_deposits()
+            request_queue.roll(self.redemptions, self._round_time(), self._now(), 0)
+
     def set_operator(self, caller: str, operator: str, approved: bool) -> bool:
         """setOperator: lets (or stops) `operator` request and claim for the caller."""
         with self._atomic():

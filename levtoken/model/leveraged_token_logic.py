@@ -22,6 +22,7 @@ MAX_HARD_CAP = 20 * WAD  # largest accepted hard leverage cap
 MAX_STREAMING_FEE_PER_DAY = 10**15  # 0.1% per day
 MAX_FEE_BPS = 100  # largest mint or redeem fee, 1%
 MAX_BOUNTY_BPS = 100  # largest fraction of equity a ripcord bounty may take, 1%
+DUST_UNITS = 2  # a settlement side trades only when its value exceeds its trade's quoted cost by this much
 
 
 @dataclass
@@ -109,12 +110,15 @@ class LeveragedTokenLogic:
         t.shares_out, t.mint_fee, t.redeem_fee, t.cost = 0, 0, 0, 0
         equity_units = s.equity if s.equity > 0 else 0
         gross = 0
-        close_r = 0
+        close_r = quote_r = 0
         if t.shares != 0:
             t.redeem_fee = mul_div_up(t.shares, t.redeem_fee_bps, BPS)
             gross = shares_math.to_assets_down(t.shares - t.redeem_fee, equity_units, s.supply, self.virtual_shares)
             close_r = -hedge_math.pro_rata(s.size, t.shares - t.redeem_fee, s.supply)
-        hedge_d = 0 if t.assets == 0 else self._hedge_size(t.assets, t.price)
+            close_r, quote_r = self._unless_dust(close_r, gross)
+        hedge_d = quote_d = 0
+        if t.assets != 0:
+            hedge_d, quote_d = self._unless_dust(self._hedge_size(t.assets, t.price), t.assets)
         t.size_delta = hedge_d + close_r
         margin_in = s.idle + t.assets
         if t.size_delta != 0:
@@ -123,9 +127,7 @@ class LeveragedTokenLogic:
             except Revert:
                 return False
             t.cost = (before + margin_in - after) % 2**256
-        t.cost_d, t.cost_r = settlement_math.split(
-            t.cost, self._quote_total(hedge_d), self._quote_total(close_r), t.assets != 0, t.shares != 0
-        )
+        t.cost_d, t.cost_r = settlement_math.split(t.cost, quote_d, quote_r, t.assets != 0, t.shares != 0)
         if t.assets != 0:
             contribution = t.assets - t.cost_d if t.assets > t.cost_d else 0
             minted = shares_math.to_shares_down(contribution, equity_units, s.supply, self.virtual_shares)
@@ -152,12 +154,15 @@ class LeveragedTokenLogic:
         q = self.venue.quote_trade(self.market_id, size_delta)
         return q.fee, q.impact
 
-    def _quote_total(self, size_delta: int) -> int:
-        """Fee plus impact the venue quotes for `size_delta` traded alone (0 for no trade)."""
+    def _unless_dust(self, size_delta: int, value: int) -> tuple[int, int]:
+        """_unlessDust: `size_delta` and its stand-alone quoted cost, or (0, 0) when `value` does not exceed that
+        cost by DUST_UNITS (a dust request does not trade, so it never leaves a cost it cannot pay)."""
         if size_delta == 0:
-            return 0
+            return 0, 0
         fee, impact = self._quote_cost(size_delta)
-        return fee + impact
+        if value < fee + impact + DUST_UNITS:
+            return 0, 0
+        return size_delta, fee + impact
 
     def _hedge_size(self, assets: int, price: int) -> int:
         """HedgeMath.hedgeSize of a deposit of `assets` at `price`, on the venue's quote of its gross size."""

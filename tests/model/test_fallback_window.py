@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from ape.exceptions import ContractLogicError
 
 from levtoken.model import default_params, errors, standard_model
 from levtoken.units import WAD, to_units
@@ -12,14 +11,6 @@ from tests.utils.chain import advance
 from tests.utils.model_flows import model_deposit
 
 HALF_HOUR = 1_800
-FALLBACK_NEVER_OPENS = """
-Contract liveness flaw: RequestQueue.batchSince is written only by a roll that is stored. A redemption
-batch that qualifies while keepers are down forms only inside a transaction: the stranger's settle() rolls
-it with batchSince = the latest round time, then reverts FallbackNotOpen(latest round + window), which
-undoes the roll. With rounds published more often than settlementWindow (the 1 h default against a feed
-updating every 30 min), opensAt moves with every round and the fallback never opens unless another
-redemption request (the only other stored roll) happens to land after the batch qualified.
-"""
 
 
 def test_fallback_opens_after_the_window_once_a_later_request_rolled_the_batch(
@@ -41,13 +32,11 @@ def test_fallback_opens_after_the_window_once_a_later_request_rolled_the_batch(
     assert token.maxRedeem(whale) > 0 and token.maxRedeem(fish) > 0
 
 
-@pytest.mark.xfail(strict=True, raises=ContractLogicError, reason=FALLBACK_NEVER_OPENS)
-def test_fallback_opens_after_the_window_without_any_later_request(
-    chain, feed, gov, whale, stranger, create_token, deposit, reverts
-):
-    """Keepers down: whale's redemption qualifies at the next round; rounds every 30 minutes; a stranger's
-    settle() reverts FallbackNotOpen within the window, and should succeed once the batch has waited a
-    window (an hour and a second after it qualified): it reverts FallbackNotOpen(latest round + 1 h)."""
+def test_fallback_opens_a_window_after_a_poke_whatever_the_rounds(chain, feed, gov, whale, stranger, create_token,
+                                                                    deposit, reverts):
+    """Keepers down and no later request: a stranger's settle() that reverts FallbackNotOpen undoes its own roll,
+    so with rounds every 30 minutes its opensAt moves with each round. A poke() after the qualifying round keeps
+    the roll: the window then starts at that round and the fallback opens one window later."""
     token = create_token(3)
     deposit(token, whale, 10_000)
     token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
@@ -56,17 +45,26 @@ def test_fallback_opens_after_the_window_without_any_later_request(
     qualified = int(feed.latestRoundData()[3])
     advance(chain, HALF_HOUR)
     feed.submit(feed.latestRoundData()[1], sender=gov)
-    with reverts(token.FallbackNotOpen):
+    with reverts(token.FallbackNotOpen, opensAt=int(feed.latestRoundData()[3]) + token.params().settlementWindow):
         token.settle(sender=stranger)
-    advance(chain, HALF_HOUR + 1)
+    token.poke(sender=whale)
+    with reverts(token.FallbackNotOpen, opensAt=int(feed.latestRoundData()[3]) + token.params().settlementWindow):
+        token.settle(sender=stranger)
+    opens = int(feed.latestRoundData()[3]) + token.params().settlementWindow
+    advance(chain, HALF_HOUR)
     feed.submit(feed.latestRoundData()[1], sender=gov)
-    assert int(feed.latestRoundData()[3]) >= qualified + token.params().settlementWindow
+    with reverts(token.FallbackNotOpen, opensAt=opens):
+        token.settle(sender=stranger)
+    advance(chain, HALF_HOUR)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    assert int(feed.latestRoundData()[3]) >= opens > qualified
     token.settle(sender=stranger)
+    assert token.maxRedeem(whale) > 0
 
 
-def test_model_fallback_never_opens_without_a_stored_roll():
-    """The model mirrors the contracts here: each stranger settle() reverts FallbackNotOpen with opensAt one
-    window after the latest round, and succeeds one window after a later request stored the batch."""
+def test_model_fallback_opens_a_window_after_a_stored_roll():
+    """The model mirrors the contracts: without a stored roll each stranger settle() reverts FallbackNotOpen
+    one window after the latest round; after a poke() (or a later request) it opens one window later."""
     model = standard_model(30_000 * WAD)
     token = model.add_token("long", 1, 3 * WAD, default_params(3 * WAD, "fees"))
     for who in ("whale", "fish"):
@@ -81,7 +79,7 @@ def test_model_fallback_never_opens_without_a_stored_roll():
         with pytest.raises(errors.FallbackNotOpen) as info:
             token.settle("stranger")
         assert info.value.args == (model.now + token.params.settlement_window,)
-    token.request_redeem("fish", 1, "fish", "fish")
+    token.poke("whale")
     for _ in range(2):
         model.advance(HALF_HOUR)
         model.set_answer(model.feeds["feed"].answer)
