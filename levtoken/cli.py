@@ -455,11 +455,31 @@ def claim(holder: Holder) -> None:
 @holder_command()
 def cancel(holder: Holder) -> None:
     """Cancels the account's deposit request on TOKEN_SYMBOL once keepers left its batch unsettled for the
-    settlement window, and refunds it."""
+    settlement window, and refunds it. It first pokes the token, so the window of a request that qualified
+    starts counting even when nothing else happens (run it again once the window has passed)."""
     token, sender = holder.token, holder.sender
+    send(token.poke, sender=sender)
     receipt = send(token.cancelDepositRequest, sender, sender, sender=sender)
     assets = receipt.decode_logs(token.DepositRequestCancelled)[0].assets
     console.print(f"cancelled; {from_units(assets):,.6f} collateral refunded; tx {receipt.txn_hash}")
+
+
+@holder_command()
+def settle(holder: Holder) -> None:
+    """Settles TOKEN_SYMBOL's waiting requests. A keeper settles everything a newer round qualified; any other
+    account may settle the redemptions once keepers left them unsettled for the settlement window (the
+    fallback, so exit never depends on the keeper). A non-keeper's call first pokes the token, so the window
+    starts counting even when nothing else happens: run it again once the window has passed."""
+    token, sender = holder.token, holder.sender
+    if not token.hasRole(token.KEEPER_ROLE(), sender.address):
+        send(token.poke, sender=sender)
+    receipt = send(token.settle, sender=sender)
+    (event,) = receipt.decode_logs(token.Settled)
+    t = Settlement.from_abi(event.settlement)
+    console.print(f"settled in block {receipt.block_number} at price ${from_wad(t.price):,.2f}: "
+                  f"{from_units(t.assets):,.6f} collateral in, {from_wad(t.shares):,.6f} {holder.symbol} out"
+                  f"{' (fallback: redemptions only)' if event.fallback_ else ''}; cost ${from_units(t.cost):,.6f}; "
+                  f"`levtoken claim {holder.symbol}` claims")
 
 
 def _load_series(csv_path: Path | None, start: str | None, end: str | None, hourly: bool):

@@ -239,3 +239,20 @@ def test_requests_commands__user_errors__one_clear_line_each(node, deployed):
     assert_one_clear_error(run("levtoken redeem BTC3S 1 --account test:5"), "holds 0")
     waiting = run("levtoken requests BTC3S --account test:5")
     assert waiting.returncode == 0 and "100.000000 collateral" in waiting.stdout
+
+
+def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(node, deployed):
+    """The exit fallback from the command line: with no keeper, a stranger's `levtoken settle` is refused
+    with the time the window opens (its poke keeps the window's start), and settles the redemptions once it
+    has passed; the redeemer then claims."""
+    run = lambda command: invoke(node, deployed, command)  # noqa: E731
+    assert run("levtoken mint BTC1S 200 --settle").returncode == 0
+    assert run("levtoken redeem BTC1S all --no-wait").returncode == 0
+    node.publish_newer_round(deployed)
+    assert_one_clear_error(run("levtoken settle BTC1S --account test:6"), "FallbackNotOpen(opensAt=")
+    node.w3.provider.make_request("evm_mine", [node.w3.eth.get_block("latest")["timestamp"] + 3_600])
+    node.publish_newer_round(deployed)
+    settled = run("levtoken settle BTC1S --account test:6")
+    assert settled.returncode == 0 and "fallback: redemptions only" in settled.stdout, settled.stderr
+    claimed = run("levtoken claim BTC1S")
+    assert claimed.returncode == 0 and "redeemed " in claimed.stdout, claimed.stderr
