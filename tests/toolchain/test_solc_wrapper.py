@@ -41,7 +41,7 @@ def solc_binary() -> Path:
 
 
 def run(binary: Path, *args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(binary), *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([str(binary), *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 def test_version__answers_like_native_solc__py_solc_x_parses_it(solc_binary):
