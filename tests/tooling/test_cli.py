@@ -130,16 +130,17 @@ class LocalNode:
         self.proc.wait(timeout=10)
 
 
-def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedProcess:
+def invoke(node: LocalNode | None, record: Path, command: str) -> subprocess.CompletedProcess:
     """Runs a `levtoken` command line in this process (click's runner: no interpreter start-up per command)
-    against the module's node and `record`; returns what a subprocess run would."""
+    against the module's node (or, with `node` None, the default network) and `record`; returns what a
+    subprocess run would."""
     from click.testing import CliRunner
 
     from levtoken.cli import cli
 
     args = shlex.split(command)
     assert args[0] == "levtoken"
-    env = {"LEVTOKEN_NETWORK": node.url, "LEVTOKEN_RECORD": str(record)}
+    env = {"LEVTOKEN_NETWORK": node.url if node else None, "LEVTOKEN_RECORD": str(record)}
     result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -165,17 +166,54 @@ def deployed(node) -> Path:
     return record
 
 
-def test_readme__running_the_pieces__every_command_as_written(node):
-    """README.md's commands, exactly as written (run in this process by `invoke`), against a node of the test's
-    own (in place of `levtoken node &`; `levtoken keeper` is the next test's)."""
+def port_open(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    """Waits until `condition()` holds, failing with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
+    """README.md's commands, exactly as written and with no LEVTOKEN_NETWORK: `levtoken node` started as the
+    reader does (on 8545, the default network's port), the others run in this process by `invoke`, `levtoken
+    keeper` for a few seconds; then the node is stopped by its PID and the port is free."""
     commands = readme_commands()
     assert commands[0] == "levtoken node &" and commands[-1] == "levtoken keeper"
-    record = node.tmp / "readme.json"
+    assert not port_open(8545), "something already listens on 8545, the port of `levtoken node`"
+    record = tmp_path / "local.json"
+    env = {k: v for k, v in os.environ.items() if k != "LEVTOKEN_NETWORK"}
+    node = subprocess.Popen(shlex.split(commands[0].rstrip("& ")), cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     outputs = {}
-    for command in commands[1:-1]:
-        out = invoke(node, record, command)
-        assert out.returncode == 0 and "Error" not in out.stderr, f"{command}:\n{out.stdout}\n{out.stderr}"
-        outputs.setdefault(command, []).append(out.stdout)
+    try:
+        wait_for(lambda: port_open(8545), 20, "levtoken node did not open 8545")
+        for command in commands[1:-1]:
+            out = invoke(None, record, command)
+            assert out.returncode == 0 and "Error" not in out.stderr, f"{command}:\n{out.stdout}\n{out.stderr}"
+            outputs.setdefault(command, []).append(out.stdout)
+        log = tmp_path / "keeper.log"
+        with log.open("w") as sink:
+            keeper = subprocess.Popen(shlex.split(commands[-1]), cwd=ROOT, env={**env, "LEVTOKEN_RECORD": str(record)},
+                                      stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for(lambda: "serving BTC3L, BTC3S, BTC1S" in log.read_text(), 60, "the keeper did not start")
+        finally:
+            keeper.send_signal(signal.SIGINT)
+            try:
+                keeper.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(keeper.pid, signal.SIGKILL)
+        assert "Traceback" not in log.read_text()
+    finally:
+        node.send_signal(signal.SIGTERM)
+        node.wait(timeout=10)
+    wait_for(lambda: not port_open(8545), 5, "anvil still listens on 8545 after `levtoken node` was stopped")
     assert json.loads(record.read_text())["tokens"].keys() == {"BTC3L", "BTC3S", "BTC1S"}
     assert "BTC3L" in outputs["levtoken status"][0]
     minted, waiting = outputs["levtoken mint BTC3L 1000 --settle"][0], outputs["levtoken mint BTC3L 500 --no-wait"][0]
@@ -185,6 +223,25 @@ def test_readme__running_the_pieces__every_command_as_written(node):
     assert "waiting for a keeper" in waiting
     # The replay's first price is newer than the waiting request: its keeper settled it; the claim mints.
     assert "minted " in outputs["levtoken claim BTC3L"][0]
+
+
+def test_node__venv_bin_without_activated_venv__runs_the_projects_anvil_and_stops_with_its_pid(tmp_path):
+    """`.venv/bin/levtoken node` with a PATH that lacks the venv finds the project's anvil; SIGTERM to its PID
+    frees the port (anvil is that process, nothing is left behind)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([LEVTOKEN, "node", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: port_open(port) or proc.poll() is not None, 20, "levtoken node did not start")
+        assert proc.poll() is None, proc.stderr.read()
+        assert Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")).eth.chain_id == 31337
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    wait_for(lambda: not port_open(port), 5, f"anvil still listens on {port} after SIGTERM to levtoken node")
 
 
 def test_keeper__mint_waits_for_the_keepers_settlement_then_claims(node, deployed):
