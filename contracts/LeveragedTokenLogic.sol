@@ -20,6 +20,9 @@ uint256 constant MAX_BOUNTY_BPS = 100;
 /// @dev Collateral units a settlement side's value must exceed its own trade's quoted cost by for it to trade:
 /// the most the venue's accounting rounds a trade against the account.
 uint256 constant DUST_UNITS = 2;
+/// @dev Equity (18 decimals) below which no rebalance is due: one whole unit of collateral. A token its holders
+/// emptied keeps a dust position worth less than a trade's gas; it stays at rest until the next deposit.
+uint256 constant MIN_REBALANCE_EQUITY_WAD = 1e18;
 
 /// @title LeveragedTokenLogic
 /// @notice The view-only decisions of one LeveragedToken, which deploys it: the rebalance decision and its
@@ -65,7 +68,9 @@ contract LeveragedTokenLogic {
     }
 
     /// @notice The rebalance due on state `s` under `p`, why, and its trade: toward target size net of its own
-    /// cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity first).
+    /// cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity first). NONE below
+    /// MIN_REBALANCE_EQUITY_WAD of equity and when the trade could not succeed: the equity does not exceed its
+    /// quoted cost by DUST_UNITS, or the venue's margin check would reject it (DESIGN.md 4).
     function rebalanceDecision(State calldata s, ILeveragedToken.Params calldata p)
         external
         view
@@ -77,6 +82,7 @@ contract LeveragedTokenLogic {
         status.price = price;
         status.leverage = HedgeMath.leverage(s.size, price, uint256(s.equity) * ASSET_TO_WAD);
         int256 target = HedgeMath.targetSize(uint256(s.equity) * ASSET_TO_WAD, targetLeverage, price);
+        if (uint256(s.equity) * ASSET_TO_WAD < MIN_REBALANCE_EQUITY_WAD) return status;
         (status.action, status.reason) = RebalanceLogic.decide(
             status.leverage, targetLeverage, target != s.size, s.iterating, s.intervalElapsed,
             p.leverageMin, p.leverageMax, p.ripcordLeverage, p.minDrift
@@ -95,6 +101,14 @@ contract LeveragedTokenLogic {
         if (status.action != ILeveragedToken.Action.RIPCORD) {
             (status.sizeDelta, status.capped) =
                 RebalanceLogic.capTrade(status.sizeDelta, uint256(p.maxTradeNotional) * ASSET_TO_WAD, price);
+        }
+        // What the token sends with the trade: idle collateral in, or the ripcord's bounty out.
+        int256 marginDelta = status.action == ILeveragedToken.Action.RIPCORD
+            ? -int256(uint256(s.equity) - equityUnits)
+            : int256(s.idle);
+        if (!_sendable(status.sizeDelta, marginDelta, equityUnits)) {
+            (status.action, status.reason, status.sizeDelta, status.capped) =
+                (ILeveragedToken.Action.NONE, ILeveragedToken.Reason.NONE, 0, false);
         }
     }
 
@@ -180,6 +194,20 @@ contract LeveragedTokenLogic {
     /// @dev Fee and impact (collateral units) the venue quotes now for a trade of `sizeDelta`.
     function _quoteCost(int256 sizeDelta) internal view returns (uint256 fee, uint256 impact) {
         (,, fee, impact) = venue.quoteTrade(marketId, sizeDelta);
+    }
+
+    /// @dev Whether a rebalance of `sizeDelta` with `marginDelta` would succeed now: the equity left after the
+    /// action (`equityUnits`) exceeds the trade's quoted cost by DUST_UNITS and the venue's margin check passes.
+    function _sendable(int256 sizeDelta, int256 marginDelta, uint256 equityUnits) internal view returns (bool) {
+        if (sizeDelta != 0) {
+            (int256 traded,) = _unlessDust(sizeDelta, equityUnits);
+            if (traded == 0) return false;
+        }
+        try venue.quoteModify(marketId, token, marginDelta, sizeDelta) returns (int256, int256, uint256) {
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     /// @dev `sizeDelta` and the fee plus impact the venue quotes for it traded alone; no trade (0, 0) when a
