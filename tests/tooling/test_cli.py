@@ -313,3 +313,26 @@ def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(nod
     assert settled.returncode == 0 and "fallback: redemptions only" in settled.stdout, settled.stderr
     claimed = run("levtoken claim BTC1S")
     assert claimed.returncode == 0 and "redeemed " in claimed.stdout, claimed.stderr
+
+
+@pytest.mark.parametrize("amount", ["nan", "inf", "-Infinity", "-5", "1e-9"])
+def test_mint__amount_not_a_positive_finite_number__one_clear_line(node, deployed, amount):
+    out = invoke(node, deployed, f"levtoken mint BTC3L -- {amount}" if amount.startswith("-") else
+                 f"levtoken mint BTC3L {amount}")
+    assert_one_clear_error(out, "amount")
+    assert "collateral" in out.stderr.splitlines()[-1]
+
+
+def test_keeper__missing_record__one_line_and_exits(node, tmp_path):
+    started = time.monotonic()
+    out = node.run(f"levtoken keeper --record {tmp_path / 'none.json'}", tmp_path / "unused.json", timeout=120)
+    assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
+    assert time.monotonic() - started < 60  # no restart loop
+
+
+def test_status__record_of_a_deployment_that_stopped__says_rerun_deploy(node, deployed, tmp_path):
+    half = tmp_path / "half.json"
+    half.write_text(json.dumps({**json.loads(deployed.read_text()), "tokens": {}, "complete": False}))
+    out = invoke(node, half, "levtoken status")
+    assert_one_clear_error(out, "is incomplete")
+    assert "run `levtoken deploy` again" in out.stderr
