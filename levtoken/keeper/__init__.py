@@ -11,9 +11,12 @@ The silverback bot itself is `bots/keeper.py`, its block-polling runner `bots/ke
 from levtoken.keeper.backoff import Backoff, NodeUnavailable, is_connection_error
 from levtoken.keeper.logic import GWEI, Keeper, KeeperMetrics, KeeperSettings, method_for
 from levtoken.keeper.reverts import describe_revert, revert_name
-from levtoken.keeper.supervision import keeper_env, run_keeper, silverback_account, silverback_command
+from levtoken.keeper.supervision import (
+    CONFIG_ERROR_EXIT, keeper_env, run_keeper, silverback_account, silverback_command,
+)
 
 __all__ = [
     "Backoff", "NodeUnavailable", "is_connection_error", "GWEI", "Keeper", "KeeperMetrics", "KeeperSettings",
-    "method_for", "revert_name", "describe_revert", "keeper_env", "run_keeper", "silverback_account", "silverback_command",
+    "method_for", "revert_name", "describe_revert", "CONFIG_ERROR_EXIT", "keeper_env",
+    "run_keeper", "silverback_account", "silverback_command",
 ]
