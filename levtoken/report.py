@@ -22,7 +22,8 @@ class Attribution:
     schedule: float  # the token's own rebalance schedule at zero cost minus the ideal: band and timing
     fees: float  # the streaming fee (mint and redeem fees are charged to the requesters' shares, not the NAV)
     funding: float  # funding accrued on the venue position
-    trading: float  # the venue's fee and impact on rebalances (a settlement's trade is charged to its requesters)
+    trading: float  # the venue's fee and impact on rebalances, and ripcord bounties (a settlement's trade is
+    # charged to its requesters)
     liquidation: float  # what the liquidation took beyond the zero-cost path (zero unless liquidated)
     rounding: float  # what the measured costs leave unexplained: unit rounding of the chain's integer math
     actual: float  # the token's NAV return
@@ -107,7 +108,7 @@ def attribute(result: ReplayResult, symbol: str, static: float, ideal: float) ->
         fi = b.nav / a.nav if a.nav else 1.0
         equity = a.equity if a.equity > 0 else 0
         funding = b.funding / equity if equity else 0.0
-        trading = b.rebalance_cost / equity if equity else 0.0
+        trading = (b.rebalance_cost + b.bounty) / equity if equity else 0.0
         fee = min(fee_per_day * (cur.chain_timestamp - prev.chain_timestamp) / DAY, 0.5) if a.nav else 0.0
         if b.liquidated or gi == 0:
             parts.append((0.0, 0.0, 0.0, fi - gi if b.liquidated else 0.0, 0.0 if b.liquidated else fi - gi))
@@ -289,8 +290,8 @@ def write_markdown(result: ReplayResult, summaries: list[TokenSummary], path: Pa
         "replay found, before its first price) to its end. Where the return went (DESIGN.md section 8): 'static Lx'",
         "is L times the underlying's return; 'volatility decay' takes it to the ideal daily-reset product",
         "prod(1 + L r_i) over daily closes; 'schedule effect' to the token's own leverage step by step at zero cost",
-        "(band and timing); then the streaming fee, funding and the rebalances' trading costs, each with what the",
-        "money it took would have earned since; 'liquidation' what a liquidation took beyond that; 'rounding' what",
+        "(band and timing); then the streaming fee, funding and the rebalances' trading costs (ripcord bounties",
+        "included), each with what the money it took would have earned since; 'liquidation' what a liquidation took beyond that; 'rounding' what",
         "the measured costs leave unexplained. They add up to the actual return. Dollars apply the percentages to",
         f"the tokens outstanding at the start ({start_values}).",
         "Mint and redeem fees and the settlements' trade costs are charged to the requesters' shares, not to the",

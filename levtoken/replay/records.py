@@ -22,6 +22,7 @@ class TokenStep:
     funding: int = 0  # funding accrued over this step (settled plus the change in owed), collateral units
     rebalances: int = 0  # rebalance and ripcord transactions this step
     rebalance_cost: int = 0  # equity lost to those trades, collateral units
+    bounty: int = 0  # ripcord bounties paid out of equity this step, collateral units
     settlements: int = 0  # settle() transactions this step
     settlement_cost: int = 0  # the settlements' trade cost (Settlement.cost), collateral units
     actions: list[str] = field(default_factory=list)  # "ACTION:REASON" per transaction

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ape import chain
+from eth_utils import keccak
 
 from levtoken.deployment import Deployment
 from levtoken.prices import PricePoint
@@ -149,21 +150,29 @@ class Replayer:
         return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences,
                             funding, start, self.params())
 
+    def _per_step(self, start: Step, steps: list[Step], address: str, topics: list, field: str) -> list[int]:
+        """The sum of an event's `field` over the logs of each step's blocks (from the price to the next price)."""
+        firsts = [step.block for step in steps[1:]]
+        totals = [0] * len(steps)
+        for log in self._logs(address, start.block + 1, "latest", topics):
+            index = sum(1 for first in firsts if log["blockNumber"] >= first)
+            totals[index] += int.from_bytes(bytes(log["data"])[32 * field : 32 * field + 32], "big", signed=True)
+        return totals
+
     def _funding_by_step(self, start: Step, steps: list[Step]) -> None:
-        """Sets each step's funding: what the venue settled in the step's blocks plus the change in what is owed."""
+        """Sets each step's funding (what the venue settled in the step's blocks plus the change in what is
+        owed) and ripcord bounties (RipcordBountyPaid)."""
         if not steps:
             return
-        decode = self.venue.events.FundingSettled().process_log
-        firsts = [step.block for step in steps[1:]]
+        bounty_topic = "0x" + keccak(text="RipcordBountyPaid(address,uint256)").hex()
         for symbol, token in self.tokens.items():
-            settled = [0] * len(steps)
-            for log in self._logs(self.venue.address, start.block + 1, "latest",
-                                  [event_topic("FundingSettled"), None, address_topic(token.address)]):
-                index = sum(1 for first in firsts if log["blockNumber"] >= first)
-                settled[index] += decode(log)["args"]["amount"]
+            settled = self._per_step(start, steps, self.venue.address,
+                                     [event_topic("FundingSettled"), None, address_topic(token.address)], 0)
+            bounties = self._per_step(start, steps, token.address, [bounty_topic], 0)
             owed = start.tokens[symbol].funding_owed
-            for step, paid in zip(steps, settled):
+            for step, paid, bounty in zip(steps, settled, bounties):
                 step.tokens[symbol].funding = paid + step.tokens[symbol].funding_owed - owed
+                step.tokens[symbol].bounty = bounty
                 owed = step.tokens[symbol].funding_owed
 
     def _logs(self, address: Any, from_block: int, to_block: int | str, topics: list) -> list:
