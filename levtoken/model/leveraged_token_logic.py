@@ -23,7 +23,9 @@ MAX_STREAMING_FEE_PER_DAY = 10**15  # 0.1% per day
 MAX_FEE_BPS = 100  # largest mint or redeem fee, 1%
 MAX_BOUNTY_BPS = 100  # largest fraction of equity a ripcord bounty may take, 1%
 DUST_UNITS = 2  # a settlement side trades only when its value exceeds its trade's quoted cost by this much
-MIN_REBALANCE_EQUITY_WAD = WAD  # equity (18 decimals) below which no rebalance is due: one unit of collateral
+# Equity (18 decimals) below which a token is at rest, one unit of collateral: no rebalance is due, and deposits
+# are taken even when its dust's value has fallen to zero or below.
+DUST_EQUITY_WAD = WAD
 
 
 @dataclass
@@ -59,7 +61,7 @@ class LeveragedTokenLogic:
     def rebalance_decision(self, s: State, p: Params) -> Status:
         """rebalanceDecision: the rebalance due on state `s` under `p`, why, and its trade: toward target size
         net of its own cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity
-        first). NONE below MIN_REBALANCE_EQUITY_WAD of equity and when the trade could not succeed: the
+        first). NONE below DUST_EQUITY_WAD of equity and when the trade could not succeed: the
         equity does not exceed its quoted cost by DUST_UNITS, or the venue's margin check would reject it
         (DESIGN.md 4)."""
         status = Status(equity=s.equity)
@@ -69,7 +71,7 @@ class LeveragedTokenLogic:
         status.price = price
         status.leverage = hedge_math.leverage(s.size, price, s.equity * self.asset_to_wad)
         target = hedge_math.target_size(s.equity * self.asset_to_wad, self.target_leverage, price)
-        if s.equity * self.asset_to_wad < MIN_REBALANCE_EQUITY_WAD:
+        if s.equity * self.asset_to_wad < DUST_EQUITY_WAD:
             return status
         status.action, status.reason = rebalance_logic.decide(
             status.leverage, self.target_leverage, target != s.size, s.iterating, s.interval_elapsed,
@@ -99,14 +101,15 @@ class LeveragedTokenLogic:
                         t: Settlement) -> tuple[bool, bool, Settlement]:
         """planSettlement: (feasible, withDeposits, the priced settlement) of the batches in `t` on state
         `s`: with the deposits when allowed (not paused), the token has equity to mint against (or no
-        supply), the cap holds and the venue accepts the trade; otherwise the redemptions alone."""
+        supply, or is at rest with equity above -DUST_EQUITY_WAD), the cap holds and the venue accepts the trade; otherwise the redemptions alone."""
         t = memory(t)  # an external call's argument is a copy
         if t.price == 0:
             try:
                 t.price = self.venue.index_price(self.market_id)
             except Revert:
                 return False, False, t
-        if t.assets != 0 and deposits_allowed and (s.supply == 0 or s.equity > 0) and self._price(s, supply_cap, t):
+        mintable = s.supply == 0 or s.equity > -(DUST_EQUITY_WAD // self.asset_to_wad)
+        if t.assets != 0 and deposits_allowed and mintable and self._price(s, supply_cap, t):
             return True, True, t
         t.assets = 0
         if t.shares == 0:
@@ -115,7 +118,8 @@ class LeveragedTokenLogic:
 
     def _price(self, s: State, supply_cap: int, t: Settlement) -> bool:
         """Prices `t` in place; False when the venue would reject its trade or the deposits would take the
-        supply past `supply_cap`."""
+        supply past `supply_cap`. A redemption too small to trade whose payout the venue would not release
+        settles for nothing (it is worth less than its close's cost)."""
         t.shares_out, t.mint_fee, t.redeem_fee, t.cost = 0, 0, 0, 0
         equity_units = s.equity if s.equity > 0 else 0
         gross = 0
@@ -150,7 +154,10 @@ class LeveragedTokenLogic:
             try:
                 self.venue.quote_modify(self.market_id, self.token, t.margin_delta, t.size_delta)
             except Revert:
-                return False
+                # Redemptions too small to trade whose payout the venue will not release: they settle for nothing.
+                if t.assets != 0 or quote_r != 0:
+                    return False
+                t.assets_out, t.margin_delta = 0, margin_in
         return True
 
     @staticmethod
