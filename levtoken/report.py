@@ -316,19 +316,20 @@ def write_chart(result: ReplayResult, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    dates = [datetime.fromtimestamp(s.timestamp, tz=timezone.utc) for s in result.steps]
+    states = _path(result)  # from the state the replay started in
+    dates = [datetime.fromtimestamp(s.timestamp, tz=timezone.utc) for s in states]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, gridspec_kw={"height_ratios": [1, 2]})
-    top.plot(dates, [float(s.price) for s in result.steps], color="black", linewidth=1)
+    top.plot(dates, [float(s.price) for s in states], color="black", linewidth=1)
     top.set_ylabel("underlying (USD)")
     top.set_title(title)
     for symbol in result.symbols:
-        start = result.steps[0].tokens[symbol].nav or 1
-        navs = [max(s.tokens[symbol].nav / start, 1e-6) for s in result.steps]
+        start = states[0].tokens[symbol].nav or 1
+        navs = [max(s.tokens[symbol].nav / start, 1e-6) for s in states]
         (line,) = bottom.plot(dates, navs, linewidth=1.2, label=f"{symbol} ({leverage_label(result.leverages[symbol])})")
-        marks = [(d, n) for d, n, s in zip(dates, navs, result.steps) if s.tokens[symbol].rebalances]
+        marks = [(d, n) for d, n, s in zip(dates, navs, states) if s.tokens[symbol].rebalances]
         if marks:
             bottom.scatter([m[0] for m in marks], [m[1] for m in marks], s=6, color=line.get_color(), alpha=0.6)
-    underlying = [float(s.price / result.steps[0].price) for s in result.steps]
+    underlying = [float(s.price / states[0].price) for s in states]
     bottom.plot(dates, underlying, color="black", linewidth=0.8, linestyle="--", label="underlying (1x)")
     bottom.set_yscale("log")
     bottom.set_ylabel("NAV (start = 1, log scale); dots: rebalances")
