@@ -44,8 +44,8 @@ import threading
 from ape import chain
 from silverback import SilverbackBot
 
-from levtoken.deployment import Deployment
-from levtoken.keeper import Keeper, is_connection_error
+from levtoken.deployment import Deployment, DeploymentError
+from levtoken.keeper import CONFIG_ERROR_EXIT, Keeper, is_connection_error
 
 bot = SilverbackBot()
 
@@ -78,9 +78,14 @@ def get_keeper() -> Keeper:
 @bot.on_worker_startup()
 def build_keeper(state) -> None:
     """Builds the Keeper when a worker starts: a record that does not fit the chain fails here rather
-    than on the first block; a node that is not up yet is only logged (the first block retries)."""
+    than on the first block (one line, exit status CONFIG_ERROR_EXIT); a node that is not up yet is only logged
+    (the first block retries)."""
     try:
         get_keeper()
+    except DeploymentError as err:
+        # A missing, incomplete or foreign record: one line and an exit that run_keeper does not restart.
+        log.error("%s", err)
+        os._exit(CONFIG_ERROR_EXIT)
     except Exception as err:
         if not is_connection_error(err):
             raise

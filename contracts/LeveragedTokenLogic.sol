@@ -20,6 +20,10 @@ uint256 constant MAX_BOUNTY_BPS = 100;
 /// @dev Collateral units a settlement side's value must exceed its own trade's quoted cost by for it to trade:
 /// the most the venue's accounting rounds a trade against the account.
 uint256 constant DUST_UNITS = 2;
+/// @dev Equity (18 decimals) below which a token is at rest, one whole unit of collateral: a token its holders
+/// emptied keeps a dust position worth less than a trade's gas. No rebalance is due, and deposits are taken
+/// even when that dust's value has fallen to zero or below (they then make up at most this much).
+uint256 constant DUST_EQUITY_WAD = 1e18;
 
 /// @title LeveragedTokenLogic
 /// @notice The view-only decisions of one LeveragedToken, which deploys it: the rebalance decision and its
@@ -65,7 +69,9 @@ contract LeveragedTokenLogic {
     }
 
     /// @notice The rebalance due on state `s` under `p`, why, and its trade: toward target size net of its own
-    /// cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity first).
+    /// cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity first). NONE below
+    /// DUST_EQUITY_WAD of equity and when the trade could not succeed: the equity does not exceed its
+    /// quoted cost by DUST_UNITS, or the venue's margin check would reject it (DESIGN.md 4).
     function rebalanceDecision(State calldata s, ILeveragedToken.Params calldata p)
         external
         view
@@ -77,6 +83,7 @@ contract LeveragedTokenLogic {
         status.price = price;
         status.leverage = HedgeMath.leverage(s.size, price, uint256(s.equity) * ASSET_TO_WAD);
         int256 target = HedgeMath.targetSize(uint256(s.equity) * ASSET_TO_WAD, targetLeverage, price);
+        if (uint256(s.equity) * ASSET_TO_WAD < DUST_EQUITY_WAD) return status;
         (status.action, status.reason) = RebalanceLogic.decide(
             status.leverage, targetLeverage, target != s.size, s.iterating, s.intervalElapsed,
             p.leverageMin, p.leverageMax, p.ripcordLeverage, p.minDrift
@@ -96,10 +103,19 @@ contract LeveragedTokenLogic {
             (status.sizeDelta, status.capped) =
                 RebalanceLogic.capTrade(status.sizeDelta, uint256(p.maxTradeNotional) * ASSET_TO_WAD, price);
         }
+        // What the token sends with the trade: idle collateral in, or the ripcord's bounty out.
+        int256 marginDelta = status.action == ILeveragedToken.Action.RIPCORD
+            ? -int256(uint256(s.equity) - equityUnits)
+            : int256(s.idle);
+        if (!_sendable(status.sizeDelta, marginDelta, equityUnits)) {
+            (status.action, status.reason, status.sizeDelta, status.capped) =
+                (ILeveragedToken.Action.NONE, ILeveragedToken.Reason.NONE, 0, false);
+        }
     }
 
     /// @notice Plans a settlement of the batches in `t` (DESIGN.md 7.6) on state `s`: with the deposits when
-    /// `depositsAllowed` (not paused), the token has equity to mint against (or no supply), the supply cap holds
+    /// `depositsAllowed` (not paused), the token has equity to mint against (or no supply, or is at rest with
+    /// equity above -DUST_EQUITY_WAD), the supply cap holds
     /// and the venue accepts the trade; otherwise the redemptions alone. `feasible` is false when even those
     /// cannot settle now (no valid price, or a trade the venue rejects); `withDeposits` says which plan it is.
     function planSettlement(State calldata s, uint256 supplyCap, bool depositsAllowed, ILeveragedToken.Settlement memory t)
@@ -114,7 +130,8 @@ contract LeveragedTokenLogic {
                 return (false, false, t);
             }
         }
-        if (t.assets != 0 && depositsAllowed && (s.supply == 0 || s.equity > 0) && _price(s, supplyCap, t)) {
+        bool mintable = s.supply == 0 || s.equity > -int256(DUST_EQUITY_WAD / ASSET_TO_WAD);
+        if (t.assets != 0 && depositsAllowed && mintable && _price(s, supplyCap, t)) {
             return (true, true, t);
         }
         t.assets = 0;
@@ -123,7 +140,8 @@ contract LeveragedTokenLogic {
     }
 
     /// @dev Prices `t` in place; false when the venue would reject its trade or the deposits would take supply
-    /// past `supplyCap`. Redemptions: fee shares rounded up, the rest valued at NAV rounded down, closed pro
+    /// past `supplyCap`. A redemption too small to trade whose payout the venue would not release settles for
+    /// nothing (it is worth less than its close's cost). Redemptions: fee shares rounded up, the rest valued at NAV rounded down, closed pro
     /// rata (toward zero). Deposits: the hedge at target leverage net of its own cost, shares at NAV rounded
     /// down, fee shares rounded up. The one netted trade's exact cost is split by SettlementMath, and each
     /// side's share comes out of what it gets.
@@ -166,7 +184,10 @@ contract LeveragedTokenLogic {
         if (t.marginDelta < 0) {
             try venue.quoteModify(marketId, token, t.marginDelta, t.sizeDelta) {}
             catch {
-                return false;
+                // Redemptions too small to trade (their value under their close's cost) whose payout the venue
+                // will not release from the margin of the position they leave: they settle for nothing.
+                if (t.assets != 0 || quoteR != 0) return false;
+                (t.assetsOut, t.marginDelta) = (0, int256(marginIn));
             }
         }
         return true;
@@ -180,6 +201,20 @@ contract LeveragedTokenLogic {
     /// @dev Fee and impact (collateral units) the venue quotes now for a trade of `sizeDelta`.
     function _quoteCost(int256 sizeDelta) internal view returns (uint256 fee, uint256 impact) {
         (,, fee, impact) = venue.quoteTrade(marketId, sizeDelta);
+    }
+
+    /// @dev Whether a rebalance of `sizeDelta` with `marginDelta` would succeed now: the equity left after the
+    /// action (`equityUnits`) exceeds the trade's quoted cost by DUST_UNITS and the venue's margin check passes.
+    function _sendable(int256 sizeDelta, int256 marginDelta, uint256 equityUnits) internal view returns (bool) {
+        if (sizeDelta != 0) {
+            (int256 traded,) = _unlessDust(sizeDelta, equityUnits);
+            if (traded == 0) return false;
+        }
+        try venue.quoteModify(marketId, token, marginDelta, sizeDelta) returns (int256, int256, uint256) {
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     /// @dev `sizeDelta` and the fee plus impact the venue quotes for it traded alone; no trade (0, 0) when a

@@ -4,6 +4,7 @@ end-to-end demo."""
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,16 @@ console = Console(soft_wrap=True)  # one line per message, whatever the terminal
 LOCAL_NETWORK = "ethereum:local:foundry"
 NODE_NETWORK = "ethereum:local:node"
 LOCAL_CHAIN_IDS = (1337, 31337)
+# Where toolchain/setup.sh puts the project's own tools (anvil, solc): beside the interpreter of the venv.
+TOOLS_DIR = Path(sys.executable).parent
+
+
+def put_tools_on_path() -> None:
+    """Puts the project's tool directory first on PATH, so `.venv/bin/levtoken` finds the project's anvil (for
+    `node`, and ape-foundry's for `demo`) without an activated venv."""
+    paths = os.environ.get("PATH", "").split(os.pathsep)
+    if str(TOOLS_DIR) not in paths:
+        os.environ["PATH"] = os.pathsep.join([str(TOOLS_DIR), *filter(None, paths)])
 
 
 def friendly_errors(func):
@@ -59,50 +70,11 @@ def friendly_errors(func):
     return wrapper
 
 
-def _error_value(name: str, value: Any) -> str:
-    if value == UINT256_MAX:
-        return "never yet" if name in ("allowedAt", "opensAt") else "uint256 max"
-    if name in ("allowedAt", "opensAt", "priceTime", "lastRequest") and isinstance(value, int) and value > 10**9:
-        return f"{value} ({datetime.fromtimestamp(value, tz=timezone.utc):%Y-%m-%d %H:%M:%S} UTC)"
-    return str(value)
-
-
-def _error_call(name: str, inputs: Any) -> str:
-    args = ", ".join(f"{key}={_error_value(key, value)}" for key, value in dict(inputs).items())
-    return f"{name}({args})"
-
-
-@functools.lru_cache(maxsize=1)
-def _project_errors() -> dict[str, Any]:
-    """Every custom error the project's contracts declare, by 0x-hex 4-byte selector."""
-    from ape import project
-    from eth_utils import keccak
-
-    errors = {}
-    for contract_type in project.contracts.values():
-        for abi in contract_type.errors:
-            errors["0x" + keccak(text=abi.selector)[:4].hex()] = abi
-    return errors
-
-
 def describe_revert(err: Exception) -> str:
-    """A revert in one line: the custom error's name and inputs (decoded by its selector when ape could not
-    name it, as for an error raised in a nested call), else the revert message."""
-    from ape.exceptions import CustomError
-    from eth_abi import decode
+    """A revert in one line: the custom error's name and its arguments in the user's units."""
+    from levtoken.keeper.reverts import describe_revert as describe
 
-    if isinstance(err, CustomError):
-        return _error_call(err.abi.name, err.inputs)
-    text = " ".join(str(getattr(err, "revert_message", None) or err).split())
-    if text.startswith("0x") and len(text) >= 10:
-        abi = _project_errors().get(text[:10].lower())
-        if abi is not None:
-            try:
-                values = decode([i.canonical_type for i in abi.inputs], bytes.fromhex(text[10:]))
-                return _error_call(abi.name, {i.name: v for i, v in zip(abi.inputs, values)})
-            except Exception:
-                return f"{abi.name} ({text})"
-    return text or type(err).__name__
+    return describe(err)
 
 
 def network_option(default: str = NODE_NETWORK):
@@ -157,6 +129,7 @@ def connect(network: str):
 @click.option("-v", "--verbose", is_flag=True, help="Show ape's transaction log lines.")
 def cli(verbose: bool):
     """On-chain leveraged tokens: deploy, run a keeper, replay real prices, report."""
+    put_tools_on_path()
     if not verbose:
         from ape.logging import logger
         from ape_ethereum.trace import Trace
@@ -167,14 +140,18 @@ def cli(verbose: bool):
 
 
 @cli.command()
-@click.option("--port", default=8545, show_default=True)
-def node(port: int):
-    """Runs a local anvil node (the project's own binary) with the standard test accounts, until Ctrl-C."""
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8545, show_default=True, help="Port to listen on (ethereum:local:node uses 8545).")
+def node(host: str, port: int):
+    """Runs a local anvil node (the project's own binary) with the standard test accounts, until Ctrl-C or
+    SIGTERM. anvil takes this process's place, so stopping its PID stops the node."""
     anvil = shutil.which("anvil")
     if anvil is None:
-        raise click.ClickException("anvil not found on PATH; run `make setup` and use the project's .venv/bin")
-    console.print(f"anvil on http://127.0.0.1:{port}; use --network {NODE_NETWORK} with the other commands")
-    sys.exit(subprocess.call([anvil, "--port", str(port), "--silent"]))
+        raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
+    console.print(f"anvil on http://{host}:{port} (chain 31337); the other commands use it by default "
+                  f"(--network {NODE_NETWORK})")
+    sys.stdout.flush()
+    os.execv(anvil, [anvil, "--host", host, "--port", str(port), "--silent"])
 
 
 @cli.command()
@@ -229,14 +206,20 @@ def status(record: Path, network: str):
         console.print(status_table(Deployment.load(record)))
 
 
-def _amount(text: str, decimals: int) -> int:
+def _amount(text: str, decimals: int, unit: str = "collateral") -> int:
+    """A positive, finite human amount (`1000`, `0.5`) in units of `decimals` decimals."""
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise click.ClickException(f"amount {text!r} is not a number") from None
+        raise click.ClickException(f"amount {text!r} is not a number; give an amount of {unit} such as 1000") from None
+    if not value.is_finite():
+        raise click.ClickException(f"amount {text!r} is not a finite number; give an amount of {unit} such as 1000")
     if value <= 0:
-        raise click.ClickException("amount must be positive")
-    return int(value * 10**decimals)
+        raise click.ClickException(f"amount must be positive (got {text} {unit})")
+    units = int(value.scaleb(decimals))
+    if units == 0:
+        raise click.ClickException(f"amount {text} {unit} is below the smallest unit (1e-{decimals}); give more")
+    return units
 
 
 @dataclass
@@ -408,7 +391,7 @@ def redeem(holder: Holder, shares: str, wait: bool | None, settle_now_: bool, ti
     settlement at a newer price and claims the collateral."""
     token, sender = holder.token, holder.sender
     balance = token.balanceOf(sender)
-    units = balance if shares == "all" else _amount(shares, 18)
+    units = balance if shares == "all" else _amount(shares, 18, holder.symbol)
     if units == 0 or units > balance:
         raise click.ClickException(f"{sender.address} holds {from_wad(balance)} {holder.symbol}")
     receipt = send(token.requestRedeem, units, sender, sender, sender=sender)
@@ -526,19 +509,21 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
 
 @cli.command()
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="date,close file (default: the shipped BTC daily series).")
-@click.option("--start", default=None, help="First date (YYYY-MM-DD or ISO 8601).")
-@click.option("--end", default=None, help="Last date.")
+@click.option("--start", default=None, help="First date, YYYY-MM-DD or ISO 8601 (default: 2024-09-24, or 2020-01-01 with --hourly).")
+@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2020-03-31 with --hourly).")
 @click.option("--hourly", is_flag=True, help="Use the shipped BTC perpetual hourly series.")
 @click.option("--market", default="BTC", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/replay"), show_default=True)
 @click.option("--check-model", is_flag=True, help="Run the reference model beside the chain and report any divergence.")
+@click.option("--force", is_flag=True, help="Replay even when the series' first price is more than 10% away from the feed's.")
 @record_option
 @network_option()
 @account_option
 @friendly_errors
-def replay(csv_path, start, end, hourly, market, out, check_model, record, network, account):
-    """Replays a price series through the feed of a running local deployment, keeper acting every step."""
-    from levtoken.replay.replayer import Replayer
+def replay(csv_path, start, end, hourly, market, out, check_model, force, record, network, account):
+    """Replays a price series through the feed of a running local deployment, keeper acting every step; returns
+    are measured from the state it finds. It refuses a series that starts far from the feed's price (--force)."""
+    from levtoken.replay.replayer import Replayer, ReplayStartError
 
     csv_path, points = _load_series(csv_path, start, end, hourly)
     with connect(network):
@@ -547,6 +532,12 @@ def replay(csv_path, start, end, hourly, market, out, check_model, record, netwo
             raise click.ClickException(f"unknown market {market!r}; deployed: {', '.join(deployment.markets)}")
         sender = load_account(account)
         replayer = Replayer(deployment, market, sender, liquidator=sender, check_model=check_model)
+        try:
+            notes = replayer.preflight(points[0].close, force)
+        except ReplayStartError as err:
+            raise click.ClickException(str(err)) from None
+        for note in notes:
+            console.print(note)
         result = _replay_with_progress(replayer, points, f"replaying {csv_path.name}")
         files = _write_report(result, out, f"{market} replay {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     _print_keeper_and_model(result)
@@ -626,7 +617,10 @@ def keeper(record: Path, network: str, account: str):
     """Runs the keeper bot against a deployment until Ctrl-C (see docs/keeper.md)."""
     from levtoken.keeper import run_keeper
 
-    run_keeper(record, account, network)
+    with connect(network):
+        Deployment.load(record)  # a missing, incomplete or foreign record is one line here, not a restart loop
+        load_account(account)
+    sys.exit(run_keeper(record, account, network))
 
 
 if __name__ == "__main__":

@@ -136,6 +136,8 @@ class Deployment:
     markets: dict[str, int]
     tokens: dict[str, TokenRecord]
     parameters: dict[str, Any] = field(default_factory=dict)
+    # False while `deploy` is under way: a record it left behind when it failed (re-running it resumes).
+    complete: bool = True
 
     # --- persistence ---------------------------------------------------------------
     def save(self, path: Path | str) -> None:
@@ -147,8 +149,10 @@ class Deployment:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path | str = DEFAULT_RECORD, check_chain: bool = True) -> "Deployment":
-        """Reads a record; with check_chain, fails unless it belongs to the connected chain."""
+    def load(cls, path: Path | str = DEFAULT_RECORD, check_chain: bool = True,
+             require_complete: bool = True) -> "Deployment":
+        """Reads a record; with check_chain, fails unless it belongs to the connected chain; with
+        require_complete, fails on the record of a deployment that stopped half-way."""
         path = Path(path)
         if not path.is_file():
             raise DeploymentError(f"deployment record {path} not found; run `levtoken deploy` first")
@@ -158,6 +162,11 @@ class Deployment:
             record = cls(**raw)
         except (json.JSONDecodeError, TypeError, KeyError) as err:
             raise DeploymentError(f"deployment record {path} is malformed: {err}") from err
+        if require_complete and not record.complete:
+            raise DeploymentError(
+                f"deployment record {path} is incomplete (`levtoken deploy` stopped before it finished); "
+                "run `levtoken deploy` again with the same --record to resume it"
+            )
         if check_chain:
             record.check_chain()
         return record
@@ -224,7 +233,7 @@ def deploy(
     record_path = Path(record_path)
     record = None
     if record_path.is_file():
-        record = Deployment.load(record_path, check_chain=False)
+        record = Deployment.load(record_path, check_chain=False, require_complete=False)
         if record.chain_id != chain.chain_id:
             raise DeploymentError(
                 f"{record_path} belongs to chain {record.chain_id}, not the connected chain {chain.chain_id}; "
@@ -233,6 +242,8 @@ def deploy(
         if not chain.provider.get_code(record.venue):
             log(f"{record_path}: contracts are gone from this chain (it was reset); deploying afresh")
             record = None
+        else:
+            record.complete = False  # until whatever the config adds is deployed
     keeper = keeper or deployer.address
     guardian = guardian or deployer.address
     is_local = chain.chain_id in (1337, 31337)
@@ -263,6 +274,7 @@ def deploy(
             feeds={},
             markets={},
             tokens={},
+            complete=False,
         )
         record.save(record_path)
     venue = record.venue_contract()
@@ -315,6 +327,8 @@ def deploy(
             record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage)
             record.parameters[f"token:{symbol}"] = Params.abi_dict(token.params())
             record.save(record_path)
+    record.complete = True
+    record.save(record_path)
     return record
 
 

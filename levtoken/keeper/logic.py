@@ -29,6 +29,7 @@ from ape.exceptions import ContractLogicError
 from web3.exceptions import TransactionNotFound
 
 from levtoken.keeper.backoff import Backoff, is_connection_error
+from levtoken.keeper.reverts import describe_revert, revert_name
 from levtoken.shapes import Action, Reason, Status
 from levtoken.units import from_wad
 
@@ -129,14 +130,6 @@ class TokenState:
     cooldown_until: int = -1
 
 
-def revert_name(err: ContractLogicError) -> str:
-    """The custom error's name (e.g. RebalanceNotDue) or the revert message."""
-    name = type(err).__name__
-    if name not in ("ContractLogicError", "CustomError"):
-        return name
-    return str(getattr(err, "message", "") or err) or "reverted"
-
-
 class Keeper:
     """Sends the settlements, rebalances and ripcords the chain says are due, for a set of tokens, from one account.
 
@@ -207,14 +200,17 @@ class Keeper:
         except Exception as err:
             if is_connection_error(err):
                 raise
-            self._fail(state, block, f"{type(err).__name__}: {_short(err)}")
+            if isinstance(err, ContractLogicError):
+                self._fail(state, block, f"reverted: {describe_revert(err)}")
+            else:
+                self._fail(state, block, f"{type(err).__name__}: {_short(err)}")
 
     def _act(self, state: TokenState, block: int) -> None:
         token = state.contract
         try:
             status = Status.from_abi(token.rebalanceStatus())
         except ContractLogicError as err:
-            self._fail(state, block, f"rebalanceStatus reverted: {revert_name(err)}")
+            self._fail(state, block, f"rebalanceStatus reverted: {describe_revert(err)}")
             return
         self.metrics.checks += 1
         if status.action != Action.SETTLE:
@@ -243,7 +239,8 @@ class Keeper:
                 self.log.info("%s %s not due any more (%s); nothing sent", state.symbol, method, name)
                 state.due_since = None
                 return
-            self._fail(state, block, f"{method} would revert: {name}", leverage=leverage, reason=reason)
+            self._fail(state, block, f"{method} would revert: {describe_revert(err)}", leverage=leverage,
+                       reason=reason)
             return
 
         previous = state.pending

@@ -22,6 +22,9 @@ logger = logging.getLogger("levtoken.keeper")
 # A bot process that ran this long (seconds) before exiting was not crash-looping: the restart delay
 # starts over.
 HEALTHY_RUN = 300.0
+# The bot's exit status when its deployment record cannot serve (missing, incomplete, another chain's):
+# restarting would not help, so run_keeper returns it (EX_CONFIG of sysexits.h).
+CONFIG_ERROR_EXIT = 78
 
 
 def keeper_env(
@@ -81,7 +84,8 @@ def run_keeper(
     - `broker_url`: a Redis URL to hand tasks to workers; with `workers` > 0 that many worker threads
       are started here as well (`silverback worker`), otherwise start workers elsewhere against the same
       Redis, record and node (see docs/keeper.md).
-    Returns the exit code of the last run (0 after Ctrl-C).
+    Returns the exit code of the last run (0 after Ctrl-C; CONFIG_ERROR_EXIT, without a restart, when the
+    deployment record cannot serve).
     """
     cwd = Path(project_dir) if project_dir else Path(__file__).resolve().parents[2]
     env = keeper_env(record_path, broker_url)
@@ -92,8 +96,8 @@ def run_keeper(
             code = _run_once(network_choice, account, broker_url, workers, cwd, env)
         except KeyboardInterrupt:
             return 0
-        if code == 0:
-            return 0
+        if code in (0, CONFIG_ERROR_EXIT):
+            return code
         if time.monotonic() - started > HEALTHY_RUN:
             backoff.reset()  # it ran for a while: not a crash loop
         delay = backoff.failed()

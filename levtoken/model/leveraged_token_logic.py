@@ -12,7 +12,7 @@ from levtoken.model.errors import Revert
 from levtoken.model.journal import memory
 from levtoken.model.libraries import hedge_math, rebalance_logic, settlement_math, shares_math
 from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up
-from levtoken.shapes import Action, Params, Settlement, Status
+from levtoken.shapes import Action, Params, Reason, Settlement, Status
 from levtoken.units import BPS, WAD
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ MAX_STREAMING_FEE_PER_DAY = 10**15  # 0.1% per day
 MAX_FEE_BPS = 100  # largest mint or redeem fee, 1%
 MAX_BOUNTY_BPS = 100  # largest fraction of equity a ripcord bounty may take, 1%
 DUST_UNITS = 2  # a settlement side trades only when its value exceeds its trade's quoted cost by this much
+# Equity (18 decimals) below which a token is at rest, one unit of collateral: no rebalance is due, and deposits
+# are taken even when its dust's value has fallen to zero or below.
+DUST_EQUITY_WAD = WAD
 
 
 @dataclass
@@ -58,7 +61,9 @@ class LeveragedTokenLogic:
     def rebalance_decision(self, s: State, p: Params) -> Status:
         """rebalanceDecision: the rebalance due on state `s` under `p`, why, and its trade: toward target size
         net of its own cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity
-        first)."""
+        first). NONE below DUST_EQUITY_WAD of equity and when the trade could not succeed: the
+        equity does not exceed its quoted cost by DUST_UNITS, or the venue's margin check would reject it
+        (DESIGN.md 4)."""
         status = Status(equity=s.equity)
         if s.supply == 0 or s.equity <= 0:
             return status
@@ -66,6 +71,8 @@ class LeveragedTokenLogic:
         status.price = price
         status.leverage = hedge_math.leverage(s.size, price, s.equity * self.asset_to_wad)
         target = hedge_math.target_size(s.equity * self.asset_to_wad, self.target_leverage, price)
+        if s.equity * self.asset_to_wad < DUST_EQUITY_WAD:
+            return status
         status.action, status.reason = rebalance_logic.decide(
             status.leverage, self.target_leverage, target != s.size, s.iterating, s.interval_elapsed,
             p.leverage_min, p.leverage_max, p.ripcord_leverage, p.min_drift,
@@ -84,20 +91,25 @@ class LeveragedTokenLogic:
             status.size_delta, status.capped = rebalance_logic.cap_trade(
                 status.size_delta, p.max_trade_notional * self.asset_to_wad, price
             )
+        # What the token sends with the trade: idle collateral in, or the ripcord's bounty out.
+        margin_delta = -(s.equity - equity_units) if status.action == Action.RIPCORD else s.idle
+        if not self._sendable(status.size_delta, margin_delta, equity_units):
+            status.action, status.reason, status.size_delta, status.capped = Action.NONE, Reason.NONE, 0, False
         return status
 
     def plan_settlement(self, s: State, supply_cap: int, deposits_allowed: bool,
                         t: Settlement) -> tuple[bool, bool, Settlement]:
         """planSettlement: (feasible, withDeposits, the priced settlement) of the batches in `t` on state
         `s`: with the deposits when allowed (not paused), the token has equity to mint against (or no
-        supply), the cap holds and the venue accepts the trade; otherwise the redemptions alone."""
+        supply, or is at rest with equity above -DUST_EQUITY_WAD), the cap holds and the venue accepts the trade; otherwise the redemptions alone."""
         t = memory(t)  # an external call's argument is a copy
         if t.price == 0:
             try:
                 t.price = self.venue.index_price(self.market_id)
             except Revert:
                 return False, False, t
-        if t.assets != 0 and deposits_allowed and (s.supply == 0 or s.equity > 0) and self._price(s, supply_cap, t):
+        mintable = s.supply == 0 or s.equity > -(DUST_EQUITY_WAD // self.asset_to_wad)
+        if t.assets != 0 and deposits_allowed and mintable and self._price(s, supply_cap, t):
             return True, True, t
         t.assets = 0
         if t.shares == 0:
@@ -106,7 +118,8 @@ class LeveragedTokenLogic:
 
     def _price(self, s: State, supply_cap: int, t: Settlement) -> bool:
         """Prices `t` in place; False when the venue would reject its trade or the deposits would take the
-        supply past `supply_cap`."""
+        supply past `supply_cap`. A redemption too small to trade whose payout the venue would not release
+        settles for nothing (it is worth less than its close's cost)."""
         t.shares_out, t.mint_fee, t.redeem_fee, t.cost = 0, 0, 0, 0
         equity_units = s.equity if s.equity > 0 else 0
         gross = 0
@@ -141,7 +154,10 @@ class LeveragedTokenLogic:
             try:
                 self.venue.quote_modify(self.market_id, self.token, t.margin_delta, t.size_delta)
             except Revert:
-                return False
+                # Redemptions too small to trade whose payout the venue will not release: they settle for nothing.
+                if t.assets != 0 or quote_r != 0:
+                    return False
+                t.assets_out, t.margin_delta = 0, margin_in
         return True
 
     @staticmethod
@@ -153,6 +169,19 @@ class LeveragedTokenLogic:
         """Fee and impact (collateral units) the venue quotes now for a trade of `size_delta`."""
         q = self.venue.quote_trade(self.market_id, size_delta)
         return q.fee, q.impact
+
+    def _sendable(self, size_delta: int, margin_delta: int, equity_units: int) -> bool:
+        """_sendable: whether a rebalance of `size_delta` with `margin_delta` would succeed now: the equity left
+        after the action exceeds the trade's quoted cost by DUST_UNITS and the venue's margin check passes."""
+        if size_delta != 0:
+            traded, _ = self._unless_dust(size_delta, equity_units)
+            if traded == 0:
+                return False
+        try:
+            self.venue.quote_modify(self.market_id, self.token, margin_delta, size_delta)
+        except Revert:
+            return False
+        return True
 
     def _unless_dust(self, size_delta: int, value: int) -> tuple[int, int]:
         """_unlessDust: `size_delta` and its stand-alone quoted cost, or (0, 0) when `value` does not exceed that

@@ -18,8 +18,11 @@ class TokenStep:
     supply: int
     equity: int  # collateral units
     fee_shares: int  # fee recipient's balance (streaming, mint and redeem fees)
+    funding_owed: int = 0  # funding accrued on the venue account and not yet settled, collateral units
+    funding: int = 0  # funding accrued over this step (settled plus the change in owed), collateral units
     rebalances: int = 0  # rebalance and ripcord transactions this step
     rebalance_cost: int = 0  # equity lost to those trades, collateral units
+    bounty: int = 0  # ripcord bounties paid out of equity this step, collateral units
     settlements: int = 0  # settle() transactions this step
     settlement_cost: int = 0  # the settlements' trade cost (Settlement.cost), collateral units
     actions: list[str] = field(default_factory=list)  # "ACTION:REASON" per transaction
@@ -71,6 +74,12 @@ class ReplayResult:
     actions: list[KeeperAction] = field(default_factory=list)
     model_divergences: list[Divergence] | None = None  # None when the model did not run
     funding_paid: dict[str, int] = field(default_factory=dict)  # collateral units, positive: paid
+    start: Step | None = None  # the state before the first price: the feed's answer then, the tokens then
+    params: dict[str, dict[str, int]] = field(default_factory=dict)  # each token's Params, by field name
+
+    def origin(self) -> Step:
+        """The state returns are measured from: before the first price if recorded, else the first step."""
+        return self.start if self.start is not None else self.steps[0]
 
     def lag_blocks(self) -> tuple[float, int]:
         """Mean and largest keeper lag: blocks from the price update that made an action due to the

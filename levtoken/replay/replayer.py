@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ape import chain
+from eth_utils import keccak
 
 from levtoken.deployment import Deployment
 from levtoken.prices import PricePoint
@@ -16,7 +17,14 @@ from levtoken.replay.keepers import Liquidator, ReplayKeeper, make_keeper
 from levtoken.replay.records import KeeperAction, ReplayResult, Step, TokenStep
 from levtoken.rpc import FastRPC
 from levtoken.shapes import Action, Reason, Settlement, address_topic, event_topic
-from levtoken.units import to_feed
+from levtoken.units import from_units, to_feed
+
+MAX_START_GAP = Decimal("0.10")  # largest relative gap between the feed's answer and a series' first price
+
+
+class ReplayStartError(ValueError):
+    """A replay that would do harm before its first step (its message is one line for the user)."""
+
 
 class Replayer:
     """Replays prices through a deployment's feed. The chain's clock moves by the same intervals as the
@@ -48,6 +56,34 @@ class Replayer:
         self.actions: list[KeeperAction] = []
         self._by_address = {t.address: s for s, t in self.tokens.items()}
 
+    def feed_price(self) -> Decimal:
+        """The feed's current answer, in USD."""
+        answer = self.feed.functions.latestRoundData().call()[1]
+        return Decimal(answer) / 10 ** self.feed.functions.decimals().call()
+
+    def preflight(self, first_price: Decimal, force: bool = False) -> list[str]:
+        """What the replay will do before it does it: raises ReplayStartError when the series' first price is
+        more than MAX_START_GAP away from the feed's answer (the first step would be that jump, on whatever the
+        tokens hold) unless `force`; returns warnings (one line each) for the user."""
+        feed = self.feed_price()
+        gap = first_price / feed - 1 if feed > 0 else Decimal(1)
+        jump = (f"the feed's price is ${feed:,.2f} and the series starts at ${first_price:,.2f} ({gap:+.1%}); "
+                f"the first step would move every token by that jump")
+        warnings = []
+        if abs(gap) > MAX_START_GAP:
+            if not force:
+                raise ReplayStartError(f"{jump}: choose a period starting within {MAX_START_GAP:.0%} of the feed's "
+                                       f"price, or pass --force to replay it anyway")
+            warnings.append(f"warning: {jump} (--force)")
+        for symbol, step in self.snapshot().items():
+            if step.supply == 0:
+                warnings.append(f"warning: no one holds {symbol} (supply 0): its NAV follows the market but no "
+                                f"holder gains or loses anything; mint some first to see a holder's result")
+            else:
+                warnings.append(f"{symbol}: {step.supply / 10**18:,.4f} tokens outstanding at "
+                                f"${from_units(step.nav):,.6f}; returns are measured from this state")
+        return warnings
+
     def push_price(self, price: Decimal, chain_time: int | None = None) -> dict:
         """Mines a new feed round with `price` (at `chain_time` if given); returns the receipt."""
         if chain_time is not None:
@@ -59,13 +95,23 @@ class Replayer:
         calls = []
         for token in self.tokens.values():
             f = token.functions
-            calls += [f.navPerToken(), f.leverage(), f.totalSupply(), f.equity(), f.balanceOf(self.fee_recipient)]
+            calls += [f.navPerToken(), f.leverage(), f.totalSupply(), f.equity(), f.balanceOf(self.fee_recipient),
+                      self.venue.functions.fundingOwed(self.market_id, token.address)]
         values = self.rpc.call_many(calls)
-        return {symbol: TokenStep(*values[5 * i : 5 * i + 5]) for i, symbol in enumerate(self.tokens)}
+        return {symbol: TokenStep(*values[6 * i : 6 * i + 6]) for i, symbol in enumerate(self.tokens)}
+
+    def params(self) -> dict[str, dict[str, int]]:
+        """Each token's Params by field name."""
+        names = [c["name"] for c in self.tokens[next(iter(self.tokens))].get_function_by_name("params").abi
+                 ["outputs"][0]["components"]]
+        values = self.rpc.call_many([token.functions.params() for token in self.tokens.values()])
+        return {symbol: dict(zip(names, value)) for symbol, value in zip(self.tokens, values)}
 
     def run(self, points: list[PricePoint], on_step: Callable[[int, Step], None] | None = None) -> ReplayResult:
         """Replays `points` (the first sets the starting price) and returns every step's record."""
-        start_chain = self.rpc.w3.eth.get_block("latest")["timestamp"] + 1
+        head = self.rpc.w3.eth.get_block("latest")
+        start_chain = head["timestamp"] + 1
+        start = Step(points[0].timestamp, head["timestamp"], head["number"], self.feed_price(), self.snapshot())
         if self.check_model:
             from levtoken.replay.shadow import ModelShadow  # the model loads only when asked for
 
@@ -99,8 +145,35 @@ class Replayer:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
         divergences = self.shadow.divergences if self.shadow is not None else None
-        funding = self.funding_paid(steps[0].block if steps else 0)
-        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences, funding)
+        funding = self.funding_paid(start.block + 1)
+        self._funding_by_step(start, steps)
+        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences,
+                            funding, start, self.params())
+
+    def _per_step(self, start: Step, steps: list[Step], address: str, topics: list, field: str) -> list[int]:
+        """The sum of an event's `field` over the logs of each step's blocks (from the price to the next price)."""
+        firsts = [step.block for step in steps[1:]]
+        totals = [0] * len(steps)
+        for log in self._logs(address, start.block + 1, "latest", topics):
+            index = sum(1 for first in firsts if log["blockNumber"] >= first)
+            totals[index] += int.from_bytes(bytes(log["data"])[32 * field : 32 * field + 32], "big", signed=True)
+        return totals
+
+    def _funding_by_step(self, start: Step, steps: list[Step]) -> None:
+        """Sets each step's funding (what the venue settled in the step's blocks plus the change in what is
+        owed) and ripcord bounties (RipcordBountyPaid)."""
+        if not steps:
+            return
+        bounty_topic = "0x" + keccak(text="RipcordBountyPaid(address,uint256)").hex()
+        for symbol, token in self.tokens.items():
+            settled = self._per_step(start, steps, self.venue.address,
+                                     [event_topic("FundingSettled"), None, address_topic(token.address)], 0)
+            bounties = self._per_step(start, steps, token.address, [bounty_topic], 0)
+            owed = start.tokens[symbol].funding_owed
+            for step, paid, bounty in zip(steps, settled, bounties):
+                step.tokens[symbol].funding = paid + step.tokens[symbol].funding_owed - owed
+                step.tokens[symbol].bounty = bounty
+                owed = step.tokens[symbol].funding_owed
 
     def _logs(self, address: Any, from_block: int, to_block: int | str, topics: list) -> list:
         return self.rpc.w3.eth.get_logs({"address": address, "fromBlock": from_block, "toBlock": to_block, "topics": topics})

@@ -2,6 +2,7 @@
 
 These run the real console script in a subprocess, as a user would."""
 
+import contextlib
 import json
 import os
 import shlex
@@ -77,16 +78,42 @@ def readme_commands() -> list[str]:
     return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.split("#", 1)[0].strip()]
 
 
-class LocalNode:
-    """An anvil of the module's own on a free port, and the environment that points `levtoken` at it."""
+DEFAULT_PORT = 8545  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
 
-    def __init__(self, tmp: Path):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+
+def port_open(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    """Waits until `condition()` holds, failing with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+class LocalNode:
+    """A local anvil and the environment that points `levtoken` at it: with `reader`, `levtoken node` started
+    as a reader does (on 8545, and commands use the default network, no LEVTOKEN_NETWORK); otherwise an anvil
+    of the module's own on a free port, named by LEVTOKEN_NETWORK."""
+
+    def __init__(self, tmp: Path, reader: bool = False):
+        self.reader = reader
+        if reader:
+            self.port = DEFAULT_PORT
+            assert not port_open(self.port), f"something already listens on {self.port}, the port of `levtoken node`"
+            argv = ["levtoken", "node"]
+        else:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                self.port = sock.getsockname()[1]
+            argv = [str(Path(sys.executable).parent / "anvil"), "--port", str(self.port), "--silent"]
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tmp
-        self.proc = subprocess.Popen([str(Path(sys.executable).parent / "anvil"), "--port", str(self.port), "--silent"])
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=self.env(None), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -98,9 +125,19 @@ class LocalNode:
                     raise
                 time.sleep(0.2)
 
-    def env(self, record: Path) -> dict[str, str]:
+    @property
+    def network(self) -> str | None:
+        """The LEVTOKEN_NETWORK of commands run against this node (None: unset, the default network)."""
+        return None if self.reader else self.url
+
+    def env(self, record: Path | None) -> dict[str, str]:
         """The environment of a `levtoken` command run against this node and `record`."""
-        return {**os.environ, "LEVTOKEN_NETWORK": self.url, "LEVTOKEN_RECORD": str(record)}
+        env = {k: v for k, v in os.environ.items() if k not in ("LEVTOKEN_NETWORK", "LEVTOKEN_RECORD")}
+        if self.network:
+            env["LEVTOKEN_NETWORK"] = self.network
+        if record is not None:
+            env["LEVTOKEN_RECORD"] = str(record)
+        return env
 
     def run(self, command: str, record: Path, timeout: int = 300) -> subprocess.CompletedProcess:
         """Runs a shell command line (as a reader would type it) from the project's root against this node."""
@@ -126,20 +163,21 @@ class LocalNode:
         return self.w3.eth.wait_for_transaction_receipt(tx)["blockNumber"]
 
     def stop(self) -> None:
+        """SIGTERM to the node's PID (as `kill PID` does), then waits for it to exit."""
         self.proc.terminate()
         self.proc.wait(timeout=10)
 
 
 def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedProcess:
     """Runs a `levtoken` command line in this process (click's runner: no interpreter start-up per command)
-    against the module's node and `record`; returns what a subprocess run would."""
+    against `node` and `record`; returns what a subprocess run would."""
     from click.testing import CliRunner
 
     from levtoken.cli import cli
 
     args = shlex.split(command)
     assert args[0] == "levtoken"
-    env = {"LEVTOKEN_NETWORK": node.url, "LEVTOKEN_RECORD": str(record)}
+    env = {"LEVTOKEN_NETWORK": node.network, "LEVTOKEN_RECORD": str(record)}
     result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -165,17 +203,27 @@ def deployed(node) -> Path:
     return record
 
 
-def test_readme__running_the_pieces__every_command_as_written(node):
-    """README.md's commands, exactly as written (run in this process by `invoke`), against a node of the test's
-    own (in place of `levtoken node &`; `levtoken keeper` is the next test's)."""
+def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
+    """README.md's commands, exactly as written and with no LEVTOKEN_NETWORK: `levtoken node` started as the
+    reader does (on 8545, the default network's port), the others run in this process by `invoke`, `levtoken
+    keeper` for a few seconds; then the node is stopped by its PID and the port is free."""
     commands = readme_commands()
     assert commands[0] == "levtoken node &" and commands[-1] == "levtoken keeper"
-    record = node.tmp / "readme.json"
+    record = tmp_path / "local.json"
+    node = LocalNode(tmp_path, reader=True)
     outputs = {}
-    for command in commands[1:-1]:
-        out = invoke(node, record, command)
-        assert out.returncode == 0 and "Error" not in out.stderr, f"{command}:\n{out.stdout}\n{out.stderr}"
-        outputs.setdefault(command, []).append(out.stdout)
+    try:
+        for command in commands[1:-1]:
+            out = invoke(node, record, command)
+            assert out.returncode == 0 and "Error" not in out.stderr, f"{command}:\n{out.stdout}\n{out.stderr}"
+            outputs.setdefault(command, []).append(out.stdout)
+        log = tmp_path / "keeper.log"
+        with running(commands[-1], node.env(record), log):
+            wait_for(lambda: "serving BTC3L, BTC3S, BTC1S" in log.read_text(), 60, "the keeper did not start")
+        assert "Traceback" not in log.read_text()
+    finally:
+        node.stop()
+    wait_for(lambda: not port_open(DEFAULT_PORT), 5, "anvil still listens on 8545 after `levtoken node` was stopped")
     assert json.loads(record.read_text())["tokens"].keys() == {"BTC3L", "BTC3S", "BTC1S"}
     assert "BTC3L" in outputs["levtoken status"][0]
     minted, waiting = outputs["levtoken mint BTC3L 1000 --settle"][0], outputs["levtoken mint BTC3L 500 --no-wait"][0]
@@ -185,6 +233,73 @@ def test_readme__running_the_pieces__every_command_as_written(node):
     assert "waiting for a keeper" in waiting
     # The replay's first price is newer than the waiting request: its keeper settled it; the claim mints.
     assert "minted " in outputs["levtoken claim BTC3L"][0]
+
+
+@contextlib.contextmanager
+def running(command: str, env: dict[str, str], log: Path):
+    """Runs a command line (no shell) from the project's root in the background, output to `log`; on the
+    way out sends it SIGINT (Ctrl-C) and waits, killing its process group if it lingers."""
+    with log.open("w") as sink:
+        proc = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+KEEPER_DOC_COMMAND = "levtoken keeper --record deployments/local.json --network ethereum:local:node --account test:1"
+
+
+def test_keeper_doc__command_as_written__settles_on_the_readers_node(tmp_path):
+    """docs/keeper.md's `levtoken keeper` line, as written, against `levtoken node` (record deployments/local.json,
+    with test:1 as the keeper of `levtoken deploy --keeper`): a waiting mint is settled at the next round."""
+    assert KEEPER_DOC_COMMAND in (ROOT / "docs" / "keeper.md").read_text()
+    record = ROOT / "deployments" / "local.json"
+    kept = record.with_suffix(".kept") if record.exists() else None
+    if kept:
+        record.replace(kept)  # a reader's own record is put back afterwards
+    node = LocalNode(tmp_path, reader=True)
+    try:
+        keeper_address = node.w3.eth.accounts[1]
+        deployed = invoke(node, record, f"levtoken deploy --keeper {keeper_address}")
+        assert deployed.returncode == 0, deployed.stderr
+        log = tmp_path / "keeper.log"
+        with running(KEEPER_DOC_COMMAND, node.env(None), log):
+            wait_for(lambda: "serving BTC3L, BTC3S, BTC1S" in log.read_text(), 60, "the keeper did not start")
+            assert invoke(node, record, "levtoken mint BTC1S 300 --no-wait").returncode == 0
+            node.publish_newer_round(record)
+            wait_for(lambda: "BTC1S settle reason=REQUESTS" in log.read_text(), 60, "the keeper did not settle")
+        claimed = invoke(node, record, "levtoken claim BTC1S")
+        assert claimed.returncode == 0 and "minted " in claimed.stdout, claimed.stderr
+    finally:
+        node.stop()
+        record.unlink(missing_ok=True)
+        if kept:
+            kept.replace(record)
+
+
+def test_node__venv_bin_without_activated_venv__runs_the_projects_anvil_and_stops_with_its_pid(tmp_path):
+    """`.venv/bin/levtoken node` with a PATH that lacks the venv finds the project's anvil; SIGTERM to its PID
+    frees the port (anvil is that process, nothing is left behind)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([LEVTOKEN, "node", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: port_open(port) or proc.poll() is not None, 20, "levtoken node did not start")
+        assert proc.poll() is None, proc.stderr.read()
+        assert Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}")).eth.chain_id == 31337
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    wait_for(lambda: not port_open(port), 5, f"anvil still listens on {port} after SIGTERM to levtoken node")
 
 
 def test_keeper__mint_waits_for_the_keepers_settlement_then_claims(node, deployed):
@@ -256,3 +371,26 @@ def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(nod
     assert settled.returncode == 0 and "fallback: redemptions only" in settled.stdout, settled.stderr
     claimed = run("levtoken claim BTC1S")
     assert claimed.returncode == 0 and "redeemed " in claimed.stdout, claimed.stderr
+
+
+@pytest.mark.parametrize("amount", ["nan", "inf", "-Infinity", "-5", "1e-9"])
+def test_mint__amount_not_a_positive_finite_number__one_clear_line(node, deployed, amount):
+    out = invoke(node, deployed, f"levtoken mint BTC3L -- {amount}" if amount.startswith("-") else
+                 f"levtoken mint BTC3L {amount}")
+    assert_one_clear_error(out, "amount")
+    assert "collateral" in out.stderr.splitlines()[-1]
+
+
+def test_keeper__missing_record__one_line_and_exits(node, tmp_path):
+    started = time.monotonic()
+    out = node.run(f"levtoken keeper --record {tmp_path / 'none.json'}", tmp_path / "unused.json", timeout=120)
+    assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
+    assert time.monotonic() - started < 60  # no restart loop
+
+
+def test_status__record_of_a_deployment_that_stopped__says_rerun_deploy(node, deployed, tmp_path):
+    half = tmp_path / "half.json"
+    half.write_text(json.dumps({**json.loads(deployed.read_text()), "tokens": {}, "complete": False}))
+    out = invoke(node, half, "levtoken status")
+    assert_one_clear_error(out, "is incomplete")
+    assert "run `levtoken deploy` again" in out.stderr

@@ -96,3 +96,19 @@ def test_config__market_settings__human_units_over_the_shapes_defaults(config):
     assert custom.venue_config(feed, 18) == MarketConfig.defaults(
         feed, 18, impact_depth=2_000 * 10**18, max_funding_rate_per_day=10**14
     )
+
+
+def test_deploy__fails_half_way__record_says_incomplete_and_a_rerun_resumes(config, gov, tmp_path):
+    record_path = tmp_path / "record.json"
+    good = list(config.tokens)
+    config.tokens.append(type(config.tokens[0])("BTC", 50.0, {}))  # beyond the factory's leverage bounds
+    with pytest.raises(Exception):
+        deploy(config, gov, record_path, log=lambda m: None)
+    assert json.loads(record_path.read_text())["complete"] is False
+    with pytest.raises(DeploymentError, match="is incomplete .* run `levtoken deploy` again"):
+        Deployment.load(record_path)
+    half = Deployment.load(record_path, require_complete=False)
+    config.tokens[:] = good
+    resumed = deploy(config, gov, record_path, log=lambda m: None)
+    assert resumed.complete and resumed.venue == half.venue and set(resumed.tokens) == {"BTC3L", "BTC3S", "BTC1S"}
+    assert Deployment.load(record_path) == resumed

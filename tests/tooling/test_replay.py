@@ -2,12 +2,20 @@
 numbers checked against the chain."""
 
 import csv
+import os
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from levtoken.deployment import DeployConfig, deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
-from levtoken.replay.replayer import Replayer
+from levtoken.replay.replayer import Replayer, ReplayStartError
 from levtoken.report import summarize, write_chart, write_csv, write_markdown
 from levtoken.shapes import Action, Reason, Settlement
 from levtoken.units import WAD, to_units
@@ -134,3 +142,91 @@ def test_run__waiting_requests__settled_by_the_keeper_one_block_after_the_first_
     assert (summary.settlements, summary.settlement_cost) == (1, settlement.cost)
     assert summary.rebalances == len(list(token.Rebalanced.range(result.steps[0].block, chain.blocks.height + 1)))
     assert token.maxDeposit(holder) == to_units(2_000) and token.maxRedeem(redeemer) == shares // 2
+
+
+def test_preflight__first_price_far_from_the_feed__refused_in_one_line_nothing_sent(accounts, tmp_path, chain):
+    """An existing deployment's feed holds its own price: a series starting more than 10% away is refused
+    before anything is sent (the first step would move every token by that jump), unless forced."""
+    record = deploy(DeployConfig.load("config/local.toml"), accounts[0], tmp_path / "r.json", log=lambda m: None)
+    replayer = Replayer(record, "BTC", accounts[0])
+    replayer.push_price(Decimal("46000"))
+    height = chain.blocks.height
+    with pytest.raises(ReplayStartError) as refused:
+        replayer.preflight(Decimal("7200"))
+    message = str(refused.value)
+    assert "\n" not in message and "$46,000.00" in message and "$7,200.00" in message and "-84.3%" in message
+    assert "--force" in message
+    assert chain.blocks.height == height
+    assert replayer.preflight(Decimal("48000")) == [
+        f"warning: no one holds {symbol} (supply 0): its NAV follows the market but no holder gains or loses "
+        "anything; mint some first to see a holder's result" for symbol in ("BTC3L", "BTC3S", "BTC1S")
+    ]
+    forced = replayer.preflight(Decimal("7200"), force=True)
+    assert forced[0].startswith("warning: the feed's price is $46,000.00") and forced[0].endswith("(--force)")
+    assert chain.blocks.height == height
+
+
+def test_run__on_an_existing_deployment__returns_measured_from_the_state_it_found(accounts, tmp_path):
+    """A forced replay from far below the feed's price: the report measures from the NAV and price before the
+    first step, so the jump shows as the loss it is (not +0.00% from a NAV already hit)."""
+    record = deploy(DeployConfig.load("config/local.toml"), accounts[0], tmp_path / "r.json", log=lambda m: None)
+    replayer = Replayer(record, "BTC", accounts[0], liquidator=accounts[9])
+    replayer.push_price(Decimal("46000"))
+    mint_for(record, [(accounts[1], "BTC1S", to_units(10_000)), (accounts[2], "BTC3S", to_units(10_000))])
+    before = {s: record.token(s).navPerToken() for s in ("BTC1S", "BTC3S")}
+    points = load_prices(DAILY_CSV, parse_date("2024-01-01"), parse_date("2024-01-04"))  # about $44k
+    assert any("tokens outstanding at" in note for note in replayer.preflight(points[0].close))
+    result = replayer.run(points)
+    assert result.start.price == Decimal("46000") and result.start.tokens["BTC1S"].nav == before["BTC1S"]
+    summaries = {s.symbol: s for s in summarize(result)}
+    for symbol in ("BTC1S", "BTC3S"):
+        s = summaries[symbol]
+        assert s.start_nav == before[symbol]
+        assert s.underlying_return == pytest.approx(float(points[-1].close / Decimal(46000) - 1))
+        assert s.token_return == pytest.approx(s.end_nav / before[symbol] - 1)
+    # The first step's move (46k -> 42.3k) made the shorts gain: it is counted.
+    first_move = float(points[0].close / Decimal(46000) - 1)
+    assert result.steps[0].tokens["BTC3S"].nav > before["BTC3S"] * (1 - 2.5 * first_move)
+
+
+@pytest.fixture
+def node_url():
+    """An anvil of the test's own on a free port (what `levtoken node` runs)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "anvil"), "--port", str(port), "--silent"])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while not Web3(Web3.HTTPProvider(url)).is_connected():
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_replay_command__far_from_the_feed__one_line_and_exit_1__force_replays_and_warns(node_url, tmp_path):
+    """`levtoken replay` on a fresh deployment (feed at the config's $30,000) of a period starting near $44k:
+    refused in one line, nothing sent; with --force it says what it does (the jump, no holders) and reports."""
+    levtoken = str(Path(sys.executable).parent / "levtoken")
+    env = {**os.environ, "LEVTOKEN_NETWORK": node_url, "LEVTOKEN_RECORD": str(tmp_path / "r.json")}
+    run = lambda *args: subprocess.run([levtoken, *args], capture_output=True, text=True, env=env, timeout=300)  # noqa: E731
+    assert run("deploy").returncode == 0
+    w3 = Web3(Web3.HTTPProvider(node_url))
+    height = w3.eth.block_number
+    refused = run("replay", "--start", "2024-01-01", "--end", "2024-01-04", "--out", str(tmp_path / "out"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        "Error: the feed's price is $30,000.00 and the series starts at $44,220.78 (+47.4%); the first step would "
+        "move every token by that jump: choose a period starting within 10% of the feed's price, or pass --force "
+        "to replay it anyway"
+    ]
+    assert w3.eth.block_number == height and not (tmp_path / "out").exists()
+    forced = run("replay", "--start", "2024-01-01", "--end", "2024-01-04", "--out", str(tmp_path / "out"), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "warning: the feed's price is $30,000.00" in forced.stdout and "(--force)" in forced.stdout
+    assert "warning: no one holds BTC3L (supply 0)" in forced.stdout
+    assert "volatility decay" in (tmp_path / "out" / "report.md").read_text()
