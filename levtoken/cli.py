@@ -22,7 +22,7 @@ from rich.table import Table
 
 from levtoken.deployment import DEFAULT_CONFIG, DEFAULT_RECORD, DeployConfig, Deployment, DeploymentError
 from levtoken.prices import DAILY_CSV, HOURLY_CSV, PriceDataError, load_prices, parse_date
-from levtoken.shapes import UINT256_MAX, Action, Settlement, Status
+from levtoken.shapes import UINT256_MAX, Action, Reason, Settlement, Status
 from levtoken.units import from_units, from_wad, leverage_label, to_units
 
 console = Console(soft_wrap=True)  # one line per message, whatever the terminal's width
@@ -126,6 +126,7 @@ def connect(network: str):
 
 
 @click.group()
+@click.version_option(package_name="levtoken", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Show ape's transaction log lines.")
 def cli(verbose: bool):
     """On-chain leveraged tokens: deploy, run a keeper, replay real prices, report."""
@@ -171,39 +172,89 @@ def deploy(config: Path, record: Path, network: str, account: str, keeper: str |
     console.print(f"deployment record: {record} (chain {deployment.chain_id}, tokens: {', '.join(deployment.tokens)})")
 
 
-def status_table(deployment: Deployment) -> Table:
-    """Per token: NAV, leverage, band, next rebalance, supply, action due."""
+STATUS_TOKENS_PER_TABLE = 3  # token columns per status table: three fit an 80-column terminal
+
+
+def time_rebalance_text(status: Status, leverage: int, target: int, min_drift: int, next_time: int, now: int) -> str:
+    """When the next time rebalance falls due, in the terms of the rebalance decision (`status`): `in N h`
+    before the interval has passed; once it has, `now` when the decision says a time rebalance is due,
+    `held: drift<X` when leverage is within minDrift of target, `held: on target` when a trade would not
+    change the position, and `elapsed` when another action is due first."""
+    if next_time > now:
+        return f"in {(next_time - now) / 3600:.1f} h"
+    if status.reason == Reason.TIME:
+        return "now"
+    if status.due:
+        return "elapsed"
+    if abs(leverage - target) < min_drift:
+        return f"held: drift<{from_wad(min_drift):.2f}x"
+    return "held: on target"
+
+
+def status_tables(deployment: Deployment, holder: str | None) -> list[Table]:
+    """Per token (a column each, three tokens a table): NAV, leverage, band, ripcord, supply, `holder`'s
+    holding and its value in collateral (when `holder` is given), when the next time rebalance falls due, and
+    the action due now."""
     from ape import chain
 
-    table = Table(title=f"levtoken on chain {deployment.chain_id}")
-    for column in ("token", "NAV", "leverage", "band", "ripcord", "supply", "next time rebalance", "due now"):
-        table.add_column(column)
     now = chain.pending_timestamp
+    rows: dict[str, list[str]] = {name: [] for name in (
+        "NAV", "leverage", "band", "ripcord", "supply", *(("holding", "its value") if holder else ()),
+        "time rebalance", "due now")}
+    symbols = []
     for symbol, token in deployment.token_contracts().items():
+        symbols.append(symbol)
         params = token.params()
-        due = Status.from_abi(token.rebalanceStatus())
-        next_time = token.lastRebalance() + params.rebalanceInterval
-        table.add_row(
-            f"{symbol} ({leverage_label(deployment.tokens[symbol].leverage_wad)})",
-            f"${from_units(token.navPerToken()):,.6f}",
-            f"{from_wad(token.leverage()):.4f}x",
-            f"{from_wad(params.leverageMin):.3f}-{from_wad(params.leverageMax):.3f}x",
-            f"{from_wad(params.ripcordLeverage):.2f}x",
-            f"{from_wad(token.totalSupply()):,.4f}",
-            "now" if next_time <= now else f"in {(next_time - now) / 3600:.1f} h",
-            due.action.name + (f" ({due.reason.name})" if due.due else ""),
-        )
-    return table
+        status = Status.from_abi(token.rebalanceStatus())
+        leverage, target = token.leverage(), deployment.tokens[symbol].leverage_wad
+        values = {
+            "NAV": f"${from_units(token.navPerToken()):,.6f}",
+            "leverage": f"{from_wad(leverage):.4f}x",
+            "band": f"{from_wad(params.leverageMin):.3f}-{from_wad(params.leverageMax):.3f}x",
+            "ripcord": f"{from_wad(params.ripcordLeverage):.2f}x",
+            "supply": f"{from_wad(token.totalSupply()):,.4f}",
+            "time rebalance": time_rebalance_text(status, leverage, target, params.minDrift,
+                                                  token.lastRebalance() + params.rebalanceInterval, now),
+            "due now": status.action.name + (f" ({status.reason.name})" if status.due else ""),
+        }
+        if holder:
+            balance = token.balanceOf(holder)
+            values["holding"] = f"{from_wad(balance):,.4f}"
+            values["its value"] = f"${from_units(token.convertToAssets(balance)):,.2f}"
+        for name, column in rows.items():
+            column.append(values[name])
+    title = f"levtoken on chain {deployment.chain_id}" + (f"; holding of {holder}" if holder else "")
+    tables = []
+    for first in range(0, len(symbols), STATUS_TOKENS_PER_TABLE):
+        chunk = slice(first, first + STATUS_TOKENS_PER_TABLE)
+        table = Table(title=title if first == 0 else None)
+        table.add_column("")
+        for symbol in symbols[chunk]:
+            table.add_column(f"{symbol} ({leverage_label(deployment.tokens[symbol].leverage_wad)})", justify="right")
+        for name, column in rows.items():
+            table.add_row(name, *column[chunk])
+        tables.append(table)
+    return tables
 
 
 @cli.command()
 @record_option
 @network_option()
+@click.option("--account", default=None, help="Whose holding to show: test:N or an `ape accounts` alias "
+              "(default: test:0 on a local chain, nobody's elsewhere).")
 @friendly_errors
-def status(record: Path, network: str):
-    """NAV, leverage, band and next rebalance of every token."""
+def status(record: Path, network: str, account: str | None):
+    """NAV, leverage, band, the account's holding and its value, the next time rebalance and the action due,
+    per token."""
+    from ape import chain
+
     with connect(network):
-        console.print(status_table(Deployment.load(record)))
+        deployment = Deployment.load(record)
+        if account is None and chain.chain_id in LOCAL_CHAIN_IDS:
+            account = "test:0"
+        holder = load_account(account).address if account else None
+        for table in status_tables(deployment, holder):
+            console.print(table)
 
 
 def _amount(text: str, decimals: int, unit: str = "collateral") -> int:
