@@ -7,6 +7,7 @@ One definition for the keeper's logs, the `levtoken` command and the replay.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -91,6 +92,10 @@ def decode_revert(err: Exception) -> tuple[str, dict[str, Any]] | None:
     if isinstance(err, CustomError):
         return err.abi.name, dict(err.inputs)
     text = "".join(str(getattr(err, "revert_message", None) or getattr(err, "message", None) or err).split())
+    # ape names an error it cannot decode "custom error 0x<selector>: <arguments>" (one from a nested call).
+    unknown = re.fullmatch(r"customerror(0x[0-9a-fA-F]{8}):?([0-9a-fA-F]*)", text)
+    if unknown:
+        text = unknown.group(1) + unknown.group(2)
     if not (text.startswith("0x") and len(text) >= 10):
         return None
     abi = project_errors().get(text[:10].lower())

@@ -32,3 +32,16 @@ def test_describe_revert__a_real_revert__named_with_its_arguments(funded_token, 
         token.rebalance.estimate_gas_cost(sender=keeper)
     assert revert_name(caught.value) == "RebalanceNotDue"
     assert describe_revert(caught.value) == "RebalanceNotDue()"
+
+
+def test_describe_revert__stale_price_from_a_view__named(funded_token, chain):
+    """A view that reads the oracle through the venue reverts StalePrice once the feed is older than its
+    heartbeat: the error comes out of a nested call and is still named, with its arguments."""
+    from tests.utils.chain import advance, mine_at, head_time
+
+    token = funded_token(3)
+    advance(chain, 0)
+    mine_at(chain, head_time(chain) + 3 * 86_400)
+    with pytest.raises(ContractLogicError) as caught:
+        token.equity()
+    assert describe_revert(caught.value).startswith("StalePrice(updatedAt=")
