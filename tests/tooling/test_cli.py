@@ -178,7 +178,19 @@ def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedP
     args = shlex.split(command)
     assert args[0] == "levtoken"
     env = {"LEVTOKEN_NETWORK": node.network, "LEVTOKEN_RECORD": str(record)}
-    result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
+    # The command's chain is a local network like the test session's, with the same deployer and so the same
+    # contract addresses: ape's in-memory caches of contract types (keyed by address) must not carry the
+    # command's contracts back into the session, where those addresses hold other contracts.
+    from ape import chain
+
+    caches = [chain.contracts.contract_types, chain.contracts.proxy_infos, chain.contracts.contract_creations,
+              chain.contracts.blueprints]
+    saved = [dict(cache.memory) for cache in caches]
+    try:
+        result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
+    finally:
+        for cache, memory in zip(caches, saved):
+            cache.memory = memory
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
