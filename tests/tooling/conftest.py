@@ -7,6 +7,8 @@ from typing import Callable
 
 import pytest
 
+from tests.utils.cli import LocalNode
+
 
 @pytest.fixture
 def written(tmp_path) -> Callable[[str, str], Path]:
@@ -18,3 +20,22 @@ def written(tmp_path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    """An anvil of the module's own (a reader's `levtoken node`)."""
+    local = LocalNode(tmp_path_factory.mktemp("node"))
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="module")
+def deployed(node) -> Path:
+    """The record of `levtoken deploy` on the module's node."""
+    record = node.tmp / "deployed.json"
+    out = node.run("levtoken deploy", record)
+    assert out.returncode == 0, out.stderr
+    return record

@@ -2,34 +2,18 @@
 
 These run the real console script in a subprocess, as a user would."""
 
-import contextlib
 import json
 import os
-import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 from web3 import Web3
 
-ROOT = Path(__file__).resolve().parents[2]
-LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
-
-
-def levtoken(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([LEVTOKEN, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> None:
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert "Traceback" not in out.stderr
-    error_lines = [line for line in out.stderr.splitlines() if line.startswith("Error:")]
-    assert len(error_lines) == 1 and fragment in error_lines[0], out.stderr
+from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, ROOT, LocalNode, assert_one_clear_error, deployed_token, invoke,
+                             levtoken, port_open, running, wait_for)
 
 
 def test_replay__missing_csv__clear_error(tmp_path):
@@ -78,143 +62,6 @@ def readme_commands() -> list[str]:
     return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.split("#", 1)[0].strip()]
 
 
-DEFAULT_PORT = 8545  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
-
-
-def port_open(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:`port`."""
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    """Waits until `condition()` holds, failing with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
-
-
-class LocalNode:
-    """A local anvil and the environment that points `levtoken` at it: with `reader`, `levtoken node` started
-    as a reader does (on 8545, and commands use the default network, no LEVTOKEN_NETWORK); otherwise an anvil
-    of the module's own on a free port, named by LEVTOKEN_NETWORK."""
-
-    def __init__(self, tmp: Path, reader: bool = False):
-        self.reader = reader
-        if reader:
-            self.port = DEFAULT_PORT
-            assert not port_open(self.port), f"something already listens on {self.port}, the port of `levtoken node`"
-            argv = ["levtoken", "node"]
-        else:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                self.port = sock.getsockname()[1]
-            argv = [str(Path(sys.executable).parent / "anvil"), "--port", str(self.port), "--silent"]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.tmp = tmp
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=self.env(None), stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.w3 = Web3(Web3.HTTPProvider(self.url))
-                self.w3.eth.chain_id
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
-    @property
-    def network(self) -> str | None:
-        """The LEVTOKEN_NETWORK of commands run against this node (None: unset, the default network)."""
-        return None if self.reader else self.url
-
-    def env(self, record: Path | None) -> dict[str, str]:
-        """The environment of a `levtoken` command run against this node and `record`."""
-        env = {k: v for k, v in os.environ.items() if k not in ("LEVTOKEN_NETWORK", "LEVTOKEN_RECORD")}
-        if self.network:
-            env["LEVTOKEN_NETWORK"] = self.network
-        if record is not None:
-            env["LEVTOKEN_RECORD"] = str(record)
-        return env
-
-    def run(self, command: str, record: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-        """Runs a shell command line (as a reader would type it) from the project's root against this node."""
-        return subprocess.run(command, shell=True, capture_output=True, text=True, cwd=ROOT, env=self.env(record),
-                              timeout=timeout)
-
-    def contract(self, address: str, contract_type) -> Any:
-        """A web3 contract on this node with an ape contract type's ABI."""
-        abi = json.loads(contract_type.model_dump_json(by_alias=True))["abi"]
-        return self.w3.eth.contract(address=address, abi=abi)
-
-    def publish_newer_round(self, record: Path, market: str = "BTC") -> int:
-        """Publishes the feed's latest answer again one second after the head block, as the deployer (anvil's
-        unlocked account 0); returns the block."""
-        from ape import project
-
-        deployment = json.loads(record.read_text())
-        feed = self.contract(deployment["feeds"][market], project.PriceFeed.contract_type)
-        head = self.w3.eth.get_block("latest")["timestamp"]
-        self.w3.provider.make_request("evm_setNextBlockTimestamp", [head + 1])
-        answer = feed.functions.latestRoundData().call()[1]
-        tx = feed.functions.submit(answer).transact({"from": deployment["deployer"]})
-        return self.w3.eth.wait_for_transaction_receipt(tx)["blockNumber"]
-
-    def stop(self) -> None:
-        """SIGTERM to the node's PID (as `kill PID` does), then waits for it to exit."""
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
-def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedProcess:
-    """Runs a `levtoken` command line in this process (click's runner: no interpreter start-up per command)
-    against `node` and `record`; returns what a subprocess run would."""
-    from click.testing import CliRunner
-
-    from levtoken.cli import cli
-
-    args = shlex.split(command)
-    assert args[0] == "levtoken"
-    env = {"LEVTOKEN_NETWORK": node.network, "LEVTOKEN_RECORD": str(record)}
-    # The command's chain is a local network like the test session's, with the same deployer and so the same
-    # contract addresses: ape's in-memory caches of contract types (keyed by address) must not carry the
-    # command's contracts back into the session, where those addresses hold other contracts.
-    from ape import chain
-
-    caches = [chain.contracts.contract_types, chain.contracts.proxy_infos, chain.contracts.contract_creations,
-              chain.contracts.blueprints]
-    saved = [dict(cache.memory) for cache in caches]
-    try:
-        result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
-    finally:
-        for cache, memory in zip(caches, saved):
-            cache.memory = memory
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
-
-
-@pytest.fixture(scope="module")
-def node(tmp_path_factory):
-    """An anvil of the module's own (a reader's `levtoken node`)."""
-    local = LocalNode(tmp_path_factory.mktemp("node"))
-    try:
-        yield local
-    finally:
-        local.stop()
-
-
-@pytest.fixture(scope="module")
-def deployed(node) -> Path:
-    """The record of `levtoken deploy` on the module's node."""
-    record = node.tmp / "deployed.json"
-    out = node.run("levtoken deploy", record)
-    assert out.returncode == 0, out.stderr
-    return record
-
-
 def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
     """README.md's commands, exactly as written and with no LEVTOKEN_NETWORK: `levtoken node` started as the
     reader does (on 8545, the default network's port), the others run in this process by `invoke`, `levtoken
@@ -245,23 +92,6 @@ def test_readme__running_the_pieces__every_command_as_written_on_the_default_net
     assert "waiting for a keeper" in waiting
     # The replay's first price is newer than the waiting request: its keeper settled it; the claim mints.
     assert "minted " in outputs["levtoken claim BTC3L"][0]
-
-
-@contextlib.contextmanager
-def running(command: str, env: dict[str, str], log: Path):
-    """Runs a command line (no shell) from the project's root in the background, output to `log`; on the
-    way out sends it SIGINT (Ctrl-C) and waits, killing its process group if it lingers."""
-    with log.open("w") as sink:
-        proc = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 KEEPER_DOC_COMMAND = "levtoken keeper --record deployments/local.json --network ethereum:local:node --account test:1"
@@ -344,13 +174,6 @@ def test_keeper__mint_waits_for_the_keepers_settlement_then_claims(node, deploye
     assert f"round published in block {published})" in stdout and "minted " in stdout
     assert "BTC1S settle reason=REQUESTS" in logs.read_text()
     assert token.functions.pendingDepositRequest(0, owner).call() == 0 and token.functions.maxDeposit(owner).call() == 0
-
-
-def deployed_token(node: LocalNode, record: Path, symbol: str):
-    """A web3 handle of a deployed token."""
-    from ape import project
-
-    return node.contract(json.loads(record.read_text())["tokens"][symbol]["address"], project.LeveragedToken.contract_type)
 
 
 def test_requests_commands__user_errors__one_clear_line_each(node, deployed):

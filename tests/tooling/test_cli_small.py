@@ -2,18 +2,16 @@
 and a time-rebalance column that agrees with the rebalance decision."""
 
 import json
-import os
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
-from web3 import Web3
 
 from levtoken.cli import time_rebalance_text
 from levtoken.shapes import Action, Reason, Status
-from tests.tooling.test_cli import LEVTOKEN, ROOT, LocalNode, deployed, deployed_token, invoke, node  # noqa: F401
+from tests.utils.cli import LEVTOKEN, ROOT, LocalNode, deployed_token, invoke
 
 WAD = 10**18
 TEST_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's (and ape's) first test account

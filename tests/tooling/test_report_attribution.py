@@ -8,7 +8,7 @@ from levtoken.deployment import DeployConfig, deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
 from levtoken.replay.replayer import Replayer
 from levtoken.report import ATTRIBUTION_ROWS, summarize, summary_rows, write_markdown
-from levtoken.units import WAD, to_units
+from levtoken.units import to_units
 
 
 def replay(accounts, tmp_path, start: str, end: str, first_price=None):
