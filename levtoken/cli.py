@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
+from eth_utils import is_address
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -161,14 +162,20 @@ def node(host: str, port: int):
 @network_option()
 @account_option
 @click.option("--keeper", default=None, help="Address given KEEPER_ROLE on new tokens (default: the deployer).")
+@click.option("--fee-recipient", default=None, help="Address that receives new tokens' fees (default: the config's "
+              "fee_recipient, else test:8 on a local chain and the deployer elsewhere).")
 @friendly_errors
-def deploy(config: Path, record: Path, network: str, account: str, keeper: str | None):
+def deploy(config: Path, record: Path, network: str, account: str, keeper: str | None, fee_recipient: str | None):
     """Deploys feeds, collateral (local only), venue, factory and tokens; idempotent for a record."""
     from levtoken.deployment import deploy as do_deploy
 
     spec = DeployConfig.load(config)
+    for name, value in (("--keeper", keeper), ("--fee-recipient", fee_recipient)):
+        if value is not None and not is_address(value):
+            raise click.ClickException(f"{name} {value!r} is not an address (0x followed by 40 hex digits)")
     with connect(network):
-        deployment = do_deploy(spec, load_account(account), record, keeper=keeper, log=console.print)
+        deployment = do_deploy(spec, load_account(account), record, keeper=keeper, fee_recipient=fee_recipient,
+                               log=console.print)
     console.print(f"deployment record: {record} (chain {deployment.chain_id}, tokens: {', '.join(deployment.tokens)})")
 
 

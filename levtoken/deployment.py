@@ -19,6 +19,10 @@ from levtoken.units import to_feed, to_units, to_wad
 
 DEFAULT_CONFIG = Path("config/local.toml")
 DEFAULT_RECORD = Path("deployments/local.json")
+# The test account (test:N) that collects the tokens' fees on local chains, unless the config or --fee-recipient
+# names another: not test:0, the deployer and every command's default account, so that account's holding is its
+# own and `redeem ... all` takes only what it minted.
+LOCAL_FEE_ACCOUNT = 8
 
 
 class DeploymentError(Exception):
@@ -226,10 +230,13 @@ def deploy(
     record_path: Path | str = DEFAULT_RECORD,
     keeper: str | None = None,
     guardian: str | None = None,
+    fee_recipient: str | None = None,
     log=print,
 ) -> Deployment:
     """Deploys feeds, collateral (local only), venue, factory and the config's tokens, and seeds
-    the LP pool on local chains. Reuses a record for the same chain: nothing is deployed twice."""
+    the LP pool on local chains. Reuses a record for the same chain: nothing is deployed twice.
+    New tokens' fees go to the config's `fee_recipient`, else `fee_recipient`, else test:LOCAL_FEE_ACCOUNT on
+    a local chain and the deployer elsewhere."""
     record_path = Path(record_path)
     record = None
     if record_path.is_file():
@@ -247,6 +254,10 @@ def deploy(
     keeper = keeper or deployer.address
     guardian = guardian or deployer.address
     is_local = chain.chain_id in (1337, 31337)
+    if fee_recipient is None:
+        from ape import accounts
+
+        fee_recipient = accounts.test_accounts[LOCAL_FEE_ACCOUNT].address if is_local else deployer.address
 
     if record is None:
         if config.collateral_address:
@@ -308,7 +319,7 @@ def deploy(
         leverage = to_wad(spec.leverage)
         address = factory.tokenFor(market_id, leverage)
         if int(address, 16) == 0:
-            params = _token_params(factory, spec, deployer.address, decimals)
+            params = _token_params(factory, spec, fee_recipient, decimals)
             token_spec = (market_id, leverage, 0, params.to_tuple(), keeper, guardian)
             try:
                 factory.createToken(token_spec, creation_code, sender=deployer)
@@ -320,7 +331,7 @@ def deploy(
                     ) from None
                 raise
             address = factory.tokenFor(market_id, leverage)
-            log(f"created token at {address}")
+            log(f"created token at {address} (fees to {params.fee_recipient})")
         token = project.LeveragedToken.at(address)
         symbol = token.symbol()
         if symbol not in record.tokens:

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from levtoken.deployment import DeployConfig, Deployment, DeploymentError, deploy
+from levtoken.deployment import LOCAL_FEE_ACCOUNT, DeployConfig, Deployment, DeploymentError, deploy
 from levtoken.shapes import MarketConfig
 
 
@@ -112,3 +112,14 @@ def test_deploy__fails_half_way__record_says_incomplete_and_a_rerun_resumes(conf
     resumed = deploy(config, gov, record_path, log=lambda m: None)
     assert resumed.complete and resumed.venue == half.venue and set(resumed.tokens) == {"BTC3L", "BTC3S", "BTC1S"}
     assert Deployment.load(record_path) == resumed
+
+
+def test_deploy__local_chain__fees_go_to_test_8_not_the_default_account(config, gov, accounts, tmp_path):
+    """On a local chain the fee recipient is test:8, not the deployer (test:0, every command's default account),
+    so that account's `redeem ... all` takes only what it minted; the config's fee_recipient overrides it."""
+    record = deploy(config, gov, tmp_path / "record.json", log=lambda m: None)
+    for token in record.token_contracts().values():
+        assert token.params().feeRecipient == accounts[LOCAL_FEE_ACCOUNT].address != gov.address
+    config.tokens.append(type(config.tokens[0])("BTC", 2.0, {"fee_recipient": accounts[5].address}))
+    again = deploy(config, gov, tmp_path / "record.json", log=lambda m: None)
+    assert again.token("BTC2L").params().feeRecipient == accounts[5].address
