@@ -124,9 +124,11 @@ contract LeveragedTokenLogic {
         returns (bool feasible, bool withDeposits, ILeveragedToken.Settlement memory)
     {
         if (t.price == 0) {
+            uint256 gasBefore = gasleft();
             try venue.indexPrice(marketId) returns (uint256 price) {
                 t.price = price;
             } catch {
+                _checkGas(gasBefore);
                 return (false, false, t);
             }
         }
@@ -163,11 +165,13 @@ contract LeveragedTokenLogic {
         t.sizeDelta = hedgeD + closeR;
         uint256 marginIn = s.idle + t.assets;
         if (t.sizeDelta != 0) {
+            uint256 gasBefore = gasleft();
             try venue.quoteModify(marketId, token, int256(marginIn), t.sizeDelta) returns (
                 int256 before, int256 afterTrade, uint256
             ) {
                 t.cost = uint256(before + int256(marginIn) - afterTrade);
             } catch {
+                _checkGas(gasBefore);
                 return false;
             }
         }
@@ -182,8 +186,10 @@ contract LeveragedTokenLogic {
         t.assetsOut = gross > t.costR ? gross - t.costR : 0;
         t.marginDelta = int256(marginIn) - int256(t.assetsOut);
         if (t.marginDelta < 0) {
+            uint256 gasBefore = gasleft();
             try venue.quoteModify(marketId, token, t.marginDelta, t.sizeDelta) {}
             catch {
+                _checkGas(gasBefore);
                 // Redemptions too small to trade (their value under their close's cost) whose payout the venue
                 // will not release from the margin of the position they leave: they settle for nothing.
                 if (t.assets != 0 || quoteR != 0) return false;
@@ -210,11 +216,19 @@ contract LeveragedTokenLogic {
             (int256 traded,) = _unlessDust(sizeDelta, equityUnits);
             if (traded == 0) return false;
         }
+        uint256 gasBefore = gasleft();
         try venue.quoteModify(marketId, token, marginDelta, sizeDelta) returns (int256, int256, uint256) {
             return true;
         } catch {
+            _checkGas(gasBefore);
             return false;
         }
+    }
+
+    /// @dev Reverts InsufficientGas when a call that just failed had `gasBefore` available and left at most
+    /// 1/63 of it (EIP-150 forwards all but 1/64): it ran out of gas, so its failure says nothing about the venue.
+    function _checkGas(uint256 gasBefore) internal view {
+        if (gasleft() <= gasBefore / 63) revert ILeveragedToken.InsufficientGas();
     }
 
     /// @dev `sizeDelta` and the fee plus impact the venue quotes for it traded alone; no trade (0, 0) when a

@@ -127,6 +127,9 @@ interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, 
     error SettlementRejected();
     /// @dev Only keepers settle until the redemption batch's window has passed.
     error FallbackNotOpen(uint256 opensAt);
+    /// @dev A venue call the decision depends on ran out of gas: send the transaction with more gas (a caught
+    /// failure must not be read as the venue's answer, e.g. deferring deposits).
+    error InsufficientGas();
 
     /// @param holdersFee Shares minted to the fee recipient for the streaming fee.
     event StreamingFeeAccrued(uint256 holdersFee, uint256 elapsed);

@@ -200,6 +200,10 @@ class FallbackNotOpen(Revert):
     """A settlement by someone other than a keeper before the redemption batch's window passed: (opensAt)."""
 
 
+class InsufficientGas(Revert):
+    """A venue call a decision depends on ran out of gas (never raised by the model, which has no gas)."""
+
+
 # --- PriceFeed.sol -------------------------------------------------------------------------------
 
 

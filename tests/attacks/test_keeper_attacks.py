@@ -6,11 +6,13 @@ they expire). The access-control and RipcordNotDue reverts alone are
 in tests/unit/token/test_token_rebalance.py; here the state around them is checked too."""
 
 import pytest
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from levtoken.shapes import Action
 from levtoken.units import to_feed, to_units
 from tests.utils.chain import advance, head_time
 from tests.utils.constants import KEEPER_ROLE
+from tests.utils.reverts import error_selector
 
 
 @pytest.fixture
@@ -101,3 +103,33 @@ def test_settle__stranger_after_window__deposits_never_settled(
     with reverts(token.NothingToSettle):
         token.settle(sender=keeper)
     assert token.cancelDepositRequest(fish, fish, sender=fish).return_value == assets
+
+
+def test_settle__keeper_sends_too_little_gas__reverts_never_defers_the_deposits(
+    token, chain, feed, gov, keeper, fund, whale, fish
+):
+    """A settlement's plan asks the venue for quotes inside try/catch: a keeper that starves the call of gas must
+    not make a caught out-of-gas read as the venue refusing the deposits (which would settle the redemptions and
+    leave the deposits to expire). Every gas limit from the estimate down to half of it either settles both sides
+    or reverts, and the limits where the quote ran dry revert InsufficientGas."""
+    token.requestDeposit(fund(fish, 5_000, token), fish, fish, sender=fish)
+    token.requestRedeem(token.balanceOf(whale) // 10, whale, whale, sender=whale)
+    advance(chain, 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    w3 = chain.provider.web3
+    tx = {"from": keeper.address, "to": token.address, "data": token.settle.as_transaction(sender=keeper).data}
+    estimate = w3.eth.estimate_gas(tx)
+    reverted = set()
+    for gas in range(estimate, estimate // 2, -(estimate // 100)):
+        try:
+            w3.eth.call({**tx, "gas": gas})
+        except ContractCustomError as err:
+            reverted.add(err.data[:10])
+            continue
+        except (ContractLogicError, Web3RPCError):  # out of gas outside the guarded calls
+            continue
+        snapshot = chain.snapshot()
+        assert w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({**tx, "gas": gas})).status == 1
+        assert token.pendingDepositRequest(0, fish) == 0 and token.pendingRedeemRequest(0, whale) == 0, gas
+        chain.restore(snapshot)
+    assert error_selector(token.InsufficientGas) in reverted
