@@ -414,8 +414,7 @@ def nav_figure(result: ReplayResult, title: str = ""):
         ideal_values = [max(v, low) for _, v in ideal]
         nav.plot([_when(t) for t, _ in ideal], ideal_values, color=colour, linewidth=1, linestyle="--", alpha=0.55,
                  gid=f"ideal:{symbol}")
-        if ideal[-1][1] > 0:
-            ends.append((ideal[-1][1], f"{symbol} ideal {ideal[-1][1] - 1:+.1%}", colour))
+        ends.append((ideal_values[-1], f"{symbol} ideal {ideal[-1][1] - 1:+.1%}", colour))
         if liquidation is not None:
             navs = navs + [low]
         nav.plot(dates[: len(navs)], navs, color=colour, linewidth=1.5,

@@ -64,12 +64,18 @@ def test_nav_figure__each_token__nav_and_ideal_end_where_the_report_says(window,
     fig = nav_figure(result)
     lines = lines_by_gid(fig)
     days = {day(datetime.fromtimestamp(step.timestamp, tz=timezone.utc)) for step in result.steps}
-    for s in summarize(result):
+    summaries = summarize(result)
+    assert [s.ideal_return == -1 for s in summaries] == [window == "crash", False, False]  # the 3x long's wipe-out
+    for s in summaries:
         ideal, nav = lines[f"ideal:{s.symbol}"], lines[f"nav:{s.symbol}"]
         assert ideal.get_color() == nav.get_color() and ideal.get_linestyle() == "--"
+        assert s.liquidated == (s.symbol == "BTC3L" and window == "crash")
         if s.ideal_return > -1:
             assert ideal.get_ydata()[-1] == pytest.approx(1 + s.ideal_return, rel=1e-12)
             assert len(ideal.get_xdata()) == len(days) + 1  # the start, then each day's close
+        else:  # wiped out: it drops to the axis' bottom on that day's close and ends there
+            assert ideal.get_ydata()[-1] == fig.axes[1].get_ylim()[0] < min(ideal.get_ydata()[:-1])
+        assert f"{s.symbol} ideal {s.ideal_return:+.1%}" in [t.get_text() for t in fig.axes[1].texts]
         if not s.liquidated:
             assert nav.get_ydata()[-1] == pytest.approx(s.end_nav / s.start_nav, rel=1e-12)
             label = f"{s.symbol} {s.token_return:+.1%}"
@@ -89,6 +95,8 @@ def test_nav_figure__markers__one_per_band_or_ripcord_rebalance_only(window, req
             assert {day(d) for d in marks.get_xdata()} == dates
     # The windows hold what must be told apart: band rebalances and a ripcord, marked, and daily ones, not marked.
     every = [r for symbol in result.symbols for r in reasons(result, symbol)]
+    markers = [line for line in lines.values() if line.get_marker() not in ("None", "", None, "X")]
+    assert sum(len(line.get_xdata()) for line in markers) == every.count("BAND") + every.count("RIPCORD")
     if window == "january":
         assert every.count("BAND") > 0 and every.count("TIME") > 0
     else:
