@@ -339,6 +339,7 @@ MARKED = {"BAND": ("o", "band rebalance (leverage left its band)"), "RIPCORD": (
 
 
 def _when(timestamp: int) -> datetime:
+    """A data timestamp as a UTC datetime (the chart's x values)."""
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
