@@ -545,7 +545,7 @@ def _replay_with_progress(replayer, points, label: str):
 
 
 def _write_report(result, out: Path, title: str) -> dict[str, Path]:
-    from levtoken.report import COLUMNS, summarize, summary_rows, write_chart, write_csv, write_markdown
+    from levtoken.report import COLUMNS, summarize, summary_rows, write_attribution, write_chart, write_csv, write_markdown
 
     out.mkdir(parents=True, exist_ok=True)
     summaries = summarize(result)
@@ -558,10 +558,12 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
     for index, name in enumerate(COLUMNS[1:], start=1):
         table.add_row(name, *(row[index] for row in rows))
     console.print(table)
-    files = {"report": out / "report.md", "series": out / "series.csv", "chart": out / "chart.png"}
-    write_markdown(result, summaries, files["report"], title)
+    files = {"report": out / "report.md", "series": out / "series.csv", "chart": out / "chart.png",
+             "attribution": out / "attribution.png"}
+    write_markdown(result, summaries, files["report"], title, files["chart"].name, files["attribution"].name)
     write_csv(result, files["series"])
     write_chart(result, files["chart"], title)
+    write_attribution(summaries, files["attribution"], title)
     return files
 
 

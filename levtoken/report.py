@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -71,22 +72,45 @@ class TokenSummary:
         return round(fraction * self.start_value)
 
 
-def _ideal(result: ReplayResult, leverage: float) -> float:
-    """prod(1 + L * r_i) over daily returns (the start's price, then the last price of each UTC day), floored
-    at zero."""
-    closes: dict[str, Decimal] = {}
+def _day(timestamp: int) -> str:
+    """The UTC date of a data timestamp, YYYY-MM-DD."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
+
+
+def ideal_path(result: ReplayResult, leverage: float) -> list[tuple[int, float]]:
+    """The ideal daily-reset value prod(1 + L * r_i), start = 1, over daily returns (the start's price, then the
+    last price of each UTC day), each factor floored at zero: (data timestamp, value) at the start and at each
+    day's close."""
+    closes: dict[str, Step] = {}
     for step in result.steps:
-        closes[datetime.fromtimestamp(step.timestamp, tz=timezone.utc).date().isoformat()] = step.price
-    values = [result.origin().price, *closes.values()]
-    value = 1.0
-    for prev, cur in zip(values, values[1:]):
-        value *= max(0.0, 1 + leverage * float(cur / prev - 1))
-    return value - 1
+        closes[_day(step.timestamp)] = step
+    origin = result.origin()
+    points, value, prev = [(origin.timestamp, 1.0)], 1.0, origin.price
+    for step in closes.values():
+        value *= max(0.0, 1 + leverage * float(step.price / prev - 1))
+        points.append((step.timestamp, value))
+        prev = step.price
+    return points
+
+
+def _ideal(result: ReplayResult, leverage: float) -> float:
+    """The ideal daily-reset return: the end of `ideal_path`, minus 1."""
+    return ideal_path(result, leverage)[-1][1] - 1
 
 
 def _path(result: ReplayResult) -> list[Step]:
     """The states returns are measured over: the start (if recorded), then every step."""
     return ([result.start] if result.start is not None else []) + list(result.steps)
+
+
+def _move(path: list[Step], index: int) -> float:
+    """The price move into `path[index]` from the state before it."""
+    return float(path[index].price / path[index - 1].price - 1)
+
+
+def liquidation_step(result: ReplayResult, symbol: str) -> int | None:
+    """The index in `_path(result)` of the step in which the token was liquidated, None if it was not."""
+    return next((i for i, step in enumerate(_path(result)) if i and step.tokens[symbol].liquidated), None)
 
 
 def attribute(result: ReplayResult, symbol: str, static: float, ideal: float) -> tuple[Attribution, float]:
@@ -158,11 +182,8 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
         equities = [max(step.tokens[symbol].equity, 0) for step in path]
         mean_equity = sum(equities) / len(equities)
         accrued = sum(step.tokens[symbol].funding for step in path[1:])
-        liquidated_on, move = "", 0.0
-        for prev, cur in zip(path, path[1:]):
-            if cur.tokens[symbol].liquidated and not liquidated_on:
-                liquidated_on = datetime.fromtimestamp(cur.timestamp, tz=timezone.utc).date().isoformat()
-                move = float(cur.price / prev.price - 1)
+        liquidation = liquidation_step(result, symbol)
+        liquidated_on, move = (_day(path[liquidation].timestamp), _move(path, liquidation)) if liquidation else ("", 0.0)
         summaries.append(
             TokenSummary(
                 symbol=symbol,
@@ -274,15 +295,18 @@ def _params_rows(result: ReplayResult) -> list[str]:
 
 
 def write_markdown(result: ReplayResult, summaries: list[TokenSummary], path: Path, title: str,
-                   chart: str | None = "chart.png") -> None:
-    """The report as Markdown: the summary table (attribution included), the keeper's lag, the tokens'
-    parameters and the chart (`chart`: its path relative to the report, None for none)."""
+                   chart: str | None = "chart.png", attribution: str | None = "attribution.png") -> None:
+    """The report as Markdown: the chart, the summary table (attribution included) with the attribution's
+    waterfall under it, the keeper's lag and the tokens' parameters (`chart`, `attribution`: the pictures' paths
+    relative to the report, None for none)."""
     rows = summary_rows(summaries)
     lines = [f"# {title}", ""]
     if chart:
         lines += [f"![NAV of each token and the underlying]({chart})", ""]
     lines += ["| | " + " | ".join(r[0] for r in rows) + " |", "|---|" + "---|" * len(rows)]
     lines += [f"| {name} | " + " | ".join(r[i] for r in rows) + " |" for i, name in enumerate(COLUMNS[1:], start=1)]
+    if attribution:
+        lines += ["", f"![Where each token's return went, from static Lx to the actual return]({attribution})"]
     start_values = ", ".join(f"{s.symbol} {_usd(s.start_value)}" for s in summaries)
     lines += [
         "",
@@ -309,33 +333,189 @@ def write_markdown(result: ReplayResult, summaries: list[TokenSummary], path: Pa
     path.write_text("\n".join(lines) + "\n")
 
 
-def write_chart(result: ReplayResult, path: Path, title: str) -> None:
-    """Underlying price and each token's NAV (log scale, start = 1) with rebalance markers."""
-    import matplotlib
+# The rebalances the chart marks, by the reason in "ACTION:REASON": (marker, legend entry). Daily (time) rebalances,
+# iterations and settlements are left unmarked.
+MARKED = {"BAND": ("o", "band rebalance (leverage left its band)"), "RIPCORD": ("^", "ripcord (leverage past the ripcord)")}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    states = _path(result)  # from the state the replay started in
-    dates = [datetime.fromtimestamp(s.timestamp, tz=timezone.utc) for s in states]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, gridspec_kw={"height_ratios": [1, 2]})
-    top.plot(dates, [float(s.price) for s in states], color="black", linewidth=1)
-    top.set_ylabel("underlying (USD)")
-    top.set_title(title)
-    for symbol in result.symbols:
-        start = states[0].tokens[symbol].nav or 1
-        navs = [max(s.tokens[symbol].nav / start, 1e-6) for s in states]
-        (line,) = bottom.plot(dates, navs, linewidth=1.2, label=f"{symbol} ({leverage_label(result.leverages[symbol])})")
-        marks = [(d, n) for d, n, s in zip(dates, navs, states) if s.tokens[symbol].rebalances]
-        if marks:
-            bottom.scatter([m[0] for m in marks], [m[1] for m in marks], s=6, color=line.get_color(), alpha=0.6)
+def _when(timestamp: int) -> datetime:
+    """A data timestamp as a UTC datetime (the chart's x values)."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+def nav_ticks(low: float, high: float) -> list[float]:
+    """Tick values for a log NAV axis from `low` to `high` that read as plain numbers (0.5, 1, 1.5, 2, 3): evenly
+    spaced round numbers when the range is within a factor of 3, else 1-1.5-2-3-5-7 in each decade (1-2-5 over
+    more than two decades)."""
+    from matplotlib.ticker import LogLocator, MaxNLocator
+
+    if high / low < 3:
+        ticks = MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    else:
+        ticks = LogLocator(subs=(1, 1.5, 2, 3, 5, 7) if high / low < 100 else (1, 2, 5)).tick_values(low, high)
+    return [float(f"{t:.6g}") for t in ticks if low <= t <= high]
+
+
+def _spread(fractions: list[float], gap: float) -> list[float]:
+    """Positions (axes fractions) at least `gap` apart, each as close as it can stay to its own, order kept."""
+    order = sorted(range(len(fractions)), key=fractions.__getitem__)
+    placed: dict[int, float] = {}
+    floor = -1.0
+    for i in order:
+        placed[i] = floor = max(fractions[i], floor + gap)
+    shift = max(0.0, floor - 1.0)  # pushed past the top: move the whole column down
+    return [placed[i] - shift for i in range(len(fractions))]
+
+
+def _marks(states: list[Step], symbol: str, reason: str, upto: int) -> list[int]:
+    """Indices of the states up to `upto` holding a rebalance for `reason` (one per transaction)."""
+    return [i for i in range(upto + 1) for action in states[i].tokens[symbol].actions if action.split(":")[1] == reason]
+
+
+def nav_figure(result: ReplayResult, title: str = ""):
+    """The chart as a matplotlib Figure: the underlying's price above; below, on a log scale with start = 1, each
+    token's NAV (solid, line gid "nav:SYMBOL") and its ideal daily-reset path `ideal_path` (dashed, same colour,
+    "ideal:SYMBOL"), the underlying ("underlying"), markers for band rebalances and ripcords ("band:SYMBOL",
+    "ripcord:SYMBOL"), each line's return at its right end; a liquidated token's line (and an ideal path that
+    reaches zero) drops to the axis' bottom at that step and ends there, with an X ("liquidated:SYMBOL") and the
+    date and move."""
+    from matplotlib import dates as mdates
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    states = _path(result)
+    dates = [_when(s.timestamp) for s in states]
     underlying = [float(s.price / states[0].price) for s in states]
-    bottom.plot(dates, underlying, color="black", linewidth=0.8, linestyle="--", label="underlying (1x)")
-    bottom.set_yscale("log")
-    bottom.set_ylabel("NAV (start = 1, log scale); dots: rebalances")
-    bottom.legend(loc="best", fontsize=8)
-    bottom.grid(True, which="both", alpha=0.2)
-    fig.tight_layout()
+    lines = {}  # symbol -> (NAV path, ideal path up to a wipe-out, liquidation index or None)
+    for symbol in result.symbols:
+        liquidation = liquidation_step(result, symbol)
+        start = states[0].tokens[symbol].nav or 1
+        navs = [s.tokens[symbol].nav / start for s in states[: len(states) if liquidation is None else liquidation]]
+        ideal = ideal_path(result, result.leverages[symbol] / WAD)
+        lines[symbol] = (navs, ideal[: next((i + 1 for i, (_, v) in enumerate(ideal) if v == 0), len(ideal))],
+                         liquidation)
+    shown = underlying + [v for navs, ideal, _ in lines.values() for v in navs + [v for _, v in ideal] if v > 0]
+    # A wipe-out (a liquidation, an ideal path at zero) is drawn down to `low`, the axis' bottom, well below the rest.
+    wiped = any(liquidation is not None or ideal[-1][1] == 0 for _, ideal, liquidation in lines.values())
+    low, high = min(shown) / (1.6 if wiped else 1.1), max(shown) * 1.1
+
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    top, nav = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2.2]})
+    top.plot(dates, [float(s.price) for s in states], color="black", linewidth=1)
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
+    top.set_ylabel("underlying price")
+    top.set_title(title)
+    top.grid(True, alpha=0.25)
+
+    ends = [(underlying[-1], f"underlying {underlying[-1] - 1:+.1%}", "black")]  # (value, label, colour)
+    nav.plot(dates, underlying, color="black", linewidth=0.8, linestyle=":", label="underlying (1x)", gid="underlying")
+    for index, symbol in enumerate(result.symbols):
+        colour, (navs, ideal, liquidation) = f"C{index}", lines[symbol]
+        ideal_values = [max(v, low) for _, v in ideal]
+        nav.plot([_when(t) for t, _ in ideal], ideal_values, color=colour, linewidth=1, linestyle="--", alpha=0.55,
+                 gid=f"ideal:{symbol}")
+        ends.append((ideal_values[-1], f"{symbol} ideal {ideal[-1][1] - 1:+.1%}", colour))
+        if liquidation is not None:
+            navs = navs + [low]
+        nav.plot(dates[: len(navs)], navs, color=colour, linewidth=1.5,
+                 label=f"{symbol} ({leverage_label(result.leverages[symbol])})", gid=f"nav:{symbol}")
+        for reason, (marker, _) in MARKED.items():
+            marks = _marks(states, symbol, reason, len(navs) - 1)
+            nav.plot([dates[i] for i in marks], [navs[i] for i in marks], linestyle="none", marker=marker,
+                     markersize=5, markerfacecolor=colour, markeredgecolor="white", markeredgewidth=0.5,
+                     gid=f"{reason.lower()}:{symbol}")
+        if liquidation is None:
+            ends.append((navs[-1], f"{symbol} {navs[-1] - 1:+.1%}", colour))
+        else:
+            nav.plot([dates[liquidation]], [low], marker="X", markersize=11, color=colour, markeredgecolor="black",
+                     linestyle="none", clip_on=False, zorder=5, gid=f"liquidated:{symbol}")
+            nav.annotate(f"{symbol} liquidated {_day(states[liquidation].timestamp)}: underlying "
+                         f"{_move(states, liquidation):+.1%} close to close", xy=(dates[liquidation], low),
+                         xytext=(10, 8), textcoords="offset points", fontsize=8, color=colour,
+                         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+
+    nav.set_yscale("log")
+    nav.set_ylim(low, high)
+    nav.yaxis.set_major_locator(FixedLocator(nav_ticks(low, high)))
+    nav.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    nav.yaxis.set_minor_locator(NullLocator())
+    nav.yaxis.set_minor_formatter(NullFormatter())
+    nav.set_ylabel("value of 1 at the start (log scale)")
+    nav.grid(True, alpha=0.25)
+    span = math.log(high / low)
+    placed = _spread([math.log(v / low) / span for v, _, _ in ends], gap=0.045)
+    for (_, text, colour), y in zip(ends, placed):
+        nav.text(1.01, y, text, transform=nav.transAxes, color=colour, fontsize=8, va="center", clip_on=False)
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    nav.xaxis.set_major_locator(locator)
+    nav.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    key = [Line2D([], [], color="grey", linewidth=1, linestyle="--", label="ideal daily reset (same colour, no costs)")]
+    key += [Line2D([], [], color="grey", linestyle="none", marker=marker, label=text) for marker, text in MARKED.values()]
+    if any(liquidation is not None for _, _, liquidation in lines.values()):
+        key.append(Line2D([], [], color="grey", markeredgecolor="black", linestyle="none", marker="X", label="liquidated"))
+    handles, _ = nav.get_legend_handles_labels()
+    nav.legend(handles=handles + key, loc="best", fontsize=8, framealpha=0.85)
+    return fig
+
+
+def waterfall(summary: TokenSummary) -> list[tuple[str, float, float]]:
+    """One token's waterfall as (name, bottom, height) bars: static Lx from zero, each non-zero term from where the
+    previous bar ended, then the actual return from zero (the terms sum to it)."""
+    (_, static), *terms = summary.attribution.terms()
+    bars = [(f"static {leverage_label(int(summary.leverage * WAD))}", 0.0, static)]
+    for name, value in terms:
+        if value:
+            bars.append((name, bars[-1][1] + bars[-1][2], value))
+    return bars + [("actual", 0.0, summary.attribution.actual)]
+
+
+def attribution_figure(summaries: list[TokenSummary], title: str = ""):
+    """Where each token's return went as a matplotlib Figure: its `waterfall` in a subplot per token, in fractions
+    of the start's NAV labelled in percentage points, the totals (static Lx, actual) in blue, the terms green up
+    and red down."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = Figure(figsize=(11, 0.6 + 3.2 * len(summaries)), layout="constrained")
+    axes = fig.subplots(len(summaries), 1, squeeze=False)[:, 0]
+    fig.suptitle(title)
+    every = [waterfall(s) for s in summaries]
+    slots = max(len(bars) for bars in every)  # the same bar width for every token
+    for ax, s, bars in zip(axes, summaries, every):
+        names, bottoms, heights = zip(*bars)
+        colours = ["#4c72b0"] + ["#2ca02c" if h >= 0 else "#d62728" for h in heights[1:-1]] + ["#4c72b0"]
+        drawn = ax.bar(range(len(bars)), heights, bottom=bottoms, color=colours, width=0.6)
+        ax.bar_label(drawn, labels=[f"{h * 100:+.2f} pp" for h in heights], padding=2, fontsize=8)
+        ends = [b + h for b, h in zip(bottoms, heights)]
+        ax.hlines(ends[:-1], [i + 0.3 for i in range(len(bars) - 1)], [i + 0.7 for i in range(len(bars) - 1)],
+                  color="grey", linewidth=0.7, linestyle=":")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(range(len(bars)), [n.replace(" ", "\n", 1) for n in names], fontsize=8)
+        ax.set_xlim(-0.5, slots - 0.5)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:g} pp"))
+        edges = [0.0, *bottoms, *ends]
+        pad = 0.15 * (max(edges) - min(edges) or 0.01)
+        ax.set_ylim(min(edges) - pad, max(edges) + pad)
+        ax.grid(True, axis="y", alpha=0.25)
+        liquidated = f", liquidated {s.liquidated_on}" if s.liquidated else ""
+        ax.set_title(f"{s.symbol}: {s.attribution.actual:+.2%} against the underlying's {s.underlying_return:+.2%}"
+                     f"{liquidated}", fontsize=10)
+    return fig
+
+
+def _save(fig, path: Path) -> None:
+    """Writes a Figure as a PNG."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def write_chart(result: ReplayResult, path: Path, title: str) -> None:
+    """Writes `nav_figure` as a PNG."""
+    _save(nav_figure(result, title), path)
+
+
+def write_attribution(summaries: list[TokenSummary], path: Path, title: str) -> None:
+    """Writes `attribution_figure` as a PNG."""
+    _save(attribution_figure(summaries, title), path)
