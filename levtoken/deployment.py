@@ -311,7 +311,7 @@ def deploy(
         log(f"deployed LeveragedTokenFactory at {factory.address}")
         record = Deployment(
             chain_id=chain.chain_id,
-            network=chain.provider.network_choice,
+            network=f"{chain.provider.network.choice}:{chain.provider.name}",
             block=chain.blocks.height,
             deployer=deployer.address,
             collateral=collateral.address,
