@@ -680,6 +680,9 @@ def keeper(record: Path, network: str, account: str):
     """Runs the keeper bot against a deployment until Ctrl-C (see docs/keeper.md)."""
     from levtoken.keeper import run_keeper
 
+    if not Path("bots/keeper.py").is_file():
+        raise click.ClickException("run `levtoken keeper` from the project's folder: the bot (bots/keeper.py) "
+                                   "runs there, with its ape-config.yaml")
     with connect(network):
         Deployment.load(record)  # a missing, incomplete or foreign record is one line here, not a restart loop
         load_account(account, signs=False)  # the bot unlocks it (silverback, with the same passphrase variable)

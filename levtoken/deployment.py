@@ -203,7 +203,8 @@ class Deployment:
         return project.TestStablecoin.at(self.collateral)
 
     def feed_contract(self, market: str):
-        """The PriceFeed of a market symbol."""
+        """The feed of a market symbol, with PriceFeed's ABI (AggregatorV3's and the updater's: an existing
+        feed answers the AggregatorV3 part)."""
         return project.PriceFeed.at(self.feeds[market])
 
     def token(self, symbol: str):

@@ -210,6 +210,12 @@ def test_keeper__missing_record__one_line_and_exits(node, tmp_path):
     assert time.monotonic() - started < 60  # no restart loop
 
 
+def test_keeper__outside_the_project_folder__one_line_and_exits(tmp_path):
+    """The bot runs where `levtoken keeper` is run, so elsewhere it says where to run it (no restart loop)."""
+    out = levtoken("keeper", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert_one_clear_error(out, "run `levtoken keeper` from the project's folder")
+
+
 def test_status__record_of_a_deployment_that_stopped__says_rerun_deploy(node, deployed, tmp_path):
     half = tmp_path / "half.json"
     half.write_text(json.dumps({**json.loads(deployed.read_text()), "tokens": {}, "complete": False}))
