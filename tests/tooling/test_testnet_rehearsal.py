@@ -125,10 +125,6 @@ class Rehearsal:
         """`ape accounts import ALIAS` with the key and the passphrase (twice) typed on stdin."""
         return self.run(command, stdin=f"{key.key.to_0x_hex()}\n{PASSPHRASE}\n{PASSPHRASE}\n")
 
-    def contract(self, address: str, contract_type):
-        """A web3 handle on the rehearsal chain."""
-        return self.node.contract(address, contract_type)
-
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory):
@@ -169,7 +165,7 @@ def test_readme__on_a_testnet__every_command_as_written_with_a_keyfile_account(r
     assert record["collateral"] == rehearsal.usd.address and not record["collateral_is_test"]
     assert record["feeds"] == {"BTC": rehearsal.feed.address} and record["parameters"]["market:BTC"]["feed_deployed"] is False
     assert record["complete"] and set(record["tokens"]) == {"BTC3L", "BTC3S", "BTC1S"}
-    venue = rehearsal.contract(record["venue"], project.PerpVenue.contract_type)
+    venue = rehearsal.node.contract(record["venue"], project.PerpVenue.contract_type)
     assert venue.functions.poolCash().call() == to_units(POOL_SEED)
     assert f"listed market BTC (id 1) with its own feed {rehearsal.feed.address}" in deployed.stdout
 
@@ -177,7 +173,7 @@ def test_readme__on_a_testnet__every_command_as_written_with_a_keyfile_account(r
     assert_ran(shown, showing)
     assert f"levtoken on chain {SEPOLIA}" in shown.stdout and "BTC3L (3x long)" in shown.stdout
 
-    token = rehearsal.contract(record["tokens"]["BTC3L"]["address"], project.LeveragedToken.contract_type)
+    token = rehearsal.node.contract(record["tokens"]["BTC3L"]["address"], project.LeveragedToken.contract_type)
     log = rehearsal.tmp / "keeper.log"
     with running(keeping.removesuffix("&").strip(), env, log, cwd=rehearsal.folder):
         wait_for(lambda: "serving BTC3L, BTC3S, BTC1S" in log.read_text(), 90, f"the keeper did not start:\n{log.read_text()}")
