@@ -97,9 +97,12 @@ record_option = click.option("--record", type=click.Path(path_type=Path), defaul
 account_option = click.option("--account", default="test:0", show_default=True, help="test:N for a local test account, or an alias from `ape accounts list`.")
 
 
-def load_account(spec: str):
-    """An ape account from 'test:N' or an `ape accounts` alias."""
+def load_account(spec: str, signs: bool = True):
+    """An ape account from 'test:N' or an `ape accounts` alias. With `signs`, a keyfile account is unlocked to
+    sign this command's transactions without a prompt per transaction: its passphrase comes from
+    APE_ACCOUNTS_<alias>_PASSPHRASE when set (as in CI), otherwise it is asked for once."""
     from ape import accounts
+    from ape_accounts.accounts import InvalidPasswordError, KeyfileAccount
 
     if spec.startswith("test:"):
         try:
@@ -107,9 +110,16 @@ def load_account(spec: str):
         except (ValueError, IndexError):
             raise click.ClickException(f"--account {spec!r}: expected test:0 .. test:9") from None
     try:
-        return accounts.load(spec)
+        account = accounts.load(spec)
     except Exception:
         raise click.ClickException(f"--account {spec!r} is neither test:N nor a known `ape accounts` alias") from None
+    if signs and isinstance(account, KeyfileAccount):
+        try:
+            account.set_autosign(True)
+        except InvalidPasswordError:
+            raise click.ClickException(f"--account {spec}: wrong passphrase (APE_ACCOUNTS_{spec}_PASSPHRASE "
+                                       "or the one typed)") from None
+    return account
 
 
 def send(method, *args, sender):
@@ -137,6 +147,8 @@ def cli(verbose: bool):
         from ape_ethereum.trace import Trace
 
         logger.set_level("WARNING")
+        # A keyfile account the command unlocked (load_account) warns at every transaction it signs.
+        logger._logger.addFilter(lambda record: not record.getMessage().startswith("Using cached key"))
         # A reverted estimate prints its call trace; the error's one line (friendly_errors) says what matters.
         Trace.show = lambda self, *args, **kwargs: None
 
@@ -259,7 +271,7 @@ def status(record: Path, network: str, account: str | None):
         deployment = Deployment.load(record)
         if account is None and chain.chain_id in LOCAL_CHAIN_IDS:
             account = "test:0"
-        holder = load_account(account).address if account else None
+        holder = load_account(account, signs=False).address if account else None
         for table in status_tables(deployment, holder):
             console.print(table)
 
@@ -677,10 +689,14 @@ def keeper(record: Path, network: str, account: str):
     """Runs the keeper bot against a deployment until Ctrl-C (see docs/keeper.md)."""
     from levtoken.keeper import run_keeper
 
+    if not Path("bots/keeper.py").is_file():
+        raise click.ClickException("run `levtoken keeper` from the project's folder: the bot (bots/keeper.py) "
+                                   "runs there, with its ape-config.yaml")
     with connect(network):
         Deployment.load(record)  # a missing, incomplete or foreign record is one line here, not a restart loop
-        load_account(account)
-    sys.exit(run_keeper(record, account, network))
+        load_account(account, signs=False)  # the bot unlocks it (silverback, with the same passphrase variable)
+    # The bot reads the same project (ape-config.yaml, bots/) as this command: the folder it is run from.
+    sys.exit(run_keeper(record, account, network, project_dir=Path.cwd()))
 
 
 if __name__ == "__main__":

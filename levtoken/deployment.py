@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from ape import chain, project
 
 from levtoken.shapes import MarketConfig, Params
-from levtoken.units import to_feed, to_units, to_wad
+from levtoken.units import from_units, to_feed, to_units, to_wad
 
 DEFAULT_CONFIG = Path("config/local.toml")
 DEFAULT_RECORD = Path("deployments/local.json")
@@ -29,31 +29,37 @@ class DeploymentError(Exception):
     """A deployment cannot proceed or a record does not fit the connected chain; the message says why."""
 
 
-# Settings a config file may give a market or a token: the struct fields by Python name (the feed is
-# deployed with the market, so it is not a setting).
+# Settings a config file may give a market or a token: the struct fields by Python name (the feed is the
+# market's `feed` key or a PriceFeed deployed with it, so it is not a setting).
 MARKET_SETTINGS = tuple(name for name, _, _ in MarketConfig.table() if name != "feed")
 TOKEN_SETTINGS = tuple(name for name, _, _ in Params.table())
 
 
 @dataclass
 class MarketEntry:
-    """One venue market as written in the config file: its symbol, the feed's first price, and the
-    MarketConfig fields it sets (Python names, human units); the rest are the project's defaults."""
+    """One venue market as written in the config file: its symbol, its price source (the first price of a
+    PriceFeed the deployment creates, or the address of an existing AggregatorV3 feed), and the MarketConfig
+    fields it sets (Python names, human units); the rest are the project's defaults."""
 
     symbol: str
-    initial_price: float
+    initial_price: float | None
     settings: dict[str, Any] = field(default_factory=dict)
+    feed: str = ""
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> "MarketEntry":
-        """From a `[[markets]]` table; KeyError or TypeError when it is missing a key or sets an unknown one."""
+        """From a `[[markets]]` table; KeyError or TypeError when it is missing a key, sets an unknown one, or
+        gives both or neither of `initial_price` and `feed`."""
         if not isinstance(raw, Mapping):
             raise TypeError(f"a market is a table of settings, found {raw!r}")
-        settings = {k: v for k, v in raw.items() if k not in ("symbol", "initial_price")}
+        settings = {k: v for k, v in raw.items() if k not in ("symbol", "initial_price", "feed")}
         unknown = set(settings) - set(MARKET_SETTINGS)
         if unknown:
             raise TypeError(f"unknown market setting(s) {sorted(unknown)}; known: {sorted(MARKET_SETTINGS)}")
-        return cls(raw["symbol"], raw["initial_price"], settings)
+        if ("initial_price" in raw) == ("feed" in raw):
+            raise TypeError(f"market {raw['symbol']!r} needs either initial_price (a PriceFeed is deployed) or "
+                            "feed (the address of an existing AggregatorV3 feed), not both")
+        return cls(raw["symbol"], raw.get("initial_price"), settings, str(raw.get("feed", "")))
 
     def venue_config(self, feed: str, decimals: int) -> MarketConfig:
         """The MarketConfig struct for PerpVenue.listMarket, in contract units."""
@@ -201,7 +207,8 @@ class Deployment:
         return project.TestStablecoin.at(self.collateral)
 
     def feed_contract(self, market: str):
-        """The PriceFeed of a market symbol."""
+        """The feed of a market symbol, with PriceFeed's ABI (AggregatorV3's and the updater's: an existing
+        feed answers the AggregatorV3 part)."""
         return project.PriceFeed.at(self.feeds[market])
 
     def token(self, symbol: str):
@@ -214,6 +221,42 @@ class Deployment:
     def token_contracts(self) -> dict[str, Any]:
         """Every token, by symbol."""
         return {symbol: self.token(symbol) for symbol in self.tokens}
+
+
+def check_feed(symbol: str, address: str, heartbeat: int) -> None:
+    """Fails with one line unless `address` is an AggregatorV3 feed the venue accepts for a market of this
+    `heartbeat`: a contract with at most 18 decimals whose latest round is complete, positive and fresh."""
+    where = f"market {symbol}: feed {address}"
+    if not chain.provider.get_code(address):
+        raise DeploymentError(f"{where} is not a contract on chain {chain.chain_id}")
+    feed = project.AggregatorV3Interface.at(address)
+    try:
+        decimals = feed.decimals()
+        round_id, answer, _, updated_at, answered_in_round = feed.latestRoundData()
+    except Exception:
+        raise DeploymentError(f"{where} does not answer decimals() and latestRoundData() (AggregatorV3)") from None
+    age = chain.blocks.head.timestamp - updated_at
+    if decimals > 18:
+        raise DeploymentError(f"{where} has {decimals} decimals; the venue reads feeds of at most 18")
+    if updated_at == 0 or answered_in_round < round_id:
+        raise DeploymentError(f"{where} has no complete round yet (round {round_id})")
+    if answer <= 0:
+        raise DeploymentError(f"{where} answers {answer}, not a positive price")
+    if age > heartbeat:
+        raise DeploymentError(f"{where}: its latest round is {age} s old, older than the market's heartbeat "
+                              f"({heartbeat} s); use a live feed or a longer heartbeat")
+
+
+def _check_seed_funds(collateral, deployer, pool_seed: float) -> None:
+    """Fails with one line unless the deployer holds `pool_seed` (human units) of an existing collateral, the
+    LP pool's seed it provides on a chain without the test stablecoin."""
+    decimals = collateral.decimals()
+    held = collateral.balanceOf(deployer)
+    if held < to_units(pool_seed, decimals):
+        raise DeploymentError(
+            f"pool_seed is {pool_seed:,} {collateral.symbol()} but the deployer {deployer.address} holds "
+            f"{from_units(held, decimals):,}: fund it or lower [collateral] pool_seed"
+        )
 
 
 def _token_params(factory, spec: TokenEntry, fee_recipient: str, decimals: int) -> Params:
@@ -233,8 +276,9 @@ def deploy(
     fee_recipient: str | None = None,
     log=print,
 ) -> Deployment:
-    """Deploys feeds, collateral (local only), venue, factory and the config's tokens, and seeds
-    the LP pool on local chains. Reuses a record for the same chain: nothing is deployed twice.
+    """Deploys collateral (local only), venue, factory, a PriceFeed for each market that names no existing
+    feed, and the config's tokens, and seeds the LP pool with `pool_seed` (minted on local chains, from the
+    deployer's collateral elsewhere). Reuses a record for the same chain: nothing is deployed twice.
     New tokens' fees go to the config's `fee_recipient`, else `fee_recipient`, else test:LOCAL_FEE_ACCOUNT on
     a local chain and the deployer elsewhere."""
     record_path = Path(record_path)
@@ -261,8 +305,12 @@ def deploy(
 
     if record is None:
         if config.collateral_address:
+            if not chain.provider.get_code(config.collateral_address):
+                raise DeploymentError(f"[collateral] address {config.collateral_address} is not a contract on "
+                                      f"chain {chain.chain_id}")
             collateral = project.TestStablecoin.at(config.collateral_address)
             collateral_is_test = False
+            _check_seed_funds(collateral, deployer, config.pool_seed)  # before anything is deployed
         elif is_local:
             collateral = deployer.deploy(project.TestStablecoin)
             collateral_is_test = True
@@ -275,7 +323,7 @@ def deploy(
         log(f"deployed LeveragedTokenFactory at {factory.address}")
         record = Deployment(
             chain_id=chain.chain_id,
-            network=chain.provider.network.choice,
+            network=f"{chain.provider.network.choice}:{chain.provider.name}",
             block=chain.blocks.height,
             deployer=deployer.address,
             collateral=collateral.address,
@@ -293,25 +341,37 @@ def deploy(
     collateral = record.collateral_contract()
     decimals = collateral.decimals()
 
+    seed = to_units(config.pool_seed, decimals) if venue.totalLpShares() == 0 else 0
+    if seed and not record.collateral_is_test:
+        _check_seed_funds(collateral, deployer, config.pool_seed)
+
     for market in config.markets:
         if market.symbol in record.markets:
             continue
-        feed = deployer.deploy(project.PriceFeed, 8, f"{market.symbol} / USD", deployer.address)
-        feed.submit(to_feed(market.initial_price), sender=deployer)
-        config_struct = market.venue_config(feed.address, decimals)
+        if market.feed:
+            feed = market.feed
+            check_feed(market.symbol, feed, market.venue_config(feed, decimals).heartbeat)
+            source = {"feed_deployed": False}
+        else:
+            deployed = deployer.deploy(project.PriceFeed, 8, f"{market.symbol} / USD", deployer.address)
+            deployed.submit(to_feed(market.initial_price), sender=deployer)
+            feed = deployed.address
+            source = {"feed_deployed": True, "initial_price": market.initial_price}
+        config_struct = market.venue_config(feed, decimals)
         venue.listMarket(market.symbol, config_struct.to_tuple(), sender=deployer)
-        record.feeds[market.symbol] = feed.address
+        record.feeds[market.symbol] = feed
         record.markets[market.symbol] = venue.marketCount()
-        record.parameters[f"market:{market.symbol}"] = {"initial_price": market.initial_price, **config_struct.to_abi()}
+        record.parameters[f"market:{market.symbol}"] = {**source, **config_struct.to_abi()}
         record.save(record_path)
-        log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) with feed {feed.address}")
+        log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) with "
+            f"{'its own' if market.feed else 'a new'} feed {feed}")
 
-    if is_local and record.collateral_is_test and config.pool_seed and venue.totalLpShares() == 0:
-        seed = to_units(config.pool_seed, decimals)
-        collateral.mint(deployer, seed, sender=deployer)
+    if seed:
+        if record.collateral_is_test:
+            collateral.mint(deployer, seed, sender=deployer)
         collateral.approve(venue.address, seed, sender=deployer)
         venue.addLiquidity(seed, 0, sender=deployer)
-        log(f"seeded the LP pool with {config.pool_seed:,} tUSD")
+        log(f"seeded the LP pool with {config.pool_seed:,} {collateral.symbol()} from the deployer")
 
     creation_code = project.LeveragedToken.contract_type.deployment_bytecode.bytecode
     for spec in config.tokens:

@@ -5,15 +5,14 @@ These run the real console script in a subprocess, as a user would."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
 from web3 import Web3
 
-from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, ROOT, LocalNode, assert_one_clear_error, deployed_token, invoke,
-                             levtoken, port_open, running, wait_for)
+from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, ROOT, LocalNode, assert_one_clear_error, deployed_token, free_port,
+                             invoke, levtoken, port_open, readme_commands, running, wait_for)
 
 
 def test_replay__missing_csv__clear_error(tmp_path):
@@ -52,21 +51,11 @@ def test_status__record_for_another_chain__refused(tmp_path):
     assert_one_clear_error(out, "is for chain 11155111")
 
 
-README = ROOT / "README.md"
-
-
-def readme_commands() -> list[str]:
-    """The commands of README.md's "Running the pieces" block, comments stripped, in order."""
-    text = README.read_text().split("## Running the pieces", 1)[1]
-    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
-    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.split("#", 1)[0].strip()]
-
-
 def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
     """README.md's commands, exactly as written and with no LEVTOKEN_NETWORK: `levtoken node` started as the
     reader does (on 8545, the default network's port), the others run in this process by `invoke`, `levtoken
     keeper` for a few seconds; then the node is stopped by its PID and the port is free."""
-    commands = readme_commands()
+    commands = readme_commands("Running the pieces")
     assert commands[0] == "levtoken node &" and commands[-1] == "levtoken keeper"
     record = tmp_path / "local.json"
     node = LocalNode(tmp_path, reader=True)
@@ -128,9 +117,7 @@ def test_keeper_doc__command_as_written__settles_on_the_readers_node(tmp_path):
 def test_node__venv_bin_without_activated_venv__runs_the_projects_anvil_and_stops_with_its_pid(tmp_path):
     """`.venv/bin/levtoken node` with a PATH that lacks the venv finds the project's anvil; SIGTERM to its PID
     frees the port (anvil is that process, nothing is left behind)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen([LEVTOKEN, "node", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -221,6 +208,12 @@ def test_keeper__missing_record__one_line_and_exits(node, tmp_path):
     out = node.run(f"levtoken keeper --record {tmp_path / 'none.json'}", tmp_path / "unused.json", timeout=120)
     assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
     assert time.monotonic() - started < 60  # no restart loop
+
+
+def test_keeper__outside_the_project_folder__one_line_and_exits(tmp_path):
+    """The bot runs where `levtoken keeper` is run, so elsewhere it says where to run it (no restart loop)."""
+    out = levtoken("keeper", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert_one_clear_error(out, "run `levtoken keeper` from the project's folder")
 
 
 def test_status__record_of_a_deployment_that_stopped__says_rerun_deploy(node, deployed, tmp_path):

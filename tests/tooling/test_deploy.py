@@ -4,9 +4,11 @@ import json
 from dataclasses import replace
 
 import pytest
+from ape import project
 
 from levtoken.deployment import LOCAL_FEE_ACCOUNT, DeployConfig, Deployment, DeploymentError, deploy
 from levtoken.shapes import MarketConfig
+from levtoken.units import to_feed, to_units
 
 
 @pytest.fixture
@@ -123,3 +125,73 @@ def test_deploy__local_chain__fees_go_to_test_8_not_the_default_account(config, 
     config.tokens.append(type(config.tokens[0])("BTC", 2.0, {"fee_recipient": accounts[5].address}))
     again = deploy(config, gov, tmp_path / "record.json", log=lambda m: None)
     assert again.token("BTC2L").params().feeRecipient == accounts[5].address
+
+
+def live_feed(gov, answer: int | None = 30_000):
+    """A PriceFeed deployed apart from `deploy` (the chain's own feed, as far as a deployment can tell), with a
+    first round at `answer` unless it is None."""
+    feed = gov.deploy(project.PriceFeed, 8, "BTC / USD", gov)
+    if answer is not None:
+        feed.submit(to_feed(answer), sender=gov)
+    return feed
+
+
+def on_feed(config, feed: str):
+    """The config with its one market priced by the existing feed at `feed` instead of a new PriceFeed."""
+    config.markets[0] = replace(config.markets[0], initial_price=None, feed=feed)
+    return config
+
+
+def test_deploy__market_names_an_existing_feed__venue_reads_it_and_record_says_so(config, gov, tmp_path):
+    feed = live_feed(gov)
+    nonce = gov.nonce
+    record = deploy(on_feed(config, feed.address), gov, tmp_path / "record.json", log=lambda m: None)
+    assert record.feeds["BTC"] == feed.address
+    assert record.venue_contract().marketConfig(record.markets["BTC"]).feed == feed.address
+    assert record.parameters["market:BTC"]["feed_deployed"] is False and "initial_price" not in record.parameters["market:BTC"]
+    # The test stablecoin, venue, factory, listing, pool seed (mint, approve, add) and three tokens; no feed.
+    assert gov.nonce - nonce == 1 + 2 + 1 + 3 + 3
+
+
+@pytest.mark.parametrize("problem", ["not a contract", "not a feed", "no complete round", "stale"])
+def test_deploy__existing_feed_the_venue_cannot_use__one_clear_error_before_listing(config, gov, tmp_path, chain,
+                                                                                   problem):
+    if problem == "not a contract":
+        address, message = "0x" + "12" * 20, " is not a contract on chain"
+    elif problem == "not a feed":
+        address, message = gov.deploy(project.TestStablecoin).address, r" does not answer decimals\(\) and latestRoundData"
+    elif problem == "no complete round":
+        address, message = live_feed(gov, None).address, r" has no complete round yet \(round 0\)"
+    else:
+        address, message = live_feed(gov).address, r": its latest round is 259200 s old, older than the market's heartbeat"
+        chain.mine(timestamp=chain.pending_timestamp + 3 * 86_400)
+    record_path = tmp_path / "record.json"
+    with pytest.raises(DeploymentError, match=f"market BTC: feed {address}{message}"):
+        deploy(on_feed(config, address), gov, record_path, log=lambda m: None)
+    assert json.loads(record_path.read_text())["markets"] == {}
+
+
+@pytest.mark.parametrize("keys", ["initial_price = 1\nfeed = '0x" + "12" * 20 + "'\n", ""])
+def test_config__market_with_both_or_neither_price_source__clear_error(written, keys):
+    text = f"[[markets]]\nsymbol='BTC'\n{keys}[tokens]\n[[tokens.list]]\nmarket='BTC'\nleverage=3\n"
+    with pytest.raises(DeploymentError, match="needs either initial_price .* or feed .*, not both"):
+        DeployConfig.load(written("bad.toml", text))
+
+
+def test_deploy__existing_collateral_short_of_pool_seed__refused_before_anything_is_deployed(config, gov, usd, tmp_path):
+    config.collateral_address = usd.address
+    usd.mint(gov, to_units(config.pool_seed) - 1, sender=gov)
+    nonce = gov.nonce
+    with pytest.raises(DeploymentError, match=r"pool_seed is 50,000,000 tUSD but the deployer 0x\w+ holds "
+                                              r"49,999,999.999999: fund it or lower \[collateral\] pool_seed"):
+        deploy(config, gov, tmp_path / "record.json", log=lambda m: None)
+    assert gov.nonce == nonce and not (tmp_path / "record.json").exists()
+
+
+def test_deploy__existing_collateral__pool_seeded_from_the_deployers_balance(config, gov, usd, tmp_path):
+    config.collateral_address = usd.address
+    usd.mint(gov, to_units(config.pool_seed) + 5, sender=gov)
+    record = deploy(config, gov, tmp_path / "record.json", log=lambda m: None)
+    assert not record.collateral_is_test and record.collateral == usd.address
+    assert record.venue_contract().poolCash() == to_units(config.pool_seed)
+    assert usd.balanceOf(gov) == 5

@@ -17,6 +17,15 @@ from web3 import Web3
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
+README = ROOT / "README.md"
+
+
+def readme_commands(section: str) -> list[str]:
+    """The commands of the first bash block of README.md's section `section` (its heading's text), comments
+    stripped, in order."""
+    text = README.read_text().split(f"## {section}\n", 1)[1]
+    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.split("#", 1)[0].strip()]
 
 
 def levtoken(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -31,6 +40,13 @@ def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> N
 
 
 DEFAULT_PORT = 8545  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def port_open(port: int) -> bool:
@@ -50,19 +66,17 @@ def wait_for(condition, timeout: float, what: str) -> None:
 class LocalNode:
     """A local anvil and the environment that points `levtoken` at it: with `reader`, `levtoken node` started
     as a reader does (on 8545, and commands use the default network, no LEVTOKEN_NETWORK); otherwise an anvil
-    of the module's own on a free port, named by LEVTOKEN_NETWORK."""
+    of the module's own on a free port, named by LEVTOKEN_NETWORK, started with `anvil_args` besides."""
 
-    def __init__(self, tmp: Path, reader: bool = False):
+    def __init__(self, tmp: Path, reader: bool = False, anvil_args: tuple[str, ...] = ()):
         self.reader = reader
         if reader:
             self.port = DEFAULT_PORT
             assert not port_open(self.port), f"something already listens on {self.port}, the port of `levtoken node`"
             argv = ["levtoken", "node"]
         else:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                self.port = sock.getsockname()[1]
-            argv = [str(Path(sys.executable).parent / "anvil"), "--port", str(self.port), "--silent"]
+            self.port = free_port()
+            argv = [str(Path(sys.executable).parent / "anvil"), "--port", str(self.port), "--silent", *anvil_args]
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tmp
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=self.env(None), stdout=subprocess.DEVNULL)
@@ -149,11 +163,11 @@ def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedP
 
 
 @contextlib.contextmanager
-def running(command: str, env: dict[str, str], log: Path):
-    """Runs a command line (no shell) from the project's root in the background, output to `log`; on the
-    way out sends it SIGINT (Ctrl-C) and waits, killing its process group if it lingers."""
+def running(command: str, env: dict[str, str], log: Path, cwd: Path = ROOT):
+    """Runs a command line (no shell) from `cwd` (the project's root) in the background, output to `log`; on
+    the way out sends it SIGINT (Ctrl-C) and waits, killing its process group if it lingers."""
     with log.open("w") as sink:
-        proc = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(shlex.split(command), cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
         yield proc
