@@ -631,8 +631,9 @@ def _print_keeper_and_model(result) -> None:
 
 def _print_files(files: dict[str, Path]) -> None:
     console.print("\n[bold]Files written[/bold]")
+    width = max(map(len, files))
     for name, path in files.items():
-        console.print(f"  {name:<10} {path.resolve()}")
+        console.print(f"  {name:<{width}} {path.resolve()}")
 
 
 @cli.command()

@@ -408,14 +408,14 @@ def nav_figure(result: ReplayResult, title: str = ""):
     top.set_title(title)
     top.grid(True, alpha=0.25)
 
-    ends = [(underlying[-1], f"underlying {underlying[-1] - 1:+.1%}", "black")]  # (value, label, colour)
+    ends = [(underlying[-1], f"underlying {underlying[-1] - 1:+.2%}", "black")]  # (value, label, colour)
     nav.plot(dates, underlying, color="black", linewidth=0.8, linestyle=":", label="underlying (1x)", gid="underlying")
     for index, symbol in enumerate(result.symbols):
         colour, (navs, ideal, liquidation) = f"C{index}", lines[symbol]
         ideal_values = [max(v, low) for _, v in ideal]
         nav.plot([_when(t) for t, _ in ideal], ideal_values, color=colour, linewidth=1, linestyle="--", alpha=0.55,
                  gid=f"ideal:{symbol}")
-        ends.append((ideal_values[-1], f"{symbol} ideal {ideal[-1][1] - 1:+.1%}", colour))
+        ends.append((ideal_values[-1], f"{symbol} ideal {ideal[-1][1] - 1:+.2%}", colour))
         if liquidation is not None:
             navs = navs + [low]
         nav.plot(dates[: len(navs)], navs, color=colour, linewidth=1.5,
@@ -426,7 +426,7 @@ def nav_figure(result: ReplayResult, title: str = ""):
                      markersize=5, markerfacecolor=colour, markeredgecolor="white", markeredgewidth=0.5,
                      gid=f"{reason.lower()}:{symbol}")
         if liquidation is None:
-            ends.append((navs[-1], f"{symbol} {navs[-1] - 1:+.1%}", colour))
+            ends.append((navs[-1], f"{symbol} {navs[-1] - 1:+.2%}", colour))
         else:
             nav.plot([dates[liquidation]], [low], marker="X", markersize=11, color=colour, markeredgecolor="black",
                      linestyle="none", clip_on=False, zorder=5, gid=f"liquidated:{symbol}")
@@ -456,7 +456,8 @@ def nav_figure(result: ReplayResult, title: str = ""):
     if any(liquidation is not None for _, _, liquidation in lines.values()):
         key.append(Line2D([], [], color="grey", markeredgecolor="black", linestyle="none", marker="X", label="liquidated"))
     handles, _ = nav.get_legend_handles_labels()
-    nav.legend(handles=handles + key, loc="best", fontsize=8, framealpha=0.85)
+    # Below the axes: inside, it would cover lines or the liquidation note wherever it went.
+    nav.legend(handles=handles + key, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=4, fontsize=8, frameon=False)
     return fig
 
 

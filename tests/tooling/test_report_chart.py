@@ -75,10 +75,10 @@ def test_nav_figure__each_token__nav_and_ideal_end_where_the_report_says(window,
             assert len(ideal.get_xdata()) == len(days) + 1  # the start, then each day's close
         else:  # wiped out: it drops to the axis' bottom on that day's close and ends there
             assert ideal.get_ydata()[-1] == fig.axes[1].get_ylim()[0] < min(ideal.get_ydata()[:-1])
-        assert f"{s.symbol} ideal {s.ideal_return:+.1%}" in [t.get_text() for t in fig.axes[1].texts]
+        assert f"{s.symbol} ideal {s.ideal_return:+.2%}" in [t.get_text() for t in fig.axes[1].texts]
         if not s.liquidated:
             assert nav.get_ydata()[-1] == pytest.approx(s.end_nav / s.start_nav, rel=1e-12)
-            label = f"{s.symbol} {s.token_return:+.1%}"
+            label = f"{s.symbol} {s.token_return:+.2%}"
             assert label in [t.get_text() for t in fig.axes[1].texts]
 
 
