@@ -400,7 +400,8 @@ def holder_command(*arguments: str, waits: bool = False):
                 click.option("--settle", "settle_now_", is_flag=True,
                              help="Local chains: publish a newer round and settle as this account "
                              "(it must hold the feed's UPDATER_ROLE and the token's KEEPER_ROLE), then claim."),
-                click.option("--timeout", type=Seconds(), default=600, show_default=True, help="Seconds to wait for the settlement."),
+                click.option("--timeout", type=Seconds(), default=600, show_default=True,
+                             help="Seconds to wait for the settlement."),
             ]
         decorators += [record_option, network_option(), account_option, friendly_errors]
         for decorator in reversed(decorators):

@@ -364,7 +364,8 @@ def check_settle_now(deployment: Deployment, symbols: Iterable[str], updater, ke
         market = deployment.tokens[symbol].market
         feed, token = deployment.feed_contract(market), deployment.token(symbol)
         if not feed.hasRole(feed.UPDATER_ROLE(), updater):
-            raise DeploymentError(f"{updater.address} may not publish {market} prices (no UPDATER_ROLE on {feed.address})")
+            raise DeploymentError(f"{updater.address} may not publish {market} prices "
+                                  f"(no UPDATER_ROLE on {feed.address})")
         if not token.hasRole(token.KEEPER_ROLE(), keeper):
             raise DeploymentError(f"{keeper.address} may not settle {symbol} (no KEEPER_ROLE)")
 
