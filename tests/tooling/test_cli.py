@@ -154,3 +154,17 @@ def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(nod
     assert settled.returncode == 0 and "fallback: redemptions only" in settled.stdout, settled.stderr
     claimed = run("levtoken claim BTC1S")
     assert claimed.returncode == 0 and "redeemed " in claimed.stdout, claimed.stderr
+
+
+def test_cancel__keepers_down__first_call_starts_the_window_then_refunds(node, deployed):
+    """A mint request a newer round qualified but no keeper settled: the first `levtoken cancel` is refused with
+    the time the window opens (its poke starts the window's clock); once the window has passed, cancel refunds."""
+    run = lambda command: invoke(node, deployed, command)  # noqa: E731
+    assert run("levtoken mint BTC3S 100 --no-wait --account test:4").returncode == 0
+    node.publish_newer_round(deployed)
+    block = node.w3.eth.block_number
+    assert_one_clear_error(run("levtoken cancel BTC3S --account test:4"), "CancelTooEarly(allowedAt=20")
+    assert node.w3.eth.block_number == block + 1  # the poke
+    node.w3.provider.make_request("evm_mine", [node.w3.eth.get_block("latest")["timestamp"] + 3_600])
+    cancelled = run("levtoken cancel BTC3S --account test:4")
+    assert cancelled.returncode == 0 and "100.000000 collateral refunded" in cancelled.stdout, cancelled.stderr
