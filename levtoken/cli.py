@@ -3,14 +3,14 @@ end-to-end demo."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
-import subprocess
+import socket
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
@@ -47,14 +47,19 @@ def friendly_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from ape.exceptions import ApeException, ContractLogicError, ProviderNotConnectedError
+        from ape.exceptions import (ApeException, ContractLogicError, EcosystemNotFoundError, NetworkNotFoundError,
+                                    ProviderNotConnectedError, ProviderNotFoundError)
 
         try:
             return func(*args, **kwargs)
         except (DeploymentError, PriceDataError) as err:
             raise click.ClickException(str(err)) from None
         except ContractLogicError as err:
-            raise click.ClickException(f"the transaction reverted: {describe_revert(err)}") from None
+            raise click.ClickException(f"the transaction reverted: {describe_revert(err)}{revert_hint(err)}") from None
+        except (EcosystemNotFoundError, NetworkNotFoundError, ProviderNotFoundError) as err:
+            known = "ethereum:local:node, ethereum:local:foundry, ethereum:sepolia:node or a node's URL"
+            why = str(err).splitlines()[0].removesuffix(" Options:").rstrip(".")
+            raise click.ClickException(f"unknown network {kwargs.get('network')!r} ({why}); use {known}") from None
         except ProviderNotConnectedError as err:
             raise click.ClickException(f"no node to talk to: {err}. Start one (`levtoken node`) or check --network") from None
         except ApeException as err:
@@ -62,7 +67,7 @@ def friendly_errors(func):
             if any(k in text.lower() for k in ("node found", "connect", "refused")):
                 network = kwargs.get("network", "the selected network")
                 raise click.ClickException(
-                    f"cannot reach a node for {network}; start one with `levtoken node` or fix --network"
+                    f"cannot reach a node at {network}; start one with `levtoken node` or fix --network"
                 ) from None
             raise click.ClickException(text.splitlines()[0] if text else type(err).__name__) from None
         except (ConnectionError, OSError) as err:
@@ -76,6 +81,26 @@ def describe_revert(err: Exception) -> str:
     from levtoken.keeper.reverts import describe_revert as describe
 
     return describe(err)
+
+
+# What to do about the reverts a holder's command meets, by the error's name.
+REVERT_HINTS = {
+    "CancelTooEarly": "a mint request can be cancelled once keepers left its priced batch unsettled for the "
+                      "settlement window (never yet: no newer round has priced it); run it again then",
+    "NoPendingRequest": "this account has no mint request waiting (`levtoken requests` shows what waits)",
+    "RequestAlreadySettled": "the request was settled: `levtoken claim` claims it",
+    "NothingToSettle": "no request waits on this token",
+    "NoNewerPrice": "the waiting requests need a round published after the latest of them; try again after it",
+    "FallbackNotOpen": "keepers have this long to settle; run it again once it has passed",
+}
+
+
+def revert_hint(err: Exception) -> str:
+    """`; what to do` for a revert REVERT_HINTS knows, else nothing."""
+    from levtoken.keeper.reverts import revert_name
+
+    hint = REVERT_HINTS.get(revert_name(err))
+    return f"; {hint}" if hint else ""
 
 
 def network_option(default: str = NODE_NETWORK):
@@ -136,7 +161,62 @@ def connect(network: str):
     return networks.parse_network_choice(network)
 
 
-@click.group()
+@contextlib.contextmanager
+def one_line_usage(path: str):
+    """Turns a usage error of the command `path` (an unknown command or option, a missing argument, a bad
+    value) into one line that names it and points to the command's --help, instead of click's usage block
+    (exit status 2 still)."""
+    try:
+        yield
+    except click.UsageError as err:
+        message = err.format_message().replace(" Did you mean", "; did you mean").rstrip(".")
+        error = click.ClickException(f"{path}: {message} (see `{path} --help`)")
+        error.exit_code = err.exit_code
+        raise error from None
+
+
+class LevtokenCommand(click.Command):
+    """A `levtoken` command; its usage errors are one line (one_line_usage)."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        """Parses the command's arguments and options."""
+        with one_line_usage(f"{parent.command_path} {info_name}" if parent else info_name or self.name):
+            return super().make_context(info_name, args, parent, **extra)
+
+
+class Levtoken(click.Group):
+    """The `levtoken` group; its usage errors are one line (one_line_usage), as are its commands'."""
+
+    command_class = LevtokenCommand
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        """Parses the group's own options."""
+        with one_line_usage(info_name or self.name):
+            return super().make_context(info_name, args, parent, **extra)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """The command named first in `args`."""
+        with one_line_usage(ctx.command_path):
+            return super().resolve_command(ctx, args)
+
+
+class Seconds(click.ParamType):
+    """A positive whole number of seconds."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx) -> int:
+        """The number of seconds, or a usage error that names the value."""
+        try:
+            seconds = int(value)
+        except (TypeError, ValueError):
+            seconds = 0
+        if seconds <= 0:
+            self.fail(f"{value} is not a positive number of seconds", param, ctx)
+        return seconds
+
+
+@click.group(cls=Levtoken, name="levtoken")
 @click.version_option(package_name="levtoken", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Show ape's transaction log lines.")
 def cli(verbose: bool):
@@ -162,6 +242,12 @@ def node(host: str, port: int):
     anvil = shutil.which("anvil")
     if anvil is None:
         raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise click.ClickException(f"port {port} on {host} is already in use ({err.strerror}): a node may already "
+                                       "run there; stop it or choose another --port") from None
     console.print(f"anvil on http://{host}:{port} (chain 31337); the other commands use it by default "
                   f"(--network {NODE_NETWORK})")
     sys.stdout.flush()
@@ -286,10 +372,11 @@ def _amount(text: str, decimals: int, unit: str = "collateral") -> int:
         raise click.ClickException(f"amount {text!r} is not a finite number; give an amount of {unit} such as 1000")
     if value <= 0:
         raise click.ClickException(f"amount must be positive (got {text} {unit})")
-    units = int(value.scaleb(decimals))
-    if units == 0:
-        raise click.ClickException(f"amount {text} {unit} is below the smallest unit (1e-{decimals}); give more")
-    return units
+    units = value.scaleb(decimals)
+    if units != units.to_integral_value():
+        raise click.ClickException(f"amount {text} {unit} has more than {decimals} decimals (the smallest amount is "
+                                   f"{Decimal(1).scaleb(-decimals):f} {unit})")
+    return int(units)
 
 
 @dataclass
@@ -330,7 +417,8 @@ def holder_command(*arguments: str, waits: bool = False):
                 click.option("--settle", "settle_now_", is_flag=True,
                              help="Local chains: publish a newer round and settle as this account "
                              "(it must hold the feed's UPDATER_ROLE and the token's KEEPER_ROLE), then claim."),
-                click.option("--timeout", default=600, show_default=True, help="Seconds to wait for the settlement."),
+                click.option("--timeout", type=Seconds(), default=600, show_default=True,
+                             help="Seconds to wait for the settlement."),
             ]
         decorators += [record_option, network_option(), account_option, friendly_errors]
         for decorator in reversed(decorators):
@@ -352,6 +440,18 @@ def find_settlement(token, deposit: bool, request_block: int, request_time: int)
     return None
 
 
+def check_settle_option(holder: Holder, settle: bool) -> None:
+    """Before a request with --settle: refuses it, with nothing sent, unless the chain is local and the account
+    may publish the market's prices and settle the token."""
+    from levtoken.deployment import check_settle_now as check
+
+    if not settle:
+        return
+    if not holder.local:
+        raise click.ClickException("--settle publishes a price and settles: local chains only")
+    check(holder.deployment, [holder.symbol], holder.sender, holder.sender)
+
+
 def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | None, settle: bool, timeout: int):
     """After a request: settles it (`settle`) or waits up to `timeout` seconds for a keeper to; returns the
     Settled event, or None when not waiting."""
@@ -359,8 +459,6 @@ def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | Non
 
     from levtoken.deployment import settle_now
 
-    if settle and not holder.local:
-        raise click.ClickException("--settle publishes a price and settles: local chains only")
     if wait is None:
         wait = holder.local
     if not (wait or settle):
@@ -443,9 +541,12 @@ def mint(holder: Holder, amount: str, wait: bool | None, settle_now_: bool, time
     token, sender = holder.token, holder.sender
     collateral = holder.deployment.collateral_contract()
     units = _amount(amount, collateral.decimals())
-    if collateral.balanceOf(sender) < units:
+    check_settle_option(holder, settle_now_)
+    balance = collateral.balanceOf(sender)
+    if balance < units:
         if not holder.deployment.collateral_is_test:
-            raise click.ClickException(f"{sender.address} holds less than {amount} collateral")
+            raise click.ClickException(f"{sender.address} holds {from_units(balance):,.6f} collateral, less than the "
+                                       f"{amount} collateral asked")
         collateral.mint(sender, units, sender=sender)
     if collateral.allowance(sender, token.address) < units:
         collateral.approve(token.address, units, sender=sender)
@@ -462,8 +563,12 @@ def redeem(holder: Holder, shares: str, wait: bool | None, settle_now_: bool, ti
     token, sender = holder.token, holder.sender
     balance = token.balanceOf(sender)
     units = balance if shares == "all" else _amount(shares, 18, holder.symbol)
-    if units == 0 or units > balance:
-        raise click.ClickException(f"{sender.address} holds {from_wad(balance)} {holder.symbol}")
+    if balance == 0:
+        raise click.ClickException(f"{sender.address} holds no {holder.symbol}; nothing to redeem")
+    if units > balance:
+        raise click.ClickException(f"{sender.address} holds {from_wad(balance):,.6f} {holder.symbol}, less than the "
+                                   f"{shares} {holder.symbol} asked; redeem at most that, or `all`")
+    check_settle_option(holder, settle_now_)
     receipt = send(token.requestRedeem, units, sender, sender, sender=sender)
     console.print(f"requested the redemption of {from_wad(units):,.6f} {holder.symbol} in block "
                   f"{receipt.block_number}; tx {receipt.txn_hash}")
@@ -505,14 +610,31 @@ def claim(holder: Holder) -> None:
         console.print(line)
 
 
+def send_after_window_poke(holder: Holder, too_early: str, method, *args):
+    """Sends `method(*args)` as the holder. When it would revert with `too_early` (the settlement window has
+    not passed) naming a time, first pokes the token, so that window starts counting even when nothing else
+    happens, then reports the revert; any other revert sends nothing."""
+    from ape.exceptions import ContractLogicError
+
+    from levtoken.keeper.reverts import decode_revert
+
+    try:
+        method.estimate_gas_cost(*args, sender=holder.sender)
+    except ContractLogicError as err:
+        name, inputs = decode_revert(err) or ("", {})
+        if name == too_early and UINT256_MAX not in inputs.values():
+            send(holder.token.poke, sender=holder.sender)
+        raise
+    return send(method, *args, sender=holder.sender)
+
+
 @holder_command()
 def cancel(holder: Holder) -> None:
     """Cancels the account's deposit request on TOKEN_SYMBOL once keepers left its batch unsettled for the
-    settlement window, and refunds it. It first pokes the token, so the window of a request that qualified
+    settlement window, and refunds it. Too early, it pokes the token, so the window of a request that qualified
     starts counting even when nothing else happens (run it again once the window has passed)."""
     token, sender = holder.token, holder.sender
-    send(token.poke, sender=sender)
-    receipt = send(token.cancelDepositRequest, sender, sender, sender=sender)
+    receipt = send_after_window_poke(holder, "CancelTooEarly", token.cancelDepositRequest, sender, sender)
     assets = receipt.decode_logs(token.DepositRequestCancelled)[0].assets
     console.print(f"cancelled; {from_units(assets):,.6f} collateral refunded; tx {receipt.txn_hash}")
 
@@ -521,12 +643,13 @@ def cancel(holder: Holder) -> None:
 def settle(holder: Holder) -> None:
     """Settles TOKEN_SYMBOL's waiting requests. A keeper settles everything a newer round qualified; any other
     account may settle the redemptions once keepers left them unsettled for the settlement window (the
-    fallback, so exit never depends on the keeper). A non-keeper's call first pokes the token, so the window
+    fallback, so exit never depends on the keeper). A non-keeper's call too early pokes the token, so the window
     starts counting even when nothing else happens: run it again once the window has passed."""
     token, sender = holder.token, holder.sender
-    if not token.hasRole(token.KEEPER_ROLE(), sender.address):
-        send(token.poke, sender=sender)
-    receipt = send(token.settle, sender=sender)
+    if token.hasRole(token.KEEPER_ROLE(), sender.address):
+        receipt = send(token.settle, sender=sender)
+    else:
+        receipt = send_after_window_poke(holder, "FallbackNotOpen", token.settle)
     (event,) = receipt.decode_logs(token.Settled)
     t = Settlement.from_abi(event.settlement)
     console.print(f"settled in block {receipt.block_number} at price ${from_wad(t.price):,.2f}: "
@@ -536,6 +659,8 @@ def settle(holder: Holder) -> None:
 
 
 def _load_series(csv_path: Path | None, start: str | None, end: str | None, hourly: bool):
+    if start is not None and end is not None and parse_date(start) > parse_date(end):
+        raise click.ClickException(f"--start {start} is after --end {end}; give the earlier date first")
     if csv_path is None:
         csv_path = HOURLY_CSV if hourly else DAILY_CSV
         if start is None and end is None:

@@ -213,10 +213,12 @@ class Deployment:
 
     def token(self, symbol: str):
         """A token by its symbol (e.g. BTC3L); raises DeploymentError listing the known ones."""
-        try:
-            return project.LeveragedToken.at(self.tokens[symbol].address)
-        except KeyError:
-            raise DeploymentError(f"unknown token {symbol!r}; deployed tokens: {', '.join(self.tokens) or 'none'}") from None
+        if symbol not in self.tokens:
+            same = [known for known in self.tokens if known.lower() == symbol.lower()]
+            if same:
+                raise DeploymentError(f"unknown token {symbol!r} (symbols are case-sensitive: {same[0]})")
+            raise DeploymentError(f"unknown token {symbol!r}; deployed tokens: {', '.join(self.tokens) or 'none'}")
+        return project.LeveragedToken.at(self.tokens[symbol].address)
 
     def token_contracts(self) -> dict[str, Any]:
         """Every token, by symbol."""
@@ -426,19 +428,28 @@ def publish_newer_round(deployment: Deployment, market: str, updater) -> Any:
     return feed.submit(feed.latestRoundData()[1], sender=updater)
 
 
-def settle_now(deployment: Deployment, symbols: Iterable[str], updater, keeper) -> list[Any]:
-    """Publishes a newer round on each market of `symbols` (see publish_newer_round) and settles each token as
-    `keeper` (KEEPER_ROLE): the requests waiting on them are priced; returns the settle() receipts."""
-    symbols = list(dict.fromkeys(symbols))
-    for market in dict.fromkeys(deployment.tokens[symbol].market for symbol in symbols):
-        publish_newer_round(deployment, market, updater)
-    receipts = []
+def check_settle_now(deployment: Deployment, symbols: Iterable[str], updater, keeper) -> None:
+    """Raises DeploymentError unless `updater` may publish the prices of the markets of `symbols` (the feeds'
+    UPDATER_ROLE) and `keeper` may settle those tokens (KEEPER_ROLE)."""
     for symbol in symbols:
-        token = deployment.token(symbol)
+        market = deployment.tokens[symbol].market
+        feed, token = deployment.feed_contract(market), deployment.token(symbol)
+        if not feed.hasRole(feed.UPDATER_ROLE(), updater):
+            raise DeploymentError(f"{updater.address} may not publish {market} prices "
+                                  f"(no UPDATER_ROLE on {feed.address})")
         if not token.hasRole(token.KEEPER_ROLE(), keeper):
             raise DeploymentError(f"{keeper.address} may not settle {symbol} (no KEEPER_ROLE)")
-        receipts.append(token.settle(sender=keeper))
-    return receipts
+
+
+def settle_now(deployment: Deployment, symbols: Iterable[str], updater, keeper) -> list[Any]:
+    """Publishes a newer round on each market of `symbols` (see publish_newer_round) and settles each token as
+    `keeper` (KEEPER_ROLE): the requests waiting on them are priced; returns the settle() receipts. Checks the
+    roles first (check_settle_now), so a refusal changes nothing."""
+    symbols = list(dict.fromkeys(symbols))
+    check_settle_now(deployment, symbols, updater, keeper)
+    for market in dict.fromkeys(deployment.tokens[symbol].market for symbol in symbols):
+        publish_newer_round(deployment, market, updater)
+    return [deployment.token(symbol).settle(sender=keeper) for symbol in symbols]
 
 
 def mint_for(deployment: Deployment, holders: Iterable[tuple[Any, str, int]], updater=None, keeper=None,

@@ -40,6 +40,12 @@ def _parse_time(text: str) -> int:
         raise ValueError(f"date {text!r} is neither YYYY-MM-DD nor ISO 8601") from err
 
 
+def _day(timestamp: int) -> str:
+    """A timestamp as the user writes it: YYYY-MM-DD at midnight UTC, else with its time."""
+    when = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return f"{when:%Y-%m-%d}" if timestamp % 86_400 == 0 else f"{when:%Y-%m-%dT%H:%M}"
+
+
 def parse_date(text: str | None) -> int | None:
     """A CLI date (YYYY-MM-DD or ISO 8601) as a UTC timestamp; None stays None."""
     if text is None:
@@ -60,9 +66,11 @@ def load_prices(path: Path | str, start: int | None = None, end: int | None = No
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header[:2]] != ["date", "close"]:
+        if header is None:
+            raise PriceDataError(f"{path} is empty; expected a 'date,close' header and a row per price")
+        if [h.strip().lower() for h in header[:2]] != ["date", "close"]:
             raise PriceDataError(f"{path}: first line must be the header 'date,close', found {header!r}")
-        previous = None
+        previous = first = None
         for line, row in enumerate(reader, start=2):
             if not row or not "".join(row).strip():
                 continue
@@ -78,8 +86,11 @@ def load_prices(path: Path | str, start: int | None = None, end: int | None = No
             if previous is not None and timestamp <= previous:
                 raise PriceDataError(f"{path}:{line}: dates must be strictly ascending ({row[0]} after an equal or later date)")
             previous = timestamp
+            first = timestamp if first is None else first
             if (start is None or timestamp >= start) and (end is None or timestamp <= end):
                 points.append(PricePoint(timestamp, close))
     if len(points) < 2:
-        raise PriceDataError(f"{path}: fewer than two rows in the selected range; widen --start/--end")
+        span = " ".join(f"{word} {_day(when)}" for word, when in (("from", start), ("to", end)) if when is not None)
+        holds = f"its rows run from {_day(first)} to {_day(previous)}" if first is not None else "it has no rows"
+        raise PriceDataError(f"{path}: fewer than two rows {span or 'in the file'}; {holds}")
     return points

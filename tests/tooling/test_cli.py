@@ -1,6 +1,6 @@
-"""The `levtoken` command's errors: one clear line, non-zero exit, nothing half-done.
-
-These run the real console script in a subprocess, as a user would."""
+"""The `levtoken` command as a user runs it: README.md's and docs/keeper.md's commands as written, `levtoken
+node` from the venv's bin, a mint that waits for the keeper's settlement, and the exit fallback without keepers.
+(The mistakes a user can make are tests/tooling/test_user_mistakes.py.)"""
 
 import json
 import os
@@ -8,47 +8,10 @@ import signal
 import subprocess
 import time
 
-import pytest
 from web3 import Web3
 
 from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, ROOT, LocalNode, assert_one_clear_error, deployed_token, free_port,
                              invoke, levtoken, port_open, readme_commands, running, wait_for)
-
-
-def test_replay__missing_csv__clear_error(tmp_path):
-    out = levtoken("replay", "--csv", str(tmp_path / "nope.csv"), "--record", str(tmp_path / "r.json"))
-    assert_one_clear_error(out, "nope.csv not found")
-
-
-def test_demo__malformed_csv__clear_error_and_no_output(tmp_path):
-    bad = tmp_path / "bad.csv"
-    bad.write_text("date,close\n2020-01-01,100\n2020-01-02,-5\n")
-    out_dir = tmp_path / "out"
-    out = levtoken("demo", "--csv", str(bad), "--out", str(out_dir))
-    assert_one_clear_error(out, "bad.csv:3: close must be a positive number")
-    assert not out_dir.exists()
-
-
-def test_status__node_not_reachable__clear_error(tmp_path):
-    out = levtoken("status", "--network", "http://127.0.0.1:9", "--record", str(tmp_path / "r.json"))
-    assert_one_clear_error(out, "node")
-
-
-def test_status__missing_record__says_to_deploy(tmp_path):
-    # A node is needed to get that far: use a fresh anvil started by ape.
-    out = levtoken("status", "--network", "ethereum:local:foundry", "--record", str(tmp_path / "none.json"))
-    assert_one_clear_error(out, "run `levtoken deploy` first")
-
-
-def test_status__record_for_another_chain__refused(tmp_path):
-    record = tmp_path / "sepolia.json"
-    record.write_text(json.dumps({
-        "chain_id": 11155111, "network": "ethereum:sepolia:node", "block": 1, "deployer": "0x" + "11" * 20,
-        "collateral": "0x" + "22" * 20, "collateral_is_test": False, "venue": "0x" + "33" * 20,
-        "factory": "0x" + "44" * 20, "feeds": {}, "markets": {}, "tokens": {}, "parameters": {},
-    }))
-    out = levtoken("status", "--network", "ethereum:local:foundry", "--record", str(record))
-    assert_one_clear_error(out, "is for chain 11155111")
 
 
 def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
@@ -163,21 +126,6 @@ def test_keeper__mint_waits_for_the_keepers_settlement_then_claims(node, deploye
     assert token.functions.pendingDepositRequest(0, owner).call() == 0 and token.functions.maxDeposit(owner).call() == 0
 
 
-def test_requests_commands__user_errors__one_clear_line_each(node, deployed):
-    run = lambda command: invoke(node, deployed, command)  # noqa: E731
-    assert_one_clear_error(run("levtoken mint ETH3L 100"), "unknown token 'ETH3L'")
-    assert_one_clear_error(run("levtoken mint BTC3L 0"), "amount must be positive")
-    assert_one_clear_error(run("levtoken mint BTC3L ten"), "is not a number")
-    assert_one_clear_error(run("levtoken claim BTC3S"), "nothing to claim on BTC3S")
-    assert_one_clear_error(run("levtoken cancel BTC3S"), "the transaction reverted: NoPendingRequest(controller=0x")
-    assert_one_clear_error(run("levtoken mint BTC3S 100 --settle --account test:5"), "may not publish BTC prices")
-    # test:5's request waits (nobody else settles it here); cancelling before its window passed is refused.
-    assert_one_clear_error(run("levtoken cancel BTC3S --account test:5"), "CancelTooEarly(allowedAt=never yet)")
-    assert_one_clear_error(run("levtoken redeem BTC3S 1 --account test:5"), "holds 0")
-    waiting = run("levtoken requests BTC3S --account test:5")
-    assert waiting.returncode == 0 and "100.000000 collateral" in waiting.stdout
-
-
 def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(node, deployed):
     """The exit fallback from the command line: with no keeper, a stranger's `levtoken settle` is refused
     with the time the window opens (its poke keeps the window's start), and settles the redemptions once it
@@ -195,30 +143,21 @@ def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(nod
     assert claimed.returncode == 0 and "redeemed " in claimed.stdout, claimed.stderr
 
 
-@pytest.mark.parametrize("amount", ["nan", "inf", "-Infinity", "-5", "1e-9"])
-def test_mint__amount_not_a_positive_finite_number__one_clear_line(node, deployed, amount):
-    out = invoke(node, deployed, f"levtoken mint BTC3L -- {amount}" if amount.startswith("-") else
-                 f"levtoken mint BTC3L {amount}")
-    assert_one_clear_error(out, "amount")
-    assert "collateral" in out.stderr.splitlines()[-1]
-
-
-def test_keeper__missing_record__one_line_and_exits(node, tmp_path):
-    started = time.monotonic()
-    out = node.run(f"levtoken keeper --record {tmp_path / 'none.json'}", tmp_path / "unused.json", timeout=120)
-    assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
-    assert time.monotonic() - started < 60  # no restart loop
-
-
 def test_keeper__outside_the_project_folder__one_line_and_exits(tmp_path):
     """The bot runs where `levtoken keeper` is run, so elsewhere it says where to run it (no restart loop)."""
     out = levtoken("keeper", "--record", str(tmp_path / "r.json"), cwd=tmp_path)
     assert_one_clear_error(out, "run `levtoken keeper` from the project's folder")
 
 
-def test_status__record_of_a_deployment_that_stopped__says_rerun_deploy(node, deployed, tmp_path):
-    half = tmp_path / "half.json"
-    half.write_text(json.dumps({**json.loads(deployed.read_text()), "tokens": {}, "complete": False}))
-    out = invoke(node, half, "levtoken status")
-    assert_one_clear_error(out, "is incomplete")
-    assert "run `levtoken deploy` again" in out.stderr
+def test_cancel__keepers_down__first_call_starts_the_window_then_refunds(node, deployed):
+    """A mint request a newer round qualified but no keeper settled: the first `levtoken cancel` is refused with
+    the time the window opens (its poke starts the window's clock); once the window has passed, cancel refunds."""
+    run = lambda command: invoke(node, deployed, command)  # noqa: E731
+    assert run("levtoken mint BTC3S 100 --no-wait --account test:4").returncode == 0
+    node.publish_newer_round(deployed)
+    block = node.w3.eth.block_number
+    assert_one_clear_error(run("levtoken cancel BTC3S --account test:4"), "CancelTooEarly(allowedAt=20")
+    assert node.w3.eth.block_number == block + 1  # the poke
+    node.w3.provider.make_request("evm_mine", [node.w3.eth.get_block("latest")["timestamp"] + 3_600])
+    cancelled = run("levtoken cancel BTC3S --account test:4")
+    assert cancelled.returncode == 0 and "100.000000 collateral refunded" in cancelled.stdout, cancelled.stderr

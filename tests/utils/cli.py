@@ -29,14 +29,19 @@ def readme_commands(section: str) -> list[str]:
 
 
 def levtoken(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Runs the console script with `args` from `cwd`, in this process's environment; returns its outcome."""
     return subprocess.run([LEVTOKEN, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> None:
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert "Traceback" not in out.stderr
-    error_lines = [line for line in out.stderr.splitlines() if line.startswith("Error:")]
-    assert len(error_lines) == 1 and fragment in error_lines[0], out.stderr
+    """A user's mistake as the command must report it: a non-zero exit, no traceback, one or two lines of output
+    in all, one of them the `Error:` line, which holds `fragment`."""
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert out.returncode != 0, lines
+    assert "Traceback" not in out.stdout + out.stderr
+    assert 1 <= len(lines) <= 2, lines
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1 and fragment in errors[0], lines
 
 
 DEFAULT_PORT = 8545  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
