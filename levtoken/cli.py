@@ -243,6 +243,8 @@ def node(host: str, port: int):
     if anvil is None:
         raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
     with socket.socket() as probe:
+        # As anvil binds: connections left in TIME_WAIT by a node stopped a moment ago do not make it busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as err:
