@@ -17,9 +17,10 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
     shares of `lps` and the collateral balances of `accounts`, the tokens and the venue. The model's time
     is the feed's latest update; set it to the head block's time to read views as the chain does.
 
-    The request queues are the tokens' internal storage, which no view exposes: every token must have no
-    request waiting and nothing claimable (`escrowAssets() == 0`, and no pending or claimable request of
-    any of `accounts`), else ValueError; the model's queues start empty. The valuation recorded for a
+    The request queues are the tokens' internal storage, which no view exposes: no account of `accounts` may
+    have a request waiting or anything to claim, else ValueError; the model's queues start empty. What a token
+    still holds in escrow then (shares and assets left by claims' rounding down, which nobody can claim) is
+    mirrored as such; a request of an account not in `accounts` would show as a divergence when it settles. The valuation recorded for a
     stale oracle is read as `totalAssets()` and `totalSupply()` now."""
     tokens, accounts = list(tokens), list(accounts)
     round_id, answer, _, updated_at, _ = feed.latestRoundData()
@@ -49,7 +50,8 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
             max_leverage=int(token.maxLeverage()), admin=str(owner), keeper=str(keeper), guardian=str(owner),
         )
         t.total_supply = int(token.totalSupply())
-        for account in accounts:
+        t.escrow_assets = int(token.escrowAssets())
+        for account in [*accounts, token]:
             balance = int(token.balanceOf(str(account.address)))
             if balance:
                 t.balances[str(account.address)] = balance
@@ -68,11 +70,7 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
 
 
 def _require_no_request(token: Any, accounts: list[Any]) -> None:
-    """Raises ValueError when `token` holds a request or a claim (escrow, or any of `accounts`')."""
-    if int(token.escrowAssets()) != 0:
-        raise ValueError(f"token {token.address} holds {int(token.escrowAssets())} assets in escrow")
-    if int(token.balanceOf(token)) != 0:
-        raise ValueError(f"token {token.address} holds {int(token.balanceOf(token))} of its shares (requests)")
+    """Raises ValueError when any of `accounts` has a request on `token` waiting or something to claim."""
     for account in accounts:
         for view in ("pendingDepositRequest", "claimableDepositRequest", "pendingRedeemRequest",
                      "claimableRedeemRequest"):
