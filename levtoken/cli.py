@@ -614,6 +614,34 @@ def _print_files(files: dict[str, Path]) -> None:
         console.print(f"  {name:<10} {path.resolve()}")
 
 
+DEMO_DEPOSITS = (100_000, 50_000, 25_000, 10_000)  # USD the demo's holders (test accounts 1 to 4) mint, one token each in turn
+
+
+def demo_replayer(spec: DeployConfig, points, record: Path, keeper_kind: str = "fast", check_model: bool = False,
+                  log: Callable[[str], None] = lambda message: None):
+    """The demo's chain before its replay, on the connected local chain: `spec` deployed by test account 0 (its
+    record written to `record`), the series' first price published and the holders' mints settled and claimed;
+    returns the Replayer (test account 9 liquidates) ready to run `points`."""
+    from ape import accounts
+
+    from levtoken.deployment import deploy as do_deploy, mint_for
+    from levtoken.replay.replayer import Replayer
+
+    test = accounts.test_accounts
+    gov, liquidator = test[0], test[9]
+    record.unlink(missing_ok=True)
+    deployment = do_deploy(spec, gov, record, log=log)
+    replayer = Replayer(deployment, spec.tokens[0].market, gov, keeper=keeper_kind, liquidator=liquidator,
+                        check_model=check_model)
+    replayer.push_price(points[0].close)
+    symbols = list(deployment.tokens)
+    holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(usd)) for i, usd in enumerate(DEMO_DEPOSITS)]
+    mint_for(deployment, holders)
+    for account, symbol, amount in holders:
+        log(f"{account.address[:10]}… minted {symbol} for ${from_units(amount):,.0f}")
+    return replayer
+
+
 @cli.command()
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="date,close file (default: the shipped BTC daily series).")
 @click.option("--start", default=None, help="First date (default: 2024-09-24, or 2020-01-01 with --hourly).")
@@ -628,31 +656,16 @@ def _print_files(files: dict[str, Path]) -> None:
 def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
     """The main job: start anvil, deploy BTC 3x long, 3x short and 1x short, mint from a few holders,
     replay a real period with the keeper acting, then print the report and write its files."""
-    from ape import accounts
-
-    from levtoken.deployment import deploy as do_deploy, mint_for
-    from levtoken.replay.replayer import Replayer
-
     started = time.time()
     csv_path, points = _load_series(csv_path, start, end, hourly)
     spec = DeployConfig.load(config)
     console.print(f"[bold]levtoken demo[/bold]: {len(points)} prices from {csv_path.name}, {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     with connect(LOCAL_NETWORK):
-        test = accounts.test_accounts
-        gov, liquidator = test[0], test[9]
         record = out / "deployment.json"
-        record.unlink(missing_ok=True)
-        deployment = do_deploy(spec, gov, record, log=lambda message: console.print(f"  {message}"))
-        market = spec.tokens[0].market
-        replayer = Replayer(deployment, market, gov, keeper=keeper_kind, liquidator=liquidator, check_model=check_model)
-        replayer.push_price(points[0].close)
-        symbols = list(deployment.tokens)
-        holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(amount)) for i, amount in enumerate((100_000, 50_000, 25_000, 10_000))]
-        mint_for(deployment, holders)
-        for account, symbol, amount in holders:
-            console.print(f"  {account.address[:10]}… minted {symbol} for ${from_units(amount):,.0f}")
+        replayer = demo_replayer(spec, points, record, keeper_kind, check_model, log=lambda message: console.print(f"  {message}"))
         result = _replay_with_progress(replayer, points, "replaying")
-        files = _write_report(result, out, f"{market} {', '.join(symbols)}: {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
+        title = f"{replayer.market} {', '.join(replayer.deployment.tokens)}: {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}"
+        files = _write_report(result, out, title)
     files["deployment"] = record
     _print_keeper_and_model(result)
     _print_files(files)
