@@ -3,9 +3,11 @@ end-to-end demo."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +28,6 @@ from levtoken.shapes import UINT256_MAX, Action, Reason, Settlement, Status
 from levtoken.units import from_units, from_wad, leverage_label, to_units
 
 console = Console(soft_wrap=True)  # one line per message, whatever the terminal's width
-LOCAL_NETWORK = "ethereum:local:foundry"
 NODE_NETWORK = "ethereum:local:node"
 LOCAL_CHAIN_IDS = (1337, 31337)
 # Where toolchain/setup.sh puts the project's own tools (anvil, solc): beside the interpreter of the venv.
@@ -35,7 +36,7 @@ TOOLS_DIR = Path(sys.executable).parent
 
 def put_tools_on_path() -> None:
     """Puts the project's tool directory first on PATH, so `.venv/bin/levtoken` finds the project's anvil (for
-    `node`, and ape-foundry's for `demo`) without an activated venv."""
+    `node` and `demo`) without an activated venv."""
     paths = os.environ.get("PATH", "").split(os.pathsep)
     if str(TOOLS_DIR) not in paths:
         os.environ["PATH"] = os.pathsep.join([str(TOOLS_DIR), *filter(None, paths)])
@@ -138,6 +139,39 @@ def cli(verbose: bool):
         logger.set_level("WARNING")
         # A reverted estimate prints its call trace; the error's one line (friendly_errors) says what matters.
         Trace.show = lambda self, *args, **kwargs: None
+
+
+@contextlib.contextmanager
+def own_node(timeout: float = 30.0):
+    """A fresh anvil of this command's own (the project's binary, quiet, without the step traces ape's foundry
+    provider asks for, which slow every transaction) on a free port, connected as the local network; stopped
+    on the way out."""
+    from ape import networks, project
+
+    anvil = shutil.which("anvil")
+    if anvil is None:
+        raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [anvil, "--port", str(port), "--silent", "--hardfork", project.config.solidity.evm_version]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:  # the node answering on the port must be this one: it fails at once if the port was taken
+            if proc.poll() is not None:
+                raise click.ClickException(f"anvil did not start on port {port}: {proc.stderr.read().strip()}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"anvil did not answer on port {port} within {timeout:.0f} s")
+            time.sleep(0.1)
+        with networks.parse_network_choice(f"ethereum:local:http://127.0.0.1:{port}"):
+            yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @cli.command()
@@ -660,7 +694,7 @@ def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
     csv_path, points = _load_series(csv_path, start, end, hourly)
     spec = DeployConfig.load(config)
     console.print(f"[bold]levtoken demo[/bold]: {len(points)} prices from {csv_path.name}, {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
-    with connect(LOCAL_NETWORK):
+    with own_node():
         record = out / "deployment.json"
         replayer = demo_replayer(spec, points, record, keeper_kind, check_model, log=lambda message: console.print(f"  {message}"))
         result = _replay_with_progress(replayer, points, "replaying")
