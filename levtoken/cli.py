@@ -154,7 +154,8 @@ def own_node(timeout: float = 30.0):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    argv = [anvil, "--port", str(port), "--silent", "--hardfork", project.config.solidity.evm_version]
+    argv = [anvil, "--port", str(port), "--silent", "--hardfork", project.config.solidity.evm_version,
+            "--prune-history", "64"]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + timeout
@@ -554,7 +555,7 @@ def _load_series(csv_path: Path | None, start: str | None, end: str | None, hour
     if csv_path is None:
         csv_path = HOURLY_CSV if hourly else DAILY_CSV
         if start is None and end is None:
-            start, end = ("2020-01-01", "2020-03-31T23:00:00") if hourly else ("2024-09-24", "2025-09-24")
+            start, end = ("2023-04-18", "2024-04-18") if hourly else ("2024-09-24", "2025-09-24")
     return csv_path, load_prices(csv_path, parse_date(start), parse_date(end))
 
 
@@ -594,8 +595,8 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
 
 @cli.command()
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="date,close file (default: the shipped BTC daily series).")
-@click.option("--start", default=None, help="First date, YYYY-MM-DD or ISO 8601 (default: 2024-09-24, or 2020-01-01 with --hourly).")
-@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2020-03-31 with --hourly).")
+@click.option("--start", default=None, help="First date, YYYY-MM-DD or ISO 8601 (default: 2024-09-24, or 2023-04-18 with --hourly).")
+@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2024-04-18 with --hourly).")
 @click.option("--hourly", is_flag=True, help="Use the shipped BTC perpetual hourly series.")
 @click.option("--market", default="BTC", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/replay"), show_default=True)
@@ -652,10 +653,10 @@ DEMO_DEPOSITS = (100_000, 50_000, 25_000, 10_000)  # USD the demo's holders (tes
 
 
 def demo_replayer(spec: DeployConfig, points, record: Path, keeper_kind: str = "fast", check_model: bool = False,
-                  log: Callable[[str], None] = lambda message: None):
+                  log: Callable[[str], None] = lambda message: None, deposits: tuple[int, ...] = DEMO_DEPOSITS):
     """The demo's chain before its replay, on the connected local chain: `spec` deployed by test account 0 (its
-    record written to `record`), the series' first price published and the holders' mints settled and claimed;
-    returns the Replayer (test account 9 liquidates) ready to run `points`."""
+    record written to `record`), the series' first price published and the holders' mints (`deposits`, USD)
+    settled and claimed; returns the Replayer (test account 9 liquidates) ready to run `points`."""
     from ape import accounts
 
     from levtoken.deployment import deploy as do_deploy, mint_for
@@ -669,7 +670,7 @@ def demo_replayer(spec: DeployConfig, points, record: Path, keeper_kind: str = "
                         check_model=check_model)
     replayer.push_price(points[0].close)
     symbols = list(deployment.tokens)
-    holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(usd)) for i, usd in enumerate(DEMO_DEPOSITS)]
+    holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(usd)) for i, usd in enumerate(deposits)]
     mint_for(deployment, holders)
     for account, symbol, amount in holders:
         log(f"{account.address[:10]}… minted {symbol} for ${from_units(amount):,.0f}")
@@ -678,9 +679,9 @@ def demo_replayer(spec: DeployConfig, points, record: Path, keeper_kind: str = "
 
 @cli.command()
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="date,close file (default: the shipped BTC daily series).")
-@click.option("--start", default=None, help="First date (default: 2024-09-24, or 2020-01-01 with --hourly).")
-@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2020-03-31 with --hourly).")
-@click.option("--hourly", is_flag=True, help="Replay the BTC perpetual hourly series (default: Q1 2020).")
+@click.option("--start", default=None, help="First date (default: 2024-09-24, or 2023-04-18 with --hourly).")
+@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2024-04-18 with --hourly).")
+@click.option("--hourly", is_flag=True, help="Replay the BTC perpetual hourly series (default: its last year, 2023-04-18 to 2024-04-18).")
 @click.option("--config", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
 @click.option("--keeper", "keeper_kind", type=click.Choice(["fast", "bot"]), default="fast", show_default=True,
