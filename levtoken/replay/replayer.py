@@ -4,9 +4,11 @@ rebalance, ripcord), read the Rebalanced and Settled events back, let the liquid
 append the records.
 
 A step costs the chain's work and few round trips (levtoken.rpc): the price's time and its round (two
-requests: a batch does not promise order), the keeper's one batched read of every token's
-`rebalanceStatus()` (and one send per due token, then a read again), then one batched read of the state the
-step records: the keeper's events since the price, the liquidator's checks and the tokens' snapshot. Every
+requests: a batch does not promise order), then one batched read of the state after it: every token's
+`rebalanceStatus()`, the keeper's events since the price, the liquidator's checks and the tokens' snapshot.
+When a token is due (about one price in eight on hourly data) the keeper acts (its own read, one send per due
+token, a read again) and the step's state is read again after it; the fast keeper is not called otherwise,
+as its first read, the same statuses, would have it do nothing. Every
 transaction keeps its own block, as before: the keeper decides on the state after the price's block, and the
 series (blocks, the keeper's lag, fees accrued between blocks) stays what it was.
 """
@@ -22,10 +24,10 @@ from eth_utils import to_checksum_address
 
 from levtoken.deployment import Deployment
 from levtoken.prices import PricePoint
-from levtoken.replay.keepers import Liquidator, ReplayKeeper, make_keeper
+from levtoken.replay.keepers import FastKeeper, Liquidator, ReplayKeeper, make_keeper
 from levtoken.replay.records import KeeperAction, ReplayResult, Step, TokenStep
 from levtoken.rpc import RPC, Request, quantity
-from levtoken.shapes import Action, Params, Reason, Settlement, address_topic
+from levtoken.shapes import Action, Params, Reason, Settlement, Status, address_topic
 from levtoken.units import from_units, to_feed
 
 MAX_START_GAP = Decimal("0.10")  # largest relative gap between the feed's answer and a series' first price
@@ -70,6 +72,7 @@ class Replayer:
                 token.call("balanceOf", self.fee_recipient),
                 self.venue.call("fundingOwed", self.market_id, token.address))
         ]
+        self._status_calls = [token.call("rebalanceStatus") for token in self.tokens.values()]
         self._times: dict[int, int] = {}  # block -> timestamp, of the blocks of the current step
 
     def feed_price(self) -> Decimal:
@@ -135,8 +138,11 @@ class Replayer:
             receipt = self.push_price(point.close, chain_time)
             block = quantity(receipt["blockNumber"])
             self._times = {block: quantity(receipt["blockTimestamp"])} if "blockTimestamp" in receipt else {}
-            self.keeper()
-            actions, flags, record = self._read_step(block)
+            fast = isinstance(self.keeper, FastKeeper)
+            due, (actions, flags, record) = self._read_step(block, statuses=fast)
+            if due or not fast:  # the fast keeper's first read is that one: with nothing due it would not act
+                self.keeper()
+                _, (actions, flags, record) = self._read_step(block)
             self.actions.extend(actions)
             liquidated = self.liquidator.act(flags) if self.liquidator is not None else {}
             if liquidated:
@@ -164,15 +170,21 @@ class Replayer:
         return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences,
                             funding, start, self.params())
 
-    def _read_step(self, price_block: int) -> tuple[list[KeeperAction], list[bool], dict[str, TokenStep]]:
-        """Everything a step reads once the keeper is done, in one batched request of the same state: the
-        keeper actions mined since the price, the liquidator's checks and the tokens' snapshot."""
+    def _read_step(self, price_block: int, statuses: bool = False
+                   ) -> tuple[bool, tuple[list[KeeperAction], list[bool], dict[str, TokenStep]]]:
+        """Everything a step records, in one batched request of the same state: the keeper actions mined since
+        the price, the liquidator's checks and the tokens' snapshot; with `statuses`, also whether any token's
+        `rebalanceStatus()` says an action is due (else False)."""
         checks = self.liquidator.checks if self.liquidator is not None else []
-        requests: list[Request] = [self._actions_request(price_block)]
-        requests += [call.request for call in checks] + [call.request for call in self._snapshot_calls]
-        logs, *raw = self.rpc.batch(requests)
-        values = [call.function.result(r) for call, r in zip([*checks, *self._snapshot_calls], raw)]
-        return self._actions(logs, price_block), values[: len(checks)], self._records(values[len(checks):])
+        calls = [*(self._status_calls if statuses else []), *checks, *self._snapshot_calls]
+        logs, *raw = self.rpc.batch([self._actions_request(price_block), *[call.request for call in calls]])
+        values = [call.function.result(r) for call, r in zip(calls, raw)]
+        if statuses:
+            due = any(Status.from_abi(value).due for value in values[: len(self._status_calls)])
+            values = values[len(self._status_calls):]
+        else:
+            due = False
+        return due, (self._actions(logs, price_block), values[: len(checks)], self._records(values[len(checks):]))
 
     def block_time(self, block: int) -> int:
         """A block's timestamp (from the receipts and logs of the current step when it has them)."""
