@@ -1,5 +1,6 @@
-"""Benchmarks: the gas of each user, keeper and owner action beside a plain OpenZeppelin baseline, and
-the reference model's throughput (token-steps per second) over real price series.
+"""Benchmarks: the gas of each user, keeper and owner action beside a plain OpenZeppelin baseline, the
+reference model's throughput (token-steps per second) over real price series, and the replay's beside the
+raw ceiling of the node it runs on.
 
 Everything runs on a fresh local anvil chain: the protocol is deployed from config/local.toml, and an
 OpenZeppelin ERC20 + ERC20Permit token and ERC4626 vault (contracts/benchmarks/) are deployed beside it,
@@ -9,7 +10,8 @@ later one, so warm cases (accounts that already hold balances) are the fair comp
 time figures are listed as well.
 
 The model's throughput needs no chain: `python -m levtoken.bench --model-only` measures it alone and
-rewrites only its section of benchmarks/results.md.
+rewrites only its section of benchmarks/results.md. The replay's throughput runs on an anvil of the demo's
+kind (`levtoken.cli.own_node`) beside that node's raw ceiling; `--replay-only` measures it alone.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ape import accounts, chain, networks, project
 from rich.console import Console
 from rich.table import Table
 
+from levtoken.cli import DEMO_DEPOSITS
 from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy
 from levtoken.model import Revert, default_params, standard_model
 from levtoken.permit import sign_permit
@@ -417,6 +420,118 @@ def print_model(runs: list[ModelRun], console: Console) -> None:
     console.print(table)
 
 
+# --- Replay throughput against the raw ceiling of the same node ------------------------------------
+
+REPLAY_SERIES = MODEL_SERIES[0]  # the hourly year, as the model replays it
+CEILING_COUNT = 2_000  # transactions, and calls, sent one at a time for the ceiling
+REPLAY_SECTION = "Replay throughput"
+# The demo's first three holders, one per token: the fourth (a second holder of BTC3L) leaves one share of
+# rounding dust in the token after the claims, and the model's chain reader refuses a token holding shares.
+REPLAY_DEPOSITS = DEMO_DEPOSITS[:3]
+REPLAY_MIN_FRACTION = 0.12  # of the raw transaction ceiling, in prices per second
+REPLAY_MIN_PRICES = 50  # prices per second
+CHECK_MODEL_MAX_COST = 0.25  # extra time --check-model may add
+MODEL_MIN_STEPS = 20_000  # token-steps per second of the model alone
+
+
+@dataclass
+class ReplayBench:
+    """One run of the replay benchmark: the node's ceiling, the replay plain and with the model check, and the
+    model alone, on the same series."""
+
+    tx_per_s: float  # plain transactions (ETH transfers) one at a time, each answered once mined
+    call_per_s: float  # eth_call of a view, one at a time
+    prices: int
+    tokens: int
+    seconds: float  # the replay alone (no deployment), wall clock
+    seconds_checked: float  # the same with --check-model
+    actions: int
+    model: ModelRun
+
+    def rate(self, seconds: float) -> float:
+        """Prices per second over `seconds`."""
+        return self.prices / seconds
+
+
+def _ceiling(rpc, contract, sender: str, receiver: str, count: int = CEILING_COUNT) -> tuple[float, float]:
+    """Plain transactions and calls per second, one request at a time, as the replay sends them."""
+    started = time.perf_counter()
+    for _ in range(count):
+        rpc.request("eth_sendTransactionSync", [{"from": sender, "to": receiver, "value": "0x1"}], retry=False)
+    tx_rate = count / (time.perf_counter() - started)
+    call = contract.call("latestRoundData")
+    started = time.perf_counter()
+    for _ in range(count):
+        rpc.call(call)
+    return tx_rate, count / (time.perf_counter() - started)
+
+
+def replay_bench(series: tuple = REPLAY_SERIES) -> ReplayBench:
+    """On one fresh node of the demo's kind: the demo's deployment and holders, the raw ceiling, then the replay
+    of `series` with the fast keeper, plain and with the model check (each from the same snapshot), and the
+    model alone on the same series."""
+    from levtoken.cli import demo_replayer, own_node
+    from levtoken.replay.replayer import Replayer
+
+    label, path, first, last = series
+    points = load_prices(path, parse_date(first), parse_date(last))
+    with own_node(), tempfile.TemporaryDirectory() as tmp:
+        replayer = demo_replayer(DeployConfig.load(DEFAULT_CONFIG), points, Path(tmp) / "deployment.json",
+                                 deposits=REPLAY_DEPOSITS)
+        rpc, test = replayer.rpc, accounts.test_accounts
+        snapshot = rpc.request("evm_snapshot", [])
+        tx_rate, call_rate = _ceiling(rpc, replayer.feed, test[8].address, test[7].address)
+        timings, actions = [], []
+        for check_model in (False, True):
+            rpc.request("evm_revert", [snapshot])
+            snapshot = rpc.request("evm_snapshot", [])
+            run = Replayer(replayer.deployment, replayer.market, test[0], liquidator=test[9], check_model=check_model)
+            started = time.perf_counter()
+            result = run.run(points)
+            timings.append(time.perf_counter() - started)
+            actions.append(len(result.actions))
+            assert not result.model_divergences, f"the model diverged: {result.model_divergences[:3]}"
+    assert actions[0] == actions[1], f"the two replays from one snapshot differ: {actions} keeper transactions"
+    model = min((model_replay(*series) for _ in range(MODEL_REPEATS)), key=lambda r: r.seconds)
+    return ReplayBench(tx_rate, call_rate, len(points), len(replayer.tokens), timings[0], timings[1], actions[0], model)
+
+
+def replay_markdown(bench: ReplayBench) -> str:
+    """The replay's throughput beside the node's ceiling and the model alone, as a Markdown section."""
+    plain, checked = bench.rate(bench.seconds), bench.rate(bench.seconds_checked)
+    fraction, extra = plain / bench.tx_per_s, bench.seconds_checked / bench.seconds - 1
+    verdict = lambda ok: "pass" if ok else "FAIL"  # noqa: E731
+    rows = [
+        ("raw ceiling: plain transactions, one at a time", f"{bench.tx_per_s:,.0f} tx/s", "", "", ""),
+        ("raw ceiling: eth_call, one at a time", f"{bench.call_per_s:,.0f} calls/s", "", "", ""),
+        ("replay, fast keeper", f"{plain:,.0f} prices/s", f"{plain * bench.tokens:,.0f} token-steps/s",
+         f">= {REPLAY_MIN_FRACTION:.0%} of the tx ceiling and >= {REPLAY_MIN_PRICES} prices/s: {fraction:.1%}",
+         verdict(fraction >= REPLAY_MIN_FRACTION and plain >= REPLAY_MIN_PRICES)),
+        ("replay with --check-model", f"{checked:,.0f} prices/s", f"{checked * bench.tokens:,.0f} token-steps/s",
+         f"<= +{CHECK_MODEL_MAX_COST:.0%} time: {extra:+.0%}", verdict(extra <= CHECK_MODEL_MAX_COST)),
+        ("reference model alone (CPU)", f"{bench.model.prices / bench.model.seconds:,.0f} prices/s",
+         f"{bench.model.per_second:,.0f} token-steps/s", f">= {MODEL_MIN_STEPS:,} token-steps/s",
+         verdict(bench.model.per_second >= MODEL_MIN_STEPS)),
+    ]
+    lines = [
+        f"## {REPLAY_SECTION}",
+        "",
+        f"{REPLAY_SERIES[0]}: {bench.prices:,} prices, {bench.tokens} tokens (BTC 3x long, 3x short, 1x short, the",
+        "demo's deployment and its first three holders, one per token), measured in one run on one fresh anvil of the demo's kind (quiet, no step",
+        f"traces). The ceiling is what that node accepts one request at a time ({CEILING_COUNT:,} ETH transfers, each",
+        f"answered once mined; {CEILING_COUNT:,} eth_calls of a view); the replays start from the same snapshot",
+        f"(wall clock, deployment excluded; {bench.actions:,} keeper transactions); the model alone is its fastest of",
+        f"{MODEL_REPEATS} runs in CPU time. The replay's fraction of the ceiling is its prices per second over the",
+        "plain transactions per second. Regenerate with `make bench`, or this section alone with",
+        "`python -m levtoken.bench --replay-only` (from the project's folder).",
+        "",
+        "| Row | Rate | Token-steps / s | Target | Result |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def _fmt(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
 
@@ -469,12 +584,19 @@ def _console() -> Console:
     return console if console.is_terminal else Console(width=160)
 
 
-def main(out_path: Path | str = DEFAULT_OUT, model_only: bool = False) -> list[Measurement]:
-    """Measures the gas table (unless `model_only`) and the model's throughput, writes them to
-    `out_path` (only the model's section when `model_only`) and prints them."""
+def main(out_path: Path | str = DEFAULT_OUT, model_only: bool = False, replay_only: bool = False) -> list[Measurement]:
+    """Measures the gas table, the model's throughput and the replay's (only the model's with `model_only`, only
+    the replay's with `replay_only`), writes them to `out_path` (only the sections measured) and prints them."""
     console = _console()
     out_path = Path(out_path)
     rows: list[Measurement] = []
+    if not model_only:
+        bench = replay_bench()
+        body = replay_markdown(bench)
+        write_section(out_path, REPLAY_SECTION, body)
+        console.print(body)
+        if replay_only:
+            return rows
     if not model_only:
         rows = gas_table()
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -490,6 +612,7 @@ def main(out_path: Path | str = DEFAULT_OUT, model_only: bool = False) -> list[M
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-only", action="store_true", help="only the reference model's throughput (no chain)")
+    parser.add_argument("--replay-only", action="store_true", help="only the replay's throughput (its own node)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="the Markdown file to write")
     arguments = parser.parse_args()
-    main(arguments.out, model_only=arguments.model_only)
+    main(arguments.out, model_only=arguments.model_only, replay_only=arguments.replay_only)

@@ -8,6 +8,7 @@ import functools
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ from levtoken.shapes import UINT256_MAX, Action, Reason, Settlement, Status
 from levtoken.units import from_units, from_wad, leverage_label, to_units
 
 console = Console(soft_wrap=True)  # one line per message, whatever the terminal's width
-LOCAL_NETWORK = "ethereum:local:foundry"
 NODE_NETWORK = "ethereum:local:node"
 LOCAL_CHAIN_IDS = (1337, 31337)
 # Where toolchain/setup.sh puts the project's own tools (anvil, solc): beside the interpreter of the venv.
@@ -36,7 +36,7 @@ TOOLS_DIR = Path(sys.executable).parent
 
 def put_tools_on_path() -> None:
     """Puts the project's tool directory first on PATH, so `.venv/bin/levtoken` finds the project's anvil (for
-    `node`, and ape-foundry's for `demo`) without an activated venv."""
+    `node` and `demo`) without an activated venv."""
     paths = os.environ.get("PATH", "").split(os.pathsep)
     if str(TOOLS_DIR) not in paths:
         os.environ["PATH"] = os.pathsep.join([str(TOOLS_DIR), *filter(None, paths)])
@@ -231,6 +231,40 @@ def cli(verbose: bool):
         logger._logger.addFilter(lambda record: not record.getMessage().startswith("Using cached key"))
         # A reverted estimate prints its call trace; the error's one line (friendly_errors) says what matters.
         Trace.show = lambda self, *args, **kwargs: None
+
+
+@contextlib.contextmanager
+def own_node(timeout: float = 30.0):
+    """A fresh anvil of this command's own (the project's binary, quiet, without the step traces ape's foundry
+    provider asks for, which slow every transaction) on a free port, connected as the local network; stopped
+    on the way out."""
+    from ape import networks, project
+
+    anvil = shutil.which("anvil")
+    if anvil is None:
+        raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [anvil, "--port", str(port), "--silent", "--hardfork", project.config.solidity.evm_version,
+            "--prune-history", "64"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:  # the node answering on the port must be this one: it fails at once if the port was taken
+            if proc.poll() is not None:
+                raise click.ClickException(f"anvil did not start on port {port}: {proc.stderr.read().strip()}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"anvil did not answer on port {port} within {timeout:.0f} s")
+            time.sleep(0.1)
+        with networks.parse_network_choice(f"ethereum:local:http://127.0.0.1:{port}"):
+            yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @cli.command()
@@ -666,7 +700,7 @@ def _load_series(csv_path: Path | None, start: str | None, end: str | None, hour
     if csv_path is None:
         csv_path = HOURLY_CSV if hourly else DAILY_CSV
         if start is None and end is None:
-            start, end = ("2020-01-01", "2020-03-31T23:00:00") if hourly else ("2024-09-24", "2025-09-24")
+            start, end = ("2023-04-18", "2024-04-18") if hourly else ("2024-09-24", "2025-09-24")
     return csv_path, load_prices(csv_path, parse_date(start), parse_date(end))
 
 
@@ -708,8 +742,8 @@ def _write_report(result, out: Path, title: str) -> dict[str, Path]:
 
 @cli.command()
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="date,close file (default: the shipped BTC daily series).")
-@click.option("--start", default=None, help="First date, YYYY-MM-DD or ISO 8601 (default: 2024-09-24, or 2020-01-01 with --hourly).")
-@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2020-03-31 with --hourly).")
+@click.option("--start", default=None, help="First date, YYYY-MM-DD or ISO 8601 (default: 2024-09-24, or 2023-04-18 with --hourly).")
+@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2024-04-18 with --hourly).")
 @click.option("--hourly", is_flag=True, help="Use the shipped BTC perpetual hourly series.")
 @click.option("--market", default="BTC", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/replay"), show_default=True)
@@ -763,11 +797,39 @@ def _print_files(files: dict[str, Path]) -> None:
         console.print(f"  {name:<{width}} {path.resolve()}")
 
 
+DEMO_DEPOSITS = (100_000, 50_000, 25_000, 10_000)  # USD the demo's holders (test accounts 1 to 4) mint, one token each in turn
+
+
+def demo_replayer(spec: DeployConfig, points, record: Path, keeper_kind: str = "fast", check_model: bool = False,
+                  log: Callable[[str], None] = lambda message: None, deposits: tuple[int, ...] = DEMO_DEPOSITS):
+    """The demo's chain before its replay, on the connected local chain: `spec` deployed by test account 0 (its
+    record written to `record`), the series' first price published and the holders' mints (`deposits`, USD)
+    settled and claimed; returns the Replayer (test account 9 liquidates) ready to run `points`."""
+    from ape import accounts
+
+    from levtoken.deployment import deploy as do_deploy, mint_for
+    from levtoken.replay.replayer import Replayer
+
+    test = accounts.test_accounts
+    gov, liquidator = test[0], test[9]
+    record.unlink(missing_ok=True)
+    deployment = do_deploy(spec, gov, record, log=log)
+    replayer = Replayer(deployment, spec.tokens[0].market, gov, keeper=keeper_kind, liquidator=liquidator,
+                        check_model=check_model)
+    replayer.push_price(points[0].close)
+    symbols = list(deployment.tokens)
+    holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(usd)) for i, usd in enumerate(deposits)]
+    mint_for(deployment, holders)
+    for account, symbol, amount in holders:
+        log(f"{account.address[:10]}… minted {symbol} for ${from_units(amount):,.0f}")
+    return replayer
+
+
 @cli.command()
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="date,close file (default: the shipped BTC daily series).")
-@click.option("--start", default=None, help="First date (default: 2024-09-24, or 2020-01-01 with --hourly).")
-@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2020-03-31 with --hourly).")
-@click.option("--hourly", is_flag=True, help="Replay the BTC perpetual hourly series (default: Q1 2020).")
+@click.option("--start", default=None, help="First date (default: 2024-09-24, or 2023-04-18 with --hourly).")
+@click.option("--end", default=None, help="Last date (default: 2025-09-24, or 2024-04-18 with --hourly).")
+@click.option("--hourly", is_flag=True, help="Replay the BTC perpetual hourly series (default: its last year, 2023-04-18 to 2024-04-18).")
 @click.option("--config", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
 @click.option("--keeper", "keeper_kind", type=click.Choice(["fast", "bot"]), default="fast", show_default=True,
@@ -777,31 +839,16 @@ def _print_files(files: dict[str, Path]) -> None:
 def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
     """The main job: start anvil, deploy BTC 3x long, 3x short and 1x short, mint from a few holders,
     replay a real period with the keeper acting, then print the report and write its files."""
-    from ape import accounts
-
-    from levtoken.deployment import deploy as do_deploy, mint_for
-    from levtoken.replay.replayer import Replayer
-
     started = time.time()
     csv_path, points = _load_series(csv_path, start, end, hourly)
     spec = DeployConfig.load(config)
     console.print(f"[bold]levtoken demo[/bold]: {len(points)} prices from {csv_path.name}, {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
-    with connect(LOCAL_NETWORK):
-        test = accounts.test_accounts
-        gov, liquidator = test[0], test[9]
+    with own_node():
         record = out / "deployment.json"
-        record.unlink(missing_ok=True)
-        deployment = do_deploy(spec, gov, record, log=lambda message: console.print(f"  {message}"))
-        market = spec.tokens[0].market
-        replayer = Replayer(deployment, market, gov, keeper=keeper_kind, liquidator=liquidator, check_model=check_model)
-        replayer.push_price(points[0].close)
-        symbols = list(deployment.tokens)
-        holders = [(test[1 + i % 4], symbols[i % len(symbols)], to_units(amount)) for i, amount in enumerate((100_000, 50_000, 25_000, 10_000))]
-        mint_for(deployment, holders)
-        for account, symbol, amount in holders:
-            console.print(f"  {account.address[:10]}… minted {symbol} for ${from_units(amount):,.0f}")
+        replayer = demo_replayer(spec, points, record, keeper_kind, check_model, log=lambda message: console.print(f"  {message}"))
         result = _replay_with_progress(replayer, points, "replaying")
-        files = _write_report(result, out, f"{market} {', '.join(symbols)}: {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
+        title = f"{replayer.market} {', '.join(replayer.deployment.tokens)}: {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}"
+        files = _write_report(result, out, title)
     files["deployment"] = record
     _print_keeper_and_model(result)
     _print_files(files)

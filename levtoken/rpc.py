@@ -1,59 +1,262 @@
-"""Fast paths for the replayer's many small reads and writes on a local node.
+"""A thin JSON-RPC client for the replay's hot loop on a local node.
 
-ape's contract calls and transactions are convenient but each costs several JSON-RPC round trips
-(gas estimation, nonce, receipt polling). A replay of thousands of steps does the same few calls
-each step, so this module batches reads into one HTTP request and sends transactions from anvil's
-unlocked accounts with one `eth_sendTransaction` and a tightly polled receipt.
+ape's and web3.py's contract calls are convenient, but each costs several round trips (fee and nonce
+look-ups, receipt polling) and a look-up of its ABI entry, and a replay of thousands of prices makes the
+same few calls at every price. Here the calldata of each function is built from a selector and ABI types
+resolved once (`eth-abi` directly), reads that do not depend on each other go out as one batched request
+over one keep-alive connection, and a transaction from one of the node's unlocked accounts is one
+`eth_sendTransactionSync` (EIP-7966) that returns its receipt once mined.
+
+A batch is not a sequence: the node may run its requests in any order, so a batch only holds requests that
+do not depend on each other (reads of one state, never a read after a send).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
 
-from web3 import Web3
-from web3.contract.contract import ContractFunction
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
+
+Request = tuple[str, list]  # (method, params)
+
+
+class RPCError(Exception):
+    """The node answered a request with an error; `data` is its revert data (0x-hex) when it has any."""
+
+    def __init__(self, message: str, data: str | None = None):
+        super().__init__(message)
+        self.data = data
 
 
 class TransactionFailed(Exception):
-    """A fast-path transaction was mined with status 0; the message carries the revert reason if known."""
+    """A transaction was mined with status 0; the message names the contract's error and its arguments."""
 
 
-class FastRPC:
-    """Batched calls and unlocked-account sends over the web3 connection of the active ape provider."""
+def quantity(value: str | int) -> int:
+    """A JSON-RPC quantity as an int (0x-hex, or a plain number as some fields of a node's answers are)."""
+    return int(value, 16) if isinstance(value, str) else int(value)
 
-    def __init__(self, provider, gas: int = 3_000_000):
-        self.w3: Web3 = provider.web3
+
+def abi_type(param: dict) -> str:
+    """The canonical ABI type of a parameter (`(uint256,int256)` for a struct, `(..)[]` for an array of them)."""
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(abi_type(c) for c in param["components"]) + ")" + kind[len("tuple"):]
+    return kind
+
+
+def _value(kind: str, value: Any) -> Any:
+    """A decoded value as web3 gives it: an address checksummed (inside a struct it stays as eth-abi gives it)."""
+    return to_checksum_address(value) if kind == "address" else value
+
+
+@dataclass(frozen=True)
+class Function:
+    """One contract function: its selector and ABI types, resolved once."""
+
+    name: str
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    @classmethod
+    def from_abi(cls, entry: dict) -> "Function":
+        """From a function's ABI entry."""
+        inputs = tuple(abi_type(p) for p in entry["inputs"])
+        return cls(entry["name"], keccak(text=f"{entry['name']}({','.join(inputs)})")[:4], inputs,
+                   tuple(abi_type(p) for p in entry["outputs"]))
+
+    def data(self, *args: Any) -> str:
+        """The calldata (0x-hex) of a call with `args`."""
+        return "0x" + (self.selector + (encode(self.inputs, args) if self.inputs else b"")).hex()
+
+    def result(self, raw: str) -> Any:
+        """The returned value (a tuple when the function returns several) from an eth_call's 0x-hex result."""
+        values = tuple(_value(k, v) for k, v in zip(self.outputs, decode(self.outputs, bytes.fromhex(raw[2:]))))
+        return values[0] if len(values) == 1 else values
+
+
+@dataclass(frozen=True)
+class Event:
+    """One contract event: its topic and the types of its indexed and data arguments, resolved once."""
+
+    name: str
+    topic: str
+    names: tuple[str, ...]
+    indexed: tuple[bool, ...]
+    types: tuple[str, ...]
+
+    @classmethod
+    def from_abi(cls, entry: dict) -> "Event":
+        """From an event's ABI entry."""
+        types = tuple(abi_type(p) for p in entry["inputs"])
+        topic = "0x" + keccak(text=f"{entry['name']}({','.join(types)})").hex()
+        return cls(entry["name"], topic, tuple(p["name"] for p in entry["inputs"]),
+                   tuple(p["indexed"] for p in entry["inputs"]), types)
+
+    def args(self, log: dict) -> dict[str, Any]:
+        """The event's arguments by name from a raw log (an indexed struct or array stays its topic hash)."""
+        data = iter(decode([t for t, i in zip(self.types, self.indexed) if not i], bytes.fromhex(log["data"][2:])))
+        topics = iter(log["topics"][1:])
+        values = {}
+        for name, indexed, kind in zip(self.names, self.indexed, self.types):
+            if not indexed:
+                values[name] = _value(kind, next(data))
+            elif kind.startswith("(") or kind.endswith("]") or kind in ("string", "bytes"):
+                values[name] = next(topics)
+            else:
+                values[name] = _value(kind, decode([kind], bytes.fromhex(next(topics)[2:]))[0])
+        return values
+
+
+class Contract:
+    """A contract's address with its functions and events by name."""
+
+    def __init__(self, address: str, abi: Iterable[dict]):
+        self.address = to_checksum_address(address)
+        abi = list(abi)
+        self.functions = {e["name"]: Function.from_abi(e) for e in abi if e["type"] == "function"}
+        self.events = {e["name"]: Event.from_abi(e) for e in abi if e["type"] == "event"}
+
+    def call(self, name: str, *args: Any) -> "Call":
+        """A read of function `name` with `args`, to run with `RPC.call` or `RPC.call_many`."""
+        function = self.functions[name]
+        return Call(function, {"to": self.address, "data": function.data(*args)})
+
+
+@dataclass(frozen=True)
+class Call:
+    """A prepared read: the function (to decode its result) and the eth_call's transaction object."""
+
+    function: Function
+    tx: dict
+
+    @property
+    def request(self) -> Request:
+        """The eth_call request at the latest block."""
+        return "eth_call", [self.tx, "latest"]
+
+
+class RPC:
+    """One keep-alive HTTP connection to a JSON-RPC node: single and batched requests, prepared reads, and
+    transactions from the node's unlocked accounts."""
+
+    def __init__(self, url: str, gas: int = 3_000_000, timeout: float = 60.0):
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.path = parts.path or "/"
         self.gas = gas
-        self._contracts: dict[str, Any] = {}
+        self.timeout = timeout
+        self._connection: http.client.HTTPConnection | None = None
+        self._id = 0
 
-    def contract(self, ape_contract):
-        """A web3 contract object for an ape contract instance (same address and ABI)."""
-        address = ape_contract.address
-        if address not in self._contracts:
-            abi = json.loads(ape_contract.contract_type.model_dump_json(by_alias=True))["abi"]
-            self._contracts[address] = self.w3.eth.contract(address=address, abi=abi)
-        return self._contracts[address]
+    @classmethod
+    def of(cls, provider) -> "RPC":
+        """The client for an ape provider's node (its HTTP URI)."""
+        return cls(provider.http_uri)
 
-    def call_many(self, calls: Sequence[ContractFunction]) -> list[Any]:
-        """Runs view calls in one batched HTTP request and returns their decoded results in order."""
-        if not calls:
-            return []
-        with self.w3.batch_requests() as batch:
-            for fn in calls:
-                batch.add(fn)
-            return list(batch.execute())
+    def contract(self, ape_contract) -> Contract:
+        """A `Contract` for an ape contract instance (same address and ABI)."""
+        abi = json.loads(ape_contract.contract_type.model_dump_json(by_alias=True))["abi"]
+        return Contract(ape_contract.address, abi)
 
-    def send(self, fn: ContractFunction, sender: str) -> dict:
-        """Sends `fn` from an unlocked local account and returns the receipt; raises TransactionFailed
-        (with the revert reason from a replayed call) if it was mined with status 0."""
-        tx_hash = fn.transact({"from": sender, "gas": self.gas})
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.002)
-        if receipt["status"] != 1:
+    # --- transport -------------------------------------------------------------------------------
+    def _post(self, body: bytes, retry: bool) -> Any:
+        """Posts a JSON body on the kept-alive connection and returns the decoded answer; a connection the
+        node closed while idle is opened again (and the body sent again only when `retry`)."""
+        for attempt in (0, 1):
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
-                fn.call({"from": sender}, block_identifier=receipt["blockNumber"] - 1)
+                self._connection.request("POST", self.path, body, {"Content-Type": "application/json"})
+                response = self._connection.getresponse()
+                return json.loads(response.read())
+            except (ConnectionError, http.client.HTTPException):
+                self._connection.close()
+                self._connection = None
+                if attempt or not retry:
+                    raise
+
+    def _next_id(self) -> int:
+        self._id += 1
+        return self._id
+
+    @staticmethod
+    def _result(answer: dict) -> Any:
+        if "error" in answer:
+            error = answer["error"]
+            data = error.get("data")
+            raise RPCError(error.get("message", str(error)), data if isinstance(data, str) else None)
+        return answer["result"]
+
+    def request(self, method: str, params: list, retry: bool = True) -> Any:
+        """One request; its result, or RPCError."""
+        body = json.dumps({"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params})
+        return self._result(self._post(body.encode(), retry))
+
+    def batch(self, requests: Sequence[Request]) -> list[Any]:
+        """Independent requests in one round trip; their results in order (RPCError on the first error)."""
+        if not requests:
+            return []
+        first = self._id + 1
+        self._id += len(requests)
+        body = json.dumps([{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
+                           for i, (m, p) in enumerate(requests)])
+        answers = sorted(self._post(body.encode(), retry=True), key=lambda a: a["id"])
+        return [self._result(answer) for answer in answers]
+
+    # --- reads ---------------------------------------------------------------------------------
+    def call(self, call: Call) -> Any:
+        """One read's decoded result."""
+        return call.function.result(self.request(*call.request))
+
+    def call_many(self, calls: Sequence[Call]) -> list[Any]:
+        """Reads of one state in one round trip; their decoded results in order."""
+        return [call.function.result(raw) for call, raw in zip(calls, self.batch([c.request for c in calls]))]
+
+    def block_number(self) -> int:
+        """The latest block's number."""
+        return int(self.request("eth_blockNumber", []), 16)
+
+    def block(self, number: int | str = "latest") -> dict:
+        """A block's header (transactions as hashes)."""
+        return self.request("eth_getBlockByNumber", [hex(number) if isinstance(number, int) else number, False])
+
+    def logs_request(self, addresses: str | list[str], first: int, last: int | str, topics: list) -> Request:
+        """The eth_getLogs request for `addresses` over blocks `first` to `last` (inclusive)."""
+        return "eth_getLogs", [{"address": addresses, "fromBlock": hex(first),
+                                "toBlock": hex(last) if isinstance(last, int) else last, "topics": topics}]
+
+    def logs(self, addresses: str | list[str], first: int, last: int | str, topics: list) -> list[dict]:
+        """Raw logs of `addresses` over a range of blocks."""
+        return self.request(*self.logs_request(addresses, first, last, topics))
+
+    # --- transactions --------------------------------------------------------------------------
+    def send(self, contract: Contract, name: str, *args: Any, sender: str) -> dict:
+        """Sends `name(args)` to `contract` from an unlocked account of the node and returns the receipt once
+        mined; raises TransactionFailed, with the contract's error by name, when it reverted."""
+        function = contract.functions[name]
+        tx = {"from": sender, "to": contract.address, "data": function.data(*args), "gas": hex(self.gas)}
+        try:
+            receipt = self.request("eth_sendTransactionSync", [tx], retry=False)
+        except RPCError as err:  # a node that refuses to mine a reverting transaction says why at once
+            raise TransactionFailed(f"{name} from {sender} reverted: {self._revert(err)}") from None
+        if quantity(receipt["status"]) != 1:
+            try:  # the same call on the state it ran on gives the revert data
+                self.request("eth_call", [tx, hex(quantity(receipt["blockNumber"]) - 1)])
                 reason = "reverted"
-            except Exception as err:  # the node's revert message
-                reason = str(err)
-            raise TransactionFailed(f"{fn.fn_name} from {sender} reverted: {reason}")
+            except RPCError as err:
+                reason = self._revert(err)
+            raise TransactionFailed(f"{name} from {sender} reverted: {reason}")
         return receipt
+
+    @staticmethod
+    def _revert(err: RPCError) -> str:
+        from levtoken.keeper.reverts import describe_revert_data
+
+        return (describe_revert_data(err.data) if err.data else None) or str(err)

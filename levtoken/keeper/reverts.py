@@ -87,7 +87,6 @@ def decode_revert(err: Exception) -> tuple[str, dict[str, Any]] | None:
     """The custom error's name and arguments: ape's decoding, else the revert data decoded by its selector
     (an error raised in a nested call, which ape leaves as hex); None for a revert that is not one."""
     from ape.exceptions import CustomError
-    from eth_abi import decode
 
     if isinstance(err, CustomError):
         return err.abi.name, dict(err.inputs)
@@ -96,16 +95,31 @@ def decode_revert(err: Exception) -> tuple[str, dict[str, Any]] | None:
     unknown = re.fullmatch(r"customerror(0x[0-9a-fA-F]{8}):?([0-9a-fA-F]*)", text)
     if unknown:
         text = unknown.group(1) + unknown.group(2)
-    if not (text.startswith("0x") and len(text) >= 10):
+    return decode_revert_data(text)
+
+
+def decode_revert_data(data: str) -> tuple[str, dict[str, Any]] | None:
+    """The custom error's name and arguments from revert data (0x-hex: selector, then the ABI-encoded
+    arguments); None when the selector is not one of the project's errors."""
+    from eth_abi import decode
+
+    if not (data.startswith("0x") and len(data) >= 10):
         return None
-    abi = project_errors().get(text[:10].lower())
+    abi = project_errors().get(data[:10].lower())
     if abi is None:
         return None
     try:
-        values = decode([i.canonical_type for i in abi.inputs], bytes.fromhex(text[10:]))
+        values = decode([i.canonical_type for i in abi.inputs], bytes.fromhex(data[10:]))
     except Exception:
         return abi.name, {}
     return abi.name, {i.name: v for i, v in zip(abi.inputs, values)}
+
+
+def describe_revert_data(data: str) -> str | None:
+    """Revert data (0x-hex) in one line, `Name(arg=value, ...)` in the user's units; None when it is not one
+    of the project's errors."""
+    decoded = decode_revert_data(data)
+    return format_error(*decoded) if decoded is not None else None
 
 
 def revert_name(err: Exception) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Protocol
 
 from levtoken.keeper import Keeper, KeeperMetrics, method_for
-from levtoken.rpc import FastRPC
+from levtoken.rpc import RPC, Call, Contract, quantity
 from levtoken.shapes import Status
 
 KEEPER_KINDS = ("fast", "bot")
@@ -20,10 +20,10 @@ class ReplayKeeper(Protocol):
         """Acts on every token that is due, until none is (or a bound on rounds is reached)."""
 
 
-def due_tokens(rpc: FastRPC, tokens: Iterable[Any]) -> list[tuple[Any, Status]]:
-    """The tokens (web3 contracts) with an action due and their status, in one batched read."""
+def due_tokens(rpc: RPC, tokens: Iterable[Contract]) -> list[tuple[Contract, Status]]:
+    """The tokens with an action due and their status, in one batched read."""
     tokens = list(tokens)
-    statuses = rpc.call_many([token.functions.rebalanceStatus() for token in tokens])
+    statuses = rpc.call_many([token.call("rebalanceStatus") for token in tokens])
     return [(token, status) for token, status in zip(tokens, map(Status.from_abi, statuses)) if status.due]
 
 
@@ -32,7 +32,7 @@ class FastKeeper:
     token the chain says is due, repeating while an ITERATE is due. Sends through the local node's
     unlocked account in one round trip, which keeps long replays fast."""
 
-    def __init__(self, rpc: FastRPC, tokens: Mapping[str, Any], sender: str, max_rounds: int = 50):
+    def __init__(self, rpc: RPC, tokens: Mapping[str, Any], sender: str, max_rounds: int = 50):
         self.rpc = rpc
         self.tokens = [rpc.contract(token) for token in tokens.values()]
         self.sender = sender
@@ -46,7 +46,7 @@ class FastKeeper:
                 return
             due = due_tokens(self.rpc, pending)
             for token, status in due:
-                self.rpc.send(getattr(token.functions, method_for(status.action))(), self.sender)
+                self.rpc.send(token, method_for(status.action), sender=self.sender)
             pending = [token for token, _ in due]
 
 
@@ -54,7 +54,7 @@ class BotKeeper:
     """The production keeper (levtoken.keeper.Keeper, what the silverback bot runs) driven block by
     block: after each price it is called for new blocks until no token has anything due."""
 
-    def __init__(self, rpc: FastRPC, tokens: Mapping[str, Any], sender, max_blocks: int = 50):
+    def __init__(self, rpc: RPC, tokens: Mapping[str, Any], sender, max_blocks: int = 50):
         self.rpc = rpc
         self.keeper = Keeper(tokens, sender, receipt_wait=5.0)
         self.views = [rpc.contract(token) for token in tokens.values()]
@@ -63,7 +63,7 @@ class BotKeeper:
     def __call__(self) -> None:
         """Lets the keeper handle blocks until the chain says nothing is due."""
         for _ in range(self.max_blocks):
-            self.keeper.on_block(self.rpc.w3.eth.block_number)
+            self.keeper.on_block(self.rpc.block_number())
             if not due_tokens(self.rpc, self.views):
                 return
 
@@ -73,7 +73,7 @@ class BotKeeper:
         return self.keeper.metrics
 
 
-def make_keeper(kind: str, rpc: FastRPC, tokens: Mapping[str, Any], sender) -> ReplayKeeper:
+def make_keeper(kind: str, rpc: RPC, tokens: Mapping[str, Any], sender) -> ReplayKeeper:
     """The replay keeper of a kind: "fast" (in-process, batched) or "bot" (the production Keeper);
     `tokens` are ape contracts by symbol, `sender` the ape account that holds KEEPER_ROLE."""
     if kind == "fast":
@@ -84,23 +84,23 @@ def make_keeper(kind: str, rpc: FastRPC, tokens: Mapping[str, Any], sender) -> R
 
 
 class Liquidator:
-    """Acts as the venue's liquidators would: liquidates any token account below maintenance margin."""
+    """Acts as the venue's liquidators would: liquidates any token account below maintenance margin. Its
+    `checks` (isLiquidatable per token) are read with the rest of a step's state, then `act` sends."""
 
-    def __init__(self, rpc: FastRPC, venue: Any, market_id: int, tokens: Mapping[str, Any], sender: str):
+    def __init__(self, rpc: RPC, venue: Contract, market_id: int, tokens: Mapping[str, Contract], sender: str):
         self.rpc = rpc
         self.venue = venue
         self.market_id = market_id
-        self.tokens = dict(tokens)  # web3 contracts by symbol
+        self.tokens = dict(tokens)  # by symbol
         self.sender = sender
+        self.checks: list[Call] = [venue.call("isLiquidatable", market_id, t.address) for t in self.tokens.values()]
 
-    def __call__(self) -> dict[str, int]:
-        """Liquidates what can be; returns the block of each liquidation by token symbol."""
-        flags = self.rpc.call_many(
-            [self.venue.functions.isLiquidatable(self.market_id, token.address) for token in self.tokens.values()]
-        )
+    def act(self, flags: list[bool]) -> dict[str, int]:
+        """Liquidates the tokens whose `checks` said liquidatable (`flags`, in the order of `checks`); returns the
+        block of each liquidation by token symbol."""
         liquidated = {}
         for (symbol, token), flag in zip(self.tokens.items(), flags):
             if flag:
-                receipt = self.rpc.send(self.venue.functions.liquidate(self.market_id, token.address), self.sender)
-                liquidated[symbol] = receipt["blockNumber"]
+                receipt = self.rpc.send(self.venue, "liquidate", self.market_id, token.address, sender=self.sender)
+                liquidated[symbol] = quantity(receipt["blockNumber"])
         return liquidated

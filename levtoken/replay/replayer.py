@@ -1,22 +1,33 @@
 """The replayer: drives a real price series through a deployment's feed on a local chain, moving chain
 time with the data. Each step runs one way: push the price, let the keeper act (settle waiting requests,
 rebalance, ripcord), read the Rebalanced and Settled events back, let the liquidator act, snapshot the tokens (and, if asked, advance the model shadow),
-append the records."""
+append the records.
+
+A step costs the chain's work and few round trips (levtoken.rpc): the price's time and its round (two
+requests: a batch does not promise order), then one batched read of the state after it: every token's
+`rebalanceStatus()`, the keeper's events since the price, the liquidator's checks and the tokens' snapshot.
+When a token is due (about one price in eight on hourly data) the keeper acts (its own read, one send per due
+token, a read again) and the step's state is read again after it; the fast keeper is not called otherwise,
+as its first read, the same statuses, would have it do nothing. Every
+transaction keeps its own block, as before: the keeper decides on the state after the price's block, and the
+series (blocks, the keeper's lag, fees accrued between blocks) stays what it was.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from decimal import Decimal
 from typing import Any, Callable
 
 from ape import chain
-from eth_utils import keccak
+from eth_utils import to_checksum_address
 
 from levtoken.deployment import Deployment
 from levtoken.prices import PricePoint
-from levtoken.replay.keepers import Liquidator, ReplayKeeper, make_keeper
+from levtoken.replay.keepers import FastKeeper, Liquidator, ReplayKeeper, make_keeper
 from levtoken.replay.records import KeeperAction, ReplayResult, Step, TokenStep
-from levtoken.rpc import FastRPC
-from levtoken.shapes import Action, Reason, Settlement, address_topic, event_topic
+from levtoken.rpc import RPC, Request, quantity
+from levtoken.shapes import Action, Params, Reason, Settlement, Status, address_topic
 from levtoken.units import from_units, to_feed
 
 MAX_START_GAP = Decimal("0.10")  # largest relative gap between the feed's answer and a series' first price
@@ -39,7 +50,7 @@ class Replayer:
         self.deployment = deployment
         self.market = market
         self.market_id = deployment.markets[market]
-        self.rpc = FastRPC(chain.provider)
+        self.rpc = RPC.of(chain.provider)
         self.feed = self.rpc.contract(deployment.feed_contract(market))
         self.venue = self.rpc.contract(deployment.venue_contract())
         self.ape_tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
@@ -54,12 +65,20 @@ class Replayer:
         self.shadow = None  # the ModelShadow of the last run with check_model
         self.fee_recipient = next(iter(self.ape_tokens.values())).params().feeRecipient
         self.actions: list[KeeperAction] = []
-        self._by_address = {t.address: s for s, t in self.tokens.items()}
+        self._by_address = {t.address.lower(): s for s, t in self.tokens.items()}
+        self._snapshot_calls = [
+            call for token in self.tokens.values() for call in (
+                token.call("navPerToken"), token.call("leverage"), token.call("totalSupply"), token.call("equity"),
+                token.call("balanceOf", self.fee_recipient),
+                self.venue.call("fundingOwed", self.market_id, token.address))
+        ]
+        self._status_calls = [token.call("rebalanceStatus") for token in self.tokens.values()]
+        self._times: dict[int, int] = {}  # block -> timestamp, of the blocks of the current step
 
     def feed_price(self) -> Decimal:
         """The feed's current answer, in USD."""
-        answer = self.feed.functions.latestRoundData().call()[1]
-        return Decimal(answer) / 10 ** self.feed.functions.decimals().call()
+        (answer, decimals) = self.rpc.call_many([self.feed.call("latestRoundData"), self.feed.call("decimals")])
+        return Decimal(answer[1]) / 10**decimals
 
     def preflight(self, first_price: Decimal, force: bool = False) -> list[str]:
         """What the replay will do before it does it: raises ReplayStartError when the series' first price is
@@ -85,47 +104,49 @@ class Replayer:
         return warnings
 
     def push_price(self, price: Decimal, chain_time: int | None = None) -> dict:
-        """Mines a new feed round with `price` (at `chain_time` if given); returns the receipt."""
+        """Mines a new feed round with `price` (at `chain_time` if given); returns the receipt (raw JSON-RPC)."""
         if chain_time is not None:
-            self.rpc.w3.provider.make_request("evm_setNextBlockTimestamp", [chain_time])
-        return self.rpc.send(self.feed.functions.submit(to_feed(price)), self.updater)
+            self.rpc.request("evm_setNextBlockTimestamp", [chain_time])
+        return self.rpc.send(self.feed, "submit", to_feed(price), sender=self.updater)
 
     def snapshot(self) -> dict[str, TokenStep]:
         """Each token's NAV, leverage, supply, equity and fee shares now (one batched request)."""
-        calls = []
-        for token in self.tokens.values():
-            f = token.functions
-            calls += [f.navPerToken(), f.leverage(), f.totalSupply(), f.equity(), f.balanceOf(self.fee_recipient),
-                      self.venue.functions.fundingOwed(self.market_id, token.address)]
-        values = self.rpc.call_many(calls)
+        return self._records(self.rpc.call_many(self._snapshot_calls))
+
+    def _records(self, values: list[int]) -> dict[str, TokenStep]:
         return {symbol: TokenStep(*values[6 * i : 6 * i + 6]) for i, symbol in enumerate(self.tokens)}
 
     def params(self) -> dict[str, dict[str, int]]:
         """Each token's Params by field name."""
-        names = [c["name"] for c in self.tokens[next(iter(self.tokens))].get_function_by_name("params").abi
-                 ["outputs"][0]["components"]]
-        values = self.rpc.call_many([token.functions.params() for token in self.tokens.values()])
-        return {symbol: dict(zip(names, value)) for symbol, value in zip(self.tokens, values)}
+        values = self.rpc.call_many([token.call("params") for token in self.tokens.values()])
+        return {symbol: Params.abi_dict(value) for symbol, value in zip(self.tokens, values)}
 
     def run(self, points: list[PricePoint], on_step: Callable[[int, Step], None] | None = None) -> ReplayResult:
         """Replays `points` (the first sets the starting price) and returns every step's record."""
-        head = self.rpc.w3.eth.get_block("latest")
-        start_chain = head["timestamp"] + 1
-        start = Step(points[0].timestamp, head["timestamp"], head["number"], self.feed_price(), self.snapshot())
+        head = self.rpc.block()
+        head_time, head_number = quantity(head["timestamp"]), quantity(head["number"])
+        start_chain = head_time + 1
+        start = Step(points[0].timestamp, head_time, head_number, self.feed_price(), self.snapshot())
         if self.check_model:
             from levtoken.replay.shadow import ModelShadow  # the model loads only when asked for
 
-            self.shadow = ModelShadow(self.rpc.w3, self.deployment, self.market, self.ape_tokens, self.fee_recipient,
-                                      self.updater)
+            self.shadow = ModelShadow(self.block_time, self.deployment, self.market, self.ape_tokens,
+                                      self.fee_recipient, self.updater)
         steps: list[Step] = []
         for index, point in enumerate(points):
             chain_time = start_chain + (point.timestamp - points[0].timestamp)
-            block = self.push_price(point.close, chain_time)["blockNumber"]
-            self.keeper()
-            actions = self.actions_since(block)
+            receipt = self.push_price(point.close, chain_time)
+            block = quantity(receipt["blockNumber"])
+            self._times = {block: quantity(receipt["blockTimestamp"])} if "blockTimestamp" in receipt else {}
+            fast = isinstance(self.keeper, FastKeeper)
+            due, (actions, flags, record) = self._read_step(block, statuses=fast)
+            if due or not fast:  # the fast keeper's first read is that one: with nothing due it would not act
+                self.keeper()
+                _, (actions, flags, record) = self._read_step(block)
             self.actions.extend(actions)
-            liquidated = self.liquidator() if self.liquidator is not None else {}
-            record = self.snapshot()
+            liquidated = self.liquidator.act(flags) if self.liquidator is not None else {}
+            if liquidated:
+                record = self.snapshot()
             if self.shadow is not None:
                 liquidator = self.liquidator.sender if self.liquidator is not None else None
                 self.shadow.step(index, block, to_feed(point.close), actions, liquidated, liquidator, record)
@@ -145,69 +166,97 @@ class Replayer:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
         divergences = self.shadow.divergences if self.shadow is not None else None
-        funding = self.funding_paid(start.block + 1)
-        self._funding_by_step(start, steps)
+        funding = self._funding(start, steps)
         return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences,
                             funding, start, self.params())
 
-    def _per_step(self, start: Step, steps: list[Step], address: str, topics: list, field: str) -> list[int]:
-        """The sum of an event's `field` over the logs of each step's blocks (from the price to the next price)."""
+    def _read_step(self, price_block: int, statuses: bool = False
+                   ) -> tuple[bool, tuple[list[KeeperAction], list[bool], dict[str, TokenStep]]]:
+        """Everything a step records, in one batched request of the same state: the keeper actions mined since
+        the price, the liquidator's checks and the tokens' snapshot; with `statuses`, also whether any token's
+        `rebalanceStatus()` says an action is due (else False)."""
+        checks = self.liquidator.checks if self.liquidator is not None else []
+        calls = [*(self._status_calls if statuses else []), *checks, *self._snapshot_calls]
+        logs, *raw = self.rpc.batch([self._actions_request(price_block), *[call.request for call in calls]])
+        values = [call.function.result(r) for call, r in zip(calls, raw)]
+        if statuses:
+            due = any(Status.from_abi(value).due for value in values[: len(self._status_calls)])
+            values = values[len(self._status_calls):]
+        else:
+            due = False
+        return due, (self._actions(logs, price_block), values[: len(checks)], self._records(values[len(checks):]))
+
+    def block_time(self, block: int) -> int:
+        """A block's timestamp (from the receipts and logs of the current step when it has them)."""
+        if block not in self._times:
+            self._times[block] = quantity(self.rpc.block(block)["timestamp"])
+        return self._times[block]
+
+    def _logs(self, address: Any, from_block: int, topics: list) -> list[dict]:
+        return self.rpc.logs(address, from_block, "latest", topics)
+
+    def _per_step(self, steps: list[Step], logs: list[dict], field: int) -> list[int]:
+        """The sum of a logged int256 `field` (its index among the data words) over the logs of each step's
+        blocks (from the price to the next price)."""
         firsts = [step.block for step in steps[1:]]
         totals = [0] * len(steps)
-        for log in self._logs(address, start.block + 1, "latest", topics):
-            index = sum(1 for first in firsts if log["blockNumber"] >= first)
-            totals[index] += int.from_bytes(bytes(log["data"])[32 * field : 32 * field + 32], "big", signed=True)
+        for log in logs:
+            word = bytes.fromhex(log["data"][2 + 64 * field : 2 + 64 * field + 64])
+            totals[bisect_right(firsts, quantity(log["blockNumber"]))] += int.from_bytes(word, "big", signed=True)
         return totals
 
-    def _funding_by_step(self, start: Step, steps: list[Step]) -> None:
+    def _funding(self, start: Step, steps: list[Step]) -> dict[str, int]:
         """Sets each step's funding (what the venue settled in the step's blocks plus the change in what is
-        owed) and ripcord bounties (RipcordBountyPaid)."""
-        if not steps:
-            return
-        bounty_topic = "0x" + keccak(text="RipcordBountyPaid(address,uint256)").hex()
+        owed) and ripcord bounties (RipcordBountyPaid); returns the funding each token's venue account settled
+        over the replay (positive: paid), from the venue's FundingSettled events, read once per token."""
+        paid = {}
+        settled_topic = self.venue.events["FundingSettled"].topic
         for symbol, token in self.tokens.items():
-            settled = self._per_step(start, steps, self.venue.address,
-                                     [event_topic("FundingSettled"), None, address_topic(token.address)], 0)
-            bounties = self._per_step(start, steps, token.address, [bounty_topic], 0)
+            logs = self._logs(self.venue.address, start.block + 1, [settled_topic, None, address_topic(token.address)])
+            paid[symbol] = sum(self._per_step([start], logs, 0))
+            if not steps:
+                continue
+            bounty_topic = token.events["RipcordBountyPaid"].topic
+            settled = self._per_step(steps, logs, 0)
+            bounties = self._per_step(steps, self._logs(token.address, start.block + 1, [bounty_topic]), 0)
             owed = start.tokens[symbol].funding_owed
-            for step, paid, bounty in zip(steps, settled, bounties):
-                step.tokens[symbol].funding = paid + step.tokens[symbol].funding_owed - owed
+            for step, amount, bounty in zip(steps, settled, bounties):
+                step.tokens[symbol].funding = amount + step.tokens[symbol].funding_owed - owed
                 step.tokens[symbol].bounty = bounty
                 owed = step.tokens[symbol].funding_owed
-
-    def _logs(self, address: Any, from_block: int, to_block: int | str, topics: list) -> list:
-        return self.rpc.w3.eth.get_logs({"address": address, "fromBlock": from_block, "toBlock": to_block, "topics": topics})
-
-    def funding_paid(self, from_block: int) -> dict[str, int]:
-        """Funding each token's venue account settled since `from_block` (positive: paid), from the
-        venue's FundingSettled events."""
-        decode = self.venue.events.FundingSettled().process_log
-        paid = {}
-        for symbol, token in self.tokens.items():
-            logs = self._logs(self.venue.address, from_block, "latest",
-                              [event_topic("FundingSettled"), None, address_topic(token.address)])
-            paid[symbol] = sum(decode(log)["args"]["amount"] for log in logs)
         return paid
+
+    def _actions_request(self, due_block: int) -> Request:
+        """The read of the Rebalanced and Settled events from the price update in `due_block` on (from that block,
+        not the next, which may not exist yet; `_actions` keeps those mined after it)."""
+        events = next(iter(self.tokens.values())).events
+        topics = [[events["Rebalanced"].topic, events["Settled"].topic]]
+        return self.rpc.logs_request([t.address for t in self.tokens.values()], due_block, "latest", topics)
 
     def actions_since(self, due_block: int) -> list[KeeperAction]:
         """Rebalances, ripcords and settlements mined after the price update in `due_block`, in chain order,
         read from the chain's Rebalanced and Settled events (whoever sent them)."""
-        latest = self.rpc.w3.eth.block_number
-        if latest <= due_block:
-            return []
+        return self._actions(self.rpc.request(*self._actions_request(due_block)), due_block)
+
+    def _actions(self, logs: list[dict], due_block: int) -> list[KeeperAction]:
+        """The KeeperActions of the Rebalanced and Settled logs mined after `due_block`; notes their blocks'
+        timestamps."""
         actions = []
-        rebalanced, settled = event_topic("Rebalanced"), event_topic("Settled")
-        for log in self._logs(list(self._by_address), due_block + 1, latest, [[rebalanced, settled]]):
-            symbol = self._by_address[log["address"]]
-            events = self.tokens[symbol].events
-            if "0x" + bytes(log["topics"][0]).hex() == settled:
-                event = events.Settled().process_log(log)["args"]
-                caller = self.rpc.w3.eth.get_transaction(log["transactionHash"])["from"]
-                actions.append(KeeperAction(symbol, Action.SETTLE, Reason.REQUESTS,
-                                            Settlement.from_abi(event["settlement"]).cost, due_block,
-                                            log["blockNumber"], caller))
+        for log in logs:
+            mined = quantity(log["blockNumber"])
+            if mined <= due_block:
                 continue
-            event = events.Rebalanced().process_log(log)["args"]
+            symbol = self._by_address[log["address"].lower()]
+            events = self.tokens[symbol].events
+            if "blockTimestamp" in log:
+                self._times[mined] = quantity(log["blockTimestamp"])
+            if log["topics"][0] == events["Settled"].topic:
+                event = events["Settled"].args(log)
+                caller = to_checksum_address(self.rpc.request("eth_getTransactionByHash", [log["transactionHash"]])["from"])
+                actions.append(KeeperAction(symbol, Action.SETTLE, Reason.REQUESTS,
+                                            Settlement.from_abi(event["settlement"]).cost, due_block, mined, caller))
+                continue
+            event = events["Rebalanced"].args(log)
             actions.append(KeeperAction(symbol, Action(event["action"]), Reason(event["reason"]), event["cost"],
-                                        due_block, log["blockNumber"], event["caller"]))
+                                        due_block, mined, event["caller"]))
         return actions

@@ -4,10 +4,9 @@ supply and leverage are compared to the unit."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ape.api.address import Address
-from web3 import Web3
 
 from levtoken.model import model_from_chain
 from levtoken.replay.records import Divergence, KeeperAction, TokenStep
@@ -17,21 +16,21 @@ from levtoken.shapes import Action
 class ModelShadow:
     """Mirrors a deployment's market in the reference model and follows the chain step by step."""
 
-    def __init__(self, w3: Web3, deployment: Any, market: str, tokens: Mapping[str, Any], fee_recipient: str,
-                 keeper: str):
-        """`tokens`: ape contracts by symbol; the model starts from the chain's state now, which must hold no
+    def __init__(self, block_time: Callable[[int], int], deployment: Any, market: str, tokens: Mapping[str, Any],
+                 fee_recipient: str, keeper: str):
+        """`block_time` gives a block's timestamp; `tokens`: ape contracts by symbol; the model starts from the chain's state now, which must hold no
         waiting request and nothing claimable (build it after the holders' mints are claimed)."""
         self.model = model_from_chain(
             deployment.venue_contract(), deployment.feed_contract(market), deployment.collateral_contract(),
             list(tokens.values()), [Address(fee_recipient)], owner=deployment.deployer, keeper=keeper,
         )
-        self.w3 = w3
+        self.block_time = block_time
         self.market_id = deployment.markets[market]
         self.addresses = {symbol: token.address for symbol, token in tokens.items()}
         self.divergences: list[Divergence] = []
 
     def _at(self, block: int) -> None:
-        self.model.set_time(self.w3.eth.get_block(block)["timestamp"])
+        self.model.set_time(self.block_time(block))
 
     def price(self, block: int, answer: int) -> None:
         """The feed round mined in `block`."""

@@ -139,6 +139,24 @@ class LocalNode:
         self.proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def session_caches_kept():
+    """Work on another local chain in this process (a command run in-process, a nested network) leaves ape's
+    in-memory caches of contract types as they were: that chain is a local network like the test session's,
+    with the same deployer and so the same contract addresses, and the caches (keyed by address) must not
+    carry its contracts back into the session, where those addresses hold other contracts."""
+    from ape import chain
+
+    caches = [chain.contracts.contract_types, chain.contracts.proxy_infos, chain.contracts.contract_creations,
+              chain.contracts.blueprints]
+    saved = [dict(cache.memory) for cache in caches]
+    try:
+        yield
+    finally:
+        for cache, memory in zip(caches, saved):
+            cache.memory = memory
+
+
 def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedProcess:
     """Runs a `levtoken` command line in this process (click's runner: no interpreter start-up per command)
     against `node` and `record`; returns what a subprocess run would."""
@@ -149,19 +167,8 @@ def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedP
     args = shlex.split(command)
     assert args[0] == "levtoken"
     env = {"LEVTOKEN_NETWORK": node.network, "LEVTOKEN_RECORD": str(record)}
-    # The command's chain is a local network like the test session's, with the same deployer and so the same
-    # contract addresses: ape's in-memory caches of contract types (keyed by address) must not carry the
-    # command's contracts back into the session, where those addresses hold other contracts.
-    from ape import chain
-
-    caches = [chain.contracts.contract_types, chain.contracts.proxy_infos, chain.contracts.contract_creations,
-              chain.contracts.blueprints]
-    saved = [dict(cache.memory) for cache in caches]
-    try:
+    with session_caches_kept():
         result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
-    finally:
-        for cache, memory in zip(caches, saved):
-            cache.memory = memory
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
