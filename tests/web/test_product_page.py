@@ -1,0 +1,188 @@
+"""The product page in a real browser over a real chain: headless Chromium on `levtoken serve`, the keeper acting
+on the module's anvil, the numbers compared with the contracts' views, the wallet's requests settled by the keeper.
+
+Tests run in order and build on each other's chain (one module, one node): the list, the token page and its live
+update, then a mint, a redemption and a decoded contract error from the wallet."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.utils.cli import deployed_token, wait_for
+
+SYMBOLS = ("BTC3L", "BTC3S", "BTC1S")
+PAGE_WAIT = 30  # seconds for the page to show what the chain holds (it polls the head every second)
+
+
+def dollars(units: int, places: int = 2) -> str:
+    """Collateral units (6 decimals) as the page writes dollars."""
+    return f"${Decimal(units) / 10**6:,.{places}f}"
+
+
+def tokens(wad: int) -> str:
+    """Tokens (18 decimals) with four decimals."""
+    return f"{Decimal(wad) / 10**18:,.4f}"
+
+
+def times(wad: int) -> str:
+    """A signed leverage."""
+    return f"{Decimal(wad) / 10**18:.4f}x"
+
+
+def text_of(browser, css: str) -> str:
+    return browser.find_element(By.CSS_SELECTOR, css).text
+
+
+def wait_text(browser, css: str, expected: str, timeout: float = PAGE_WAIT) -> None:
+    """Waits until the element at `css` shows `expected` (the page refreshes on new blocks)."""
+    def shows(driver) -> bool:
+        found = driver.find_elements(By.CSS_SELECTOR, css)
+        return bool(found) and found[0].text == expected
+
+    try:
+        WebDriverWait(browser, timeout).until(shows)
+    except Exception:
+        found = browser.find_elements(By.CSS_SELECTOR, css)
+        raise AssertionError(f"{css} shows {found[0].text if found else 'nothing'!r}, expected {expected!r}") from None
+
+
+def submit_price(node, deployed, ratio: float) -> int:
+    """The deployer publishes the feed's price times `ratio`; returns the block."""
+    from ape import project
+
+    record = json.loads(deployed.read_text())
+    feed = node.contract(record["feeds"]["BTC"], project.PriceFeed.contract_type)
+    answer = feed.functions.latestRoundData().call()[1]
+    tx = feed.functions.submit(int(answer * ratio)).transact({"from": record["deployer"]})
+    return node.w3.eth.wait_for_transaction_receipt(tx)["blockNumber"]
+
+
+def events(token, name: str) -> list:
+    return getattr(token.events, name).get_logs(from_block=0)
+
+
+def test_list__every_token_with_the_contracts_numbers(node, deployed, served, browser, screenshot):
+    """A 12% fall puts BTC3L above its band; once the keeper has rebalanced, the list shows each token's NAV,
+    leverage, supply and equity as the contracts' views give them."""
+    btc3l = deployed_token(node, deployed, "BTC3L")
+    submit_price(node, deployed, 0.88)
+    wait_for(lambda: events(btc3l, "Rebalanced"), 60, "the keeper did not rebalance BTC3L after a 12% fall")
+    browser.get(served)
+    head = node.w3.eth.block_number
+    WebDriverWait(browser, PAGE_WAIT).until(lambda d: int(d.find_element(By.ID, "head").get_attribute("data-block") or -1) >= head)
+    for symbol in SYMBOLS:
+        f = deployed_token(node, deployed, symbol).functions
+        row = f'tr[data-symbol="{symbol}"]'
+        wait_text(browser, f"{row} .nav", dollars(f.navPerToken().call(), 6))
+        assert text_of(browser, f"{row} .leverage") == times(f.leverage().call())
+        assert text_of(browser, f"{row} .supply") == tokens(f.totalSupply().call())
+        assert text_of(browser, f"{row} .equity") == dollars(f.equity().call())
+    assert text_of(browser, 'tr[data-symbol="BTC3L"] .target') == "3.0000x"
+    assert text_of(browser, 'tr[data-symbol="BTC3S"] .change').startswith("+")  # a short gains on a fall
+    screenshot("tokens")
+
+
+def test_token_page__chain_numbers_history_and_live_update(node, deployed, served, browser, screenshot):
+    """BTC3L's page: NAV, leverage and the venue position as the views give them, its settlement and the keeper's
+    band rebalance in the history with leverage before and after; a new price updates it without a reload."""
+    from ape import project
+
+    token = deployed_token(node, deployed, "BTC3L")
+    record = json.loads(deployed.read_text())
+    venue = node.contract(record["venue"], project.PerpVenue.contract_type)
+    browser.get(f"{served}/token/BTC3L")
+    wait_text(browser, '[data-key="nav"]', dollars(token.functions.navPerToken().call(), 6))
+    assert text_of(browser, '[data-key="leverage"]') == times(token.functions.leverage().call())
+    assert text_of(browser, '[data-key="band"]') == "2.250-4.000x"
+    size = venue.functions.position(record["tokens"]["BTC3L"]["market_id"], token.address).call()[1]
+    assert text_of(browser, '#position [data-key="size"]') == f"{Decimal(size) / 10**18:,.6f} BTC"
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")]
+    (rebalance,) = events(token, "Rebalanced")
+    assert len(rows) == len(events(token, "Settled")) + 1
+    band_row = next(r for r in rows if " REBALANCE BAND " in f" {r} ")
+    assert band_row.startswith(str(rebalance["blockNumber"]))
+    assert times(rebalance["args"]["leverageBefore"]) in band_row
+    assert times(token.functions.leverage().call(block_identifier=rebalance["blockNumber"])) in band_row
+    assert "SETTLE REQUESTS" in rows[-1]
+    assert browser.find_elements(By.CSS_SELECTOR, "#nav-chart canvas")  # the chart library drew
+
+    browser.execute_script("window.notReloaded = true")
+    submit_price(node, deployed, 1.03)
+    wait_text(browser, '[data-key="nav"]', dollars(token.functions.navPerToken().call(), 6))
+    assert browser.execute_script("return window.notReloaded") is True
+    screenshot("token")
+
+
+@pytest.fixture(scope="module")
+def btc1s_page(node, deployed, served, browser, wallet):
+    """BTC1S's page with the wallet connected; the wallet holds 5,000 test dollars."""
+    from ape import project
+
+    record = json.loads(deployed.read_text())
+    collateral = node.contract(record["collateral"], project.TestStablecoin.contract_type)
+    node.w3.eth.wait_for_transaction_receipt(collateral.functions.mint(wallet, 5_000 * 10**6).transact({"from": wallet}))
+    browser.get(f"{served}/token/BTC1S")
+    browser.find_element(By.ID, "connect").click()
+    wait_text(browser, "#account", wallet)
+    wait_text(browser, '#holding [data-key="collateral"]', "$5,000.00")
+    return deployed_token(node, deployed, "BTC1S")
+
+
+def act(browser, button_or_form: str, amount: str | None = None, field: str | None = None) -> str:
+    """Types `amount` into `field` and submits the form (or clicks the button); returns the wallet's message once
+    the action ends (done or an error)."""
+    browser.execute_script("const m = document.getElementById('wallet-message'); m.textContent = ''; m.className = ''")
+    if field:
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(amount)
+    browser.find_element(By.CSS_SELECTOR, button_or_form).click()
+    message = browser.find_element(By.ID, "wallet-message")
+    WebDriverWait(browser, PAGE_WAIT).until(lambda d: message.text.endswith("done") or "error" in message.get_attribute("class"))
+    return message.text
+
+
+def test_wallet__mint_request_settled_by_the_keeper__page_shows_the_new_balance(node, deployed, btc1s_page, browser,
+                                                                               wallet):
+    token = btc1s_page
+    assert act(browser, "#deposit-form button", "500", "deposit-amount") == "mint: done"
+    assert token.functions.pendingDepositRequest(0, wallet).call() == 500 * 10**6
+    wait_text(browser, '#holding [data-key="pending_mint"]', "$500.00")
+    node.publish_newer_round(deployed)  # the round that prices the request; the keeper settles at it
+    wait_for(lambda: token.functions.claimableDepositRequest(0, wallet).call() > 0, 60, "the keeper did not settle")
+    wait_text(browser, '#holding [data-key="claimable_mint"]', "$500.00")
+    assert act(browser, "#claim") == "claim: done"
+    balance = token.functions.balanceOf(wallet).call()
+    assert balance > 0
+    wait_text(browser, '#holding [data-key="balance"]', f"{tokens(balance)} BTC1S")
+    wait_text(browser, '#holding [data-key="value"]', dollars(token.functions.convertToAssets(balance).call()))
+
+
+def test_wallet__redemption_settled_by_the_keeper__page_shows_the_dollars(node, deployed, btc1s_page, browser, wallet):
+    from ape import project
+
+    token = btc1s_page
+    collateral = node.contract(json.loads(deployed.read_text())["collateral"], project.TestStablecoin.contract_type)
+    before = collateral.functions.balanceOf(wallet).call()
+    assert act(browser, "#redeem-form button", "all", "redeem-amount") == "redemption: done"
+    assert token.functions.balanceOf(wallet).call() == 0
+    node.publish_newer_round(deployed)
+    wait_for(lambda: token.functions.claimableRedeemRequest(0, wallet).call() > 0, 60, "the keeper did not settle")
+    wait_text(browser, '#holding [data-key="claimable_redeem"]', f"{tokens(token.functions.claimableRedeemRequest(0, wallet).call())} BTC1S")
+    assert act(browser, "#claim") == "claim: done"
+    after = collateral.functions.balanceOf(wallet).call()
+    assert 490 * 10**6 < after - before < 500 * 10**6  # 500 dollars in, less the two fees and the trades' costs
+    wait_text(browser, '#holding [data-key="collateral"]', dollars(after))
+    wait_text(browser, '#holding [data-key="balance"]', "0.0000 BTC1S")
+
+
+def test_wallet__contract_error__shown_by_name_in_the_holders_units(btc1s_page, browser, wallet):
+    message = act(browser, "#cancel")
+    assert message == f"the transaction reverted: NoPendingRequest(controller={wallet})"
+    assert act(browser, "#deposit-form button", "ten", "deposit-amount") == \
+        'amount "ten" is not a positive number of dollars'
