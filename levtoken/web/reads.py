@@ -72,6 +72,7 @@ class ChainReader:
     _contracts: dict[str, Any] = field(default_factory=dict)
     _history: dict[str, dict[int, HistoryPoint]] = field(default_factory=dict)
     _times: dict[int, int] = field(default_factory=dict)
+    _once: dict[Any, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def contract(self, name: str, address: str):
@@ -108,6 +109,12 @@ class ChainReader:
         except (ContractCustomError, ContractLogicError) as err:
             decoded = decode_revert_data(str(err.data or ""))
             return f"unavailable: {format_error(*decoded) if decoded else err}"
+
+    def once(self, key: Any, compute) -> Any:
+        """`compute()` the first time `key` is asked for: what a mined block holds does not change."""
+        if key not in self._once:
+            self._once[key] = compute()
+        return self._once[key]
 
     def head(self) -> dict[str, int]:
         """The latest block's number and time."""
@@ -174,6 +181,7 @@ class ChainReader:
     def token_page(self, symbol: str, block: int) -> dict[str, Any]:
         """Everything the token page shows, at `block`."""
         from levtoken.cli import time_rebalance_text
+        from levtoken.web.inception import attribution_rows
 
         record = self.deployment.tokens[symbol]
         token = self.token(symbol)
@@ -199,6 +207,7 @@ class ChainReader:
             "fees": self.fees(symbol, params, block),
             "history": self.rebalances_and_settlements(symbol, block),
             "requests": self.requests(symbol, status, block),
+            "attribution": attribution_rows(self, symbol, block),
         }
 
     def position(self, symbol: str, block: int) -> dict[str, str]:

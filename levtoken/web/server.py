@@ -7,6 +7,7 @@ Routes:
 - `/api/deployment`: chain, addresses and tokens; `/api/abi/{contract}`: a compiled ABI;
 - `/api/head`: the latest block (the page polls it and refreshes when it moves);
 - `/api/tokens`, `/api/token/{symbol}`, `/api/holder/{symbol}/{address}`: the list, a token, a wallet;
+- `/api/decay?leverage=3&volatility=60&days=365`: the decay calculator (volatility in % a year);
 - `POST /api/revert`: revert data decoded to the contract error's name and arguments in the holder's units.
 """
 
@@ -22,6 +23,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from levtoken.decay import expected_decay, shipped_window
 from levtoken.deployment import Deployment, DeploymentError
 from levtoken.keeper.reverts import decode_revert_data, format_error
 from levtoken.web.reads import ChainReader, abi_of
@@ -35,6 +37,26 @@ VENDOR = {
     "ethers": "ethers/dist/ethers.min.js",
 }
 ABIS = ("LeveragedToken", "TestStablecoin", "PerpVenue")
+# What the decay calculator accepts: (name, unit, lowest, highest).
+DECAY_INPUTS = (("leverage", "x", -10.0, 10.0), ("volatility", "% a year", 0.0, 500.0), ("days", "days", 1, 5_000))
+
+
+def decay_inputs(query) -> tuple[float, float, int]:
+    """Leverage, volatility (a fraction) and days from the calculator's query; ValueError with one line in the
+    holder's units when one is missing, not a number or out of range."""
+    values = []
+    for name, unit, low, high in DECAY_INPUTS:
+        text = query.get(name, "")
+        try:
+            value = type(low)(text)
+        except ValueError:
+            raise ValueError(f"{name} {text!r} is not a {'whole ' if isinstance(low, int) else ''}number of {unit}") from None
+        if not (low <= value <= high) or (name == "leverage" and value == 0):
+            raise ValueError(f"{name} must be between {low:g} and {high:g} {unit}{', not 0' if name == 'leverage' else ''} "
+                             f"(got {text})")
+        values.append(value)
+    leverage, volatility, days = values
+    return leverage, volatility / 100, days
 
 
 def create_app(deployment: Deployment, w3) -> Starlette:
@@ -94,6 +116,20 @@ def create_app(deployment: Deployment, w3) -> Starlette:
 
         return JSONResponse(await run_in_threadpool(read))
 
+    def decay(request: Request) -> JSONResponse:
+        try:
+            leverage, volatility, days = decay_inputs(request.query_params)
+        except ValueError as err:
+            return JSONResponse({"error": str(err)}, 400)
+        window = shipped_window(leverage, days)
+        pct = lambda x: f"{x * 100:+.2f}%"  # noqa: E731
+        return JSONResponse({
+            "expected": pct(expected_decay(leverage, volatility, days)),
+            "window": f"{window.start} to {window.end}", "volatility": f"{window.volatility * 100:.1f}% a year",
+            "underlying": pct(window.underlying), "static": pct(window.static), "compounded": pct(window.compounded),
+            "product": pct(window.product), "decay": pct(window.decay), "expected_there": pct(window.expected),
+        })
+
     async def revert(request: Request) -> JSONResponse:
         data = str((await request.json()).get("data") or "")
         decoded = await run_in_threadpool(decode_revert_data, data)
@@ -103,7 +139,8 @@ def create_app(deployment: Deployment, w3) -> Starlette:
         Route("/", page), Route("/token/{symbol}", page),
         Route("/vendor/{name}.mjs", vendor), Route("/api/abi/{name}", abi), Route("/api/deployment", info),
         Route("/api/head", head), Route("/api/tokens", tokens), Route("/api/token/{symbol}", token),
-        Route("/api/holder/{symbol}/{address}", holder), Route("/api/revert", revert, methods=["POST"]),
+        Route("/api/holder/{symbol}/{address}", holder), Route("/api/decay", decay),
+        Route("/api/revert", revert, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers={DeploymentError: _deployment_error})

@@ -52,6 +52,7 @@ async function showToken() {
   const t = await getJSON(`/api/token/${encodeURIComponent(symbol)}`);
   if (t.error) { $("token-title").textContent = t.error; return; }
   const r = t.row;
+  if (!$("decay-leverage").value) { $("decay-leverage").value = r.target.replace("x", "").replace(/\.?0+$/, ""); showDecay(); }
   $("token-title").textContent = `${r.name} (${r.symbol}, ${r.label})`;
   $("summary").innerHTML = [["nav", "NAV", r.nav], ["change", `change (${r.change_window})`, r.change_24h],
     ["leverage", "real leverage", r.leverage], ["target", "target", r.target], ["band", "band", t.band.text],
@@ -71,10 +72,24 @@ async function showToken() {
   const f = t.fees;
   pairs($("fees"), [["mint", "mint fee", f.mint], ["redeem", "redeem fee", f.redeem], ["streaming", "streaming fee", f.streaming],
     ["streaming_taken", "streamed so far", f.streaming_taken], ["entry_exit_taken", "mint and redeem fees so far", f.entry_exit_taken]]);
+  pairs($("attribution"), t.attribution.map((a, i) => [`a${i}`, a.label, a.value]));
   body($("history"), t.history, (h) => [h.block, utc(h.time), h.action, h.reason, h.before, h.after, h.size, h.notional, h.cost]);
   $("requests-due").textContent = t.requests.due || `no settlement due now; ${t.requests.escrow} in escrow`;
   body($("requests"), t.requests.rows, (q) => [q.block, utc(q.time), q.side, q.controller, q.amount, q.state]);
   if (wallet) await showHolding();
+}
+
+// --- the decay calculator ---------------------------------------------------------------------------
+async function showDecay() {
+  const query = new URLSearchParams({ leverage: $("decay-leverage").value, volatility: $("decay-volatility").value,
+    days: $("decay-days").value });
+  const d = await getJSON(`/api/decay?${query}`);
+  if (d.error) { pairs($("decay-result"), [["error", "error", d.error]]); return; }
+  pairs($("decay-result"), [["expected", "expected decay at that volatility", d.expected],
+    ["window", "shipped BTC closes", d.window], ["volatility", "their realised volatility", d.volatility],
+    ["underlying", "BTC over the window", d.underlying], ["static", "static position (L × BTC)", d.static],
+    ["compounded", "(S_t/S_0)^L", d.compounded], ["product", "daily-reset product", d.product],
+    ["decay", "decay measured there", d.decay], ["expected_there", "formula at their volatility", d.expected_there]]);
 }
 
 // --- the wallet -------------------------------------------------------------------------------------
@@ -147,6 +162,7 @@ function amount(text, decimals, unit) {
 }
 
 function wire() {
+  $("decay-form").onsubmit = (e) => { e.preventDefault(); showDecay(); };
   $("connect").onclick = () => connect().catch(async (err) => say(await explain(err), true));
   $("deposit-form").onsubmit = (e) => {
     e.preventDefault();
