@@ -6,14 +6,19 @@ update, then a mint, a redemption and a decoded contract error from the wallet."
 
 from __future__ import annotations
 
+import csv
 import json
+import math
+import socket
+import urllib.error
+import urllib.request
 from decimal import Decimal
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.utils.cli import deployed_token, wait_for
+from tests.utils.cli import ROOT, assert_one_clear_error, deployed_token, levtoken, wait_for
 
 SYMBOLS = ("BTC3L", "BTC3S", "BTC1S")
 PAGE_WAIT = 30  # seconds for the page to show what the chain holds (it polls the head every second)
@@ -35,6 +40,7 @@ def times(wad: int) -> str:
 
 
 def text_of(browser, css: str) -> str:
+    """The text of the first element at `css`."""
     return browser.find_element(By.CSS_SELECTOR, css).text
 
 
@@ -63,6 +69,7 @@ def submit_price(node, deployed, ratio: float) -> int:
 
 
 def events(token, name: str) -> list:
+    """Every `name` event of a web3 token contract, oldest first."""
     return getattr(token.events, name).get_logs(from_block=0)
 
 
@@ -110,6 +117,16 @@ def test_token_page__chain_numbers_history_and_live_update(node, deployed, serve
     assert times(token.functions.leverage().call(block_identifier=rebalance["blockNumber"])) in band_row
     assert "SETTLE REQUESTS" in rows[-1]
     assert browser.find_elements(By.CSS_SELECTOR, "#nav-chart canvas")  # the chart library drew
+
+    first_nav = token.functions.navPerToken().call(block_identifier=events(token, "Settled")[0]["blockNumber"])
+    nav = token.functions.navPerToken().call()
+    attribution = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+                   for row in browser.find_elements(By.CSS_SELECTOR, "#attribution tr")}
+    assert attribution["return"] == f"{(nav / first_nav - 1) * 100:+.2f}%"
+    assert attribution["= actual % ($)"].startswith(attribution["return"])
+    terms = [value for label, value in attribution.items() if label.endswith("% ($)") and not label.startswith("=")]
+    assert len(terms) == 8  # static, decay, schedule, streaming fee, funding, trading, liquidation, rounding
+    assert abs(sum(float(t.split("%")[0]) for t in terms) - (nav / first_nav - 1) * 100) < 0.05
 
     browser.execute_script("window.notReloaded = true")
     submit_price(node, deployed, 1.03)
@@ -186,3 +203,46 @@ def test_wallet__contract_error__shown_by_name_in_the_holders_units(btc1s_page, 
     assert message == f"the transaction reverted: NoPendingRequest(controller={wallet})"
     assert act(browser, "#deposit-form button", "ten", "deposit-amount") == \
         'amount "ten" is not a positive number of dollars'
+
+
+def test_decay_calculator__formula_beside_the_shipped_closes(served, browser):
+    """2x, 50% a year, 100 days: the formula's decay, and the daily-reset product over the latest 100 daily returns
+    of the shipped BTC series; a volatility that is not a number is one line in the holder's units."""
+    browser.get(f"{served}/token/BTC3L")
+    wait_text(browser, '#decay-result [data-key="window"]', "2024-09-24 to 2025-09-24")
+    for field, value in (("decay-leverage", "2"), ("decay-volatility", "50"), ("decay-days", "100")):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "#decay-form button").click()
+    wait_text(browser, '#decay-result [data-key="expected"]', f"{(math.exp(-(4 - 2) / 2 * 0.25 * 100 / 365) - 1) * 100:+.2f}%")
+    with (ROOT / "data" / "btc_usd_daily.csv").open() as handle:
+        closes = [float(row["close"]) for row in csv.DictReader(handle)][-101:]
+    product = math.prod(1 + 2 * (b / a - 1) for a, b in zip(closes, closes[1:])) - 1
+    assert text_of(browser, '#decay-result [data-key="product"]') == f"{product * 100:+.2f}%"
+    box = browser.find_element(By.ID, "decay-volatility")
+    box.clear()
+    box.send_keys("high")
+    browser.find_element(By.CSS_SELECTOR, "#decay-form button").click()
+    wait_text(browser, '#decay-result [data-key="error"]', "volatility 'high' is not a number of % a year")
+
+
+def test_api__unknown_token__one_line_and_404(served):
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{served}/api/token/ETH3L")
+    assert raised.value.code == 404
+    assert json.loads(raised.value.read())["error"] == "unknown token 'ETH3L'; deployed: BTC3L, BTC3S, BTC1S"
+
+
+def test_serve__port_taken__one_clear_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = levtoken("serve", "--port", str(port), "--record", str(tmp_path / "none.json"))
+    assert_one_clear_error(out, f"something already listens on 127.0.0.1:{port}; choose another --port")
+
+
+def test_serve__missing_record__says_to_deploy(node, tmp_path):
+    out = node.run(f"levtoken serve --port 1 --record {tmp_path / 'none.json'}", tmp_path / "unused.json")
+    assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
