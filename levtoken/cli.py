@@ -1,5 +1,5 @@
-"""The `levtoken` command: deploy, status, mint, redeem, requests, claim, cancel, keeper, replay, the
-end-to-end demo and the product page (serve)."""
+"""The `levtoken` command: deploy, status, mint, redeem, requests, claim, cancel, keeper, replay and the
+end-to-end demo."""
 
 from __future__ import annotations
 

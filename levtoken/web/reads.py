@@ -19,6 +19,7 @@ HISTORY_POINTS = 500  # the NAV and leverage history keeps the blocks of the lat
 HISTORY_ROWS = 50  # rebalances and settlements listed, newest first
 REQUEST_ROWS = 20  # requests listed, newest first
 YEAR_DAYS = 365
+BATCH = 500  # calls per batched JSON-RPC request
 
 
 def usd(units: int) -> str:
@@ -72,7 +73,8 @@ class ChainReader:
     _contracts: dict[str, Any] = field(default_factory=dict)
     _history: dict[str, dict[int, HistoryPoint]] = field(default_factory=dict)
     _times: dict[int, int] = field(default_factory=dict)
-    _once: dict[Any, Any] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)  # what mined blocks hold, by key (see `once`)
+    _scanned: dict[str, int] = field(default_factory=dict)  # per token, the last block its history has read
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def contract(self, name: str, address: str):
@@ -110,11 +112,46 @@ class ChainReader:
             decoded = decode_revert_data(str(err.data or ""))
             return f"unavailable: {format_error(*decoded) if decoded else err}"
 
+    def views_at(self, calls: list[tuple[Any, str, tuple, int]]) -> list[Any]:
+        """Many view calls as one batched JSON-RPC request: (contract, function name, arguments, block) each, the
+        decoded result (a single output unwrapped), or None for a call that reverted (a stale price) or found no
+        contract (a block before it was deployed)."""
+        requests = [("eth_call", [{"to": c.address, "data": self.calldata(c, name, args)[0]}, hex(block)])
+                    for c, name, args, block in calls]
+        results = []
+        for first in range(0, len(requests), BATCH):
+            responses = self.w3.provider.make_batch_request(requests[first:first + BATCH])
+            if not isinstance(responses, list):  # the node refused the whole batch
+                raise ConnectionError(f"the node refused a batch of calls: {responses.get('error')}")
+            for (c, name, args, _), response in zip(calls[first:first + BATCH], responses):
+                if "error" in response or response["result"] in ("0x", None):  # reverted, or no contract yet
+                    results.append(None)
+                    continue
+                values = self.w3.codec.decode(self.calldata(c, name, args)[1], bytes.fromhex(response["result"][2:]))
+                results.append(values[0] if len(values) == 1 else values)
+        return results
+
+    def calldata(self, contract, name: str, args: tuple) -> tuple[str, list[str]]:
+        """A view call's data and output types (encoded once: web3 validates the whole ABI on every encoding)."""
+        from eth_utils.abi import get_abi_output_types
+
+        return self.once(("calldata", contract.address, name, args), lambda: (
+            contract.encode_abi(name, args), get_abi_output_types(contract.get_function_by_name(name).abi)))
+
+    def block_times(self, numbers: list[int]) -> None:
+        """Reads the timestamps of `numbers` not read yet, in batches."""
+        missing = sorted(set(numbers) - set(self._times))
+        for first in range(0, len(missing), BATCH):
+            chunk = missing[first:first + BATCH]
+            blocks = self.w3.provider.make_batch_request([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            for number, block in zip(chunk, blocks):
+                self._times[number] = int(block["result"]["timestamp"], 16)
+
     def once(self, key: Any, compute) -> Any:
         """`compute()` the first time `key` is asked for: what a mined block holds does not change."""
-        if key not in self._once:
-            self._once[key] = compute()
-        return self._once[key]
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     def head(self) -> dict[str, int]:
         """The latest block's number and time."""
@@ -131,25 +168,32 @@ class ChainReader:
     # --- history -------------------------------------------------------------------------
     def history(self, symbol: str, block: int) -> list[HistoryPoint]:
         """NAV and leverage after every block up to `block` in which the token's market published a price or the
-        token emitted an event (the latest HISTORY_POINTS of them), and at `block`; one point per second."""
+        token emitted an event, and at `block`: the latest HISTORY_POINTS of them, one point per second."""
         record = self.deployment.tokens[symbol]
         token = self.token(symbol)
         with self._lock:
             known = self._history.setdefault(symbol, {})
-            start = max(known, default=self.deployment.block)
+            start = self._scanned.get(symbol, self.deployment.block - 1) + 1
+            if start > block:
+                return self._points(known, block)
             logs = self.w3.eth.get_logs({"address": [self.deployment.feeds[record.market], record.address],
                                          "fromBlock": start, "toBlock": block})
-            blocks = sorted({log["blockNumber"] for log in logs} | {block})
-            for number in blocks:
-                if number in known or token.functions.totalSupply().call(block_identifier=number) == 0:
-                    continue
-                leverage = self.shown(token.functions.leverage(), number, int)
-                if isinstance(leverage, int):  # not a block whose price was stale
-                    known[number] = HistoryPoint(number, self.block_time(number),
-                                                 token.functions.navPerToken().call(block_identifier=number), leverage)
-            points = [known[n] for n in sorted(known) if n <= block][-HISTORY_POINTS:]
-        per_second = {p.time: p for p in points}
-        return list(per_second.values())
+            self._scanned[symbol] = block
+            numbers = sorted({log["blockNumber"] for log in logs} | {block})[-HISTORY_POINTS:]
+            values = self.views_at([(token, name, (), n) for n in numbers
+                                    for name in ("totalSupply", "navPerToken", "leverage")])
+            self.block_times(numbers)
+            for i, number in enumerate(numbers):
+                supply, nav, leverage = values[3 * i: 3 * i + 3]
+                if supply and leverage is not None:  # held, and the price was valid then
+                    known[number] = HistoryPoint(number, self._times[number], nav, leverage)
+            return self._points(known, block)
+
+    @staticmethod
+    def _points(known: dict[int, HistoryPoint], block: int) -> list[HistoryPoint]:
+        """The latest HISTORY_POINTS points up to `block`, the last of each second."""
+        points = [known[n] for n in sorted(known) if n <= block][-HISTORY_POINTS:]
+        return list({p.time: p for p in points}.values())
 
     # --- the token list --------------------------------------------------------------------
     def token_row(self, symbol: str, block: int) -> dict[str, Any]:
@@ -248,6 +292,11 @@ class ChainReader:
             "recipient": params.fee_recipient,
         }
 
+    def leverage_at(self, symbol: str, block: int) -> str:
+        """The token's leverage after `block` as text (read once: a mined block does not change)."""
+        return self.once(("leverage", symbol, block),
+                         lambda: self.shown(self.token(symbol).functions.leverage(), block, leverage_text))
+
     def rebalances_and_settlements(self, symbol: str, block: int) -> list[dict[str, str]]:
         """The token's rebalances and settlements, newest first: time, action, reason, leverage before and after,
         the venue trade's size and its cost."""
@@ -262,7 +311,7 @@ class ChainReader:
         for event in token.events.Settled.get_logs(**window):
             t = Settlement.from_abi(event["args"]["settlement"])
             reason = "FALLBACK" if event["args"]["fallback_"] else Reason.REQUESTS.name
-            before = self.shown(token.functions.leverage(), event["blockNumber"] - 1, leverage_text)
+            before = self.leverage_at(symbol, event["blockNumber"] - 1)
             rows.append((event["blockNumber"], event["logIndex"], Action.SETTLE.name, reason, before, t.size_delta,
                          t.price, t.cost))
         rows.sort(reverse=True)
@@ -270,7 +319,7 @@ class ChainReader:
         for number, _, action, reason, before, size, price, cost in rows[:HISTORY_ROWS]:
             out.append({"block": number, "time": self.block_time(number), "action": action, "reason": reason,
                         "before": before if isinstance(before, str) else leverage_text(before),
-                        "after": self.shown(token.functions.leverage(), number, leverage_text),
+                        "after": self.leverage_at(symbol, number),
                         "size": f"{from_wad(size):+,.6f} {market}", "notional": f"${from_wad(abs(size) * price // WAD):,.2f}",
                         "cost": usd(cost)})
         return out

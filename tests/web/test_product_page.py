@@ -196,6 +196,10 @@ def test_wallet__redemption_settled_by_the_keeper__page_shows_the_dollars(node, 
     assert 490 * 10**6 < after - before < 500 * 10**6  # 500 dollars in, less the two fees and the trades' costs
     wait_text(browser, '#holding [data-key="collateral"]', dollars(after))
     wait_text(browser, '#holding [data-key="balance"]', "0.0000 BTC1S")
+    settled = [e["blockNumber"] for e in events(token, "Settled")]
+    wait_text(browser, "#my-requests tbody tr:nth-child(1) td:nth-child(5)", f"settled in block {settled[-1]}")
+    assert "redeem" in text_of(browser, "#my-requests tbody tr:nth-child(1)")
+    assert text_of(browser, "#my-requests tbody tr:nth-child(2)").endswith(f"mint $500.00 settled in block {settled[-2]}")
 
 
 def test_wallet__contract_error__shown_by_name_in_the_holders_units(btc1s_page, browser, wallet):

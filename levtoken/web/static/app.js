@@ -76,6 +76,7 @@ async function showToken() {
   body($("history"), t.history, (h) => [h.block, utc(h.time), h.action, h.reason, h.before, h.after, h.size, h.notional, h.cost]);
   $("requests-due").textContent = t.requests.due || `no settlement due now; ${t.requests.escrow} in escrow`;
   body($("requests"), t.requests.rows, (q) => [q.block, utc(q.time), q.side, q.controller, q.amount, q.state]);
+  requests = t.requests.rows;
   if (wallet) await showHolding();
 }
 
@@ -93,7 +94,8 @@ async function showDecay() {
 }
 
 // --- the wallet -------------------------------------------------------------------------------------
-let wallet = null; // { address, token, collateral } once connected
+let wallet = null; // { address, token, collateral, holding } once connected
+let requests = []; // the token's latest requests, newest first
 
 function say(text, isError = false) {
   $("wallet-message").textContent = text;
@@ -119,6 +121,8 @@ async function showHolding() {
     ["pending_mint", "mint pending", h.pending_mint], ["claimable_mint", "mint claimable", h.claimable_mint],
     ["pending_redeem", "redemption pending", h.pending_redeem], ["claimable_redeem", "redemption claimable", h.claimable_redeem],
     ["claim_gives", "a claim gives", h.claim_gives]]);
+  const mine = requests.filter((q) => q.controller.toLowerCase() === wallet.address.toLowerCase());
+  body($("my-requests"), mine, (q) => [`block ${q.block}`, utc(q.time), q.side, q.amount, q.state]);
 }
 
 function revertData(err) {
