@@ -1,6 +1,6 @@
 # levtoken: the two commands a newcomer needs are `make demo` and `make test`.
 # Every target runs the idempotent set-up first; nothing is installed outside this folder
-# (except redis-server from Debian's packages for `make test`, see toolchain/setup.sh).
+# (except redis-server, chromium and chromium-driver from Debian's packages for `make test`, see toolchain/setup.sh).
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx

@@ -874,5 +874,33 @@ def keeper(record: Path, network: str, account: str):
     sys.exit(run_keeper(record, account, network, project_dir=Path.cwd()))
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@record_option
+@network_option()
+@friendly_errors
+def serve(host: str, port: int, record: Path, network: str):
+    """Serves the tokens' product page (list, token pages, wallet) at http://HOST:PORT, reading the chain live,
+    until Ctrl-C."""
+    import socket
+
+    import uvicorn
+    from ape import chain
+
+    from levtoken.web.server import create_app
+
+    with socket.socket() as probe:
+        if probe.connect_ex((host, port)) == 0:
+            raise click.ClickException(f"something already listens on {host}:{port}; choose another --port")
+    with connect(network):
+        deployment = Deployment.load(record)
+        app = create_app(deployment, chain.provider.web3)
+        console.print(f"product page on http://{host}:{port} (chain {chain.chain_id}, tokens: "
+                      f"{', '.join(deployment.tokens)}); Ctrl-C stops it")
+        sys.stdout.flush()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":
     cli()

@@ -2,7 +2,8 @@
 # Sets up everything levtoken needs inside the project folder, offline except for the
 # package registries (PyPI, npm, Debian). Idempotent: a second run only checks stamps.
 #   toolchain/setup.sh            Python venv, npm packages, solc, anvil
-#   toolchain/setup.sh --test     the same, plus redis-server for the keeper's broker test
+#   toolchain/setup.sh --test     the same, plus redis-server (the keeper's broker test) and chromium with
+#                                 chromium-driver (the product page's browser tests) from Debian
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -86,15 +87,22 @@ fi
 # solc-select shim that slither-analyzer installs there, which would try to download a compiler.
 ln -sf "$SOLC_BIN" "$VENV/bin/solc"
 
-# --- redis-server, for the keeper's distributed-mode test --------------------------------
-if [ "${1:-}" = "--test" ] && ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing redis-server from Debian's packages (keeper broker test)"
-    { apt-get install -y -qq redis-server >/tmp/levtoken-apt.log 2>&1 \
-      || { apt-get update -qq >>/tmp/levtoken-apt.log 2>&1 && apt-get install -y -qq redis-server >>/tmp/levtoken-apt.log 2>&1; }; } \
-      || die "could not install redis-server with apt-get (log: /tmp/levtoken-apt.log); install it yourself or run with REDIS_SERVER=/path/to/redis-server."
-  else
-    die "redis-server is needed by the keeper's broker test; install it ('sudo apt install redis-server') and run again."
+# --- Debian packages the tests need: redis-server (the keeper's broker test), chromium and its driver (the
+# product page's browser tests) ---------------------------------------------------------------------------
+if [ "${1:-}" = "--test" ]; then
+  missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing ${missing[*]} from Debian's packages (keeper broker test, browser tests)"
+      { apt-get install -y -qq "${missing[@]}" >/tmp/levtoken-apt.log 2>&1 \
+        || { apt-get update -qq >>/tmp/levtoken-apt.log 2>&1 && apt-get install -y -qq "${missing[@]}" >>/tmp/levtoken-apt.log 2>&1; }; } \
+        || die "could not install ${missing[*]} with apt-get (log: /tmp/levtoken-apt.log); install them yourself."
+    else
+      die "the tests need ${missing[*]} (Debian's packages); install them ('sudo apt install ${missing[*]}') and run again."
+    fi
   fi
 fi
 exit 0

@@ -11,6 +11,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from eth_utils import is_address, to_checksum_address
+
 from levtoken.shapes import UINT256_MAX
 from levtoken.units import FEED_DECIMALS, from_units, from_wad
 
@@ -44,8 +46,11 @@ ARGUMENT_UNITS: dict[tuple[str, str] | str, str] = {
 
 
 def format_argument(error: str, name: str, value: Any) -> str:
-    """One error argument in the user's units: `3x`, `1,000.000000 collateral`, `$61,000.00`, a UTC date."""
+    """One error argument in the user's units: `3x`, `1,000.000000 collateral`, `$61,000.00`, a UTC date, a
+    checksummed address."""
     unit = ARGUMENT_UNITS.get((error, name)) or ARGUMENT_UNITS.get(name)
+    if isinstance(value, str) and is_address(value):
+        return to_checksum_address(value)
     if not isinstance(value, int) or isinstance(value, bool):
         return value.hex() if isinstance(value, bytes) else str(value)
     if value == UINT256_MAX:
@@ -100,7 +105,7 @@ def decode_revert(err: Exception) -> tuple[str, dict[str, Any]] | None:
 
 def decode_revert_data(data: str) -> tuple[str, dict[str, Any]] | None:
     """The custom error's name and arguments from revert data (0x-hex: selector, then the ABI-encoded
-    arguments); None when the selector is not one of the project's errors."""
+    arguments), as a wallet or a node returns it; None when no project error has that selector."""
     from eth_abi import decode
 
     if not (data.startswith("0x") and len(data) >= 10):

@@ -1,0 +1,252 @@
+"""The product page in a real browser over a real chain: headless Chromium on `levtoken serve`, the keeper acting
+on the module's anvil, the numbers compared with the contracts' views, the wallet's requests settled by the keeper.
+
+Tests run in order and build on each other's chain (one module, one node): the list, the token page and its live
+update, then a mint, a redemption and a decoded contract error from the wallet."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import socket
+import urllib.error
+import urllib.request
+from decimal import Decimal
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.utils.cli import ROOT, assert_one_clear_error, deployed_token, levtoken, wait_for
+
+SYMBOLS = ("BTC3L", "BTC3S", "BTC1S")
+PAGE_WAIT = 30  # seconds for the page to show what the chain holds (it polls the head every second)
+
+
+def dollars(units: int, places: int = 2) -> str:
+    """Collateral units (6 decimals) as the page writes dollars."""
+    return f"${Decimal(units) / 10**6:,.{places}f}"
+
+
+def tokens(wad: int) -> str:
+    """Tokens (18 decimals) with four decimals."""
+    return f"{Decimal(wad) / 10**18:,.4f}"
+
+
+def times(wad: int) -> str:
+    """A signed leverage."""
+    return f"{Decimal(wad) / 10**18:.4f}x"
+
+
+def text_of(browser, css: str) -> str:
+    """The text of the first element at `css`."""
+    return browser.find_element(By.CSS_SELECTOR, css).text
+
+
+def wait_text(browser, css: str, expected: str, timeout: float = PAGE_WAIT) -> None:
+    """Waits until the element at `css` shows `expected` (the page refreshes on new blocks)."""
+    def shows(driver) -> bool:
+        found = driver.find_elements(By.CSS_SELECTOR, css)
+        return bool(found) and found[0].text == expected
+
+    try:
+        WebDriverWait(browser, timeout).until(shows)
+    except Exception:
+        found = browser.find_elements(By.CSS_SELECTOR, css)
+        raise AssertionError(f"{css} shows {found[0].text if found else 'nothing'!r}, expected {expected!r}") from None
+
+
+def submit_price(node, deployed, ratio: float) -> int:
+    """The deployer publishes the feed's price times `ratio`; returns the block."""
+    from ape import project
+
+    record = json.loads(deployed.read_text())
+    feed = node.contract(record["feeds"]["BTC"], project.PriceFeed.contract_type)
+    answer = feed.functions.latestRoundData().call()[1]
+    tx = feed.functions.submit(int(answer * ratio)).transact({"from": record["deployer"]})
+    return node.w3.eth.wait_for_transaction_receipt(tx)["blockNumber"]
+
+
+def events(token, name: str) -> list:
+    """Every `name` event of a web3 token contract, oldest first."""
+    return getattr(token.events, name).get_logs(from_block=0)
+
+
+def test_list__every_token_with_the_contracts_numbers(node, deployed, served, browser, screenshot):
+    """A 12% fall puts BTC3L above its band; once the keeper has rebalanced, the list shows each token's NAV,
+    leverage, supply and equity as the contracts' views give them."""
+    btc3l = deployed_token(node, deployed, "BTC3L")
+    submit_price(node, deployed, 0.88)
+    wait_for(lambda: events(btc3l, "Rebalanced"), 60, "the keeper did not rebalance BTC3L after a 12% fall")
+    browser.get(served)
+    head = node.w3.eth.block_number
+    WebDriverWait(browser, PAGE_WAIT).until(lambda d: int(d.find_element(By.ID, "head").get_attribute("data-block") or -1) >= head)
+    for symbol in SYMBOLS:
+        f = deployed_token(node, deployed, symbol).functions
+        row = f'tr[data-symbol="{symbol}"]'
+        wait_text(browser, f"{row} .nav", dollars(f.navPerToken().call(), 6))
+        assert text_of(browser, f"{row} .leverage") == times(f.leverage().call())
+        assert text_of(browser, f"{row} .supply") == tokens(f.totalSupply().call())
+        assert text_of(browser, f"{row} .equity") == dollars(f.equity().call())
+    assert text_of(browser, 'tr[data-symbol="BTC3L"] .target') == "3.0000x"
+    assert text_of(browser, 'tr[data-symbol="BTC3S"] .change').startswith("+")  # a short gains on a fall
+    screenshot("tokens")
+
+
+def test_token_page__chain_numbers_history_and_live_update(node, deployed, served, browser, screenshot):
+    """BTC3L's page: NAV, leverage and the venue position as the views give them, its settlement and the keeper's
+    band rebalance in the history with leverage before and after; a new price updates it without a reload."""
+    from ape import project
+
+    token = deployed_token(node, deployed, "BTC3L")
+    record = json.loads(deployed.read_text())
+    venue = node.contract(record["venue"], project.PerpVenue.contract_type)
+    browser.get(f"{served}/token/BTC3L")
+    wait_text(browser, '[data-key="nav"]', dollars(token.functions.navPerToken().call(), 6))
+    assert text_of(browser, '[data-key="leverage"]') == times(token.functions.leverage().call())
+    assert text_of(browser, '[data-key="band"]') == "2.250-4.000x"
+    size = venue.functions.position(record["tokens"]["BTC3L"]["market_id"], token.address).call()[1]
+    assert text_of(browser, '#position [data-key="size"]') == f"{Decimal(size) / 10**18:,.6f} BTC"
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")]
+    (rebalance,) = events(token, "Rebalanced")
+    assert len(rows) == len(events(token, "Settled")) + 1
+    band_row = next(r for r in rows if " REBALANCE BAND " in f" {r} ")
+    assert band_row.startswith(str(rebalance["blockNumber"]))
+    assert times(rebalance["args"]["leverageBefore"]) in band_row
+    assert times(token.functions.leverage().call(block_identifier=rebalance["blockNumber"])) in band_row
+    assert "SETTLE REQUESTS" in rows[-1]
+    assert browser.find_elements(By.CSS_SELECTOR, "#nav-chart canvas")  # the chart library drew
+
+    first_nav = token.functions.navPerToken().call(block_identifier=events(token, "Settled")[0]["blockNumber"])
+    nav = token.functions.navPerToken().call()
+    attribution = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+                   for row in browser.find_elements(By.CSS_SELECTOR, "#attribution tr")}
+    assert attribution["return"] == f"{(nav / first_nav - 1) * 100:+.2f}%"
+    assert attribution["= actual % ($)"].startswith(attribution["return"])
+    terms = [value for label, value in attribution.items() if label.endswith("% ($)") and not label.startswith("=")]
+    assert len(terms) == 8  # static, decay, schedule, streaming fee, funding, trading, liquidation, rounding
+    assert abs(sum(float(t.split("%")[0]) for t in terms) - (nav / first_nav - 1) * 100) < 0.05
+
+    browser.execute_script("window.notReloaded = true")
+    submit_price(node, deployed, 1.03)
+    wait_text(browser, '[data-key="nav"]', dollars(token.functions.navPerToken().call(), 6))
+    assert browser.execute_script("return window.notReloaded") is True
+    screenshot("token")
+
+
+@pytest.fixture(scope="module")
+def btc1s_page(node, deployed, served, browser, wallet):
+    """BTC1S's page with the wallet connected; the wallet holds 5,000 test dollars."""
+    from ape import project
+
+    record = json.loads(deployed.read_text())
+    collateral = node.contract(record["collateral"], project.TestStablecoin.contract_type)
+    node.w3.eth.wait_for_transaction_receipt(collateral.functions.mint(wallet, 5_000 * 10**6).transact({"from": wallet}))
+    browser.get(f"{served}/token/BTC1S")
+    browser.find_element(By.ID, "connect").click()
+    wait_text(browser, "#account", wallet)
+    wait_text(browser, '#holding [data-key="collateral"]', "$5,000.00")
+    return deployed_token(node, deployed, "BTC1S")
+
+
+def act(browser, button_or_form: str, amount: str | None = None, field: str | None = None) -> str:
+    """Types `amount` into `field` and submits the form (or clicks the button); returns the wallet's message once
+    the action ends (done or an error)."""
+    browser.execute_script("const m = document.getElementById('wallet-message'); m.textContent = ''; m.className = ''")
+    if field:
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(amount)
+    browser.find_element(By.CSS_SELECTOR, button_or_form).click()
+    message = browser.find_element(By.ID, "wallet-message")
+    WebDriverWait(browser, PAGE_WAIT).until(lambda d: message.text.endswith("done") or "error" in message.get_attribute("class"))
+    return message.text
+
+
+def test_wallet__mint_request_settled_by_the_keeper__page_shows_the_new_balance(node, deployed, btc1s_page, browser,
+                                                                               wallet):
+    token = btc1s_page
+    assert act(browser, "#deposit-form button", "500", "deposit-amount") == "mint: done"
+    assert token.functions.pendingDepositRequest(0, wallet).call() == 500 * 10**6
+    wait_text(browser, '#holding [data-key="pending_mint"]', "$500.00")
+    node.publish_newer_round(deployed)  # the round that prices the request; the keeper settles at it
+    wait_for(lambda: token.functions.claimableDepositRequest(0, wallet).call() > 0, 60, "the keeper did not settle")
+    wait_text(browser, '#holding [data-key="claimable_mint"]', "$500.00")
+    assert act(browser, "#claim") == "claim: done"
+    balance = token.functions.balanceOf(wallet).call()
+    assert balance > 0
+    wait_text(browser, '#holding [data-key="balance"]', f"{tokens(balance)} BTC1S")
+    wait_text(browser, '#holding [data-key="value"]', dollars(token.functions.convertToAssets(balance).call()))
+
+
+def test_wallet__redemption_settled_by_the_keeper__page_shows_the_dollars(node, deployed, btc1s_page, browser, wallet):
+    from ape import project
+
+    token = btc1s_page
+    collateral = node.contract(json.loads(deployed.read_text())["collateral"], project.TestStablecoin.contract_type)
+    before = collateral.functions.balanceOf(wallet).call()
+    assert act(browser, "#redeem-form button", "all", "redeem-amount") == "redemption: done"
+    assert token.functions.balanceOf(wallet).call() == 0
+    node.publish_newer_round(deployed)
+    wait_for(lambda: token.functions.claimableRedeemRequest(0, wallet).call() > 0, 60, "the keeper did not settle")
+    wait_text(browser, '#holding [data-key="claimable_redeem"]', f"{tokens(token.functions.claimableRedeemRequest(0, wallet).call())} BTC1S")
+    assert act(browser, "#claim") == "claim: done"
+    after = collateral.functions.balanceOf(wallet).call()
+    assert 490 * 10**6 < after - before < 500 * 10**6  # 500 dollars in, less the two fees and the trades' costs
+    wait_text(browser, '#holding [data-key="collateral"]', dollars(after))
+    wait_text(browser, '#holding [data-key="balance"]', "0.0000 BTC1S")
+    settled = [e["blockNumber"] for e in events(token, "Settled")]
+    wait_text(browser, "#my-requests tbody tr:nth-child(1) td:nth-child(5)", f"settled in block {settled[-1]}")
+    assert "redeem" in text_of(browser, "#my-requests tbody tr:nth-child(1)")
+    assert text_of(browser, "#my-requests tbody tr:nth-child(2)").endswith(f"mint $500.00 settled in block {settled[-2]}")
+
+
+def test_wallet__contract_error__shown_by_name_in_the_holders_units(btc1s_page, browser, wallet):
+    message = act(browser, "#cancel")
+    assert message == f"the transaction reverted: NoPendingRequest(controller={wallet})"
+    assert act(browser, "#deposit-form button", "ten", "deposit-amount") == \
+        'amount "ten" is not a positive number of dollars'
+
+
+def test_decay_calculator__formula_beside_the_shipped_closes(served, browser):
+    """2x, 50% a year, 100 days: the formula's decay, and the daily-reset product over the latest 100 daily returns
+    of the shipped BTC series; a volatility that is not a number is one line in the holder's units."""
+    browser.get(f"{served}/token/BTC3L")
+    wait_text(browser, '#decay-result [data-key="window"]', "2024-09-24 to 2025-09-24")
+    for field, value in (("decay-leverage", "2"), ("decay-volatility", "50"), ("decay-days", "100")):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "#decay-form button").click()
+    wait_text(browser, '#decay-result [data-key="expected"]', f"{(math.exp(-(4 - 2) / 2 * 0.25 * 100 / 365) - 1) * 100:+.2f}%")
+    with (ROOT / "data" / "btc_usd_daily.csv").open() as handle:
+        closes = [float(row["close"]) for row in csv.DictReader(handle)][-101:]
+    product = math.prod(1 + 2 * (b / a - 1) for a, b in zip(closes, closes[1:])) - 1
+    assert text_of(browser, '#decay-result [data-key="product"]') == f"{product * 100:+.2f}%"
+    box = browser.find_element(By.ID, "decay-volatility")
+    box.clear()
+    box.send_keys("high")
+    browser.find_element(By.CSS_SELECTOR, "#decay-form button").click()
+    wait_text(browser, '#decay-result [data-key="error"]', "volatility 'high' is not a number of % a year")
+
+
+def test_api__unknown_token__one_line_and_404(served):
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{served}/api/token/ETH3L")
+    assert raised.value.code == 404
+    assert json.loads(raised.value.read())["error"] == "unknown token 'ETH3L'; deployed: BTC3L, BTC3S, BTC1S"
+
+
+def test_serve__port_taken__one_clear_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = levtoken("serve", "--port", str(port), "--record", str(tmp_path / "none.json"))
+    assert_one_clear_error(out, f"something already listens on 127.0.0.1:{port}; choose another --port")
+
+
+def test_serve__missing_record__says_to_deploy(node, tmp_path):
+    out = node.run(f"levtoken serve --port 1 --record {tmp_path / 'none.json'}", tmp_path / "unused.json")
+    assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
