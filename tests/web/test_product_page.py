@@ -15,6 +15,7 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -40,8 +41,9 @@ def times(wad: int) -> str:
 
 
 def text_of(browser, css: str) -> str:
-    """The text of the first element at `css`."""
-    return browser.find_element(By.CSS_SELECTOR, css).text
+    """The text of the first element at `css` (read again when the page re-rendered it meanwhile)."""
+    return WebDriverWait(browser, PAGE_WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, css).text)
 
 
 def wait_text(browser, css: str, expected: str, timeout: float = PAGE_WAIT) -> None:
@@ -51,7 +53,8 @@ def wait_text(browser, css: str, expected: str, timeout: float = PAGE_WAIT) -> N
         return bool(found) and found[0].text == expected
 
     try:
-        WebDriverWait(browser, timeout).until(shows)
+        # The page re-renders on every block: an element found a moment ago may be gone (stale); look again.
+        WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(shows)
     except Exception:
         found = browser.find_elements(By.CSS_SELECTOR, css)
         raise AssertionError(f"{css} shows {found[0].text if found else 'nothing'!r}, expected {expected!r}") from None
