@@ -44,10 +44,19 @@ class OwnNode:
             try:
                 if requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
                                  timeout=1).ok:
+                    self._keep_time_forward()
                     return
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise RuntimeError(f"anvil did not answer on {self.url}")
+
+    def _keep_time_forward(self) -> None:
+        """A restarted anvil stamps new blocks with the wall clock, which can lie behind the saved head when the
+        chain was moved ahead of it (a round published a second after the head): a real chain's time never goes
+        back, so the next block comes after the head."""
+        head = int(self.rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        if head >= time.time():
+            self.rpc("evm_setNextBlockTimestamp", head + 1)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
