@@ -888,6 +888,7 @@ def serve(host: str, port: int, record: Path, network: str):
     import uvicorn
     from ape import chain
 
+    from levtoken.rpc import RPC
     from levtoken.web.server import create_app
 
     with socket.socket() as probe:
@@ -895,7 +896,7 @@ def serve(host: str, port: int, record: Path, network: str):
             raise click.ClickException(f"something already listens on {host}:{port}; choose another --port")
     with connect(network):
         deployment = Deployment.load(record)
-        app = create_app(deployment, chain.provider.web3)
+        app = create_app(deployment, chain.provider.web3, RPC.of(chain.provider))
         console.print(f"product page on http://{host}:{port} (chain {chain.chain_id}, tokens: "
                       f"{', '.join(deployment.tokens)}); Ctrl-C stops it")
         sys.stdout.flush()

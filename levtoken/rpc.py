@@ -123,23 +123,24 @@ class Contract:
         self.functions = {e["name"]: Function.from_abi(e) for e in abi if e["type"] == "function"}
         self.events = {e["name"]: Event.from_abi(e) for e in abi if e["type"] == "event"}
 
-    def call(self, name: str, *args: Any) -> "Call":
-        """A read of function `name` with `args`, to run with `RPC.call` or `RPC.call_many`."""
+    def call(self, name: str, *args: Any, block: int | str = "latest") -> "Call":
+        """A read of function `name` with `args` at `block`, to run with `RPC.call` or `RPC.call_many`."""
         function = self.functions[name]
-        return Call(function, {"to": self.address, "data": function.data(*args)})
+        return Call(function, {"to": self.address, "data": function.data(*args)}, block)
 
 
 @dataclass(frozen=True)
 class Call:
-    """A prepared read: the function (to decode its result) and the eth_call's transaction object."""
+    """A prepared read: the function (to decode its result), the eth_call's transaction object and its block."""
 
     function: Function
     tx: dict
+    block: int | str = "latest"
 
     @property
     def request(self) -> Request:
-        """The eth_call request at the latest block."""
-        return "eth_call", [self.tx, "latest"]
+        """The eth_call request at the call's block."""
+        return "eth_call", [self.tx, hex(self.block) if isinstance(self.block, int) else self.block]
 
 
 class RPC:
@@ -199,16 +200,22 @@ class RPC:
         body = json.dumps({"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params})
         return self._result(self._post(body.encode(), retry))
 
-    def batch(self, requests: Sequence[Request]) -> list[Any]:
-        """Independent requests in one round trip; their results in order (RPCError on the first error)."""
+    def answers(self, requests: Sequence[Request]) -> list[dict]:
+        """Independent requests in one round trip; the node's answers in order, errors included."""
         if not requests:
             return []
         first = self._id + 1
         self._id += len(requests)
         body = json.dumps([{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
                            for i, (m, p) in enumerate(requests)])
-        answers = sorted(self._post(body.encode(), retry=True), key=lambda a: a["id"])
-        return [self._result(answer) for answer in answers]
+        answers = self._post(body.encode(), retry=True)
+        if not isinstance(answers, list):  # the node refused the whole batch
+            raise RPCError(f"the node refused a batch of {len(requests)} requests: {answers.get('error')}")
+        return sorted(answers, key=lambda a: a["id"])
+
+    def batch(self, requests: Sequence[Request]) -> list[Any]:
+        """Independent requests in one round trip; their results in order (RPCError on the first error)."""
+        return [self._result(answer) for answer in self.answers(requests)]
 
     # --- reads ---------------------------------------------------------------------------------
     def call(self, call: Call) -> Any:
@@ -218,6 +225,12 @@ class RPC:
     def call_many(self, calls: Sequence[Call]) -> list[Any]:
         """Reads of one state in one round trip; their decoded results in order."""
         return [call.function.result(raw) for call, raw in zip(calls, self.batch([c.request for c in calls]))]
+
+    def call_many_or_none(self, calls: Sequence[Call]) -> list[Any]:
+        """Reads in one round trip; each decoded result, or None for a read that reverted (a stale price) or
+        found no contract (a block before it was deployed)."""
+        return [None if "error" in answer or answer["result"] in ("0x", None) else call.function.result(answer["result"])
+                for call, answer in zip(calls, self.answers([c.request for c in calls]))]
 
     def block_number(self) -> int:
         """The latest block's number."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from levtoken.deployment import Deployment
+from levtoken.rpc import RPC, Contract
 from levtoken.shapes import Action, Params, Position, Reason, Settlement, Status
 from levtoken.units import BPS, DAY, WAD, from_units, from_wad, leverage_label
 
@@ -70,12 +71,15 @@ class ChainReader:
 
     deployment: Deployment
     w3: Any
+    rpc: RPC  # batched reads (levtoken.rpc) from the node `w3` talks to
     _contracts: dict[str, Any] = field(default_factory=dict)
     _history: dict[str, dict[int, HistoryPoint]] = field(default_factory=dict)
     _times: dict[int, int] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)  # what mined blocks hold, by key (see `once`)
     _scanned: dict[str, int] = field(default_factory=dict)  # per token, the last block its history has read
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rpc_lock: threading.Lock = field(default_factory=threading.Lock)  # one request at a time on `rpc`'s connection
+    _prepared: dict[str, Contract] = field(default_factory=dict)  # levtoken.rpc's handles, by address
 
     def contract(self, name: str, address: str):
         """A web3 contract with the compiled ABI of `name`."""
@@ -113,39 +117,26 @@ class ChainReader:
             return f"unavailable: {format_error(*decoded) if decoded else err}"
 
     def views_at(self, calls: list[tuple[Any, str, tuple, int]]) -> list[Any]:
-        """Many view calls as one batched JSON-RPC request: (contract, function name, arguments, block) each, the
+        """Many view calls in batched JSON-RPC requests: (contract, function name, arguments, block) each, the
         decoded result (a single output unwrapped), or None for a call that reverted (a stale price) or found no
         contract (a block before it was deployed)."""
-        requests = [("eth_call", [{"to": c.address, "data": self.calldata(c, name, args)[0]}, hex(block)])
-                    for c, name, args, block in calls]
-        results = []
-        for first in range(0, len(requests), BATCH):
-            responses = self.w3.provider.make_batch_request(requests[first:first + BATCH])
-            if not isinstance(responses, list):  # the node refused the whole batch
-                raise ConnectionError(f"the node refused a batch of calls: {responses.get('error')}")
-            for (c, name, args, _), response in zip(calls[first:first + BATCH], responses):
-                if "error" in response or response["result"] in ("0x", None):  # reverted, or no contract yet
-                    results.append(None)
-                    continue
-                values = self.w3.codec.decode(self.calldata(c, name, args)[1], bytes.fromhex(response["result"][2:]))
-                results.append(values[0] if len(values) == 1 else values)
-        return results
-
-    def calldata(self, contract, name: str, args: tuple) -> tuple[str, list[str]]:
-        """A view call's data and output types (encoded once: web3 validates the whole ABI on every encoding)."""
-        from eth_utils.abi import get_abi_output_types
-
-        return self.once(("calldata", contract.address, name, args), lambda: (
-            contract.encode_abi(name, args), get_abi_output_types(contract.get_function_by_name(name).abi)))
+        for c, _, _, _ in calls:
+            if c.address not in self._prepared:
+                self._prepared[c.address] = Contract(c.address, c.abi)
+        prepared = [self._prepared[c.address].call(name, *args, block=block) for c, name, args, block in calls]
+        with self._rpc_lock:
+            return [value for first in range(0, len(prepared), BATCH)
+                    for value in self.rpc.call_many_or_none(prepared[first:first + BATCH])]
 
     def block_times(self, numbers: list[int]) -> None:
         """Reads the timestamps of `numbers` not read yet, in batches."""
         missing = sorted(set(numbers) - set(self._times))
         for first in range(0, len(missing), BATCH):
             chunk = missing[first:first + BATCH]
-            blocks = self.w3.provider.make_batch_request([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            with self._rpc_lock:
+                blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
             for number, block in zip(chunk, blocks):
-                self._times[number] = int(block["result"]["timestamp"], 16)
+                self._times[number] = int(block["timestamp"], 16)
 
     def once(self, key: Any, compute) -> Any:
         """`compute()` the first time `key` is asked for: what a mined block holds does not change."""

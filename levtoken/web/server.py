@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from levtoken.decay import expected_decay, shipped_window
 from levtoken.deployment import Deployment, DeploymentError
 from levtoken.keeper.reverts import decode_revert_data, format_error
+from levtoken.rpc import RPC
 from levtoken.web.reads import ChainReader, abi_of
 
 STATIC = Path(__file__).parent / "static"
@@ -59,9 +60,9 @@ def decay_inputs(query) -> tuple[float, float, int]:
     return leverage, volatility / 100, days
 
 
-def create_app(deployment: Deployment, w3) -> Starlette:
-    """The web app over `deployment`, reading the chain through `w3`."""
-    reader = ChainReader(deployment, w3)
+def create_app(deployment: Deployment, w3, rpc: RPC) -> Starlette:
+    """The web app over `deployment`, reading the chain through `w3` and, batched, `rpc` (the same node)."""
+    reader = ChainReader(deployment, w3, rpc)
 
     def page(request: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html")
