@@ -233,6 +233,25 @@ def cli(verbose: bool):
         Trace.show = lambda self, *args, **kwargs: None
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (the OS's words), or None when it can. It binds as anvil and
+    uvicorn do (SO_REUSEADDR): connections left in TIME_WAIT by a server stopped a moment ago do not count."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            return err.strerror
+    return None
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the OS's pick)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
 def own_node(timeout: float = 30.0):
     """A fresh anvil of this command's own (the project's binary, quiet, without the step traces ape's foundry
@@ -243,9 +262,7 @@ def own_node(timeout: float = 30.0):
     anvil = shutil.which("anvil")
     if anvil is None:
         raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     argv = [anvil, "--port", str(port), "--silent", "--hardfork", project.config.solidity.evm_version,
             "--prune-history", "64"]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -276,14 +293,10 @@ def node(host: str, port: int):
     anvil = shutil.which("anvil")
     if anvil is None:
         raise click.ClickException(f"anvil not found in {TOOLS_DIR} or on PATH; run `make setup`")
-    with socket.socket() as probe:
-        # As anvil binds: connections left in TIME_WAIT by a node stopped a moment ago do not make it busy.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as err:
-            raise click.ClickException(f"port {port} on {host} is already in use ({err.strerror}): a node may already "
-                                       "run there; stop it or choose another --port") from None
+    taken = port_taken(host, port)
+    if taken:
+        raise click.ClickException(f"port {port} on {host} is already in use ({taken}): a node may already "
+                                   "run there; stop it or choose another --port")
     console.print(f"anvil on http://{host}:{port} (chain 31337); the other commands use it by default "
                   f"(--network {NODE_NETWORK})")
     sys.stdout.flush()
@@ -883,17 +896,14 @@ def keeper(record: Path, network: str, account: str):
 def serve(host: str, port: int, record: Path, network: str):
     """Serves the tokens' product page (list, token pages, wallet) at http://HOST:PORT, reading the chain live,
     until Ctrl-C."""
-    import socket
-
     import uvicorn
     from ape import chain
 
     from levtoken.rpc import RPC
     from levtoken.web.server import create_app
 
-    with socket.socket() as probe:
-        if probe.connect_ex((host, port)) == 0:
-            raise click.ClickException(f"something already listens on {host}:{port}; choose another --port")
+    if port_taken(host, port):
+        raise click.ClickException(f"something already listens on {host}:{port}; choose another --port")
     with connect(network):
         deployment = Deployment.load(record)
         app = create_app(deployment, chain.provider.web3, RPC.of(chain.provider))

@@ -4,7 +4,6 @@ silverback subprocesses by the Redis test."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from pathlib import Path
 import requests
 from ape import accounts, networks
 
+from levtoken.cli import free_port
 from levtoken.deployment import DeployConfig, Deployment, deploy, mint_for
 from levtoken.units import to_units
 
@@ -20,10 +20,6 @@ from levtoken.units import to_units
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class OwnNode:

@@ -3,7 +3,6 @@ numbers checked against the chain."""
 
 import csv
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from levtoken.cli import free_port
 from levtoken.deployment import DeployConfig, deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
 from levtoken.replay.replayer import Replayer, ReplayStartError
@@ -192,9 +192,7 @@ def test_run__on_an_existing_deployment__returns_measured_from_the_state_it_foun
 @pytest.fixture
 def node_url():
     """An anvil of the test's own on a free port (what `levtoken node` runs)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([str(Path(sys.executable).parent / "anvil"), "--port", str(port), "--silent"])
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,6 +15,8 @@ from typing import Any
 
 from web3 import Web3
 
+from levtoken.cli import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
 README = ROOT / "README.md"
@@ -47,11 +49,6 @@ def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> N
 DEFAULT_PORT = 8545  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_open(port: int) -> bool:

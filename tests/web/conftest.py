@@ -5,11 +5,11 @@ EIP-1193 wallet that forwards every request to anvil for one of its unlocked tes
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
+from levtoken.cli import free_port
 from tests.tooling.conftest import deployed, node  # noqa: F401  (the module's anvil and `levtoken deploy`)
 from tests.utils.cli import ROOT, invoke, port_open, running, wait_for
 
@@ -34,11 +34,6 @@ window.ethereum = {
 """
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
