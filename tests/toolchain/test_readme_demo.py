@@ -1,0 +1,26 @@
+"""README.md's `make demo` commands, exactly as written (from the project's folder, writing out/demo): the
+default year, the 2020 crash and the hourly year each run to the end and report what the README says."""
+
+import re
+import subprocess
+
+import pytest
+
+from tests.utils.cli import README, ROOT
+
+COMMANDS = ["make demo", 'make demo ARGS="--start 2020-01-01 --end 2020-12-31"', 'make demo ARGS="--hourly"']
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_readme__make_demo__runs_as_written(command):
+    assert (command if command == "make demo" else command.replace(" --end", "\n--end")) in README.read_text()
+    out = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
+    report = (ROOT / "out" / "demo" / "report.md").read_text()
+    assert re.search(r"\| = actual % \(\$\) \|", report)
+    if "2020" in command:
+        assert "2020-03-12 (-38.8% close to close)" in report  # the 3x long's liquidation the README names
+    elif "--hourly" in command:
+        assert "8785 prices from btc_usdt_perp_hourly.csv, 2023-04-18 to 2024-04-18" in out.stdout
+    else:
+        assert "366 prices from btc_usd_daily.csv, 2024-09-24 to 2025-09-24" in out.stdout
