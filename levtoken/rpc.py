@@ -7,6 +7,12 @@ resolved once (`eth-abi` directly), reads that do not depend on each other go ou
 over one keep-alive connection, and a transaction from one of the node's unlocked accounts is one
 `eth_sendTransactionSync` (EIP-7966) that returns its receipt once mined.
 
+Reads of one block go further: given Multicall3's code (`RPC.of` takes it from the project's
+contracts/tooling/Multicall3.sol), they become one `eth_call` of `aggregate3` at the canonical Multicall3
+address with that code supplied as a state override, so the node runs one EVM call for all of them instead of
+one per read (nothing is deployed; on a public chain the same address holds the same function). A node that
+refuses state overrides gets the plain batch instead, from its first refusal on.
+
 A batch is not a sequence: the node may run its requests in any order, so a batch only holds requests that
 do not depend on each other (reads of one state, never a read after a send).
 """
@@ -23,6 +29,8 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 Request = tuple[str, list]  # (method, params)
+
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"  # Multicall3's address on every chain that has it
 
 
 class RPCError(Exception):
@@ -147,7 +155,11 @@ class RPC:
     """One keep-alive HTTP connection to a JSON-RPC node: single and batched requests, prepared reads, and
     transactions from the node's unlocked accounts."""
 
-    def __init__(self, url: str, gas: int = 3_000_000, timeout: float = 60.0):
+    def __init__(self, url: str, gas: int = 3_000_000, timeout: float = 60.0, multicall: Contract | None = None,
+                 multicall_code: str | None = None):
+        """`url` is the node's HTTP endpoint; `gas` the gas of each transaction sent; `multicall`, the Multicall3
+        contract at MULTICALL3, and `multicall_code`, its runtime code (0x-hex), make reads of one block one
+        aggregated call (without them each read is its own eth_call in a batch)."""
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.path = parts.path or "/"
@@ -155,16 +167,25 @@ class RPC:
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
         self._id = 0
+        self.multicall = multicall if multicall_code else None
+        self._override = {multicall.address: {"code": multicall_code}} if self.multicall else None
 
     @classmethod
     def of(cls, provider) -> "RPC":
-        """The client for an ape provider's node (its HTTP URI)."""
-        return cls(provider.http_uri)
+        """The client for an ape provider's node (its HTTP URI), reading through the project's Multicall3."""
+        from ape import project
+
+        multicall = project.Multicall3.contract_type
+        return cls(provider.http_uri, multicall=Contract(MULTICALL3, cls._abi(multicall)),
+                   multicall_code=multicall.runtime_bytecode.bytecode)
+
+    @staticmethod
+    def _abi(contract_type) -> list[dict]:
+        return json.loads(contract_type.model_dump_json(by_alias=True))["abi"]
 
     def contract(self, ape_contract) -> Contract:
         """A `Contract` for an ape contract instance (same address and ABI)."""
-        abi = json.loads(ape_contract.contract_type.model_dump_json(by_alias=True))["abi"]
-        return Contract(ape_contract.address, abi)
+        return Contract(ape_contract.address, self._abi(ape_contract.contract_type))
 
     # --- transport -------------------------------------------------------------------------------
     def _post(self, body: bytes, retry: bool) -> Any:
@@ -223,14 +244,56 @@ class RPC:
         return call.function.result(self.request(*call.request))
 
     def call_many(self, calls: Sequence[Call]) -> list[Any]:
-        """Reads of one state in one round trip; their decoded results in order."""
-        return [call.function.result(raw) for call, raw in zip(calls, self.batch([c.request for c in calls]))]
+        """Reads in one round trip; their decoded results in order (RPCError, with its revert data, for the first
+        read that reverted)."""
+        return self.requests_and_calls([], calls)[1]
 
     def call_many_or_none(self, calls: Sequence[Call]) -> list[Any]:
         """Reads in one round trip; each decoded result, or None for a read that reverted (a stale price) or
         found no contract (a block before it was deployed)."""
-        return [None if "error" in answer or answer["result"] in ("0x", None) else call.function.result(answer["result"])
-                for call, answer in zip(calls, self.answers([c.request for c in calls]))]
+        return self.requests_and_calls([], calls, or_none=True)[1]
+
+    def requests_and_calls(self, requests: Sequence[Request], calls: Sequence[Call], or_none: bool = False
+                           ) -> tuple[list[Any], list[Any]]:
+        """Independent requests and reads in one round trip: the requests' results (RPCError on the first error)
+        and the reads' decoded results (as `call_many`, or as `call_many_or_none` with `or_none`). Reads of one
+        block are one aggregated call when the client has Multicall3."""
+        if self.multicall is not None:
+            blocks = list(dict.fromkeys(call.block for call in calls))
+            answers = self.answers([*requests, *(self._aggregate_request([c for c in calls if c.block == block], block)
+                                                 for block in blocks)])
+            aggregated = answers[len(requests):]
+            if not any("error" in answer for answer in aggregated):
+                aggregate3 = self.multicall.functions["aggregate3"]
+                outcomes = {block: iter(aggregate3.result(a["result"])) for block, a in zip(blocks, aggregated)}
+                reads = [self._read(call, *next(outcomes[call.block]), or_none) for call in calls]
+                return [self._result(a) for a in answers[: len(requests)]], reads
+        answers = self.answers([*requests, *(call.request for call in calls)])
+        plain = answers[len(requests):]
+        if self.multicall is not None and any("error" not in a for a in plain):
+            self.multicall = None  # the node answers reads but refuses the aggregated one: read one by one from now on
+        reads = [self._read(call, "error" not in a, a["result"] if "error" not in a else a["error"].get("data"), or_none)
+                 for call, a in zip(calls, plain)]
+        return [self._result(a) for a in answers[: len(requests)]], reads
+
+    def _aggregate_request(self, calls: Sequence[Call], block: int | str) -> Request:
+        """The eth_call of Multicall3's aggregate3 over `calls` at `block`, with Multicall3's code as an override."""
+        data = self.multicall.functions["aggregate3"].data(
+            [(call.tx["to"], True, bytes.fromhex(call.tx["data"][2:])) for call in calls])
+        return "eth_call", [{"to": self.multicall.address, "data": data},
+                            hex(block) if isinstance(block, int) else block, self._override]
+
+    @staticmethod
+    def _read(call: Call, success: bool, data: str | bytes | None, or_none: bool) -> Any:
+        """One read's decoded result from its outcome (success and return data, or revert data)."""
+        raw = ("0x" + data.hex()) if isinstance(data, bytes) else data if isinstance(data, str) else None
+        if success and raw not in ("0x", None):
+            return call.function.result(raw)
+        if or_none:
+            return None
+        if success:
+            raise RPCError(f"{call.function.name}: no contract at {call.tx['to']}")
+        raise RPCError(f"{call.function.name} reverted", raw if isinstance(raw, str) and raw != "0x" else None)
 
     def block_number(self) -> int:
         """The latest block's number."""

@@ -44,10 +44,17 @@ class FastKeeper:
         for _ in range(self.max_rounds):
             if not pending:
                 return
-            due = due_tokens(self.rpc, pending)
-            for token, status in due:
+            pending = self.act(due_tokens(self.rpc, pending))
+
+    def act(self, due: Iterable[tuple[Contract, Status]]) -> list[Contract]:
+        """Sends, for each token and its status read on the current state, the action its status says is due;
+        returns the tokens it sent for (the ones to read again)."""
+        sent = []
+        for token, status in due:
+            if status.due:
                 self.rpc.send(token, method_for(status.action), sender=self.sender)
-            pending = [token for token, _ in due]
+                sent.append(token)
+        return sent
 
 
 class BotKeeper:

@@ -4,13 +4,13 @@ rebalance, ripcord), read the Rebalanced and Settled events back, let the liquid
 append the records.
 
 A step costs the chain's work and few round trips (levtoken.rpc): the price's time and its round (two
-requests: a batch does not promise order), then one batched read of the state after it: every token's
-`rebalanceStatus()`, the keeper's events since the price, the liquidator's checks and the tokens' snapshot.
-When a token is due (about one price in eight on hourly data) the keeper acts (its own read, one send per due
-token, a read again) and the step's state is read again after it; the fast keeper is not called otherwise,
-as its first read, the same statuses, would have it do nothing. Every
-transaction keeps its own block, as before: the keeper decides on the state after the price's block, and the
-series (blocks, the keeper's lag, fees accrued between blocks) stays what it was.
+requests: a batch does not promise order), then one read of the state after it, a batch of two requests:
+the keeper's events since the price, and one aggregated call (Multicall3) for every token's
+`rebalanceStatus()`, the liquidator's checks and the tokens' snapshot. The fast keeper acts on those
+statuses: when a token is due (about one price in eight on hourly data) it sends one transaction per due
+token and the step's state is read again, until nothing is due. Every transaction keeps its own block, as
+before: the keeper decides on the state after the price's block, and the series (blocks, the keeper's lag,
+fees accrued between blocks) stays what it was.
 """
 
 from __future__ import annotations
@@ -138,9 +138,12 @@ class Replayer:
             receipt = self.push_price(point.close, chain_time)
             block = quantity(receipt["blockNumber"])
             self._times = {block: quantity(receipt["blockTimestamp"])} if "blockTimestamp" in receipt else {}
-            fast = isinstance(self.keeper, FastKeeper)
-            due, (actions, flags, record) = self._read_step(block, statuses=fast)
-            if due or not fast:  # the fast keeper's first read is that one: with nothing due it would not act
+            if isinstance(self.keeper, FastKeeper):  # its reads of the statuses are the step's own reads
+                for _ in range(self.keeper.max_rounds):
+                    statuses, (actions, flags, record) = self._read_step(block, statuses=True)
+                    if not self.keeper.act(zip(self.tokens.values(), statuses)):
+                        break
+            else:
                 self.keeper()
                 _, (actions, flags, record) = self._read_step(block)
             self.actions.extend(actions)
@@ -171,20 +174,17 @@ class Replayer:
                             funding, start, self.params())
 
     def _read_step(self, price_block: int, statuses: bool = False
-                   ) -> tuple[bool, tuple[list[KeeperAction], list[bool], dict[str, TokenStep]]]:
-        """Everything a step records, in one batched request of the same state: the keeper actions mined since
-        the price, the liquidator's checks and the tokens' snapshot; with `statuses`, also whether any token's
-        `rebalanceStatus()` says an action is due (else False)."""
+                   ) -> tuple[list[Status], tuple[list[KeeperAction], list[bool], dict[str, TokenStep]]]:
+        """Everything a step records, in one round trip on the same state: the keeper actions mined since the
+        price, the liquidator's checks and the tokens' snapshot; with `statuses`, also every token's
+        `rebalanceStatus()` (else no statuses)."""
         checks = self.liquidator.checks if self.liquidator is not None else []
-        calls = [*(self._status_calls if statuses else []), *checks, *self._snapshot_calls]
-        logs, *raw = self.rpc.batch([self._actions_request(price_block), *[call.request for call in calls]])
-        values = [call.function.result(r) for call, r in zip(calls, raw)]
-        if statuses:
-            due = any(Status.from_abi(value).due for value in values[: len(self._status_calls)])
-            values = values[len(self._status_calls):]
-        else:
-            due = False
-        return due, (self._actions(logs, price_block), values[: len(checks)], self._records(values[len(checks):]))
+        status_calls = self._status_calls if statuses else []
+        (logs,), values = self.rpc.requests_and_calls([self._actions_request(price_block)],
+                                                      [*status_calls, *checks, *self._snapshot_calls])
+        found = [Status.from_abi(value) for value in values[: len(status_calls)]]
+        values = values[len(status_calls):]
+        return found, (self._actions(logs, price_block), values[: len(checks)], self._records(values[len(checks):]))
 
     def block_time(self, block: int) -> int:
         """A block's timestamp (from the receipts and logs of the current step when it has them)."""
