@@ -22,7 +22,8 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from functools import cached_property, lru_cache
+from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from eth_abi import decode, encode
@@ -58,6 +59,49 @@ def abi_type(param: dict) -> str:
     return kind
 
 
+def _static_reader(kind: str) -> Callable[[bytes, int], tuple[Any, int]] | None:
+    """A reader of a static ABI type's value at an offset of encoded data (value and the offset after it), as
+    eth-abi decodes it, reading the words directly; None for a dynamic type (bytes, string, arrays), which
+    eth-abi decodes."""
+    if kind.endswith("]"):
+        return None
+    if kind.startswith("("):
+        readers = [_static_reader(part) for part in _split(kind[1:-1])]
+        if any(reader is None for reader in readers):
+            return None
+
+        def read_tuple(data: bytes, at: int) -> tuple[Any, int]:
+            values = []
+            for reader in readers:
+                value, at = reader(data, at)
+                values.append(value)
+            return tuple(values), at
+
+        return read_tuple
+    if kind.startswith("uint"):
+        return lambda data, at: (int.from_bytes(data[at:at + 32], "big"), at + 32)
+    if kind.startswith("int"):
+        return lambda data, at: (int.from_bytes(data[at:at + 32], "big", signed=True), at + 32)
+    if kind == "bool":
+        return lambda data, at: (data[at + 31] == 1, at + 32)
+    if kind == "address":
+        return lambda data, at: ("0x" + data[at + 12:at + 32].hex(), at + 32)
+    if kind.startswith("bytes") and kind != "bytes":
+        return lambda data, at: (data[at:at + int(kind[5:])], at + 32)
+    return None
+
+
+def _split(types: str) -> list[str]:
+    """The top-level types of a comma-separated list (commas inside a struct's parentheses stay)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(types):
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(types[start:i])
+            start = i + 1
+    return parts + [types[start:]] if types else parts
+
+
 def _value(kind: str, value: Any) -> Any:
     """A decoded value as web3 gives it: an address checksummed (inside a struct it stays as eth-abi gives it)."""
     return to_checksum_address(value) if kind == "address" else value
@@ -83,9 +127,18 @@ class Function:
         """The calldata (0x-hex) of a call with `args`."""
         return "0x" + (self.selector + (encode(self.inputs, args) if self.inputs else b"")).hex()
 
-    def result(self, raw: str) -> Any:
-        """The returned value (a tuple when the function returns several) from an eth_call's 0x-hex result."""
-        values = tuple(_value(k, v) for k, v in zip(self.outputs, decode(self.outputs, bytes.fromhex(raw[2:]))))
+    @cached_property
+    def _reader(self) -> Callable[[bytes, int], tuple[Any, int]] | None:
+        return _static_reader("(" + ",".join(self.outputs) + ")")
+
+    def result(self, raw: str | bytes) -> Any:
+        """The returned value (a tuple when the function returns several) from an eth_call's result (0x-hex, or
+        the bytes a Multicall3 result holds)."""
+        data = bytes.fromhex(raw[2:]) if isinstance(raw, str) else raw
+        decoded, end = self._reader(data, 0) if self._reader is not None else (None, None)
+        if end is None or end > len(data):  # dynamic types, or too few bytes (eth-abi says so)
+            decoded = decode(self.outputs, data)
+        values = tuple(_value(k, v) for k, v in zip(self.outputs, decoded))
         return values[0] if len(values) == 1 else values
 
 
@@ -149,6 +202,31 @@ class Call:
     def request(self) -> Request:
         """The eth_call request at the call's block."""
         return "eth_call", [self.tx, hex(self.block) if isinstance(self.block, int) else self.block]
+
+
+@lru_cache(maxsize=256)
+def _aggregate3_data(aggregate3: Function, calls: tuple[tuple[str, str], ...]) -> str:
+    """The calldata of aggregate3 over (target, calldata) pairs, each allowed to fail (a replay sends the same
+    reads at every step: encoded once)."""
+    return aggregate3.data([(to, True, bytes.fromhex(data[2:])) for to, data in calls])
+
+
+def _aggregate3_results(raw: str) -> list[tuple[bool, bytes]]:
+    """The (success, return data) pairs of aggregate3's 0x-hex result, read from the words of its encoding (a
+    `(bool,bytes)[]`: the array's offset and length, each element's offset, then its flag and its bytes)."""
+    data = bytes.fromhex(raw[2:])
+
+    def word(at: int) -> int:
+        return int.from_bytes(data[at:at + 32], "big")
+
+    array = word(0)
+    heads = array + 32
+    results = []
+    for i in range(word(array)):
+        element = heads + word(heads + 32 * i)
+        returned = element + word(element + 32)
+        results.append((data[element + 31] == 1, data[returned + 32:returned + 32 + word(returned)]))
+    return results
 
 
 class RPC:
@@ -264,8 +342,7 @@ class RPC:
                                                  for block in blocks)])
             aggregated = answers[len(requests):]
             if not any("error" in answer for answer in aggregated):
-                aggregate3 = self.multicall.functions["aggregate3"]
-                outcomes = {block: iter(aggregate3.result(a["result"])) for block, a in zip(blocks, aggregated)}
+                outcomes = {block: iter(_aggregate3_results(a["result"])) for block, a in zip(blocks, aggregated)}
                 reads = [self._read(call, *next(outcomes[call.block]), or_none) for call in calls]
                 return [self._result(a) for a in answers[: len(requests)]], reads
         answers = self.answers([*requests, *(call.request for call in calls)])
@@ -278,8 +355,7 @@ class RPC:
 
     def _aggregate_request(self, calls: Sequence[Call], block: int | str) -> Request:
         """The eth_call of Multicall3's aggregate3 over `calls` at `block`, with Multicall3's code as an override."""
-        data = self.multicall.functions["aggregate3"].data(
-            [(call.tx["to"], True, bytes.fromhex(call.tx["data"][2:])) for call in calls])
+        data = _aggregate3_data(self.multicall.functions["aggregate3"], tuple((c.tx["to"], c.tx["data"]) for c in calls))
         return "eth_call", [{"to": self.multicall.address, "data": data},
                             hex(block) if isinstance(block, int) else block, self._override]
 

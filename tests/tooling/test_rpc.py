@@ -1,15 +1,25 @@
 """levtoken.rpc against a real anvil node: reads aggregated through Multicall3 (supplied as a state override,
 nothing deployed) give what the same reads give one by one, at the block each names, with reverts decoded by
-name, and a node that refuses the aggregated call is read one by one instead."""
+name, and a node that refuses the aggregated call is read one by one instead; results are decoded as eth-abi
+decodes them."""
 
 from __future__ import annotations
 
 import pytest
+from eth_abi import decode, encode
+from eth_abi.tools import get_abi_strategy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from web3 import Web3
 
 from levtoken.keeper.reverts import describe_revert_data
-from levtoken.rpc import MULTICALL3, RPC, RPCError
+from levtoken.rpc import MULTICALL3, RPC, Function, RPCError
+
+ELEMENTARY = ["uint256", "uint8", "int256", "int24", "bool", "address", "bytes4", "bytes32", "bytes", "string",
+              "uint256[]", "int24[2]", "(uint256,bytes)"]
+ABI_TYPES = st.recursive(st.sampled_from(ELEMENTARY),
+                         lambda inner: st.lists(inner, min_size=1, max_size=4).map(lambda ts: f"({','.join(ts)})"),
+                         max_leaves=8)
 
 
 @pytest.fixture
@@ -91,3 +101,16 @@ def test_call_many_or_none__any_reads_at_any_blocks__aggregated_equals_one_by_on
     calls = [view.call("getRoundData", round_id, block=blocks[block]) for round_id, block in reads]
 
     assert aggregating.call_many_or_none(calls) == plain.call_many_or_none(calls)
+
+
+@given(data=st.data(), outputs=st.lists(ABI_TYPES, min_size=1, max_size=4))
+def test_result__any_output_types__decoded_as_eth_abi_decodes_them(data, outputs):
+    """Static outputs are read word by word, dynamic ones by eth-abi: the values are eth-abi's either way."""
+    values = data.draw(st.tuples(*(get_abi_strategy(kind) for kind in outputs)))
+    function = Function("f", b"\0" * 4, (), tuple(outputs))
+    expected = decode(outputs, encode(outputs, values))
+    expected = tuple(Web3.to_checksum_address(v) if k == "address" else v for k, v in zip(outputs, expected))
+
+    result = function.result("0x" + encode(outputs, values).hex())
+
+    assert result == (expected[0] if len(outputs) == 1 else expected)
