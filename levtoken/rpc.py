@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterable, Sequence
@@ -245,6 +246,7 @@ class RPC:
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
         self._id = 0
+        self.waited = 0.0  # seconds spent waiting for the node's answers (from sending a request to its answer)
         self.multicall = multicall if multicall_code else None
         self._override = {multicall.address: {"code": multicall_code}} if self.multicall else None
 
@@ -272,10 +274,12 @@ class RPC:
         for attempt in (0, 1):
             if self._connection is None:
                 self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            started = time.perf_counter()
             try:
                 self._connection.request("POST", self.path, body, {"Content-Type": "application/json"})
-                response = self._connection.getresponse()
-                return json.loads(response.read())
+                answer = self._connection.getresponse().read()
+                self.waited += time.perf_counter() - started
+                return json.loads(answer)
             except (ConnectionError, http.client.HTTPException):
                 self._connection.close()
                 self._connection = None
