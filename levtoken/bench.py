@@ -405,7 +405,7 @@ def write_section(path: Path | str, title: str, body: str) -> None:
         text = text.rstrip("\n") + ("\n\n" if text else "") + body
     else:
         end = text.find("\n## ", start + len(heading))
-        text = text[:start] + body + (text[end + 1:] if end != -1 else "")
+        text = text[:start] + body + ("\n" + text[end + 1:] if end != -1 else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 
@@ -612,18 +612,17 @@ def main(out_path: Path | str = DEFAULT_OUT, model_only: bool = False, replay_on
     console = _console()
     out_path = Path(out_path)
     rows: list[Measurement] = []
-    if not model_only:
-        bench = replay_bench()
-        body = replay_markdown(bench)
-        write_section(out_path, REPLAY_SECTION, body)
-        console.print(body)
-        if replay_only:
-            return rows
-    if not model_only:
+    if not (model_only or replay_only):  # the gas table heads the file: it is written whole, the sections after it
         rows = gas_table()
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(to_markdown(rows))
         console.print(to_rich(rows))
+    if not model_only:
+        body = replay_markdown(replay_bench())
+        write_section(out_path, REPLAY_SECTION, body)
+        console.print(body)
+        if replay_only:
+            return rows
     runs = model_throughput()
     write_section(out_path, MODEL_SECTION, model_markdown(runs))
     print_model(runs, console)
