@@ -139,9 +139,9 @@ class Replayer:
             block = quantity(receipt["blockNumber"])
             self._times = {block: quantity(receipt["blockTimestamp"])} if "blockTimestamp" in receipt else {}
             if isinstance(self.keeper, FastKeeper):  # its reads of the statuses are the step's own reads
-                for _ in range(self.keeper.max_rounds):
+                for rounds_left in range(self.keeper.max_rounds, -1, -1):  # the last read follows the last sends
                     statuses, (actions, flags, record) = self._read_step(block, statuses=True)
-                    if not self.keeper.act(zip(self.tokens.values(), statuses)):
+                    if not rounds_left or not self.keeper.act(zip(self.tokens.values(), statuses)):
                         break
             else:
                 self.keeper()
