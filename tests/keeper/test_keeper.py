@@ -7,7 +7,7 @@ import logging
 
 from levtoken.keeper import GWEI, method_for
 from levtoken.shapes import Action, Reason, Settlement, Status
-from levtoken.units import DAY, WAD, to_units, to_wad
+from levtoken.units import DAY, WAD, to_wad
 from tests.utils.chain import advance
 
 

@@ -263,7 +263,6 @@ class TokenInvariants(RuleBasedStateMachine):
     def round_trip(self, who, assets, divisor, deposit, on_time):
         """A holder requests, a second later a round is published and the keeper acts (or is late), and the
         holder claims whatever is claimable."""
-        t = self.token
         if deposit:
             self.request_deposit(who, assets, None)
         else:

@@ -3,7 +3,6 @@ would cost alone (holders who did nothing lose nothing); NoNewerPrice and Nothin
 for redemptions after the window; deposit expiry and cancellation; the supply cap; the SETTLE action of
 rebalanceStatus and performUpkeep; escrow outside equity."""
 
-import pytest
 from ape.exceptions import ContractLogicError
 
 from levtoken.shapes import Action, Reason
