@@ -340,22 +340,33 @@ class RPC:
         """Independent requests and reads in one round trip: the requests' results (RPCError on the first error)
         and the reads' decoded results (as `call_many`, or as `call_many_or_none` with `or_none`). Reads of one
         block are one aggregated call when the client has Multicall3."""
-        if self.multicall is not None:
-            blocks = list(dict.fromkeys(call.block for call in calls))
-            answers = self.answers([*requests, *(self._aggregate_request([c for c in calls if c.block == block], block)
-                                                 for block in blocks)])
-            aggregated = answers[len(requests):]
-            if not any("error" in answer for answer in aggregated):
-                outcomes = {block: iter(_aggregate3_results(a["result"])) for block, a in zip(blocks, aggregated)}
-                reads = [self._read(call, *next(outcomes[call.block]), or_none) for call in calls]
-                return [self._result(a) for a in answers[: len(requests)]], reads
+        answers, reads = (self._aggregated(requests, calls, or_none) if self.multicall is not None else None) \
+            or self._one_by_one(requests, calls, or_none)
+        return [self._result(a) for a in answers[: len(requests)]], reads
+
+    def _aggregated(self, requests: Sequence[Request], calls: Sequence[Call], or_none: bool
+                    ) -> tuple[list[dict], list[Any]] | None:
+        """`requests` and one aggregated call per block of `calls`: the answers and the reads, or None when an
+        aggregated call failed."""
+        blocks = list(dict.fromkeys(call.block for call in calls))
+        answers = self.answers([*requests, *(self._aggregate_request([c for c in calls if c.block == block], block)
+                                             for block in blocks)])
+        aggregated = answers[len(requests):]
+        if any("error" in answer for answer in aggregated):
+            return None
+        outcomes = {block: iter(_aggregate3_results(answer["result"])) for block, answer in zip(blocks, aggregated)}
+        return answers, [self._read(call, *next(outcomes[call.block]), or_none) for call in calls]
+
+    def _one_by_one(self, requests: Sequence[Request], calls: Sequence[Call], or_none: bool
+                    ) -> tuple[list[dict], list[Any]]:
+        """`requests` and one eth_call per read: the answers and the reads. A node that answers these reads
+        but failed their aggregated call refuses the override: reads go one by one from then on."""
         answers = self.answers([*requests, *(call.request for call in calls)])
         plain = answers[len(requests):]
-        if self.multicall is not None and any("error" not in a for a in plain):
-            self.multicall = None  # the node answers reads but refuses the aggregated one: read one by one from now on
-        reads = [self._read(call, "error" not in a, a["result"] if "error" not in a else a["error"].get("data"), or_none)
-                 for call, a in zip(calls, plain)]
-        return [self._result(a) for a in answers[: len(requests)]], reads
+        if self.multicall is not None and any("error" not in answer for answer in plain):
+            self.multicall = None
+        return answers, [self._read(call, "error" not in a, a["result"] if "error" not in a else a["error"].get("data"),
+                                    or_none) for call, a in zip(calls, plain)]
 
     def _aggregate_request(self, calls: Sequence[Call], block: int | str) -> Request:
         """The eth_call of Multicall3's aggregate3 over `calls` at `block`, with Multicall3's code as an override."""
@@ -365,15 +376,16 @@ class RPC:
 
     @staticmethod
     def _read(call: Call, success: bool, data: str | bytes | None, or_none: bool) -> Any:
-        """One read's decoded result from its outcome (success and return data, or revert data)."""
-        raw = ("0x" + data.hex()) if isinstance(data, bytes) else data if isinstance(data, str) else None
-        if success and raw not in ("0x", None):
+        """One read's decoded result from its outcome: success and its return data, or its revert data (0x-hex
+        from a node's error, bytes from aggregate3)."""
+        raw = bytes.fromhex(data[2:]) if isinstance(data, str) else data if isinstance(data, bytes) else b""
+        if success and raw:
             return call.function.result(raw)
         if or_none:
             return None
         if success:
             raise RPCError(f"{call.function.name}: no contract at {call.tx['to']}")
-        raise RPCError(f"{call.function.name} reverted", raw if isinstance(raw, str) and raw != "0x" else None)
+        raise RPCError(f"{call.function.name} reverted", "0x" + raw.hex() if raw else None)
 
     def block_number(self) -> int:
         """The latest block's number."""

@@ -13,6 +13,7 @@ from web3 import Web3
 
 from levtoken.keeper.reverts import describe_revert_data
 from levtoken.rpc import MULTICALL3, RPC, Function, RPCError
+from levtoken.units import to_feed
 
 # ABI types with a strategy for their values, small enough that many examples run in a second (strings from a
 # fixed alphabet of 1- to 4-byte UTF-8 characters: any text would have hypothesis build its table of every
@@ -31,6 +32,7 @@ TYPED = st.recursive(  # (type, strategy of its values), structs of them nested
     lambda inner: st.lists(inner, min_size=1, max_size=3).map(
         lambda parts: ("(" + ",".join(kind for kind, _ in parts) + ")", st.tuples(*(values for _, values in parts)))),
     max_leaves=6)
+
 
 @pytest.fixture
 def aggregating(chain):
@@ -66,7 +68,7 @@ def test_call_many__aggregated__one_eth_call_per_block_with_the_values_of_each_r
         ("eth_call", hex(first)), ("eth_call", "latest"), ("eth_call", hex(second))]
     assert all(params[0]["to"] == MULTICALL3 for _, params in sent)
     assert values == plain.call_many(calls)
-    assert values[0][1] == 31_000 * 10**8 and values[2][1] == 32_000 * 10**8 and values[1] == 8
+    assert values[0][1] == to_feed(31_000) and values[2][1] == to_feed(32_000) and values[1] == 8
     assert values[0] == feed.latestRoundData(block_identifier=first)
 
 
