@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {
-    IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share
+    IERC4626Vault, IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share
 } from "./interfaces/IERC7540.sol";
 import {ZeroAmount} from "./interfaces/Errors.sol";
 import {RequestQueue} from "./libraries/RequestQueue.sol";
+import {LeveragedTokenStorage} from "./LeveragedTokenStorage.sol";
 
 /// @title AsyncRequests
 /// @notice The request book of an asynchronous ERC-4626 vault (ERC-7540, both sides; ERC-7887 deposit
 /// cancellation): requests into escrow, per-controller accounts, operators, the claim forms of deposit, mint,
-/// redeem and withdraw, and the views. The vault (LeveragedToken) prices the batches in `_settle…` and
-/// provides the round time, fees, window and deposit checks through the hooks below.
+/// redeem and withdraw, and the views. Settlements (LeveragedTokenLogic) price the batches; the state lives in
+/// LeveragedTokenStorage.
 /// @dev Choices the standard leaves open, each the simplest for a wallet user:
 /// - `requestId` is always 0: requests aggregate per controller, and the views ignore the id passed.
 /// - The two-argument ERC-4626 `deposit`/`mint` claim for msg.sender.
@@ -28,38 +27,9 @@ import {RequestQueue} from "./libraries/RequestQueue.sol";
 /// - Cancellation is for deposits, once their batch expired (the keepers missed the liveness window);
 ///   redemptions need none, since anyone may settle them then.
 /// A controller's pending amount becomes claimable lazily (a checkpoint) at its next request, claim or cancel.
-abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTransient {
+abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedTokenStorage {
     using SafeERC20 for IERC20;
     using RequestQueue for RequestQueue.Book;
-
-    /// @dev A controller's requests on one side: pending in `epoch`, and what settled epochs left claimable:
-    /// (assets in, shares out) for deposits, (shares in, assets out) for redemptions.
-    struct Account {
-        uint128 pending;
-        uint48 epoch;
-        uint128 claimIn;
-        uint128 claimOut;
-    }
-
-    RequestQueue.Book internal _deposits;
-    RequestQueue.Book internal _redemptions;
-    mapping(address => Account) internal _depositAccounts;
-    mapping(address => Account) internal _redeemAccounts;
-    /// @inheritdoc IERC7540Operator
-    mapping(address => mapping(address => bool)) public isOperator;
-    /// @inheritdoc ILeveragedToken
-    uint256 public escrowAssets;
-
-    /* HOOKS */
-
-    /// @dev `updatedAt` of the latest round of the market's feed.
-    function _roundTime() internal view virtual returns (uint256);
-    /// @dev Mint (deposits) or redeem fee in force, basis points.
-    function _feeBps(bool isDeposit) internal view virtual returns (uint256);
-    /// @dev Seconds after a batch qualified that keepers have to settle it.
-    function _window() internal view virtual returns (uint256);
-    /// @dev Reverts when deposit requests must be refused.
-    function _checkDepositRequest() internal view virtual;
 
     /* REQUESTS */
 
@@ -78,7 +48,7 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
         uint256 u = _rollDeposits();
         _join(_deposits, _depositAccounts[controller], controller, assets, u, _feeBps(true));
         escrowAssets += assets;
-        IERC20(asset()).safeTransferFrom(owner, address(this), assets);
+        _asset().safeTransferFrom(owner, address(this), assets);
         emit DepositRequest(controller, owner, 0, msg.sender, assets);
         return 0;
     }
@@ -88,7 +58,7 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     /// operator or to hold an ERC-20 allowance, which is spent.
     function requestRedeem(uint256 shares, address controller, address owner) external nonReentrant returns (uint256) {
         if (shares == 0) revert ZeroAmount();
-        if (owner != msg.sender && !isOperator[owner][msg.sender]) _spendAllowance(owner, msg.sender, shares);
+        if (owner != msg.sender && !_operators[owner][msg.sender]) _spendAllowance(owner, msg.sender, shares);
         uint256 u = _roundTime();
         _redemptions.roll(u, block.timestamp, 0);
         _join(_redemptions, _redeemAccounts[controller], controller, shares, u, _feeBps(false));
@@ -107,7 +77,7 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
 
     /// @inheritdoc IERC7540Operator
     function setOperator(address operator, bool approved) external returns (bool) {
-        isOperator[msg.sender][operator] = approved;
+        _operators[msg.sender][operator] = approved;
         emit OperatorSet(msg.sender, operator, approved);
         return true;
     }
@@ -131,12 +101,12 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     }
 
     /// @notice Claims the shares of `assets` of the caller's claimable deposit.
-    function deposit(uint256 assets, address receiver) public override returns (uint256) {
+    function deposit(uint256 assets, address receiver) public returns (uint256) {
         return deposit(assets, receiver, msg.sender);
     }
 
     /// @notice Claims exactly `shares` of the caller's claimable deposit.
-    function mint(uint256 shares, address receiver) public override returns (uint256) {
+    function mint(uint256 shares, address receiver) public returns (uint256) {
         return mint(shares, receiver, msg.sender);
     }
 
@@ -144,7 +114,6 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     /// argument is the controller).
     function redeem(uint256 shares, address receiver, address controller)
         public
-        override
         nonReentrant
         returns (uint256 assets)
     {
@@ -157,7 +126,6 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     /// @notice Claims exactly `assets` of `controller`'s claimable redemption.
     function withdraw(uint256 assets, address receiver, address controller)
         public
-        override
         nonReentrant
         returns (uint256 shares)
     {
@@ -190,6 +158,16 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
 
     /* VIEWS */
 
+    /// @inheritdoc IERC7540Operator
+    function isOperator(address controller, address operator) external view returns (bool) {
+        return _operators[controller][operator];
+    }
+
+    /// @inheritdoc IERC4626Vault
+    function asset() external view returns (address) {
+        return address(_asset());
+    }
+
     /// @inheritdoc IERC7540Deposit
     /// @dev An expired request counts as pending until it is cancelled.
     function pendingDepositRequest(uint256, address controller) external view returns (uint256) {
@@ -217,52 +195,58 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     }
 
     /// @notice Claimable deposit assets of `controller` (what `deposit` accepts); never reverts.
-    function maxDeposit(address controller) public view override returns (uint256 assets) {
+    function maxDeposit(address controller) public view returns (uint256 assets) {
         (assets,) = _claimable(_deposits, _depositAccounts[controller]);
     }
 
     /// @notice Claimable deposit shares of `controller` (what `mint` accepts); never reverts.
-    function maxMint(address controller) public view override returns (uint256 shares) {
+    function maxMint(address controller) public view returns (uint256 shares) {
         (, shares) = _claimable(_deposits, _depositAccounts[controller]);
     }
 
     /// @notice Claimable redemption assets of `controller` (what `withdraw` accepts); never reverts.
-    function maxWithdraw(address controller) public view override returns (uint256 assets) {
+    function maxWithdraw(address controller) public view returns (uint256 assets) {
         (, assets) = _claimable(_redemptions, _redeemAccounts[controller]);
     }
 
     /// @notice Claimable redemption shares of `controller` (what `redeem` accepts); never reverts.
-    function maxRedeem(address controller) public view override returns (uint256 shares) {
+    function maxRedeem(address controller) public view returns (uint256 shares) {
         (shares,) = _claimable(_redemptions, _redeemAccounts[controller]);
     }
 
     /// @notice Reverts PreviewNotAvailable: deposits are asynchronous (ERC-7540).
-    function previewDeposit(uint256) public pure override returns (uint256) {
+    function previewDeposit(uint256) public pure returns (uint256) {
         revert PreviewNotAvailable();
     }
 
     /// @notice Reverts PreviewNotAvailable: deposits are asynchronous (ERC-7540).
-    function previewMint(uint256) public pure override returns (uint256) {
+    function previewMint(uint256) public pure returns (uint256) {
         revert PreviewNotAvailable();
     }
 
     /// @notice Reverts PreviewNotAvailable: redemptions are asynchronous (ERC-7540).
-    function previewWithdraw(uint256) public pure override returns (uint256) {
+    function previewWithdraw(uint256) public pure returns (uint256) {
         revert PreviewNotAvailable();
     }
 
     /// @notice Reverts PreviewNotAvailable: redemptions are asynchronous (ERC-7540).
-    function previewRedeem(uint256) public pure override returns (uint256) {
+    function previewRedeem(uint256) public pure returns (uint256) {
         revert PreviewNotAvailable();
     }
 
     /* INTERNAL */
 
-    /// @dev Rolls the deposit queue to the latest round; a batch retired by the roll emits DepositsExpired.
-    function _rollDeposits() internal returns (uint256 u) {
-        u = _roundTime();
-        uint256 expired = _deposits.roll(u, block.timestamp, _window());
-        if (expired != 0) emit DepositsExpired(expired, _deposits.epochs[expired].amount);
+    /// @dev Mint (deposits) or redeem fee in force, basis points.
+    function _feeBps(bool isDeposit) internal view returns (uint256) {
+        return isDeposit ? _params.mintFeeBps : _params.redeemFeeBps;
+    }
+
+    /// @dev Paused: EnforcedPause. Supply at its cap: SupplyCapExceeded (settlement defers deposits that would
+    /// pass it, exactly, fee shares included).
+    function _checkDepositRequest() internal view {
+        _requireNotPaused();
+        uint256 supply = totalSupply();
+        if (supply >= _params.supplyCap) revert SupplyCapExceeded(supply, _params.supplyCap);
     }
 
     /// @dev Adds a request of `amount` by `controller` to the open epoch, after its checkpoint. A pending
@@ -342,7 +326,7 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     /// @dev Pays `assets` held in escrow to `receiver`.
     function _payOut(address receiver, uint256 assets) internal {
         escrowAssets -= assets;
-        if (assets != 0) IERC20(asset()).safeTransfer(receiver, assets);
+        if (assets != 0) _asset().safeTransfer(receiver, assets);
     }
 
     /// @dev When the deposit in epoch `e` may be cancelled: the end of its batch's window, or never yet.
@@ -352,11 +336,11 @@ abstract contract AsyncRequests is ILeveragedToken, ERC4626, ReentrancyGuardTran
     }
 
     function _checkOperator(address owner) internal view {
-        if (owner != msg.sender && !isOperator[owner][msg.sender]) revert UnauthorizedOperator(owner, msg.sender);
+        if (owner != msg.sender && !_operators[owner][msg.sender]) revert UnauthorizedOperator(owner, msg.sender);
     }
 
     function _checkController(address controller) internal view {
-        if (controller != msg.sender && !isOperator[controller][msg.sender]) {
+        if (controller != msg.sender && !_operators[controller][msg.sender]) {
             revert UnauthorizedOperator(controller, msg.sender);
         }
     }

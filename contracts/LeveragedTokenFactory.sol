@@ -2,14 +2,13 @@
 pragma solidity 0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
+import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {ILeveragedTokenFactory} from "./interfaces/ILeveragedTokenFactory.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {UnknownMarket, LeverageOutOfRange} from "./interfaces/Errors.sol";
-import {LeveragedToken} from "./LeveragedToken.sol";
 
 /// @title LeveragedTokenFactory
 /// @notice See ILeveragedTokenFactory.
@@ -17,7 +16,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
     /// @inheritdoc ILeveragedTokenFactory
     IPerpVenue public immutable venue;
     /// @inheritdoc ILeveragedTokenFactory
-    bytes32 public immutable tokenCodeHash;
+    address public immutable implementation;
 
     /// @inheritdoc ILeveragedTokenFactory
     mapping(uint256 => mapping(int256 => address)) public tokenFor;
@@ -25,36 +24,29 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
     address[] public tokens;
 
     /// @param venue_ The venue tokens trade on.
+    /// @param implementation_ The LeveragedToken implementation every token is a clone of.
     /// @param owner_ Creates tokens and becomes their admin.
-    constructor(IPerpVenue venue_, address owner_) Ownable(owner_) {
+    constructor(IPerpVenue venue_, address implementation_, address owner_) Ownable(owner_) {
         venue = venue_;
-        // Only the constructor refers to the creation code, so it is not part of the runtime code.
-        tokenCodeHash = _hashWithoutMetadata(type(LeveragedToken).creationCode);
+        implementation = implementation_;
     }
 
     /// @inheritdoc ILeveragedTokenFactory
-    function createToken(TokenSpec calldata spec, bytes calldata creationCode)
-        external
-        onlyOwner
-        returns (address token)
-    {
-        bytes32 codeHash = _hashWithoutMetadata(creationCode);
-        if (codeHash != tokenCodeHash) revert WrongCreationCode(codeHash);
+    function createToken(TokenSpec calldata spec) external onlyOwner returns (address token) {
         address existing = tokenFor[spec.marketId][spec.targetLeverage];
         if (existing != address(0)) revert TokenExists(existing);
         (string memory name, string memory symbol) = tokenName(spec.marketId, spec.targetLeverage);
 
-        token = Create2.deploy(0, _salt(spec), abi.encodePacked(creationCode, _constructorArgs(spec, name, symbol)));
+        token = Clones.cloneDeterministicWithImmutableArgs(implementation, _args(spec), _salt(spec));
         tokenFor[spec.marketId][spec.targetLeverage] = token;
         tokens.push(token);
         emit TokenCreated(token, spec.marketId, spec.targetLeverage, name, symbol);
+        ILeveragedToken(token).initialize(spec.params, name, symbol, owner(), spec.keeper, spec.guardian);
     }
 
     /// @inheritdoc ILeveragedTokenFactory
-    function predictAddress(TokenSpec calldata spec, bytes calldata creationCode) external view returns (address) {
-        (string memory name, string memory symbol) = tokenName(spec.marketId, spec.targetLeverage);
-        bytes32 initCodeHash = keccak256(abi.encodePacked(creationCode, _constructorArgs(spec, name, symbol)));
-        return Create2.computeAddress(_salt(spec), initCodeHash);
+    function predictAddress(TokenSpec calldata spec) external view returns (address) {
+        return Clones.predictDeterministicAddressWithImmutableArgs(implementation, _args(spec), _salt(spec));
     }
 
     /// @inheritdoc ILeveragedTokenFactory
@@ -103,39 +95,18 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
         symbol = string.concat(asset, multiple, long ? "L" : "S");
     }
 
-    /// @dev keccak256 of creation code without its trailing CBOR metadata (whose length is the last two
-    /// bytes): the metadata hash depends on how the sources were batched for compilation, the code does not.
-    function _hashWithoutMetadata(bytes memory code) internal pure returns (bytes32 hash) {
-        uint256 length = code.length;
-        uint256 metadataLength = length < 2 ? 0 : ((uint256(uint8(code[length - 2])) << 8) | uint8(code[length - 1])) + 2;
-        if (metadataLength > length) metadataLength = 0;
-        assembly ("memory-safe") {
-            hash := keccak256(add(code, 0x20), sub(length, metadataLength))
-        }
-    }
-
     function _salt(TokenSpec calldata spec) internal pure returns (bytes32) {
         return keccak256(abi.encode(spec.marketId, spec.targetLeverage));
     }
 
-    function _constructorArgs(TokenSpec calldata spec, string memory name, string memory symbol)
-        internal
-        view
-        returns (bytes memory)
-    {
+    /// @dev The clone's immutable arguments, one word each in LeveragedToken's ARG_* order: this factory, the
+    /// venue, its collateral, the market, the signed target, the hard cap (`maxLeverage`, or twice |target|
+    /// when zero) and 10^(18 - collateral decimals).
+    function _args(TokenSpec calldata spec) internal view returns (bytes memory) {
         uint256 target = spec.targetLeverage >= 0 ? uint256(spec.targetLeverage) : uint256(-spec.targetLeverage);
         uint256 hardCap = spec.maxLeverage == 0 ? 2 * target : spec.maxLeverage;
-        return abi.encode(
-            IPerpVenue(address(venue)),
-            spec.marketId,
-            spec.targetLeverage,
-            hardCap,
-            spec.params,
-            name,
-            symbol,
-            owner(),
-            spec.keeper,
-            spec.guardian
-        );
+        address collateral = address(venue.collateral());
+        uint256 assetToWad = 10 ** (18 - uint256(IERC20Metadata(collateral).decimals()));
+        return abi.encode(address(this), venue, collateral, spec.marketId, spec.targetLeverage, hardCap, assetToWad);
     }
 }

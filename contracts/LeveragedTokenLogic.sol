@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
+import {LeverageOutOfRange} from "./interfaces/Errors.sol";
 import {FixedPointMath as FPM, BPS} from "./libraries/FixedPointMath.sol";
 import {SharesMath} from "./libraries/SharesMath.sol";
 import {HedgeMath} from "./libraries/HedgeMath.sol";
 import {RebalanceLogic} from "./libraries/RebalanceLogic.sol";
+import {RequestQueue} from "./libraries/RequestQueue.sol";
 import {SettlementMath} from "./libraries/SettlementMath.sol";
+import {LeveragedTokenStorage} from "./LeveragedTokenStorage.sol";
 
 /// @dev Largest accepted hard leverage cap.
 uint256 constant MAX_HARD_CAP = 20e18;
@@ -26,12 +32,26 @@ uint256 constant DUST_UNITS = 2;
 uint256 constant DUST_EQUITY_WAD = 1e18;
 
 /// @title LeveragedTokenLogic
-/// @notice The view-only decisions of one LeveragedToken, which deploys it: the rebalance decision and its
-/// trade, a settlement's outcomes and trade (DESIGN.md 7.6), and the parameter bounds. It holds no state
-/// and moves nothing; the token reads its own storage, passes it in and acts on the answer. Kept apart so
-/// the token's code stays under the 24 KB limit (EIP-170).
-contract LeveragedTokenLogic {
-    /// @dev The token's equity state (see LeveragedToken._snapshot).
+/// @notice The half of every leveraged token that settles, rebalances and changes parameters: initialization,
+/// settlement of requests (DESIGN.md 7.6), the rebalance decision and its trade, ripcord, Automation upkeep and
+/// the parameter bounds. Deployed once; each token (LeveragedToken) delegates these calls to it, so it runs on
+/// the token's own storage (LeveragedTokenStorage) with the token's address and balances. Kept apart so the
+/// token's code stays well under the 24 KB limit (EIP-170); the NatSpec of each function is on ILeveragedToken.
+/// @dev Called directly (not through a token's DELEGATECALL), every state-changing function reverts
+/// OnlyDelegated: this contract's own storage is no token's.
+contract LeveragedTokenLogic is LeveragedTokenStorage {
+    using SafeERC20 for IERC20;
+    using RequestQueue for RequestQueue.Book;
+
+    /// @dev A token's constants, read once from its clone's arguments.
+    struct Context {
+        IPerpVenue venue;
+        uint256 marketId;
+        int256 targetLeverage;
+        uint256 assetToWad; // 10^(18 - collateral decimals), also the virtual shares
+    }
+
+    /// @dev The token's equity state (see LeveragedTokenStorage._snapshot).
     struct State {
         int256 size;
         uint256 price;
@@ -42,112 +62,225 @@ contract LeveragedTokenLogic {
         bool intervalElapsed;
     }
 
-    IPerpVenue public immutable venue;
-    uint256 public immutable marketId;
-    int256 public immutable targetLeverage;
-    /// @notice The token this logic serves (its deployer).
-    address public immutable token;
-    uint256 internal immutable ASSET_TO_WAD;
-    uint256 internal immutable VIRTUAL_SHARES;
-
-    /// @param assetToWad 10^(18 - collateral decimals), which is also the token's virtual shares.
-    constructor(IPerpVenue venue_, uint256 marketId_, int256 targetLeverage_, uint256 assetToWad) {
-        venue = venue_;
-        marketId = marketId_;
-        targetLeverage = targetLeverage_;
-        token = msg.sender;
-        ASSET_TO_WAD = assetToWad;
-        VIRTUAL_SHARES = assetToWad;
+    /// @dev One settlement: the batches it prices (epoch 0: none) and their pricing.
+    struct Plan {
+        bool feasible; // false when even the redemptions alone cannot settle now
+        uint256 priceTime; // updatedAt of the latest round
+        uint256 depositEpoch;
+        uint256 redeemEpoch;
+        ILeveragedToken.Settlement t;
     }
 
-    /// @notice Reverts InvalidParameter naming the first field of `p` out of bounds (RebalanceLogic.checkParams
-    /// with this token's target, `maxLeverage` and the hard maxima; the bounty at most 1000 collateral units).
-    function checkParams(ILeveragedToken.Params calldata p, uint256 maxLeverage) external view {
-        RebalanceLogic.checkParams(
-            p, FPM.abs(targetLeverage), maxLeverage, MAX_FEE_BPS, MAX_STREAMING_FEE_PER_DAY, 1000 * 1e18 / ASSET_TO_WAD
-        );
+    /// @dev A state-changing function was called on this contract itself, not through a token.
+    error OnlyDelegated();
+
+    address private immutable SELF;
+
+    constructor() {
+        SELF = address(this);
     }
 
-    /// @notice The rebalance due on state `s` under `p`, why, and its trade: toward target size net of its own
-    /// cost, capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity first). NONE below
-    /// DUST_EQUITY_WAD of equity and when the trade could not succeed: the equity does not exceed its
-    /// quoted cost by DUST_UNITS, or the venue's margin check would reject it (DESIGN.md 4).
-    function rebalanceDecision(State calldata s, ILeveragedToken.Params calldata p)
-        external
-        view
-        returns (ILeveragedToken.Status memory status)
-    {
-        status.equity = s.equity;
-        if (s.supply == 0 || s.equity <= 0) return status;
-        uint256 price = s.price == 0 ? venue.indexPrice(marketId) : s.price;
-        status.price = price;
-        status.leverage = HedgeMath.leverage(s.size, price, uint256(s.equity) * ASSET_TO_WAD);
-        int256 target = HedgeMath.targetSize(uint256(s.equity) * ASSET_TO_WAD, targetLeverage, price);
-        if (uint256(s.equity) * ASSET_TO_WAD < DUST_EQUITY_WAD) return status;
-        (status.action, status.reason) = RebalanceLogic.decide(
-            status.leverage, targetLeverage, target != s.size, s.iterating, s.intervalElapsed,
-            p.leverageMin, p.leverageMax, p.ripcordLeverage, p.minDrift
-        );
-        if (status.action == ILeveragedToken.Action.NONE) return status;
-        uint256 equityUnits = uint256(s.equity);
-        if (status.action == ILeveragedToken.Action.RIPCORD) {
-            equityUnits -= bounty(equityUnits, p.ripcordBounty);
-            target = HedgeMath.targetSize(equityUnits * ASSET_TO_WAD, targetLeverage, price);
-        }
-        status.sizeDelta = target - s.size;
-        if (status.sizeDelta != 0) {
-            (uint256 fee, uint256 impact) = _quoteCost(status.sizeDelta);
-            status.sizeDelta = HedgeMath.netOfCost(target, status.sizeDelta, equityUnits, fee, impact);
-        }
-        if (status.action != ILeveragedToken.Action.RIPCORD) {
-            (status.sizeDelta, status.capped) =
-                RebalanceLogic.capTrade(status.sizeDelta, uint256(p.maxTradeNotional) * ASSET_TO_WAD, price);
-        }
-        // What the token sends with the trade: idle collateral in, or the ripcord's bounty out.
-        int256 marginDelta = status.action == ILeveragedToken.Action.RIPCORD
-            ? -int256(uint256(s.equity) - equityUnits)
-            : int256(s.idle);
-        if (!_sendable(status.sizeDelta, marginDelta, equityUnits)) {
-            (status.action, status.reason, status.sizeDelta, status.capped) =
-                (ILeveragedToken.Action.NONE, ILeveragedToken.Reason.NONE, 0, false);
+    modifier onlyDelegated() {
+        if (address(this) == SELF) revert OnlyDelegated();
+        _;
+    }
+
+    /* INITIALIZATION */
+
+    /// @notice See ILeveragedToken.initialize: once (AlreadyInitialized after), from the factory named in the
+    /// clone's arguments only (OnlyFactory), with 0 < |targetLeverage| <= maxLeverage <= MAX_HARD_CAP.
+    function initialize(
+        ILeveragedToken.Params calldata params_,
+        string calldata name_,
+        string calldata symbol_,
+        address admin,
+        address keeper,
+        address guardian
+    ) external onlyDelegated {
+        if (msg.sender != factory()) revert ILeveragedToken.OnlyFactory(msg.sender);
+        if (lastFeeAccrual != 0) revert ILeveragedToken.AlreadyInitialized();
+        _checkLeverage();
+        _name = name_;
+        _symbol = symbol_;
+        _setParams(params_);
+        lastRebalance = uint64(block.timestamp);
+        lastFeeAccrual = uint64(block.timestamp);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        if (keeper != address(0)) _grantRole(KEEPER_ROLE, keeper);
+        if (guardian != address(0)) _grantRole(GUARDIAN_ROLE, guardian);
+        _asset().forceApprove(address(venue()), type(uint256).max);
+        feed = venue().marketConfig(marketId()).feed;
+    }
+
+    /* SETTLEMENT */
+
+    /// @notice See ILeveragedToken.settle.
+    /// @dev DESIGN.md 7.6. Only keepers settle deposits; a stranger may settle redemptions once their batch's
+    /// window has passed (FallbackNotOpen before). NothingToSettle without requests, NoNewerPrice when none
+    /// qualifies yet; a stale price reverts with the venue's error.
+    function settle() external onlyDelegated nonReentrant {
+        _settle(hasRole(KEEPER_ROLE, msg.sender));
+    }
+
+    /* REBALANCING */
+
+    /// @notice See ILeveragedToken.rebalance.
+    function rebalance() external onlyDelegated nonReentrant onlyRole(KEEPER_ROLE) {
+        _rebalanceDue(false);
+    }
+
+    /// @notice See ILeveragedToken.ripcord.
+    function ripcord() external onlyDelegated nonReentrant {
+        Snapshot memory s = _snapshot();
+        ILeveragedToken.Status memory status = _status(s, false);
+        if (status.action != ILeveragedToken.Action.RIPCORD) revert ILeveragedToken.RipcordNotDue(status.leverage);
+        _rebalance(status, s, msg.sender);
+    }
+
+    /// @notice Chainlink Automation: whether rebalanceStatus() has an action due, and that action (encoded).
+    /// @dev performData carries the action for information only; performUpkeep decides again on-chain.
+    function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
+        ILeveragedToken.Status memory status = rebalanceStatus();
+        return (status.action != ILeveragedToken.Action.NONE, abi.encode(status.action));
+    }
+
+    /// @notice Chainlink Automation: performs the action due. A ripcord is open to anyone (and pays the bounty
+    /// to the caller); other actions need KEEPER_ROLE, which is granted to the Automation forwarder.
+    function performUpkeep(bytes calldata) external onlyDelegated nonReentrant {
+        if (rebalanceStatus().action == ILeveragedToken.Action.SETTLE) {
+            _checkRole(KEEPER_ROLE);
+            _settle(true);
+        } else {
+            _rebalanceDue(true);
         }
     }
 
-    /// @notice Plans a settlement of the batches in `t` (DESIGN.md 7.6) on state `s`: with the deposits when
-    /// `depositsAllowed` (not paused), the token has equity to mint against (or no supply, or is at rest with
-    /// equity above -DUST_EQUITY_WAD), the supply cap holds
-    /// and the venue accepts the trade; otherwise the redemptions alone. `feasible` is false when even those
-    /// cannot settle now (no valid price, or a trade the venue rejects); `withDeposits` says which plan it is.
-    function planSettlement(State calldata s, uint256 supplyCap, bool depositsAllowed, ILeveragedToken.Settlement memory t)
-        external
-        view
-        returns (bool feasible, bool withDeposits, ILeveragedToken.Settlement memory)
-    {
+    /// @notice See ILeveragedToken.rebalanceStatus.
+    /// @dev The one decision view of keepers and checkUpkeep: RIPCORD, then SETTLE (a batch qualifies and its
+    /// settlement would succeed), then ITERATE and REBALANCE. NONE when the venue cannot value the token.
+    function rebalanceStatus() public view returns (ILeveragedToken.Status memory status) {
+        (bool ok, Snapshot memory s) = _trySnapshot();
+        if (!ok) return status;
+        status = _status(s, true);
+        if (status.action == ILeveragedToken.Action.RIPCORD) return status;
+        Plan memory p = _planSettlement(true, s);
+        if (p.feasible && (p.depositEpoch != 0 || p.redeemEpoch != 0)) {
+            (status.action, status.reason) = (ILeveragedToken.Action.SETTLE, ILeveragedToken.Reason.REQUESTS);
+            (status.sizeDelta, status.capped, status.price) = (p.t.sizeDelta, false, p.t.price);
+            (status.depositAssets, status.redeemShares, status.priceTime) = (p.t.assets, p.t.shares, p.priceTime);
+        }
+    }
+
+    /* ADMIN */
+
+    /// @notice See ILeveragedToken.setParams.
+    function setParams(ILeveragedToken.Params calldata params_) external onlyDelegated onlyRole(DEFAULT_ADMIN_ROLE) {
+        _accrueStreamingFee();
+        _setParams(params_);
+    }
+
+    /* INTERNAL: SETTLEMENT */
+
+    function _settle(bool keeper) internal {
+        _accrueStreamingFee();
+        Context memory c = _context();
+        feed = c.venue.marketConfig(c.marketId).feed;
+        Snapshot memory s = _snapshot();
+        Plan memory p = _planSettlement(keeper, s);
+        if (!p.feasible) revert ILeveragedToken.SettlementRejected();
+        _rollDeposits();
+        _redemptions.roll(p.priceTime, block.timestamp, 0);
+        if (p.depositEpoch == 0 && p.redeemEpoch == 0) {
+            uint256 last = _redemptions.lastUnqualified();
+            if (keeper) last = Math.max(last, _deposits.lastUnqualified());
+            if (last != 0) revert ILeveragedToken.NoNewerPrice(last, p.priceTime);
+            revert ILeveragedToken.NothingToSettle();
+        }
+        if (!keeper) {
+            uint256 opensAt = uint256(_redemptions.queue.batchSince) + _params.settlementWindow;
+            if (block.timestamp < opensAt) revert ILeveragedToken.FallbackNotOpen(opensAt);
+        }
+        address recipient = _params.feeRecipient;
+        if (p.depositEpoch != 0) {
+            _deposits.settle(p.depositEpoch, p.t.sharesOut);
+            escrowAssets -= p.t.assets;
+            _mint(address(this), p.t.sharesOut);
+            if (p.t.mintFee != 0) _mint(recipient, p.t.mintFee);
+        }
+        if (p.redeemEpoch != 0) {
+            _redemptions.settle(p.redeemEpoch, p.t.assetsOut);
+            escrowAssets += p.t.assetsOut;
+            if (p.t.redeemFee != 0) _transfer(address(this), recipient, p.t.redeemFee);
+            _burn(address(this), p.t.shares - p.t.redeemFee);
+        }
+        if (p.t.marginDelta != 0 || p.t.sizeDelta != 0) {
+            c.venue.modifyPosition(c.marketId, p.t.marginDelta, p.t.sizeDelta, address(this));
+        }
+        _recordValuation(s.equity + int256(p.t.assets) - int256(p.t.assetsOut) - int256(p.t.cost));
+        emit ILeveragedToken.Settled(p.depositEpoch, p.redeemEpoch, !keeper, p.priceTime, p.t);
+    }
+
+    /// @dev What a settlement now would do, on the state in `s` (streaming fee not yet accrued): the batches
+    /// a roll leaves qualified (deposits only for a keeper, and only when they can be settled: not paused,
+    /// equity to mint against, within the supply cap, and a trade the venue accepts) and their pricing.
+    /// `feasible` is false when even the redemptions alone cannot be settled now.
+    function _planSettlement(bool keeper, Snapshot memory s) internal view returns (Plan memory p) {
+        p.priceTime = _roundTime();
+        p.feasible = true;
+        uint256 feeBps;
+        if (keeper) {
+            (p.depositEpoch, p.t.assets, feeBps,) = _deposits.peekBatch(p.priceTime, block.timestamp, _window());
+            p.t.mintFeeBps = FPM.min(feeBps, _params.mintFeeBps);
+        }
+        (p.redeemEpoch, p.t.shares, feeBps,) = _redemptions.peekBatch(p.priceTime, block.timestamp, 0);
+        p.t.redeemFeeBps = FPM.min(feeBps, _params.redeemFeeBps);
+        if (p.depositEpoch == 0 && p.redeemEpoch == 0) return p;
+        p.t.price = s.price;
+        bool withDeposits;
+        (p.feasible, withDeposits) =
+            _priceSettlement(_context(), _state(s, s.supply + pendingStreamingFee()), _params.supplyCap, !paused(), p.t);
+        if (!withDeposits) p.depositEpoch = 0;
+    }
+
+    /// @dev Prices the batches in `t` (DESIGN.md 7.6) on state `s`: with the deposits when `depositsAllowed`
+    /// (not paused), the token has equity to mint against (or no supply, or is at rest with equity above
+    /// -DUST_EQUITY_WAD), the supply cap holds and the venue accepts the trade; otherwise the redemptions alone.
+    /// `feasible` is false when even those cannot settle now (no valid price, or a trade the venue rejects);
+    /// `withDeposits` says which plan it is.
+    function _priceSettlement(
+        Context memory c,
+        State memory s,
+        uint256 supplyCap,
+        bool depositsAllowed,
+        ILeveragedToken.Settlement memory t
+    ) internal view returns (bool feasible, bool withDeposits) {
         if (t.price == 0) {
             uint256 gasBefore = gasleft();
-            try venue.indexPrice(marketId) returns (uint256 price) {
+            try c.venue.indexPrice(c.marketId) returns (uint256 price) {
                 t.price = price;
             } catch {
                 _checkGas(gasBefore);
-                return (false, false, t);
+                return (false, false);
             }
         }
-        bool mintable = s.supply == 0 || s.equity > -int256(DUST_EQUITY_WAD / ASSET_TO_WAD);
-        if (t.assets != 0 && depositsAllowed && mintable && _price(s, supplyCap, t)) {
-            return (true, true, t);
-        }
+        bool mintable = s.supply == 0 || s.equity > -int256(DUST_EQUITY_WAD / c.assetToWad);
+        if (t.assets != 0 && depositsAllowed && mintable && _price(c, s, supplyCap, t)) return (true, true);
         t.assets = 0;
-        if (t.shares == 0) return (true, false, t);
-        return (_price(s, supplyCap, t), false, t);
+        if (t.shares == 0) return (true, false);
+        return (_price(c, s, supplyCap, t), false);
     }
 
     /// @dev Prices `t` in place; false when the venue would reject its trade or the deposits would take supply
     /// past `supplyCap`. A redemption too small to trade whose payout the venue would not release settles for
-    /// nothing (it is worth less than its close's cost). Redemptions: fee shares rounded up, the rest valued at NAV rounded down, closed pro
-    /// rata (toward zero). Deposits: the hedge at target leverage net of its own cost, shares at NAV rounded
-    /// down, fee shares rounded up. The one netted trade's exact cost is split by SettlementMath, and each
-    /// side's share comes out of what it gets.
-    function _price(State calldata s, uint256 supplyCap, ILeveragedToken.Settlement memory t) internal view returns (bool) {
+    /// nothing (it is worth less than its close's cost). Redemptions: fee shares rounded up, the rest valued at
+    /// NAV rounded down, closed pro rata (toward zero). Deposits: the hedge at target leverage net of its own
+    /// cost, shares at NAV rounded down, fee shares rounded up. The one netted trade's exact cost is split by
+    /// SettlementMath, and each side's share comes out of what it gets.
+    function _price(Context memory c, State memory s, uint256 supplyCap, ILeveragedToken.Settlement memory t)
+        internal
+        view
+        returns (bool)
+    {
         (t.sharesOut, t.mintFee, t.redeemFee, t.cost) = (0, 0, 0, 0);
         uint256 equityUnits = s.equity > 0 ? uint256(s.equity) : 0;
         uint256 gross = 0;
@@ -155,41 +288,27 @@ contract LeveragedTokenLogic {
         uint256 quoteR = 0;
         if (t.shares != 0) {
             t.redeemFee = FPM.mulDivUp(t.shares, t.redeemFeeBps, BPS);
-            gross = SharesMath.toAssetsDown(t.shares - t.redeemFee, equityUnits, s.supply, VIRTUAL_SHARES);
+            gross = SharesMath.toAssetsDown(t.shares - t.redeemFee, equityUnits, s.supply, c.assetToWad);
             closeR = -HedgeMath.proRata(s.size, t.shares - t.redeemFee, s.supply);
-            (closeR, quoteR) = _unlessDust(closeR, gross);
+            (closeR, quoteR) = _unlessDust(c, closeR, gross);
         }
         int256 hedgeD = 0;
         uint256 quoteD = 0;
-        if (t.assets != 0) (hedgeD, quoteD) = _unlessDust(_hedgeSize(t.assets, t.price), t.assets);
+        if (t.assets != 0) (hedgeD, quoteD) = _unlessDust(c, _hedgeSize(c, t.assets, t.price), t.assets);
         t.sizeDelta = hedgeD + closeR;
         uint256 marginIn = s.idle + t.assets;
         if (t.sizeDelta != 0) {
-            uint256 gasBefore = gasleft();
-            try venue.quoteModify(marketId, token, int256(marginIn), t.sizeDelta) returns (
-                int256 before, int256 afterTrade, uint256
-            ) {
-                t.cost = uint256(before + int256(marginIn) - afterTrade);
-            } catch {
-                _checkGas(gasBefore);
-                return false;
-            }
+            bool accepted;
+            (accepted, t.cost) = _quoteModify(c, int256(marginIn), t.sizeDelta);
+            if (!accepted) return false;
         }
         (t.costD, t.costR) = SettlementMath.split(t.cost, quoteD, quoteR, t.assets != 0, t.shares != 0);
-        if (t.assets != 0) {
-            uint256 contribution = t.assets > t.costD ? t.assets - t.costD : 0;
-            uint256 minted = SharesMath.toSharesDown(contribution, equityUnits, s.supply, VIRTUAL_SHARES);
-            t.mintFee = FPM.mulDivUp(minted, t.mintFeeBps, BPS);
-            t.sharesOut = minted - t.mintFee;
-            if (s.supply - (t.shares - t.redeemFee) + minted > supplyCap) return false;
-        }
+        if (t.assets != 0 && !_mintShares(t, equityUnits, s.supply, c.assetToWad, supplyCap)) return false;
         t.assetsOut = gross > t.costR ? gross - t.costR : 0;
         t.marginDelta = int256(marginIn) - int256(t.assetsOut);
         if (t.marginDelta < 0) {
-            uint256 gasBefore = gasleft();
-            try venue.quoteModify(marketId, token, t.marginDelta, t.sizeDelta) {}
-            catch {
-                _checkGas(gasBefore);
+            (bool accepted,) = _quoteModify(c, t.marginDelta, t.sizeDelta);
+            if (!accepted) {
                 // Redemptions too small to trade (their value under their close's cost) whose payout the venue
                 // will not release from the margin of the position they leave: they settle for nothing.
                 if (t.assets != 0 || quoteR != 0) return false;
@@ -199,29 +318,177 @@ contract LeveragedTokenLogic {
         return true;
     }
 
+    /// @dev The deposit side's shares (fee shares rounded up) for its assets net of its share of the cost, at NAV
+    /// rounded down; false when they would take the supply past `supplyCap`.
+    function _mintShares(
+        ILeveragedToken.Settlement memory t,
+        uint256 equityUnits,
+        uint256 supply,
+        uint256 virtualShares,
+        uint256 supplyCap
+    ) internal pure returns (bool) {
+        uint256 contribution = t.assets > t.costD ? t.assets - t.costD : 0;
+        uint256 minted = SharesMath.toSharesDown(contribution, equityUnits, supply, virtualShares);
+        t.mintFee = FPM.mulDivUp(minted, t.mintFeeBps, BPS);
+        t.sharesOut = minted - t.mintFee;
+        return supply - (t.shares - t.redeemFee) + minted <= supplyCap;
+    }
+
+    /* INTERNAL: REBALANCING */
+
+    /// @dev The rebalance due now, for rebalance() and performUpkeep(): a ripcord pays its bounty to
+    /// whoever executes it, keepers included (its trade is sized for that); with `keeperUnlessRipcord`
+    /// any other action needs KEEPER_ROLE.
+    function _rebalanceDue(bool keeperUnlessRipcord) internal {
+        Snapshot memory s = _snapshot();
+        ILeveragedToken.Status memory status = _status(s, false);
+        if (status.action == ILeveragedToken.Action.NONE) revert ILeveragedToken.RebalanceNotDue();
+        bool isRipcord = status.action == ILeveragedToken.Action.RIPCORD;
+        if (keeperUnlessRipcord && !isRipcord) _checkRole(KEEPER_ROLE);
+        _rebalance(status, s, isRipcord ? msg.sender : address(0));
+    }
+
+    /// @dev Trades `status.sizeDelta`. A ripcord (bountyTo != 0) pays the bounty out of margin; an
+    /// ordinary rebalance first sweeps idle collateral (donations) into margin.
+    function _rebalance(ILeveragedToken.Status memory status, Snapshot memory s, address bountyTo) internal {
+        _accrueStreamingFee();
+        bool addsExposure = FPM.abs(s.size + status.sizeDelta) > FPM.abs(s.size);
+        if (addsExposure) _requireNotPaused();
+        uint256 paid = bountyTo == address(0) ? 0 : bounty(uint256(status.equity), _params.ripcordBounty);
+        int256 marginDelta = bountyTo == address(0) ? int256(s.idle) : -int256(paid);
+        uint256 cost = _trade(status, marginDelta, bountyTo);
+        bool completed = !status.capped;
+        iterating = !completed;
+        if (completed) {
+            uint256 last = lastRebalance;
+            uint256 next = RebalanceLogic.nextLastRebalance(last, block.timestamp, _params.rebalanceInterval);
+            if (next != last) lastRebalance = uint64(next);
+        }
+        _recordValuation(s.equity - int256(cost) - int256(paid));
+        emit ILeveragedToken.Rebalanced(
+            status.action, status.reason, msg.sender, status.leverage, status.sizeDelta, status.price, cost, completed
+        );
+        if (paid != 0) emit ILeveragedToken.RipcordBountyPaid(bountyTo, paid);
+    }
+
+    /// @dev Sends a rebalance's trade and margin to the venue (a ripcord's margin out to `bountyTo`) and returns
+    /// its cost: what the account's value lost beyond the margin moved. The decision did not simulate the
+    /// trade (rebalanceStatus does): a trade the venue rejects means nothing could be done, RebalanceNotDue (or
+    /// RipcordNotDue for a ripcord) as the view reports it; InsufficientGas when the venue ran out of gas.
+    function _trade(ILeveragedToken.Status memory status, int256 marginDelta, address bountyTo)
+        internal
+        returns (uint256)
+    {
+        uint256 gasBefore = gasleft();
+        try venue().modifyPosition(
+            marketId(), marginDelta, status.sizeDelta, bountyTo == address(0) ? address(this) : bountyTo
+        ) returns (int256 before, int256 afterTrade) {
+            return uint256(before + marginDelta - afterTrade);
+        } catch {
+            _checkGas(gasBefore);
+            if (bountyTo != address(0)) revert ILeveragedToken.RipcordNotDue(status.leverage);
+            revert ILeveragedToken.RebalanceNotDue();
+        }
+    }
+
+    /// @dev The rebalance due on the state in `s`, why, and its trade: toward target size net of its own cost,
+    /// capped at maxTradeNotional unless a ripcord (whose bounty leaves the equity first). NONE below
+    /// DUST_EQUITY_WAD of equity and when the trade could not succeed: the equity does not exceed its quoted
+    /// cost by DUST_UNITS, or (`checkMargin`, for the view) the venue's margin check would reject it
+    /// (DESIGN.md 4). An execution leaves that check to the venue's own trade instead of simulating it first.
+    function _status(Snapshot memory s, bool checkMargin) internal view returns (ILeveragedToken.Status memory status) {
+        Context memory c = _context();
+        State memory st = _state(s, s.supply);
+        ILeveragedToken.Params storage p = _params;
+        status.equity = st.equity;
+        if (st.supply == 0 || st.equity <= 0) return status;
+        uint256 price = st.price == 0 ? c.venue.indexPrice(c.marketId) : st.price;
+        status.price = price;
+        status.leverage = HedgeMath.leverage(st.size, price, uint256(st.equity) * c.assetToWad);
+        int256 target = HedgeMath.targetSize(uint256(st.equity) * c.assetToWad, c.targetLeverage, price);
+        if (uint256(st.equity) * c.assetToWad < DUST_EQUITY_WAD) return status;
+        (status.action, status.reason) = RebalanceLogic.decide(
+            status.leverage, c.targetLeverage, target != st.size, st.iterating, st.intervalElapsed,
+            p.leverageMin, p.leverageMax, p.ripcordLeverage, p.minDrift
+        );
+        if (status.action == ILeveragedToken.Action.NONE) return status;
+        uint256 equityUnits = uint256(st.equity);
+        if (status.action == ILeveragedToken.Action.RIPCORD) {
+            equityUnits -= bounty(equityUnits, p.ripcordBounty);
+            target = HedgeMath.targetSize(equityUnits * c.assetToWad, c.targetLeverage, price);
+        }
+        status.sizeDelta = target - st.size;
+        bool clear = false;
+        if (status.sizeDelta != 0) {
+            (uint256 fee, uint256 impact) = _quoteCost(c, status.sizeDelta);
+            int256 net = HedgeMath.netOfCost(target, status.sizeDelta, equityUnits, fee, impact);
+            // The venue's fee is proportional to notional and its impact at most quadratic in it (both rounded
+            // up): a trade at most twice this one's size costs at most four times its quote. Equity above that
+            // bound clears the dust check without quoting the final trade again (the cap only shrinks it).
+            clear = FPM.abs(net) <= 2 * FPM.abs(status.sizeDelta) && equityUnits >= 4 * (fee + impact) + DUST_UNITS;
+            status.sizeDelta = net;
+        }
+        if (status.action != ILeveragedToken.Action.RIPCORD) {
+            (status.sizeDelta, status.capped) =
+                RebalanceLogic.capTrade(status.sizeDelta, uint256(p.maxTradeNotional) * c.assetToWad, price);
+        }
+        // What the token sends with the trade: idle collateral in, or the ripcord's bounty out.
+        int256 marginDelta = status.action == ILeveragedToken.Action.RIPCORD
+            ? -int256(uint256(st.equity) - equityUnits)
+            : int256(st.idle);
+        if (!_sendable(c, status.sizeDelta, marginDelta, equityUnits, clear, checkMargin)) {
+            (status.action, status.reason, status.sizeDelta, status.capped) =
+                (ILeveragedToken.Action.NONE, ILeveragedToken.Reason.NONE, 0, false);
+        }
+    }
+
     /// @notice Bounty of a ripcord on `equityUnits`: `ripcordBounty`, capped at MAX_BOUNTY_BPS of equity.
     function bounty(uint256 equityUnits, uint256 ripcordBounty) public pure returns (uint256) {
         return FPM.min(ripcordBounty, FPM.mulDivDown(equityUnits, MAX_BOUNTY_BPS, BPS));
     }
 
+    /* INTERNAL: VENUE QUOTES */
+
     /// @dev Fee and impact (collateral units) the venue quotes now for a trade of `sizeDelta`.
-    function _quoteCost(int256 sizeDelta) internal view returns (uint256 fee, uint256 impact) {
-        (,, fee, impact) = venue.quoteTrade(marketId, sizeDelta);
+    function _quoteCost(Context memory c, int256 sizeDelta) internal view returns (uint256 fee, uint256 impact) {
+        (,, fee, impact) = c.venue.quoteTrade(c.marketId, sizeDelta);
     }
 
     /// @dev Whether a rebalance of `sizeDelta` with `marginDelta` would succeed now: the equity left after the
-    /// action (`equityUnits`) exceeds the trade's quoted cost by DUST_UNITS and the venue's margin check passes.
-    function _sendable(int256 sizeDelta, int256 marginDelta, uint256 equityUnits) internal view returns (bool) {
-        if (sizeDelta != 0) {
-            (int256 traded,) = _unlessDust(sizeDelta, equityUnits);
+    /// action (`equityUnits`) exceeds the trade's quoted cost by DUST_UNITS (known already when `clear`) and,
+    /// when `checkMargin`, the venue's margin check passes.
+    function _sendable(
+        Context memory c,
+        int256 sizeDelta,
+        int256 marginDelta,
+        uint256 equityUnits,
+        bool clear,
+        bool checkMargin
+    ) internal view returns (bool) {
+        if (sizeDelta != 0 && !clear) {
+            (int256 traded,) = _unlessDust(c, sizeDelta, equityUnits);
             if (traded == 0) return false;
         }
+        if (!checkMargin) return true;
+        (bool accepted,) = _quoteModify(c, marginDelta, sizeDelta);
+        return accepted;
+    }
+
+    /// @dev Whether the venue accepts `marginDelta` and `sizeDelta` on this token's account now, and what the
+    /// account's value loses to it beyond the margin moved (the trade's exact cost, collateral units).
+    function _quoteModify(Context memory c, int256 marginDelta, int256 sizeDelta)
+        internal
+        view
+        returns (bool accepted, uint256 cost)
+    {
         uint256 gasBefore = gasleft();
-        try venue.quoteModify(marketId, token, marginDelta, sizeDelta) returns (int256, int256, uint256) {
-            return true;
+        try c.venue.quoteModify(c.marketId, address(this), marginDelta, sizeDelta) returns (
+            int256 before, int256 afterTrade, uint256
+        ) {
+            return (true, uint256(before + marginDelta - afterTrade));
         } catch {
             _checkGas(gasBefore);
-            return false;
+            return (false, 0);
         }
     }
 
@@ -235,18 +502,51 @@ contract LeveragedTokenLogic {
     /// side's `value` does not exceed that cost by DUST_UNITS (the venue's rounding), so a dust request never
     /// leaves a cost it cannot pay to the holders: its sliver of position stays with them instead, a leverage
     /// change worth less than the trade would have cost.
-    function _unlessDust(int256 sizeDelta, uint256 value) internal view returns (int256, uint256) {
+    function _unlessDust(Context memory c, int256 sizeDelta, uint256 value) internal view returns (int256, uint256) {
         if (sizeDelta == 0) return (0, 0);
-        (uint256 fee, uint256 impact) = _quoteCost(sizeDelta);
+        (uint256 fee, uint256 impact) = _quoteCost(c, sizeDelta);
         if (value < fee + impact + DUST_UNITS) return (0, 0);
         return (sizeDelta, fee + impact);
     }
 
     /// @dev HedgeMath.hedgeSize of a deposit of `assets` at `price`, on the venue's quote of its gross size.
-    function _hedgeSize(uint256 assets, uint256 price) internal view returns (int256) {
-        int256 gross = HedgeMath.targetSize(assets * ASSET_TO_WAD, targetLeverage, price);
+    function _hedgeSize(Context memory c, uint256 assets, uint256 price) internal view returns (int256) {
+        int256 gross = HedgeMath.targetSize(assets * c.assetToWad, c.targetLeverage, price);
         if (gross == 0) return 0;
-        (uint256 fee, uint256 impact) = _quoteCost(gross);
+        (uint256 fee, uint256 impact) = _quoteCost(c, gross);
         return HedgeMath.hedgeSize(gross, assets, fee, impact);
+    }
+
+    /* INTERNAL: STATE AND PARAMETERS */
+
+    function _context() internal view returns (Context memory) {
+        return Context(venue(), marketId(), targetLeverage(), _assetToWad());
+    }
+
+    function _state(Snapshot memory s, uint256 supply) internal view returns (State memory) {
+        bool intervalElapsed = block.timestamp >= uint256(lastRebalance) + _params.rebalanceInterval;
+        return State(s.size, s.price, s.equity, s.idle, supply, iterating, intervalElapsed);
+    }
+
+    /// @dev LeverageOutOfRange unless 0 < |targetLeverage| <= maxLeverage <= MAX_HARD_CAP.
+    function _checkLeverage() internal view {
+        int256 target = targetLeverage();
+        uint256 hardCap = maxLeverage();
+        if (target == 0 || FPM.abs(target) > hardCap || hardCap > MAX_HARD_CAP) revert LeverageOutOfRange(target);
+    }
+
+    /// @dev Stores `p` once every field is within its bounds (RebalanceLogic.checkParams with this token's
+    /// target, maxLeverage and the hard maxima; the bounty at most 1000 collateral units).
+    function _setParams(ILeveragedToken.Params memory p) internal {
+        RebalanceLogic.checkParams(
+            p,
+            FPM.abs(targetLeverage()),
+            maxLeverage(),
+            MAX_FEE_BPS,
+            MAX_STREAMING_FEE_PER_DAY,
+            1000 * 1e18 / _assetToWad()
+        );
+        _params = p;
+        emit ILeveragedToken.ParamsUpdated(p);
     }
 }

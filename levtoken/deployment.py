@@ -321,8 +321,8 @@ def deploy(
             raise DeploymentError("on a non-local chain set [collateral] address in the config (a real stablecoin)")
         venue = deployer.deploy(project.PerpVenue, collateral.address, deployer.address)
         log(f"deployed PerpVenue at {venue.address}")
-        factory = deployer.deploy(project.LeveragedTokenFactory, venue.address, deployer.address)
-        log(f"deployed LeveragedTokenFactory at {factory.address}")
+        factory = deploy_factory(deployer, venue.address, deployer.address)
+        log(f"deployed LeveragedTokenFactory at {factory.address} (tokens are clones of {factory.implementation()})")
         record = Deployment(
             chain_id=chain.chain_id,
             network=f"{chain.provider.network.choice}:{chain.provider.name}",
@@ -375,7 +375,6 @@ def deploy(
         venue.addLiquidity(seed, 0, sender=deployer)
         log(f"seeded the LP pool with {config.pool_seed:,} {collateral.symbol()} from the deployer")
 
-    creation_code = project.LeveragedToken.contract_type.deployment_bytecode.bytecode
     for spec in config.tokens:
         market_id = record.markets[spec.market]
         leverage = to_wad(spec.leverage)
@@ -383,15 +382,7 @@ def deploy(
         if int(address, 16) == 0:
             params = _token_params(factory, spec, fee_recipient, decimals)
             token_spec = (market_id, leverage, 0, params.to_tuple(), keeper, guardian)
-            try:
-                factory.createToken(token_spec, creation_code, sender=deployer)
-            except Exception as err:
-                if "WrongCreationCode" in f"{type(err).__name__} {err}":
-                    raise DeploymentError(
-                        "the compiled LeveragedToken differs from the one the factory was compiled with "
-                        "(a stale build); run `make compile` (ape compile --force) and deploy again"
-                    ) from None
-                raise
+            factory.createToken(token_spec, sender=deployer)
             address = factory.tokenFor(market_id, leverage)
             log(f"created token at {address} (fees to {params.fee_recipient})")
         token = project.LeveragedToken.at(address)
@@ -403,6 +394,14 @@ def deploy(
     record.complete = True
     record.save(record_path)
     return record
+
+
+def deploy_factory(deployer, venue: str, owner: str):
+    """Deploys the shared LeveragedTokenLogic, the LeveragedToken implementation every token is a clone of
+    (locked by its constructor) and a LeveragedTokenFactory on `venue` owned by `owner`; returns the factory."""
+    logic = deployer.deploy(project.LeveragedTokenLogic)
+    implementation = deployer.deploy(project.LeveragedToken, logic.address)
+    return deployer.deploy(project.LeveragedTokenFactory, venue, implementation.address, owner)
 
 
 def local_account(address: str):

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-// The standards' own functions and events, ABI-identical to ERC-7540 (asynchronous ERC-4626), ERC-7575
+// The standards' own functions and events, ABI-identical to ERC-4626 (its vault half: the share token's
+// ERC-20 functions come from the token's ERC20), ERC-7540 (asynchronous ERC-4626), ERC-7575
 // (`share()`). The project's own errors, events
 // and views live in ILeveragedToken.
 
@@ -60,4 +61,47 @@ interface IERC7540Redeem {
 interface IERC7575Share {
     /// @notice The share token: this contract.
     function share() external view returns (address);
+}
+
+/// @notice ERC-4626's vault functions and events (the standard's interface without its ERC-20 half). In an
+/// asynchronous vault (ERC-7540) the previews revert and deposit, mint, withdraw and redeem claim what a
+/// settlement priced.
+interface IERC4626Vault {
+    event Deposit(address indexed sender, address indexed owner, uint256 assets, uint256 shares);
+    event Withdraw(
+        address indexed sender, address indexed receiver, address indexed owner, uint256 assets, uint256 shares
+    );
+
+    /// @notice The collateral the vault takes and pays out.
+    function asset() external view returns (address);
+    /// @notice Assets the shares are worth in total.
+    function totalAssets() external view returns (uint256);
+    /// @notice Shares `assets` are worth now, rounded down.
+    function convertToShares(uint256 assets) external view returns (uint256);
+    /// @notice Assets `shares` are worth now, rounded down.
+    function convertToAssets(uint256 shares) external view returns (uint256);
+    /// @notice The most `deposit` accepts for `receiver`.
+    function maxDeposit(address receiver) external view returns (uint256);
+    /// @notice Shares a deposit of `assets` would give now.
+    function previewDeposit(uint256 assets) external view returns (uint256);
+    /// @notice Deposits `assets` for shares to `receiver`.
+    function deposit(uint256 assets, address receiver) external returns (uint256 shares);
+    /// @notice The most `mint` accepts for `receiver`.
+    function maxMint(address receiver) external view returns (uint256);
+    /// @notice Assets minting `shares` would take now.
+    function previewMint(uint256 shares) external view returns (uint256);
+    /// @notice Mints exactly `shares` to `receiver`.
+    function mint(uint256 shares, address receiver) external returns (uint256 assets);
+    /// @notice The most `withdraw` accepts for `owner`.
+    function maxWithdraw(address owner) external view returns (uint256);
+    /// @notice Shares withdrawing `assets` would burn now.
+    function previewWithdraw(uint256 assets) external view returns (uint256);
+    /// @notice Pays exactly `assets` to `receiver` out of `owner`'s shares.
+    function withdraw(uint256 assets, address receiver, address owner) external returns (uint256 shares);
+    /// @notice The most `redeem` accepts for `owner`.
+    function maxRedeem(address owner) external view returns (uint256);
+    /// @notice Assets redeeming `shares` would pay now.
+    function previewRedeem(uint256 shares) external view returns (uint256);
+    /// @notice Redeems `shares` of `owner` for assets to `receiver`.
+    function redeem(uint256 shares, address receiver, address owner) external returns (uint256 assets);
 }

@@ -6,6 +6,31 @@ import {
     IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share
 } from "./IERC7540.sol";
 
+/// @title ILeveragedTokenState
+/// @notice A leveraged token's constants (its clone's immutable arguments) and the state views both halves of
+/// its code read: the token (LeveragedToken) and the shared logic it delegates to (LeveragedTokenLogic).
+interface ILeveragedTokenState {
+    /// @notice The factory that created this token (an immutable argument of its clone).
+    function factory() external view returns (address);
+    /// @notice The venue the position lives in.
+    function venue() external view returns (IPerpVenue);
+    /// @notice Market id in the venue.
+    function marketId() external view returns (uint256);
+    /// @notice Signed target leverage, WAD (3e18 = 3x long, -1e18 = 1x short).
+    function targetLeverage() external view returns (int256);
+    /// @notice Immutable hard cap on |leverage| parameters, WAD.
+    function maxLeverage() external view returns (uint256);
+    /// @notice Start of the current rebalance interval: creation time plus a whole number of intervals,
+    /// moved forward by each completed rebalance once an interval has passed (band rebalances within
+    /// an interval do not move it, so time rebalances keep a fixed daily schedule).
+    function lastRebalance() external view returns (uint64);
+    /// @notice Shares the streaming fee would mint if accrued now.
+    function pendingStreamingFee() external view returns (uint256);
+    /// @notice Collateral held for requesters, outside equity: pending deposits and claimable redemption
+    /// assets (plus rounding dust of claims).
+    function escrowAssets() external view returns (uint256);
+}
+
 /// @title ILeveragedToken
 /// @notice An ERC-20 (with EIP-2612 permit and asynchronous ERC-4626 entry and exit, ERC-7540) that holds
 /// a perpetual-futures position of `targetLeverage` times its equity and is rebalanced back to it daily and
@@ -23,7 +48,7 @@ import {
 /// Warning: the admin sets parameters within immutable bounds; keepers decide only *when* to
 /// rebalance, never what or at what price (the chain computes the trade); the guardian can pause
 /// minting and rebalancing up, never redemptions; the venue and its oracle are trusted.
-interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share {
+interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share {
     /// @notice Action due now, as computed on-chain from leverage, band, time and the last rebalance.
     enum Action {
         NONE,
@@ -127,6 +152,12 @@ interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, 
     error SettlementRejected();
     /// @dev Only keepers settle until the redemption batch's window has passed.
     error FallbackNotOpen(uint256 opensAt);
+    /// @dev initialize was called by another account than the factory that created this clone.
+    error OnlyFactory(address caller);
+    /// @dev initialize was called on a token already initialized (or on the locked implementation).
+    error AlreadyInitialized();
+    /// @dev A transfer to the zero address (shares are burnt only by redemptions).
+    error ERC20InvalidReceiver(address receiver);
     /// @dev A venue call the decision depends on ran out of gas: send the transaction with more gas (a caught
     /// failure must not be read as the venue's answer, e.g. deferring deposits).
     error InsufficientGas();
@@ -160,20 +191,20 @@ interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, 
     /// @notice A deposit batch keepers left unsettled for the window: its requests may only be cancelled.
     event DepositsExpired(uint256 indexed epoch, uint256 assets);
 
-    /// @notice The venue the position lives in.
-    function venue() external view returns (IPerpVenue);
-    /// @notice Market id in the venue.
-    function marketId() external view returns (uint256);
-    /// @notice Signed target leverage, WAD (3e18 = 3x long, -1e18 = 1x short).
-    function targetLeverage() external view returns (int256);
-    /// @notice Immutable hard cap on |leverage| parameters, WAD.
-    function maxLeverage() external view returns (uint256);
+    /// @notice Sets up a clone the factory just created: its parameters (within their bounds), ERC-20 name
+    /// and symbol (the EIP-712 domain's name), the factory's owner as `admin`, and `keeper` and `guardian`
+    /// (either may be zero). Once only, from the factory only.
+    function initialize(
+        Params calldata params,
+        string calldata name,
+        string calldata symbol,
+        address admin,
+        address keeper,
+        address guardian
+    ) external;
+
     /// @notice Current parameters.
     function params() external view returns (Params memory);
-    /// @notice Start of the current rebalance interval: creation time plus a whole number of intervals,
-    /// moved forward by each completed rebalance once an interval has passed (band rebalances within
-    /// an interval do not move it, so time rebalances keep a fixed daily schedule).
-    function lastRebalance() external view returns (uint64);
 
     /// @notice Equity: venue account value plus idle collateral, collateral units (can be negative).
     function equity() external view returns (int256);
@@ -181,8 +212,6 @@ interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, 
     function leverage() external view returns (int256);
     /// @notice Net asset value of one whole token (1e18 shares) in collateral units, fees accrued.
     function navPerToken() external view returns (uint256);
-    /// @notice Shares the streaming fee would mint if accrued now.
-    function pendingStreamingFee() external view returns (uint256);
 
     /// @notice The action due now, why, and the trade it would make.
     function rebalanceStatus() external view returns (Status memory);
@@ -211,10 +240,6 @@ interface ILeveragedToken is IERC7540Operator, IERC7540Deposit, IERC7540Redeem, 
     /// @notice Cancels `controller`'s pending deposit request once its batch expired (keepers left it unsettled
     /// for the settlement window) and pays its assets back to `receiver`.
     function cancelDepositRequest(address receiver, address controller) external returns (uint256 assets);
-
-    /// @notice Collateral held for requesters, outside equity: pending deposits and claimable redemption
-    /// assets (plus rounding dust of claims).
-    function escrowAssets() external view returns (uint256);
 
 
     /// @notice Replaces the parameters. Admin role only; bounds in InvalidParameter.

@@ -7,10 +7,12 @@ import {IPerpVenue} from "./IPerpVenue.sol";
 /// @title ILeveragedTokenFactory
 /// @notice Creates leveraged tokens at deterministic (CREATE2) addresses, one per (market, target
 /// leverage), and keeps the registry indexers and tooling read.
-/// @dev The token's creation code is passed in calldata and must hash to `tokenCodeHash` (fixed at
-/// the factory's deployment from LeveragedToken's source; the metadata trailer is not compared): a token's bytecode is larger than a contract may embed, so the factory
-/// checks it instead of carrying it. Warning: the factory owner decides which tokens exist and is
-/// their admin; tokens are deployed with the owner as admin.
+/// @dev Each token is an EIP-1167 clone of one LeveragedToken implementation (fixed at the factory's
+/// deployment), with the token's constants (this factory, venue, collateral, market, target and hard cap,
+/// collateral scale) as the clone's immutable arguments, initialized in the same transaction. A clone has
+/// no upgrade path: it runs the implementation it was created with for ever. Its address follows from the
+/// implementation, its arguments and the salt keccak256(marketId, targetLeverage). Warning: the factory
+/// owner decides which tokens exist and is their admin; tokens are deployed with the owner as admin.
 interface ILeveragedTokenFactory {
     /// @notice What to create.
     struct TokenSpec {
@@ -27,8 +29,6 @@ interface ILeveragedTokenFactory {
 
     /// @dev A token for this (market, leverage) already exists.
     error TokenExists(address token);
-    /// @dev The creation code passed is not the LeveragedToken this factory was deployed for.
-    error WrongCreationCode(bytes32 codeHash);
 
     event TokenCreated(
         address indexed token, uint256 indexed marketId, int256 indexed targetLeverage, string name, string symbol
@@ -37,17 +37,16 @@ interface ILeveragedTokenFactory {
     /// @notice The venue every token of this factory trades on.
     function venue() external view returns (IPerpVenue);
 
-    /// @notice keccak256 of LeveragedToken's creation code without its CBOR metadata.
-    function tokenCodeHash() external view returns (bytes32);
+    /// @notice The LeveragedToken implementation every token of this factory is a clone of.
+    function implementation() external view returns (address);
 
-    /// @notice Creates a token. Owner only.
+    /// @notice Creates a token (a clone of `implementation`) and initializes it. Owner only.
     /// @param spec Market, leverage, parameters and roles.
-    /// @param creationCode LeveragedToken's creation code (without constructor arguments).
-    /// @return token The new token's address, equal to predictAddress(spec, creationCode).
-    function createToken(TokenSpec calldata spec, bytes calldata creationCode) external returns (address token);
+    /// @return token The new token's address, equal to predictAddress(spec).
+    function createToken(TokenSpec calldata spec) external returns (address token);
 
-    /// @notice The address createToken(spec, creationCode) deploys to.
-    function predictAddress(TokenSpec calldata spec, bytes calldata creationCode) external view returns (address);
+    /// @notice The address createToken(spec) deploys to (parameters and roles do not change it).
+    function predictAddress(TokenSpec calldata spec) external view returns (address);
 
     /// @notice Default parameters for a target leverage: geometric band L_min = L^2 / L_max with
     /// L_max = 4/3 |L|, ripcord at 3/2 |L|, daily rebalance, 1% minimum drift, 0.01%/day streaming fee,
