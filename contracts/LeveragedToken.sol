@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
-import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
+import {ILeveragedToken, ILeveragedTokenState} from "./interfaces/ILeveragedToken.sol";
 import {IERC4626Vault, IERC7540Operator, IERC7540Redeem} from "./interfaces/IERC7540.sol";
 import {AutomationCompatibleInterface} from "./interfaces/AutomationCompatibleInterface.sol";
 import {WAD} from "./libraries/FixedPointMath.sol";
@@ -179,12 +179,13 @@ contract LeveragedToken is AsyncRequests, IERC5267, AutomationCompatibleInterfac
         return super.transferFrom(from, to, amount);
     }
 
-    /// @dev AccessControl's, plus ILeveragedToken, ERC-7540 (operator 0xe3bc4e65, asynchronous deposit 0xce3bbe50,
+    /// @dev AccessControl's, plus ILeveragedToken and ILeveragedTokenState, ERC-7540 (operator 0xe3bc4e65, asynchronous deposit 0xce3bbe50,
     /// asynchronous redemption 0x620ee8e4), ERC-7575 (0x2f0a18c5) and ERC-5267.
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(ILeveragedToken).interfaceId || interfaceId == type(IERC7540Operator).interfaceId
             || interfaceId == 0xce3bbe50 || interfaceId == type(IERC7540Redeem).interfaceId
-            || interfaceId == 0x2f0a18c5 || interfaceId == type(IERC5267).interfaceId
+            || interfaceId == 0x2f0a18c5 || interfaceId == type(ILeveragedTokenState).interfaceId
+            || interfaceId == type(IERC5267).interfaceId
             || super.supportsInterface(interfaceId);
     }
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {ILeveragedTokenFactory} from "./interfaces/ILeveragedTokenFactory.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
@@ -99,14 +100,23 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
         return keccak256(abi.encode(spec.marketId, spec.targetLeverage));
     }
 
-    /// @dev The clone's immutable arguments, one word each in LeveragedToken's ARG_* order: this factory, the
+    /// @dev The clone's immutable arguments, packed in LeveragedTokenStorage's ARG_* layout: this factory, the
     /// venue, its collateral, the market, the signed target, the hard cap (`maxLeverage`, or twice |target|
-    /// when zero) and 10^(18 - collateral decimals).
+    /// when zero) and the collateral's decimals below 18. SafeCast refuses what would not fit (the token's
+    /// initializer bounds target and cap far below).
     function _args(TokenSpec calldata spec) internal view returns (bytes memory) {
         uint256 target = spec.targetLeverage >= 0 ? uint256(spec.targetLeverage) : uint256(-spec.targetLeverage);
         uint256 hardCap = spec.maxLeverage == 0 ? 2 * target : spec.maxLeverage;
         address collateral = address(venue.collateral());
-        uint256 assetToWad = 10 ** (18 - uint256(IERC20Metadata(collateral).decimals()));
-        return abi.encode(address(this), venue, collateral, spec.marketId, spec.targetLeverage, hardCap, assetToWad);
+        uint8 decimalsOffset = 18 - IERC20Metadata(collateral).decimals();
+        return abi.encodePacked(
+            address(this),
+            venue,
+            collateral,
+            SafeCast.toUint64(spec.marketId),
+            SafeCast.toInt128(spec.targetLeverage),
+            SafeCast.toUint128(hardCap),
+            decimalsOffset
+        );
     }
 }

@@ -372,23 +372,17 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
     }
 
     /// @dev Sends a rebalance's trade and margin to the venue (a ripcord's margin out to `bountyTo`) and returns
-    /// its cost: what the account's value lost beyond the margin moved. The decision did not simulate the
-    /// trade (rebalanceStatus does): a trade the venue rejects means nothing could be done, RebalanceNotDue (or
-    /// RipcordNotDue for a ripcord) as the view reports it; InsufficientGas when the venue ran out of gas.
+    /// its cost: what the account's value lost beyond the margin moved. The decision did not simulate the trade
+    /// (rebalanceStatus does, and reports NONE when the venue would reject it): a trade the venue rejects
+    /// reverts here with the venue's own error.
     function _trade(ILeveragedToken.Status memory status, int256 marginDelta, address bountyTo)
         internal
         returns (uint256)
     {
-        uint256 gasBefore = gasleft();
-        try venue().modifyPosition(
+        (int256 before, int256 afterTrade) = venue().modifyPosition(
             marketId(), marginDelta, status.sizeDelta, bountyTo == address(0) ? address(this) : bountyTo
-        ) returns (int256 before, int256 afterTrade) {
-            return uint256(before + marginDelta - afterTrade);
-        } catch {
-            _checkGas(gasBefore);
-            if (bountyTo != address(0)) revert ILeveragedToken.RipcordNotDue(status.leverage);
-            revert ILeveragedToken.RebalanceNotDue();
-        }
+        );
+        return uint256(before + marginDelta - afterTrade);
     }
 
     /// @dev The rebalance due on the state in `s`, why, and its trade: toward target size net of its own cost,

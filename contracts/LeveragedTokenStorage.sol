@@ -31,15 +31,16 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
 
     /// @dev Offset of the clone's immutable arguments in its code: they follow the 45-byte EIP-1167 proxy.
     uint256 internal constant ARGS_OFFSET = 0x2d;
-    /// @dev The clone's immutable arguments, one 32-byte word each, in this order (LeveragedTokenFactory._args).
+    /// @dev The clone's immutable arguments, packed (LeveragedTokenFactory._args): the factory, the venue and
+    /// the collateral (20 bytes each), the market id (uint64), the signed target leverage (int128), the hard
+    /// cap (uint128) and the collateral's decimals below 18 (uint8). Byte offsets into the arguments:
     uint256 internal constant ARG_FACTORY = 0;
-    uint256 internal constant ARG_VENUE = 1;
-    uint256 internal constant ARG_ASSET = 2;
-    uint256 internal constant ARG_MARKET = 3;
-    uint256 internal constant ARG_TARGET = 4;
-    uint256 internal constant ARG_MAX_LEVERAGE = 5;
-    /// @dev 10^(18 - collateral decimals): collateral units * this = 18 decimals; also the virtual shares.
-    uint256 internal constant ARG_ASSET_TO_WAD = 6;
+    uint256 internal constant ARG_VENUE = 20;
+    uint256 internal constant ARG_ASSET = 40;
+    uint256 internal constant ARG_MARKET = 60;
+    uint256 internal constant ARG_TARGET = 68;
+    uint256 internal constant ARG_MAX_LEVERAGE = 84;
+    uint256 internal constant ARG_DECIMALS_OFFSET = 100;
 
     /* STORAGE */
 
@@ -91,27 +92,27 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
 
     /// @inheritdoc ILeveragedTokenState
     function factory() public view returns (address) {
-        return address(uint160(_arg(ARG_FACTORY)));
+        return address(uint160(_arg(ARG_FACTORY, 160)));
     }
 
     /// @inheritdoc ILeveragedTokenState
     function venue() public view returns (IPerpVenue) {
-        return IPerpVenue(address(uint160(_arg(ARG_VENUE))));
+        return IPerpVenue(address(uint160(_arg(ARG_VENUE, 160))));
     }
 
     /// @inheritdoc ILeveragedTokenState
     function marketId() public view returns (uint256) {
-        return _arg(ARG_MARKET);
+        return _arg(ARG_MARKET, 64);
     }
 
     /// @inheritdoc ILeveragedTokenState
     function targetLeverage() public view returns (int256) {
-        return int256(_arg(ARG_TARGET));
+        return int256(int128(uint128(_arg(ARG_TARGET, 128))));
     }
 
     /// @inheritdoc ILeveragedTokenState
     function maxLeverage() public view returns (uint256) {
-        return _arg(ARG_MAX_LEVERAGE);
+        return _arg(ARG_MAX_LEVERAGE, 128);
     }
 
     /// @notice The token's ERC-20 name, e.g. "BTC 3x Long" (also the EIP-712 domain's name).
@@ -126,18 +127,20 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
 
     /// @dev The collateral (ERC-4626's asset).
     function _asset() internal view returns (IERC20) {
-        return IERC20(address(uint160(_arg(ARG_ASSET))));
+        return IERC20(address(uint160(_arg(ARG_ASSET, 160))));
     }
 
+    /// @dev 10^(18 - collateral decimals): collateral units * this = 18 decimals; also the virtual shares.
     function _assetToWad() internal view returns (uint256) {
-        return _arg(ARG_ASSET_TO_WAD);
+        return 10 ** _arg(ARG_DECIMALS_OFFSET, 8);
     }
 
-    /// @dev Word `index` of the clone's immutable arguments (ARG_*), read from this clone's own code.
-    function _arg(uint256 index) internal view returns (uint256 word) {
+    /// @dev The `bits`-bit unsigned value at byte `offset` of the clone's immutable arguments (ARG_*), read from
+    /// this clone's own code.
+    function _arg(uint256 offset, uint256 bits) internal view returns (uint256 value) {
         assembly ("memory-safe") {
-            extcodecopy(address(), 0x00, add(ARGS_OFFSET, shl(5, index)), 0x20)
-            word := mload(0x00)
+            extcodecopy(address(), 0x00, add(ARGS_OFFSET, offset), 0x20)
+            value := shr(sub(256, bits), mload(0x00))
         }
     }
 

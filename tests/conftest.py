@@ -15,6 +15,7 @@ pytest.register_assert_rewrite("tests.utils")
 
 from ape import project  # noqa: E402
 
+from levtoken.deployment import deploy_factory  # noqa: E402
 from levtoken.shapes import UINT256_MAX, MarketConfig, Params  # noqa: E402
 from levtoken.units import to_feed, to_units, to_wad  # noqa: E402
 from tests.utils import chain as chain_helpers  # noqa: E402
@@ -102,14 +103,8 @@ def venue(make_venue, lp):
 
 @pytest.fixture(scope="session")
 def factory(gov, venue):
-    """LeveragedTokenFactory on the venue, owned by gov."""
-    return gov.deploy(project.LeveragedTokenFactory, venue, gov)
-
-
-@pytest.fixture(scope="session")
-def creation_code():
-    """The LeveragedToken creation code the factory accepts."""
-    return project.LeveragedToken.contract_type.deployment_bytecode.bytecode
+    """LeveragedTokenFactory on the venue, owned by gov, with its own logic and token implementation."""
+    return deploy_factory(gov, venue.address, gov.address)
 
 
 @pytest.fixture(scope="session")
@@ -126,14 +121,14 @@ def spec(factory, keeper, gov, fee_recipient):
 
 
 @pytest.fixture(scope="session")
-def create_token(gov, factory, creation_code, spec):
+def create_token(gov, factory, spec):
     """create_token(leverage, max_leverage=0, on=factory, **param_overrides) -> a LeveragedToken that factory
     `on` creates on market 1 (see spec)."""
 
     def create(leverage: float = 3, max_leverage: int = 0, on=None, **overrides: Any):
         on = on or factory
         token_spec = spec(leverage, BTC, max_leverage, on, **overrides)
-        on.createToken(token_spec, creation_code, sender=gov)
+        on.createToken(token_spec, sender=gov)
         return project.LeveragedToken.at(on.tokenFor(BTC, token_spec[1]))
 
     return create

@@ -32,7 +32,7 @@ def state_of(usd, venue):
 
 @pytest.fixture(scope="session", autouse=True)
 def _attacks_session(
-    gov, keeper, lp, whale, fish, stranger, fee_recipient, usd, feed, venue, factory, creation_code, create_token,
+    gov, keeper, lp, whale, fish, stranger, fee_recipient, usd, feed, venue, factory, create_token,
     fund, set_price, reverts, pin, deposit, state_of,
 ):
     """Sets up the session fixtures before any test's snapshot, so ape need not rebase its isolation

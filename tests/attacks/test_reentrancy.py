@@ -18,6 +18,7 @@ from enum import IntEnum
 import pytest
 from ape import project
 
+from levtoken.deployment import deploy_factory
 from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS
 from levtoken.units import to_feed, to_units
 from tests.utils.chain import advance
@@ -53,7 +54,7 @@ def hooked(chain, feed, gov, keeper, lp, whale, stranger, make_venue, create_tok
     redemption."""
     husd = gov.deploy(project.HookStablecoin)
     market = make_venue(10_000_000, lp, collateral=husd)
-    token = create_token(3, on=gov.deploy(project.LeveragedTokenFactory, market, gov))
+    token = create_token(3, on=deploy_factory(gov, market.address, gov.address))
     attacker = stranger.deploy(project.ReentrancyAttacker, token, market, BTC)
     for account in (whale, stranger):
         husd.mint(account, to_units(200_000), sender=account)

@@ -1,12 +1,13 @@
-"""LeveragedTokenFactory: CREATE2 creation at the predicted address, registry, names, default
-parameters and every rejection."""
+"""LeveragedTokenFactory: tokens as EIP-1167 clones of one locked implementation at the predicted CREATE2
+address, initialized once by the factory; registry, names, default parameters and every rejection."""
 
 import pytest
 from ape import project
 from eth_abi import encode
+from eth_abi.packed import encode_packed
 from eth_utils import keccak, to_checksum_address, to_hex
-from web3.exceptions import ContractCustomError
 from hexbytes import HexBytes
+from web3.exceptions import ContractCustomError
 
 from levtoken.shapes import Params
 from levtoken.units import WAD, to_units, to_wad
@@ -14,41 +15,79 @@ from levtoken.units import WAD, to_units, to_wad
 ZERO = "0x" + "00" * 20
 
 
-def _strip_metadata(code) -> bytes:
-    code = bytes(HexBytes(code))
-    length = int.from_bytes(code[-2:], "big") + 2
-    return code[:-length] if length <= len(code) else code
+# EIP-1167 with immutable arguments (OpenZeppelin's Clones): the runtime code, implementation spliced in, then
+# the arguments; the creation code prefixes a 10-byte loader that copies the runtime code.
+CLONE_HEAD = bytes.fromhex("363d3d373d3d3d363d73")
+CLONE_TAIL = bytes.fromhex("5af43d82803e903d91602b57fd5bf3")
 
 
-def test_tokenCodeHash__deployed__hash_of_creation_code_without_metadata(factory, creation_code, venue):
-    assert factory.tokenCodeHash() == keccak(_strip_metadata(creation_code))
+def _args(factory, venue, usd, market: int, target: int, hard_cap: int) -> bytes:
+    """The clone's immutable arguments as LeveragedTokenFactory._args packs them."""
+    return encode_packed(
+        ["address", "address", "address", "uint64", "int128", "uint128", "uint8"],
+        [factory.address, venue.address, usd.address, market, target, hard_cap, 18 - usd.decimals()],
+    )
+
+
+def test_implementation__deployed__locked_and_shared(factory, venue, gov, spec, stranger, reverts):
+    implementation = project.LeveragedToken.at(factory.implementation())
     assert factory.venue() == venue.address
+    assert implementation.paused()
+    logic = project.LeveragedTokenLogic.at(implementation.logic())
+    with reverts(logic.OnlyDelegated):
+        logic.settle(sender=stranger)
+    with reverts(implementation.EnforcedPause):
+        implementation.requestDeposit(1, stranger, stranger, sender=stranger)
+    params, name, symbol = spec(3)[3], "X", "X"
+    with pytest.raises(Exception):  # OnlyFactory or AlreadyInitialized: the implementation has no factory
+        implementation.initialize(params, name, symbol, stranger, stranger, stranger, sender=stranger)
+    factory.createToken(spec(3), sender=gov)
+    token = project.LeveragedToken.at(factory.tokenFor(1, 3 * WAD))
+    assert token.logic() == implementation.logic()
 
 
-def test_createToken__owner__deploys_at_predicted_address_and_registers(factory, spec, creation_code, gov, keeper, venue):
+def test_createToken__owner__clone_at_predicted_address_registers_and_initializes(factory, spec, gov, keeper, venue, usd, chain):
     s = spec(3)
-    predicted = factory.predictAddress(s, creation_code)
-    tx = factory.createToken(s, creation_code, sender=gov)
+    predicted = factory.predictAddress(s)
+    tx = factory.createToken(s, sender=gov)
     event = tx.events.filter(factory.TokenCreated)[0]
     assert event.token == predicted
     assert (event.marketId, event.targetLeverage, event.name, event.symbol) == (1, 3 * WAD, "BTC 3x Long", "BTC3L")
     assert factory.tokenFor(1, 3 * WAD) == predicted
     assert factory.tokenCount() == 1
     assert factory.tokens(0) == predicted
+    code = bytes(chain.provider.get_code(predicted))
+    implementation = bytes(HexBytes(factory.implementation()))
+    assert code == CLONE_HEAD + implementation + CLONE_TAIL + _args(factory, venue, usd, 1, 3 * WAD, 6 * WAD)
     token = project.LeveragedToken.at(predicted)
-    assert (token.name(), token.symbol()) == ("BTC 3x Long", "BTC3L")
-    assert token.venue() == venue.address
+    assert (token.name(), token.symbol(), token.decimals()) == ("BTC 3x Long", "BTC3L", 18)
+    assert (token.factory(), token.venue(), token.asset()) == (factory.address, venue.address, usd.address)
     assert token.marketId() == 1
     assert token.targetLeverage() == 3 * WAD
     assert token.maxLeverage() == 6 * WAD  # 0 in the spec: twice |target|
+    assert Params.abi_dict(token.params()) == Params.abi_dict(s[3])
     assert token.hasRole(b"\x00" * 32, gov)
     assert token.hasRole(keccak(text="KEEPER_ROLE"), keeper)
     assert token.hasRole(keccak(text="GUARDIAN_ROLE"), gov)
+    assert not token.paused()
+    _, name, version, chain_id, verifying, _, _ = token.eip712Domain()
+    assert (name, version, chain_id, verifying) == ("BTC 3x Long", "1", chain.chain_id, predicted)
 
 
-def test_createToken__several__registry_in_creation_order(factory, spec, creation_code, gov):
+def test_initialize__token_created__only_once_and_only_by_its_factory(factory, spec, gov, stranger, reverts):
+    factory.createToken(spec(3), sender=gov)
+    token = project.LeveragedToken.at(factory.tokenFor(1, 3 * WAD))
+    params = spec(3)[3]
+    with reverts(token.OnlyFactory, caller=stranger.address):
+        token.initialize(params, "X", "X", stranger, stranger, stranger, sender=stranger)
+    with reverts(token.OnlyFactory, caller=gov.address):
+        token.initialize(params, "X", "X", gov, gov, gov, sender=gov)
+    assert token.name() == "BTC 3x Long"
+
+
+def test_createToken__several__registry_in_creation_order(factory, spec, gov):
     for leverage in (3, -1, 2.5):
-        factory.createToken(spec(leverage), creation_code, sender=gov)
+        factory.createToken(spec(leverage), sender=gov)
     assert factory.tokenCount() == 3
     addresses = [factory.tokens(i) for i in range(3)]
     assert addresses == [factory.tokenFor(1, to_wad(l)) for l in (3, -1, 2.5)]
@@ -58,60 +97,50 @@ def test_createToken__several__registry_in_creation_order(factory, spec, creatio
     assert symbols == ["BTC3L", "BTC1S", "BTC2.5L"]
 
 
-def test_createToken__explicit_hard_cap__stored(factory, spec, creation_code, gov):
-    factory.createToken(spec(-3, max_leverage=to_wad(10)), creation_code, sender=gov)
+def test_createToken__explicit_hard_cap__stored(factory, spec, gov):
+    factory.createToken(spec(-3, max_leverage=to_wad(10)), sender=gov)
     token = project.LeveragedToken.at(factory.tokenFor(1, -3 * WAD))
     assert token.maxLeverage() == 10 * WAD
     assert token.targetLeverage() == -3 * WAD
 
 
-def test_createToken__same_market_and_leverage__reverts(factory, spec, creation_code, gov, reverts):
-    factory.createToken(spec(3), creation_code, sender=gov)
+def test_createToken__same_market_and_leverage__reverts(factory, spec, gov, reverts):
+    factory.createToken(spec(3), sender=gov)
     existing = factory.tokenFor(1, 3 * WAD)
     with reverts(factory.TokenExists, token=existing):
-        factory.createToken(spec(3, mintFeeBps=0), creation_code, sender=gov)
+        factory.createToken(spec(3, mintFeeBps=0), sender=gov)
 
 
 @pytest.mark.parametrize("market", [0, 2])
-def test_createToken__unknown_market__reverts(factory, spec, creation_code, gov, market, reverts):
+def test_createToken__unknown_market__reverts(factory, spec, gov, market, reverts):
     with reverts(factory.UnknownMarket, marketId=market):
-        factory.createToken(spec(3, market=market), creation_code, sender=gov)
+        factory.createToken(spec(3, market=market), sender=gov)
 
 
-def test_createToken__other_bytecode__reverts(factory, spec, creation_code, gov, reverts):
-    other = bytes(HexBytes(project.TestStablecoin.contract_type.deployment_bytecode.bytecode))
-    with reverts(factory.WrongCreationCode, codeHash=keccak(_strip_metadata(other))):
-        factory.createToken(spec(3), other, sender=gov)
-    tampered = bytearray(HexBytes(creation_code))
-    tampered[100] ^= 1
-    with reverts(factory.WrongCreationCode):
-        factory.createToken(spec(3), bytes(tampered), sender=gov)
-
-
-def test_createToken__not_owner__reverts(factory, spec, creation_code, stranger, reverts):
+def test_createToken__not_owner__reverts(factory, spec, stranger, reverts):
     with reverts(factory.OwnableUnauthorizedAccount, account=stranger.address):
-        factory.createToken(spec(3), creation_code, sender=stranger)
+        factory.createToken(spec(3), sender=stranger)
 
 
 @pytest.mark.parametrize("leverage", [0, "2.55"])
-def test_createToken__leverage_not_multiple_of_tenth__reverts(factory, spec, creation_code, gov, leverage, reverts):
+def test_createToken__leverage_not_multiple_of_tenth__reverts(factory, spec, gov, leverage, reverts):
     s = list(spec(3))
     s[1] = to_wad(leverage)
     with reverts(factory.LeverageOutOfRange, targetLeverage=to_wad(leverage)):
-        factory.createToken(tuple(s), creation_code, sender=gov)
+        factory.createToken(tuple(s), sender=gov)
 
 
-def test_createToken__hard_cap_below_target__token_constructor_reverts(factory, spec, creation_code, gov, reverts):
+def test_createToken__hard_cap_below_target__initialize_reverts(factory, spec, gov, reverts):
     with reverts(factory.LeverageOutOfRange, targetLeverage=3 * WAD):
-        factory.createToken(spec(3, max_leverage=to_wad(2)), creation_code, sender=gov)
+        factory.createToken(spec(3, max_leverage=to_wad(2)), sender=gov)
     assert factory.tokenCount() == 0
 
 
 @pytest.mark.parametrize("field, value", [("ripcordLeverage", to_wad(7)), ("supplyCap", 0)])
-def test_createToken__invalid_params__token_constructor_reverts(factory, spec, creation_code, gov, chain, field, value):
-    # The error comes from the token's constructor, which the factory's ABI does not know; ape would
-    # search the whole creation trace for it (minutes), so the call is made directly and decoded here.
-    data = factory.createToken.encode_input(spec(3, **{field: value}), creation_code)
+def test_createToken__invalid_params__initialize_reverts(factory, spec, gov, chain, field, value):
+    # The error comes from the token's initializer, which the factory's ABI does not know; ape would
+    # search the whole trace for it, so the call is made directly and decoded here.
+    data = factory.createToken.encode_input(spec(3, **{field: value}))
     with pytest.raises(ContractCustomError) as info:
         chain.provider.web3.eth.call({"from": gov.address, "to": factory.address, "data": to_hex(data)})
     revert = str(info.value.data)
@@ -119,32 +148,29 @@ def test_createToken__invalid_params__token_constructor_reverts(factory, spec, c
     assert factory.tokenCount() == 0
 
 
-def test_createToken__new_owner_after_two_steps__creates_and_administers(factory, spec, creation_code, gov, stranger, reverts):
+def test_createToken__new_owner_after_two_steps__creates_and_administers(factory, spec, gov, stranger, reverts):
     factory.transferOwnership(stranger, sender=gov)
     assert factory.pendingOwner() == stranger.address
     with reverts(factory.OwnableUnauthorizedAccount, account=stranger.address):
-        factory.createToken(spec(3), creation_code, sender=stranger)
+        factory.createToken(spec(3), sender=stranger)
     factory.acceptOwnership(sender=stranger)
-    factory.createToken(spec(3), creation_code, sender=stranger)
+    factory.createToken(spec(3), sender=stranger)
     token = project.LeveragedToken.at(factory.tokenFor(1, 3 * WAD))
     assert token.hasRole(b"\x00" * 32, stranger)
     assert not token.hasRole(b"\x00" * 32, gov)
 
 
-def test_predictAddress__spec__create2_of_salt_and_init_code(factory, spec, creation_code, venue, gov, keeper):
+def test_predictAddress__spec__create2_of_salt_and_clone_code(factory, spec, venue, usd):
     s = spec(3)
-    args = encode(
-        ["address", "uint256", "int256", "uint256",
-         "(uint64,uint64,uint64,uint64,uint32,uint32,uint16,uint16,uint64,address,uint128,uint128,uint256)",
-         "string", "string", "address", "address", "address"],
-        [venue.address, 1, 3 * WAD, 6 * WAD, s[3], "BTC 3x Long", "BTC3L", gov.address, keeper.address, gov.address],
-    )
+    args = _args(factory, venue, usd, 1, 3 * WAD, 6 * WAD)
+    runtime = CLONE_HEAD + bytes(HexBytes(factory.implementation())) + CLONE_TAIL + args
+    init_code = bytes.fromhex("61") + len(runtime).to_bytes(2, "big") + bytes.fromhex("3d81600a3d39f3") + runtime
     salt = keccak(encode(["uint256", "int256"], [1, 3 * WAD]))
-    init_hash = keccak(bytes(HexBytes(creation_code)) + args)
-    expected = to_checksum_address(keccak(b"\xff" + bytes(HexBytes(factory.address)) + salt + init_hash)[12:])
-    assert factory.predictAddress(s, creation_code) == expected
-    assert factory.predictAddress(spec(-3), creation_code) != expected
-    assert factory.predictAddress(spec(3, mintFeeBps=0), creation_code) != expected  # parameters are in the init code
+    expected = to_checksum_address(keccak(b"\xff" + bytes(HexBytes(factory.address)) + salt + keccak(init_code))[12:])
+    assert factory.predictAddress(s) == expected
+    assert factory.predictAddress(spec(-3)) != expected
+    assert factory.predictAddress(spec(3, max_leverage=to_wad(5))) != expected  # the hard cap is an argument
+    assert factory.predictAddress(spec(3, mintFeeBps=0)) == expected  # parameters are set by the initializer
 
 
 @pytest.mark.parametrize(

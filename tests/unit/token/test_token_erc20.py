@@ -26,20 +26,20 @@ def test_transfer__holder_sends__balances_move(token, deposit, whale, fish):
     tx = token.transfer(fish, balance // 3, sender=whale)
     assert token.balanceOf(fish) == balance // 3
     assert token.balanceOf(whale) == balance - balance // 3
-    assert tx.events.filter(token.Transfer)[0].value == balance // 3
+    assert tx.events.filter(token.Transfer)[0].amount == balance // 3
 
 
 def test_transfer__more_than_balance__reverts(token, deposit, whale, fish, reverts):
     deposit(token, whale, 1_000)
     balance = token.balanceOf(whale)
-    with reverts(token.ERC20InsufficientBalance, sender=whale.address, balance=balance, needed=balance + 1):
+    with reverts(token.InsufficientBalance):
         token.transfer(fish, balance + 1, sender=whale)
 
 
 def test_transferFrom__approved_spender__allowance_spent(token, deposit, whale, fish, stranger):
     deposit(token, whale, 1_000)
     tx = token.approve(stranger, 10**18, sender=whale)
-    assert tx.events.filter(token.Approval)[0].value == 10**18
+    assert tx.events.filter(token.Approval)[0].amount == 10**18
     token.transferFrom(whale, fish, 4 * 10**17, sender=stranger)
     assert token.allowance(whale, stranger) == 6 * 10**17
     assert token.balanceOf(fish) == 4 * 10**17
@@ -47,7 +47,7 @@ def test_transferFrom__approved_spender__allowance_spent(token, deposit, whale, 
 
 def test_transferFrom__without_allowance__reverts(token, deposit, whale, fish, stranger, reverts):
     deposit(token, whale, 1_000)
-    with reverts(token.ERC20InsufficientAllowance, spender=stranger.address, allowance=0, needed=1):
+    with reverts(token.InsufficientAllowance):
         token.transferFrom(whale, fish, 1, sender=stranger)
 
 
@@ -89,21 +89,21 @@ def test_permit__replayed_signature__reverts(token, chain, whale, stranger, reve
     deadline = chain.pending_timestamp + 3600
     v, r, s = _sign_permit(token, chain, whale, stranger, 10**18, 0, deadline)
     token.permit(whale, stranger, 10**18, deadline, v, r, s, sender=stranger)
-    with reverts(token.ERC2612InvalidSigner, owner=whale.address):
+    with reverts(token.InvalidPermit):
         token.permit(whale, stranger, 10**18, deadline, v, r, s, sender=stranger)
 
 
 def test_permit__signed_by_another_key__reverts(token, chain, whale, fish, stranger, reverts):
     deadline = chain.pending_timestamp + 3600
     v, r, s = _sign_permit(token, chain, whale, stranger, 10**18, 0, deadline, signer=fish)
-    with reverts(token.ERC2612InvalidSigner, signer=fish.address, owner=whale.address):
+    with reverts(token.InvalidPermit):
         token.permit(whale, stranger, 10**18, deadline, v, r, s, sender=stranger)
 
 
 def test_permit__past_deadline__reverts(token, chain, whale, stranger, reverts):
     deadline = chain.blocks.head.timestamp - 1
     v, r, s = _sign_permit(token, chain, whale, stranger, 10**18, 0, deadline)
-    with reverts(token.ERC2612ExpiredSignature, deadline=deadline):
+    with reverts(token.PermitExpired):
         token.permit(whale, stranger, 10**18, deadline, v, r, s, sender=stranger)
 
 
@@ -125,8 +125,10 @@ def _own_interface_id(contract_type, *parents) -> bytes:
 
 
 def test_supportsInterface__known_and_unknown_ids__answers(token):
-    parents = [getattr(project, name).contract_type for name in ("IERC7540Operator", "IERC7540Deposit", "IERC7540Redeem", "IERC7575Share")]
+    parents = [getattr(project, name).contract_type for name in ("IERC7540Operator", "IERC7540Deposit", "IERC7540Redeem", "IERC7575Share", "ILeveragedTokenState")]
     assert token.supportsInterface(_own_interface_id(project.ILeveragedToken.contract_type, *parents))
+    assert token.supportsInterface(_interface_id(parents[-1]))
+    assert token.supportsInterface(bytes.fromhex("84b0196e"))  # ERC-5267
     assert _interface_id(parents[0]) == bytes.fromhex("e3bc4e65")  # the ids ERC-7540 and ERC-7575 state
     assert _interface_id(parents[2]) == bytes.fromhex("620ee8e4")
     for interface_id in ("e3bc4e65", "ce3bbe50", "620ee8e4", "2f0a18c5"):  # ERC-7540 operator, deposit, redeem; ERC-7575

@@ -144,12 +144,12 @@ def test_claims__nothing_claimable__revert_exceeds_claimable(funded, fish, claim
 
 def test_requestRedeem__more_than_balance__reverts(funded, whale, reverts):
     balance = funded.balanceOf(whale)
-    with reverts(funded.ERC20InsufficientBalance, balance=balance, needed=balance + 1):
+    with reverts(funded.InsufficientBalance):
         funded.requestRedeem(balance + 1, whale, whale, sender=whale)
 
 
 def test_requestRedeem__spender_without_allowance_or_operator__reverts(funded, whale, stranger, reverts):
-    with reverts(funded.ERC20InsufficientAllowance, spender=stranger.address, allowance=0, needed=10**18):
+    with reverts(funded.InsufficientAllowance):
         funded.requestRedeem(10**18, stranger, whale, sender=stranger)
 
 
