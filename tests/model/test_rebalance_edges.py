@@ -1,0 +1,261 @@
+"""The reference model's rebalance decision at each of its edges, as tests/unit/token/test_token_rebalance_edges.py
+pins the contracts': RebalanceLogic's decide on leverages exactly on leverageMax, leverageMin, ripcordLeverage
+and minDrift and one unit of WAD leverage across each; a model token's rebalance_status, rebalance and
+ripcord with the edge set to its own leverage (and its interval exactly elapsed or one second short); and,
+against the chain, the deployed logic's rebalanceDecision equal to the model's for any leverage with every
+edge drawn on it, a unit across it or anywhere near it.
+
+The edges, the prices and the outcomes are tests.utils.rebalance_edges', shared with the chain's tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import pytest
+from ape import project
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from levtoken.model import LeveragedToken, Model, State, default_params, errors, standard_model
+from levtoken.model.libraries import hedge_math, rebalance_logic
+from levtoken.shapes import Params
+from levtoken.units import WAD, to_units
+from tests.utils.constants import BTC, INITIAL_PRICE
+from tests.utils.model_flows import model_deposit
+from tests.utils.rebalance_edges import (
+    BAND, LEVERAGE_MAX, LEVERAGE_MIN, MIN_DRIFT, NONE, RIPCORD, RIPCORD_LEVERAGE, TIME, off_target_price, on_edge,
+    outcome,
+)
+from tests.utils.strategies import HEALTH
+
+TARGETS = {"long": 3 * WAD, "short": -3 * WAD}
+DEFAULTS = default_params(3 * WAD, "fees")  # the band 2.25x to 4x, the ripcord at 4.5x, a minimum drift of 0.03
+DEPOSIT = to_units(10_000)
+
+# decide's edges for a 3x token with DEFAULTS: (|leverage|, interval elapsed, outcome), by case.
+DECIDE_CASES = {
+    "on leverageMax": (DEFAULTS.leverage_max, False, NONE),
+    "one unit above leverageMax": (DEFAULTS.leverage_max + 1, False, BAND),
+    "on leverageMin": (DEFAULTS.leverage_min, False, NONE),
+    "one unit below leverageMin": (DEFAULTS.leverage_min - 1, False, BAND),
+    "on ripcordLeverage": (DEFAULTS.ripcord_leverage, False, RIPCORD),
+    "one unit below ripcordLeverage": (DEFAULTS.ripcord_leverage - 1, False, BAND),
+    "minDrift above target, interval elapsed": (3 * WAD + DEFAULTS.min_drift, True, TIME),
+    "one unit short of minDrift above target": (3 * WAD + DEFAULTS.min_drift - 1, True, NONE),
+    "minDrift below target, interval elapsed": (3 * WAD - DEFAULTS.min_drift, True, TIME),
+    "one unit short of minDrift below target": (3 * WAD - DEFAULTS.min_drift + 1, True, NONE),
+    "minDrift above target, interval not elapsed": (3 * WAD + DEFAULTS.min_drift, False, NONE),
+}
+
+
+@pytest.mark.parametrize("side", TARGETS)
+@pytest.mark.parametrize("case", DECIDE_CASES)
+def test_decide__leverage_on_or_one_unit_across_an_edge__documented_outcome(case, side):
+    level, elapsed, expected = DECIDE_CASES[case]
+    target = TARGETS[side]
+    leverage = level if target > 0 else -level
+    p = DEFAULTS
+    got = rebalance_logic.decide(leverage, target, True, False, elapsed, p.leverage_min, p.leverage_max,
+                                 p.ripcord_leverage, p.min_drift)
+    assert got == expected
+
+
+# --- a model token -------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=list(TARGETS.values()), ids=list(TARGETS))
+def held(request) -> tuple[Model, LeveragedToken]:
+    """(model, token): a 3x long or short with the factory's default parameters and 10,000 of the whale's
+    deposit, settled and claimed, at target."""
+    target = request.param
+    model = standard_model(INITIAL_PRICE * WAD)
+    token = model.add_token("token", BTC, target, default_params(target, "fees"))
+    model.collateral.mint("whale", DEPOSIT)
+    model_deposit(model, token, "whale", DEPOSIT)
+    return model, token
+
+
+def _off_target(model: Model, token: LeveragedToken, stretched: bool) -> None:
+    """Moves the price so |leverage| is above |target| (`stretched`) or below it, inside the default band and
+    before the interval has elapsed: nothing is due yet."""
+    model.set_price(off_target_price(token.target_leverage, stretched) * WAD)
+    assert outcome(token.rebalance_status()) == NONE
+
+
+def _put_on_edge(token: LeveragedToken, edge: str, across: bool = False):
+    """The admin sets `edge` to the token's leverage now (or one unit across it, see on_edge); the status the
+    token then reports, at the very leverage the edge was set to."""
+    leverage = token.rebalance_status().leverage
+    token.set_params("gov", on_edge(token.params, edge, leverage, token.target_leverage, across))
+    status = token.rebalance_status()
+    assert status.leverage == leverage
+    return status
+
+
+def _interval_due(token: LeveragedToken) -> int:
+    """The first timestamp at which the rebalance interval has elapsed."""
+    return token.last_rebalance + token.params.rebalance_interval
+
+
+def _publish_at(model: Model, timestamp: int) -> None:
+    """The clock moves to `timestamp` and the latest price is published again there."""
+    model.set_time(timestamp)
+    model.set_answer(next(iter(model.feeds.values())).answer)
+
+
+def test_rebalance_status__leverage_at_leverage_max__none_and_rebalance_reverts(held):
+    model, token = held
+    _off_target(model, token, stretched=True)
+    assert outcome(_put_on_edge(token, LEVERAGE_MAX)) == NONE
+    with pytest.raises(errors.RebalanceNotDue):
+        token.rebalance("keeper")
+
+
+def test_rebalance__leverage_one_unit_above_leverage_max__band(held):
+    model, token = held
+    _off_target(model, token, stretched=True)
+    status = _put_on_edge(token, LEVERAGE_MAX, across=True)
+    assert outcome(status) == BAND
+    assert token.rebalance("keeper") == status
+
+
+def test_rebalance_status__leverage_at_leverage_min__none_and_rebalance_reverts(held):
+    model, token = held
+    _off_target(model, token, stretched=False)
+    assert outcome(_put_on_edge(token, LEVERAGE_MIN)) == NONE
+    with pytest.raises(errors.RebalanceNotDue):
+        token.rebalance("keeper")
+
+
+def test_rebalance__leverage_one_unit_below_leverage_min__band(held):
+    model, token = held
+    _off_target(model, token, stretched=False)
+    status = _put_on_edge(token, LEVERAGE_MIN, across=True)
+    assert outcome(status) == BAND
+    assert token.rebalance("keeper") == status
+
+
+def test_ripcord__leverage_at_ripcord_leverage__ripcord_by_a_stranger(held):
+    model, token = held
+    _off_target(model, token, stretched=True)
+    status = _put_on_edge(token, RIPCORD_LEVERAGE)
+    assert outcome(status) == RIPCORD
+    assert token.ripcord("stranger") == status
+
+
+def test_ripcord__leverage_one_unit_below_ripcord_leverage__reverts_and_band_is_due(held):
+    model, token = held
+    _off_target(model, token, stretched=True)
+    status = _put_on_edge(token, RIPCORD_LEVERAGE, across=True)
+    assert outcome(status) == BAND
+    with pytest.raises(errors.RipcordNotDue) as info:
+        token.ripcord("stranger")
+    assert info.value.args == (status.leverage,)
+    assert token.rebalance("keeper") == status
+
+
+def test_rebalance_status__interval_one_second_short__none_and_rebalance_reverts(held):
+    model, token = held
+    _off_target(model, token, stretched=False)
+    _publish_at(model, _interval_due(token) - 1)
+    status = token.rebalance_status()
+    assert abs(status.leverage - token.target_leverage) >= token.params.min_drift
+    assert outcome(status) == NONE
+    with pytest.raises(errors.RebalanceNotDue):
+        token.rebalance("keeper")
+
+
+def test_rebalance__interval_exactly_elapsed__time(held):
+    model, token = held
+    _off_target(model, token, stretched=False)
+    _publish_at(model, _interval_due(token))
+    status = token.rebalance_status()
+    assert outcome(status) == TIME
+    assert token.rebalance("keeper") == status
+
+
+def test_rebalance__drift_exactly_min_drift_after_the_interval__time(held):
+    model, token = held
+    _off_target(model, token, stretched=False)
+    _publish_at(model, _interval_due(token))
+    status = _put_on_edge(token, MIN_DRIFT)
+    assert token.params.min_drift == abs(status.leverage - token.target_leverage)
+    assert outcome(status) == TIME
+    assert token.rebalance("keeper") == status
+
+
+def test_rebalance_status__drift_one_unit_short_of_min_drift_after_the_interval__none_and_rebalance_reverts(held):
+    model, token = held
+    _off_target(model, token, stretched=False)
+    _publish_at(model, _interval_due(token))
+    assert outcome(_put_on_edge(token, MIN_DRIFT, across=True)) == NONE
+    with pytest.raises(errors.RebalanceNotDue):
+        token.rebalance("keeper")
+
+
+# --- the chain's decision against the model's ----------------------------------------------------
+
+
+def chain_decider(raw_chain, token) -> Callable[[State, Params], tuple]:
+    """decide(state, params) -> the chain's rebalanceDecision for `token` on `state` under `params`, as a
+    plain tuple in Status order: the one place these tests reach the token's logic contract directly."""
+    logic = project.LeveragedTokenLogic.at(token.logic())
+
+    def decide(state: State, params: Params) -> tuple:
+        reverted, status = raw_chain.call(logic, "rebalanceDecision", dataclasses.astuple(state), params.to_tuple())
+        assert not reverted, f"rebalanceDecision reverted: {status}"
+        return tuple(status)
+
+    return decide
+
+
+@pytest.fixture
+def decision_env(create_token, deposit, whale, keeper, venue, read_model, raw_chain):
+    """For a 3x long and a 3x short with 10,000 of the whale's deposit each: the model of the token (read
+    from the chain), its position's size and price, and the chain's decision (chain_decider)."""
+    tokens = [create_token(3), create_token(-3)]
+    for token in tokens:
+        deposit(token, whale, 10_000)
+    model = read_model(tokens, [whale, keeper])
+    return [(model.tokens[str(token.address)], *venue.accountState(BTC, token)[1:], chain_decider(raw_chain, token))
+            for token in tokens]
+
+
+# Where an edge lies from the drawn leverage: on it or one unit either side, clear of it (so that another
+# edge decides: leverageMax and ripcordLeverage above |leverage|, leverageMin below), or anywhere within 2x.
+near = st.sampled_from([-1, 0, 1])
+anywhere = st.integers(-2 * WAD, 2 * WAD)
+above = st.one_of(near, st.integers(2, 2 * WAD), anywhere)
+below = st.one_of(near, st.integers(-2 * WAD, -2), anywhere)
+# |leverage| from 1x: below it the trade to 3x would fail the venue's margin check on the token's real margin,
+# and the decision would read NONE whatever the edges.
+level = st.integers(WAD, 8 * WAD)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=HEALTH)
+@given(
+    i=st.integers(0, 1),
+    level=level,
+    offsets=st.tuples(above, below, above, st.one_of(near, anywhere)),
+    iterating=st.sampled_from([False, False, False, True]),
+    elapsed=st.sampled_from([True, True, False]),
+)
+def test_rebalanceDecision__any_leverage_with_edges_on_or_around_it__chain_equals_model(decision_env, i, level, offsets,
+                                                                                        iterating, elapsed):
+    m, size, price, chain_decide = decision_env[i]
+    equity = abs(size) * price // (level * m.asset_to_wad)  # the token's position at about `level` on this equity
+    leverage = hedge_math.leverage(size, price, equity * m.asset_to_wad)
+    to_max, to_min, to_ripcord, to_drift = offsets
+    params = dataclasses.replace(
+        m.params,
+        leverage_max=max(0, abs(leverage) + to_max),
+        leverage_min=max(0, abs(leverage) + to_min),
+        ripcord_leverage=max(0, abs(leverage) + to_ripcord),
+        min_drift=max(0, abs(leverage - m.target_leverage) + to_drift),
+    )
+    state = State(size, price, equity, 0, m.total_supply, iterating, elapsed)
+    want = m.logic.rebalance_decision(state, params)
+    event(f"{want.action.name}/{want.reason.name}{' on an edge' if 0 in offsets else ''}")
+    assert want.leverage == leverage
+    assert chain_decide(state, params) == dataclasses.astuple(want)
