@@ -2,23 +2,20 @@
 pins the contracts': RebalanceLogic's decide on leverages exactly on leverageMax, leverageMin, ripcordLeverage
 and minDrift and one unit of WAD leverage across each; a model token's rebalance_status, rebalance and
 ripcord with the edge set to its own leverage (and its interval exactly elapsed or one second short); and,
-against the chain, the deployed logic's rebalanceDecision equal to the model's for any leverage with every
-edge drawn on it, a unit across it or anywhere near it.
+against the chain, RebalanceLogic.decide (deployed in a test harness) equal to the model's for any leverage
+with every edge drawn on it, a unit across it or anywhere near it.
 
 The edges, the prices and the outcomes are tests.utils.rebalance_edges', shared with the chain's tests."""
 
 from __future__ import annotations
-
-import dataclasses
-from typing import Callable
 
 import pytest
 from ape import project
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from levtoken.model import LeveragedToken, Model, State, default_params, errors, standard_model
-from levtoken.model.libraries import hedge_math, rebalance_logic
+from levtoken.model import LeveragedToken, Model, default_params, errors, standard_model
+from levtoken.model.libraries import rebalance_logic
 from levtoken.shapes import Params
 from levtoken.units import WAD, to_units
 from tests.utils.constants import BTC, INITIAL_PRICE
@@ -197,29 +194,10 @@ def test_rebalance_status__drift_one_unit_short_of_min_drift_after_the_interval_
 # --- the chain's decision against the model's ----------------------------------------------------
 
 
-def chain_decider(raw_chain, token) -> Callable[[State, Params], tuple]:
-    """decide(state, params) -> the chain's rebalanceDecision for `token` on `state` under `params`, as a
-    plain tuple in Status order: the one place these tests reach the token's logic contract directly."""
-    logic = project.LeveragedTokenLogic.at(token.logic())
-
-    def decide(state: State, params: Params) -> tuple:
-        reverted, status = raw_chain.call(logic, "rebalanceDecision", dataclasses.astuple(state), params.to_tuple())
-        assert not reverted, f"rebalanceDecision reverted: {status}"
-        return tuple(status)
-
-    return decide
-
-
-@pytest.fixture
-def decision_env(create_token, deposit, whale, keeper, venue, read_model, raw_chain):
-    """For a 3x long and a 3x short with 10,000 of the whale's deposit each: the model of the token (read
-    from the chain), its position's size and price, and the chain's decision (chain_decider)."""
-    tokens = [create_token(3), create_token(-3)]
-    for token in tokens:
-        deposit(token, whale, 10_000)
-    model = read_model(tokens, [whale, keeper])
-    return [(model.tokens[str(token.address)], *venue.accountState(BTC, token)[1:], chain_decider(raw_chain, token))
-            for token in tokens]
+@pytest.fixture(scope="module")
+def harness(gov):
+    """RebalanceLogic.decide deployed as a view (contracts/mocks/RebalanceLogicHarness.sol)."""
+    return gov.deploy(project.RebalanceLogicHarness)
 
 
 # Where an edge lies from the drawn leverage: on it or one unit either side, clear of it (so that another
@@ -228,34 +206,26 @@ near = st.sampled_from([-1, 0, 1])
 anywhere = st.integers(-2 * WAD, 2 * WAD)
 above = st.one_of(near, st.integers(2, 2 * WAD), anywhere)
 below = st.one_of(near, st.integers(-2 * WAD, -2), anywhere)
-# |leverage| from 1x: below it the trade to 3x would fail the venue's margin check on the token's real margin,
-# and the decision would read NONE whatever the edges.
-level = st.integers(WAD, 8 * WAD)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=HEALTH)
 @given(
-    i=st.integers(0, 1),
-    level=level,
+    leverage=st.integers(-20 * WAD, 20 * WAD),
+    target=st.sampled_from([3 * WAD, -3 * WAD, 2 * WAD, -WAD]),
     offsets=st.tuples(above, below, above, st.one_of(near, anywhere)),
+    off_target=st.booleans(),
     iterating=st.sampled_from([False, False, False, True]),
     elapsed=st.sampled_from([True, True, False]),
 )
-def test_rebalanceDecision__any_leverage_with_edges_on_or_around_it__chain_equals_model(decision_env, i, level, offsets,
-                                                                                        iterating, elapsed):
-    m, size, price, chain_decide = decision_env[i]
-    equity = abs(size) * price // (level * m.asset_to_wad)  # the token's position at about `level` on this equity
-    leverage = hedge_math.leverage(size, price, equity * m.asset_to_wad)
+def test_decide__any_leverage_with_edges_on_or_around_it__chain_equals_model(harness, leverage, target, offsets,
+                                                                            off_target, iterating, elapsed):
     to_max, to_min, to_ripcord, to_drift = offsets
-    params = dataclasses.replace(
-        m.params,
-        leverage_max=max(0, abs(leverage) + to_max),
-        leverage_min=max(0, abs(leverage) + to_min),
-        ripcord_leverage=max(0, abs(leverage) + to_ripcord),
-        min_drift=max(0, abs(leverage - m.target_leverage) + to_drift),
+    edges = (
+        max(0, abs(leverage) + to_min),
+        max(0, abs(leverage) + to_max),
+        max(0, abs(leverage) + to_ripcord),
+        max(0, abs(leverage - target) + to_drift),
     )
-    state = State(size, price, equity, 0, m.total_supply, iterating, elapsed)
-    want = m.logic.rebalance_decision(state, params)
-    event(f"{want.action.name}/{want.reason.name}{' on an edge' if 0 in offsets else ''}")
-    assert want.leverage == leverage
-    assert chain_decide(state, params) == dataclasses.astuple(want)
+    want = rebalance_logic.decide(leverage, target, off_target, iterating, elapsed, *edges)
+    event(f"{want[0].name}/{want[1].name}{' on an edge' if 0 in offsets else ''}")
+    assert tuple(harness.decide(leverage, target, off_target, iterating, elapsed, *edges)) == tuple(want)
