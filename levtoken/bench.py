@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from levtoken.cli import DEMO_DEPOSITS
+from levtoken.code_size import DEPLOYED, FACTORY_INIT_ROOM, INITCODE_LIMIT, MARGIN, RUNTIME_LIMIT, TOKEN_ROOM, code_sizes
 from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy
 from levtoken.model import Revert, default_params, standard_model
 from levtoken.permit import sign_permit
@@ -50,7 +51,8 @@ CREATE_TOKEN_MAX_GAS = 500_000
 
 @dataclass
 class Measurement:
-    """Gas used by one operation in one case, ours and (where there is one) OpenZeppelin's."""
+    """Gas used by one operation in one case, ours and (where there is one) OpenZeppelin's; or, for a code-size
+    row, the bytes a contract has left under a limit (`min_value` the room it must keep)."""
 
     operation: str
     case: str
@@ -58,6 +60,7 @@ class Measurement:
     oz: int | None = None
     max_gas: int | None = None
     max_ratio: float | None = None
+    min_value: int | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -71,6 +74,8 @@ class Measurement:
             return f"<= {self.max_ratio:.2f} x OZ"
         if self.max_gas is not None:
             return f"< {self.max_gas:,}"
+        if self.min_value is not None:
+            return f">= {self.min_value:,}"
         return ""
 
     @property
@@ -80,6 +85,8 @@ class Measurement:
             return self.ratio is not None and self.ratio <= self.max_ratio
         if self.max_gas is not None:
             return self.ours < self.max_gas
+        if self.min_value is not None:
+            return self.ours >= self.min_value
         return None
 
 
@@ -256,13 +263,28 @@ def _measure() -> list[Measurement]:
     return rows
 
 
+def size_rows() -> list[Measurement]:
+    """The deployed contracts' room under EIP-170 and the factory's under EIP-3860, bytes, and the optimizer's
+    runs, against the targets levtoken.code_size states."""
+    rows = []
+    for size in code_sizes(DEPLOYED):
+        room = TOKEN_ROOM if size.name == "LeveragedToken" else MARGIN
+        rows.append(Measurement("code size", f"{size.name} runtime, {size.runtime:,} B: room under EIP-170 "
+                                             f"({RUNTIME_LIMIT:,} B)", size.runtime_room, min_value=room))
+        if size.name == "LeveragedTokenFactory":
+            rows.append(Measurement("code size", f"{size.name} init code, {size.initcode:,} B: room under EIP-3860 "
+                                                 f"({INITCODE_LIMIT:,} B)", size.initcode_room, min_value=FACTORY_INIT_ROOM))
+    rows.append(Measurement("compiler", "optimizer runs", project.config.solidity.optimization_runs, min_value=200))
+    return rows
+
+
 def gas_table() -> list[Measurement]:
     """Deploys the protocol and the OpenZeppelin references on a fresh local anvil chain (or on the
-    chain ape is connected to) and measures the gas of each benchmarked operation."""
+    chain ape is connected to) and measures the gas of each benchmarked operation; the code-size rows follow."""
     if networks.active_provider is not None and networks.active_provider.is_connected:
-        return _measure()
+        return _measure() + size_rows()
     with networks.parse_network_choice(NETWORK):
-        return _measure()
+        return _measure() + size_rows()
 
 
 # --- Reference model throughput -------------------------------------------------------------------
@@ -566,7 +588,7 @@ def _cells(row: Measurement) -> list[str]:
     return [row.operation, row.case, _fmt(row.ours), _fmt(row.oz), ratio, row.target, result]
 
 
-HEADERS = ["Operation", "Case", "levtoken gas", "OpenZeppelin gas", "Ratio", "Target", "Result"]
+HEADERS = ["Operation", "Case", "levtoken", "OpenZeppelin", "Ratio", "Target", "Result"]
 
 
 def to_markdown(rows: list[Measurement]) -> str:
@@ -576,10 +598,10 @@ def to_markdown(rows: list[Measurement]) -> str:
         "# Gas benchmarks",
         "",
         "Gas used per transaction (`receipt.gas_used`, including the 21,000 base and calldata) on a fresh local",
-        f"anvil chain with one block every {BLOCK_SECONDS} s (so each transaction accrues fees and funding), solc {compiler.version} with the optimizer at runs = {compiler.optimization_runs} (the setting that keeps the token under the 24 KB code-size limit), EVM {compiler.evm_version}.",
+        f"anvil chain with one block every {BLOCK_SECONDS} s (so each transaction accrues fees and funding), solc {compiler.version} with the optimizer at runs = {compiler.optimization_runs}, EVM {compiler.evm_version}. Tokens are EIP-1167 clones of one implementation that delegates settlement and rebalancing to one shared logic contract, so every call to a token pays a cold DELEGATECALL into the implementation (2,600 gas) and every keeper call a second into the logic.",
         "OpenZeppelin columns: `contracts/benchmarks/OZReferenceToken.sol` (ERC20 + ERC20Permit) for transfer,",
         "approve and permit, `contracts/benchmarks/OZReferenceVault.sol` (ERC4626, same 12-decimal share offset)",
-        "for deposit, mint and redeem. Entry and exit are now a request, a share of one settlement and a claim; the per-holder rows add them up for a settlement of 10 requests against OpenZeppelin's one-step vault. Regenerate with `make bench`.",
+        "for deposit, mint and redeem. Entry and exit are now a request, a share of one settlement and a claim; the per-holder rows add them up for a settlement of 10 requests against OpenZeppelin's one-step vault. The code-size rows give the bytes each deployed contract has left under its limit (EIP-170 for runtime code, EIP-3860 for init code). Regenerate with `make bench`.",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "| " + " | ".join(["---", "---", "---:", "---:", "---:", "---", "---"]) + " |",
