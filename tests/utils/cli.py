@@ -15,7 +15,7 @@ from typing import Any
 
 from web3 import Web3
 
-from levtoken.cli import free_port
+from levtoken.node import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
