@@ -80,8 +80,6 @@ class LeveragedToken(AsyncRequests):
         if target_leverage == 0 or abs(target_leverage) > max_leverage or max_leverage > MAX_HARD_CAP:
             raise LeverageOutOfRange(target_leverage)
         super().__init__(journal)
-        self.clock = clock
-        self.feeds = feeds
         self.venue = venue
         self.address = address
         self.market_id = market_id
@@ -100,8 +98,10 @@ class LeveragedToken(AsyncRequests):
         self.last_equity = 0  # equity and supply after the last settlement or rebalance (stale-oracle views)
         self.last_supply = 0
         self._set_params(params)
+        self.clock = clock
         self.last_rebalance = clock.now
         self.last_fee_accrual = clock.now
+        self.feeds = feeds
         self.feed = venue.market_config(market_id).feed
 
     # --- settlement ------------------------------------------------------------------------------
