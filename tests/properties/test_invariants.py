@@ -170,7 +170,7 @@ class TokenInvariants(RuleBasedStateMachine):
         """A settlement by `caller`; checks invariant 8 on the epochs it settled. None when it reverts."""
         t = self.token
         before = self._settled_epochs()
-        price_time = t.model.feeds[t.feed].updated_at
+        price_time = self.model.feeds[t.feed].updated_at
         result = self.attempt(f"settle by {caller}", lambda: t.settle(caller))
         if result is None:
             return None
