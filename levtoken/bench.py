@@ -11,7 +11,7 @@ time figures are listed as well.
 
 The model's throughput needs no chain: `python -m levtoken.bench --model-only` measures it alone and
 rewrites only its section of benchmarks/results.md. The replay's throughput runs on an anvil of the demo's
-kind (`levtoken.cli.own_node`) beside that node's raw ceiling; `--replay-only` measures it alone.
+kind (`levtoken.node.own_node`) beside that node's raw ceiling; `--replay-only` measures it alone.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from ape import accounts, chain, networks, project
 from rich.console import Console
 from rich.table import Table
 
-from levtoken.cli import DEMO_DEPOSITS
 from levtoken.code_size import DEPLOYED, FACTORY_INIT_ROOM, INITCODE_LIMIT, MARGIN, RUNTIME_LIMIT, TOKEN_ROOM, code_sizes
+from levtoken.demo import DEMO_DEPOSITS
 from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy
 from levtoken.model import Revert, default_params, standard_model
 from levtoken.permit import sign_permit
@@ -500,7 +500,8 @@ def replay_bench(series: tuple = REPLAY_SERIES) -> ReplayBench:
     """On one fresh node of the demo's kind: the demo's deployment and holders, the raw ceiling, then the replay
     of `series` with the fast keeper, plain and with the model check (each from the same snapshot), and the
     model alone on the same series."""
-    from levtoken.cli import demo_replayer, own_node
+    from levtoken.demo import demo_replayer
+    from levtoken.node import own_node
     from levtoken.replay.replayer import Replayer
 
     label, path, first, last = series

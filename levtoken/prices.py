@@ -94,3 +94,20 @@ def load_prices(path: Path | str, start: int | None = None, end: int | None = No
         holds = f"its rows run from {_day(first)} to {_day(previous)}" if first is not None else "it has no rows"
         raise PriceDataError(f"{path}: fewer than two rows {span or 'in the file'}; {holds}")
     return points
+
+
+# The shipped series' default windows: the last year of each.
+DEFAULT_WINDOWS = {DAILY_CSV: ("2024-09-24", "2025-09-24"), HOURLY_CSV: ("2023-04-18", "2024-04-18")}
+
+
+def load_series(csv_path: Path | None, start: str | None, end: str | None, hourly: bool) -> tuple[Path, list[PricePoint]]:
+    """The series a replay asks for, as (its file, its points): `csv_path` between the dates `start` and `end`
+    (either may be None: open-ended), or without a file the shipped daily (or `hourly`) series, over its default
+    window when neither date is given. PriceDataError when `start` is after `end`."""
+    if start is not None and end is not None and parse_date(start) > parse_date(end):
+        raise PriceDataError(f"--start {start} is after --end {end}; give the earlier date first")
+    if csv_path is None:
+        csv_path = HOURLY_CSV if hourly else DAILY_CSV
+        if start is None and end is None:
+            start, end = DEFAULT_WINDOWS[csv_path]
+    return csv_path, load_prices(csv_path, parse_date(start), parse_date(end))

@@ -163,13 +163,25 @@ def settle(chain, feed, gov, keeper):
 
 
 @pytest.fixture(scope="session")
-def deposit(fund, settle):
-    """deposit(token, account, usd, receiver=None) -> receipt of the claim: mints the dollars, approves,
-    requests the deposit, settles it at a newer round (see settle) and claims the shares for `receiver`."""
+def request_deposit(fund):
+    """request_deposit(token, account, usd) -> units: mints the dollars, approves the token and requests their
+    deposit, `account` its own owner and controller."""
 
-    def _deposit(token, account, amount, receiver=None):
+    def _request(token, account, amount):
         assets = fund(account, amount, token)
         token.requestDeposit(assets, account, account, sender=account)
+        return assets
+
+    return _request
+
+
+@pytest.fixture(scope="session")
+def deposit(request_deposit, settle):
+    """deposit(token, account, usd, receiver=None) -> receipt of the claim: requests the deposit (see
+    request_deposit), settles it at a newer round (see settle) and claims the shares for `receiver`."""
+
+    def _deposit(token, account, amount, receiver=None):
+        assets = request_deposit(token, account, amount)
         settle(token)
         return token.deposit(assets, receiver or account, sender=account)
 

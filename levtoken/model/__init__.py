@@ -17,8 +17,10 @@ libraries/), function names and order kept, so each pair reads side by side:
     leveraged_token_logic.py         LeveragedTokenLogic (and the file-level constants)
     leveraged_token.py               LeveragedToken
     leveraged_token_factory.py       LeveragedTokenFactory (defaultParams, createToken)
-    system.py                        Model: time, feeds, collateral, the transaction boundary
+    clock.py                         the block time the contracts read (Solidity's block.timestamp)
     journal.py                       the undo log behind the transaction boundary
+    system.py                        Model: wires the contracts to the clock, the feeds, the collateral
+                                     and the transaction boundary; nothing below imports it
     chain.py                         model_from_chain, the only chain-facing code
 
 The model reproduces the contracts' integer arithmetic to the unit: OpenZeppelin's Math.mulDiv (floor and
@@ -43,6 +45,7 @@ realistic numbers; the casts to the 128- and 64-bit storage types are checked).
 
 from levtoken.model import errors
 from levtoken.model.chain import model_from_chain
+from levtoken.model.clock import Clock
 from levtoken.model.errors import Revert
 from levtoken.model.async_requests import Account, AsyncRequests
 from levtoken.model.leveraged_token import LeveragedToken, Plan, Snapshot
@@ -57,7 +60,7 @@ from levtoken.shapes import (
 from levtoken.units import BPS, DAY, WAD
 
 __all__ = [
-    "errors", "Revert", "model_from_chain", "Model", "standard_model", "zero_cost_config", "Collateral", "Feed",
+    "errors", "Revert", "model_from_chain", "Model", "Clock", "standard_model", "zero_cost_config", "Collateral", "Feed",
     "PerpVenue", "Outcome", "TradeQuote", "LeveragedToken", "Snapshot", "Plan", "AsyncRequests", "Account",
     "LeveragedTokenLogic", "State", "default_params", "create_token", "Action", "Reason", "Params", "Status",
     "Settlement", "MarketConfig", "Position", "MarketState",

@@ -14,27 +14,27 @@ Not modelled: events, signatures (permit), Automation's performData.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from levtoken.model.async_requests import AsyncRequests
+from levtoken.model.clock import Clock
+from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
     AccessControlUnauthorizedAccount, EnforcedPause, ExpectedPause, FallbackNotOpen, LeverageOutOfRange,
     NoNewerPrice, NothingToSettle, RebalanceNotDue, Revert, RipcordNotDue, SettlementRejected, SupplyCapExceeded,
 )
-from levtoken.model.journal import memory
+from levtoken.model.journal import Journal, memory
 from levtoken.model.leveraged_token_logic import (
     MAX_BOUNTY_BPS, MAX_FEE_BPS, MAX_HARD_CAP, MAX_STREAMING_FEE_PER_DAY, LeveragedTokenLogic, State,
 )
 from levtoken.model.libraries import hedge_math, rebalance_logic, request_queue, shares_math
 from levtoken.model.libraries.fixed_point_math import mul_div_down
 from levtoken.model.libraries.safe_cast import checked_uint
+from levtoken.model.perp_venue import PerpVenue
+from levtoken.model.price_feed import Feed
 from levtoken.shapes import Action, Params, Reason, Settlement, Status
 from levtoken.units import DAY, WAD
-
-if TYPE_CHECKING:
-    from levtoken.model.erc20 import ERC20
-    from levtoken.model.system import Model
 
 __all__ = [
     "LeveragedToken", "Snapshot", "Plan", "MAX_HARD_CAP", "MAX_STREAMING_FEE_PER_DAY", "MAX_FEE_BPS", "MAX_BOUNTY_BPS",
@@ -70,25 +70,26 @@ class LeveragedToken(AsyncRequests):
     Entry points take the caller's address first (msg.sender)."""
 
     # --- constructor -----------------------------------------------------------------------------
-    def __init__(self, model: "Model", address: str, market_id: int, target_leverage: int, max_leverage: int,
-                 params: Params, admin: str = "gov", keeper: str | None = None, guardian: str | None = None,
-                 asset_decimals: int = 6) -> None:
+    def __init__(self, venue: PerpVenue, market_id: int, target_leverage: int, max_leverage: int, params: Params,
+                 admin: str = "gov", keeper: str | None = None, guardian: str | None = None, *, address: str,
+                 journal: Journal, clock: Clock, feeds: Mapping[str, Feed]) -> None:
         """The constructor: `target_leverage` signed (WAD), non-zero, |target| <= `max_leverage` <=
-        MAX_HARD_CAP; `params` validated; `keeper` and `guardian` may be None (no such role)."""
+        MAX_HARD_CAP; `params` validated; `keeper` and `guardian` may be None (no such role); the asset is the
+        venue's collateral. Deployed at `address` on a chain whose transaction boundary (`journal`), block time
+        (`clock`) and price feeds by address (`feeds`, of which the token reads its market's) it is given."""
         if target_leverage == 0 or abs(target_leverage) > max_leverage or max_leverage > MAX_HARD_CAP:
             raise LeverageOutOfRange(target_leverage)
-        super().__init__(model.journal)
-        self.model = model
-        self.venue = model.venue
+        super().__init__(journal)
+        self.venue = venue
         self.address = address
         self.market_id = market_id
         self.target_leverage = target_leverage
         self.max_leverage = max_leverage
-        self.asset_decimals = asset_decimals
+        self.asset_decimals = asset_decimals = venue.collateral.decimals
         self.offset = 18 - asset_decimals
         self.virtual_shares = 10**self.offset
         self.asset_to_wad = 10**self.offset  # collateral units * asset_to_wad = 18 decimals
-        self.logic = LeveragedTokenLogic(model.venue, market_id, target_leverage, 10**self.offset, address)
+        self.logic = LeveragedTokenLogic(venue, market_id, target_leverage, 10**self.offset, address)
         self.admin = admin
         self.keepers = frozenset({keeper} if keeper else ())
         self.guardians = frozenset({guardian} if guardian else ())
@@ -97,9 +98,11 @@ class LeveragedToken(AsyncRequests):
         self.last_equity = 0  # equity and supply after the last settlement or rebalance (stale-oracle views)
         self.last_supply = 0
         self._set_params(params)
-        self.last_rebalance = model.now
-        self.last_fee_accrual = model.now
-        self.feed = model.venue.market_config(market_id).feed
+        self.clock = clock
+        self.last_rebalance = clock.now
+        self.last_fee_accrual = clock.now
+        self.feeds = feeds
+        self.feed = venue.market_config(market_id).feed
 
     # --- settlement ------------------------------------------------------------------------------
     def settle(self, caller: str) -> Settlement:
@@ -164,7 +167,7 @@ class LeveragedToken(AsyncRequests):
         return self.logic.rebalance_decision(self._state(s, s.supply), self.params)
 
     def _state(self, s: Snapshot, supply: int) -> State:
-        interval_elapsed = self.model.now >= self.last_rebalance + self.params.rebalance_interval
+        interval_elapsed = self.clock.now >= self.last_rebalance + self.params.rebalance_interval
         return State(s.size, s.price, s.equity, s.idle, supply, self.iterating, interval_elapsed)
 
     # --- admin and guardian ----------------------------------------------------------------------
@@ -215,7 +218,7 @@ class LeveragedToken(AsyncRequests):
 
     def pending_streaming_fee(self) -> int:
         """Shares the streaming fee would mint if accrued now."""
-        elapsed = self.model.now - self.last_fee_accrual
+        elapsed = self.clock.now - self.last_fee_accrual
         supply = self.total_supply
         fee_per_day = self.params.streaming_fee_per_day
         if elapsed == 0 or supply == 0 or fee_per_day == 0:
@@ -248,7 +251,7 @@ class LeveragedToken(AsyncRequests):
         if not p.feasible:
             raise SettlementRejected()
         self._roll_deposits()
-        request_queue.roll(self.redemptions, p.price_time, self.model.now, 0)
+        request_queue.roll(self.redemptions, p.price_time, self.clock.now, 0)
         if p.deposit_epoch == 0 and p.redeem_epoch == 0:
             last = request_queue.last_unqualified(self.redemptions)
             if keeper:
@@ -258,7 +261,7 @@ class LeveragedToken(AsyncRequests):
             raise NothingToSettle()
         if not keeper:
             opens_at = self.redemptions.queue.batch_since + self.params.settlement_window
-            if self.model.now < opens_at:
+            if self.clock.now < opens_at:
                 raise FallbackNotOpen(opens_at)
         t = p.t
         recipient = self.params.fee_recipient
@@ -286,11 +289,11 @@ class LeveragedToken(AsyncRequests):
         p = Plan(feasible=True, price_time=self._round_time(), t=Settlement())
         if keeper:
             p.deposit_epoch, p.t.assets, fee_bps, _ = request_queue.peek_batch(
-                self.deposits, p.price_time, self.model.now, self._window()
+                self.deposits, p.price_time, self.clock.now, self._window()
             )
             p.t.mint_fee_bps = min(fee_bps, self.params.mint_fee_bps)
         p.redeem_epoch, p.t.shares, fee_bps, _ = request_queue.peek_batch(
-            self.redemptions, p.price_time, self.model.now, 0
+            self.redemptions, p.price_time, self.clock.now, 0
         )
         p.t.redeem_fee_bps = min(fee_bps, self.params.redeem_fee_bps)
         if p.deposit_epoch == 0 and p.redeem_epoch == 0:
@@ -332,7 +335,7 @@ class LeveragedToken(AsyncRequests):
         self.iterating = not completed
         if completed:
             last = self.last_rebalance
-            following = rebalance_logic.next_last_rebalance(last, self.model.now, self.params.rebalance_interval)
+            following = rebalance_logic.next_last_rebalance(last, self.clock.now, self.params.rebalance_interval)
             if following != last:
                 self.last_rebalance = checked_uint(following, 64)
         self._record_valuation(s.equity - cost - bounty)
@@ -351,7 +354,7 @@ class LeveragedToken(AsyncRequests):
             value, size, price = self.venue.account_state(self.market_id, self.address)
         except Revert:
             return False, Snapshot()
-        idle = checked_uint(self.model.collateral.balance_of(self.address) - self.escrow_assets)
+        idle = checked_uint(self.venue.collateral.balance_of(self.address) - self.escrow_assets)
         return True, Snapshot(value, size, price, idle, value + idle, self.total_supply)
 
     @staticmethod
@@ -377,7 +380,7 @@ class LeveragedToken(AsyncRequests):
     # --- internal: request hooks -----------------------------------------------------------------
     def _round_time(self) -> int:
         """`updatedAt` of the latest round of the market's feed (read raw)."""
-        return self.model.feeds[self.feed].latest_round_data()[3]
+        return self.feeds[self.feed].latest_round_data()[3]
 
     def _fee_bps(self, is_deposit: bool) -> int:
         return self.params.mint_fee_bps if is_deposit else self.params.redeem_fee_bps
@@ -392,19 +395,19 @@ class LeveragedToken(AsyncRequests):
         if supply >= self.params.supply_cap:
             raise SupplyCapExceeded(supply, self.params.supply_cap)
 
-    def _asset(self) -> "ERC20":
-        return self.model.collateral
+    def _asset(self) -> ERC20:
+        return self.venue.collateral
 
     def _now(self) -> int:
-        return self.model.now
+        return self.clock.now
 
     # --- internal: fees, parameters, roles -------------------------------------------------------
     def _accrue_streaming_fee(self) -> None:
-        elapsed = self.model.now - self.last_fee_accrual
+        elapsed = self.clock.now - self.last_fee_accrual
         if elapsed == 0:
             return
         fee_shares = self.pending_streaming_fee()
-        self.last_fee_accrual = self.model.now
+        self.last_fee_accrual = self.clock.now
         if fee_shares != 0:
             self._mint(self.params.fee_recipient, fee_shares)
 

@@ -4,14 +4,15 @@ chain's business: a model token's address is whatever key the caller gives it.)"
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
+from levtoken.model.clock import Clock
+from levtoken.model.journal import Journal
 from levtoken.model.leveraged_token import LeveragedToken
+from levtoken.model.perp_venue import PerpVenue
+from levtoken.model.price_feed import Feed
 from levtoken.shapes import UINT256_MAX, Params
 from levtoken.units import COLLATERAL_DECIMALS, DAY
-
-if TYPE_CHECKING:
-    from levtoken.model.system import Model
 
 
 def default_params(target_leverage: int, fee_recipient: str, decimals: int = COLLATERAL_DECIMALS) -> Params:
@@ -38,11 +39,13 @@ def default_params(target_leverage: int, fee_recipient: str, decimals: int = COL
     )
 
 
-def create_token(model: "Model", address: str, market_id: int, target_leverage: int, params: Params,
+def create_token(venue: PerpVenue, address: str, market_id: int, target_leverage: int, params: Params,
                  max_leverage: int = 0, admin: str = "gov", keeper: str | None = "keeper",
-                 guardian: str | None = "gov") -> LeveragedToken:
-    """createToken: deploys a token on `model`'s venue under `address`; a `max_leverage` of 0 means twice
-    |target| (the factory's rule). The factory's owner is the token's admin."""
+                 guardian: str | None = "gov", *, journal: Journal, clock: Clock,
+                 feeds: Mapping[str, Feed]) -> LeveragedToken:
+    """createToken: deploys a token on `venue` under `address`, on the chain of `journal`, `clock` and `feeds`
+    (see LeveragedToken); a `max_leverage` of 0 means twice |target| (the factory's rule). The factory's owner
+    is the token's admin."""
     hard_cap = max_leverage or 2 * abs(target_leverage)
-    return LeveragedToken(model, address, market_id, target_leverage, hard_cap, params, admin=admin, keeper=keeper,
-                          guardian=guardian, asset_decimals=model.collateral.decimals)
+    return LeveragedToken(venue, market_id, target_leverage, hard_cap, params, admin, keeper, guardian,
+                          address=address, journal=journal, clock=clock, feeds=feeds)

@@ -14,23 +14,23 @@ assigned back, as the contract does: see levtoken.model.journal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from levtoken.model.clock import Clock
+from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
     InsufficientFreeMargin, InsufficientMargin, InsufficientPoolLiquidity, InsufficientShares, InvalidConfig,
     NotLiquidatable, OpenInterestCapExceeded, OwnableUnauthorizedAccount, SlippageExceeded, UnknownMarket,
     ZeroAmount,
 )
-from levtoken.model.journal import Journaled, memory
+from levtoken.model.journal import Journal, Journaled, memory
 from levtoken.model.libraries import oracle_lib, shares_math
 from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up, s_div_down, s_div_up, tdiv
 from levtoken.model.libraries.safe_cast import checked_int128, checked_uint, to_int128, to_uint128
+from levtoken.model.price_feed import Feed
 from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS, MarketConfig, MarketState, Position
 from levtoken.units import BPS, DAY, WAD
-
-if TYPE_CHECKING:
-    from levtoken.model.system import Model
 
 # Collateral units a pro-rata exit may leave short of pro rata (see _is_pro_rata_exit).
 PRO_RATA_SLACK = 2
@@ -69,17 +69,22 @@ class PerpVenue(Journaled):
     Entry points take the caller's address first (msg.sender)."""
 
     # --- constructor -----------------------------------------------------------------------------
-    def __init__(self, model: "Model", address: str = "venue", owner: str = "gov",
-                 collateral_decimals: int = 6) -> None:
-        object.__setattr__(self, "_journal", model.journal)
+    def __init__(self, collateral: ERC20, owner: str, *, address: str, journal: Journal, clock: Clock,
+                 feeds: Mapping[str, Feed]) -> None:
+        """The constructor (`collateral`, `owner`). Deployed at `address` on a chain whose transaction boundary
+        (`journal`), block time (`clock`) and price feeds by address (`feeds`, which a market's config names)
+        it is given."""
+        object.__setattr__(self, "_journal", journal)
         # accountState's results by (market, account), each with the (journal version, time) it is valid
         # at: not state, so not journaled.
         object.__setattr__(self, "_account_states", {})
-        self.model = model
+        self.clock = clock
+        self.feeds = feeds
+        self.collateral = collateral
         self.address = address
         self.owner = owner
         # size (1e18) * price (1e18) / unit = collateral units.
-        self.unit = 10 ** (36 - collateral_decimals)
+        self.unit = 10 ** (36 - collateral.decimals)
         self.market_count = 0
         self.symbols = self._mapping()
         self.configs = self._mapping()
@@ -99,7 +104,7 @@ class PerpVenue(Journaled):
             market_id = self.market_count
             self.symbols[market_id] = symbol
             self.configs[market_id] = memory(config)
-            self.states[market_id] = MarketState(last_funding_time=self.model.now)
+            self.states[market_id] = MarketState(last_funding_time=self.clock.now)
             self.positions[market_id] = self._mapping()
             return market_id
 
@@ -114,7 +119,7 @@ class PerpVenue(Journaled):
             if m.long_open_interest != 0 or m.short_open_interest != 0:
                 price = self._price(market_id)
                 m.funding_index = self._funding_index_now(market_id, m, price)
-            m.last_funding_time = self.model.now
+            m.last_funding_time = self.clock.now
             self.states[market_id] = m
             self.configs[market_id] = memory(config)
 
@@ -128,7 +133,7 @@ class PerpVenue(Journaled):
             p = self.position(market_id, account)
             p.margin = checked_int128(p.margin + to_int128(amount))
             self.positions[market_id][account] = p
-            self.model.collateral.transfer(caller, self.address, amount)
+            self.collateral.transfer(caller, self.address, amount)
 
     def withdraw_margin(self, caller: str, market_id: int, amount: int, to: str) -> None:
         """withdrawMargin: the caller's margin to `to`; the account must stay above initial margin."""
@@ -173,7 +178,7 @@ class PerpVenue(Journaled):
             self.positions[market_id][account] = p
             self.states[market_id] = m
             if reward != 0:
-                self.model.collateral.transfer(self.address, caller, reward)
+                self.collateral.transfer(self.address, caller, reward)
             return penalty, reward, bad_debt
 
     def _liquidate(self, market_id: int, p: Position, m: MarketState, price: int) -> tuple[int, int, int]:
@@ -218,7 +223,7 @@ class PerpVenue(Journaled):
             self.total_lp_shares += shares
             self.lp_shares[caller] = self.lp_shares.get(caller, 0) + shares
             self.pool_cash += amount
-            self.model.collateral.transfer(caller, self.address, amount)
+            self.collateral.transfer(caller, self.address, amount)
             return shares
 
     def remove_liquidity(self, caller: str, shares: int, min_amount: int = 0) -> int:
@@ -239,7 +244,7 @@ class PerpVenue(Journaled):
             self.lp_shares[caller] = balance - shares
             self.total_lp_shares -= shares
             self.pool_cash -= amount
-            self.model.collateral.transfer(self.address, caller, amount)
+            self.collateral.transfer(self.address, caller, amount)
             return amount
 
     # --- views -----------------------------------------------------------------------------------
@@ -264,7 +269,7 @@ class PerpVenue(Journaled):
         """accountState: (value, size, price) of `account`. Reads the oracle only when the account has a
         position; with no position `price` is 0. Value = margin + unrealised PnL - funding owed, rounded
         down. Memoized until the state or the time changes."""
-        stamp = (self._journal.version, self.model.now)
+        stamp = (self._journal.version, self.clock.now)
         memo = self._account_states.get((market_id, account))
         if memo is not None and memo[0] == stamp:
             return memo[1]
@@ -357,9 +362,9 @@ class PerpVenue(Journaled):
         if o.price != 0:
             self.states[market_id] = m
         if margin_delta > 0:
-            self.model.collateral.transfer(account, self.address, margin_delta)
+            self.collateral.transfer(account, self.address, margin_delta)
         elif margin_delta < 0:
-            self.model.collateral.transfer(self.address, to, -margin_delta)
+            self.collateral.transfer(self.address, to, -margin_delta)
         return o
 
     def _simulate(self, market_id: int, p: Position, m: MarketState, margin_delta: int, size_delta: int) -> Outcome:
@@ -450,16 +455,16 @@ class PerpVenue(Journaled):
     # --- internal: helpers -----------------------------------------------------------------------
     def _price(self, market_id: int) -> int:
         c = self.configs[market_id]
-        feed = self.model.feeds[c.feed]
-        return oracle_lib.read_wad(feed, c.heartbeat, feed.scale, self.model.now)
+        feed = self.feeds[c.feed]
+        return oracle_lib.read_wad(feed, c.heartbeat, feed.scale, self.clock.now)
 
     def _accrue(self, market_id: int, m: MarketState, price: int) -> None:
         """Brings the funding index of `m` to now at `price` (memory only)."""
         m.funding_index = self._funding_index_now(market_id, m, price)
-        m.last_funding_time = self.model.now
+        m.last_funding_time = self.clock.now
 
     def _funding_index_now(self, market_id: int, m: MarketState, price: int) -> int:
-        elapsed = checked_uint(self.model.now - m.last_funding_time)
+        elapsed = checked_uint(self.clock.now - m.last_funding_time)
         total = m.long_open_interest + m.short_open_interest
         if elapsed == 0 or total == 0:
             return m.funding_index

@@ -1,5 +1,7 @@
-"""The environment a transaction sees, and the transaction boundary: block time, the price feeds, the
-collateral's balances, one venue and its tokens.
+"""The one place that wires a system together: the environment a transaction sees (block time, the price
+feeds, the collateral's balances), one venue and its tokens, and the transaction boundary. Each contract is
+given only what it uses of the rest (levtoken.model.clock's Clock, the feeds, the collateral, the venue, the
+journal); none of them imports this module.
 
 `set_time(ts)` is the next block's timestamp; `set_price(price_wad)` / `set_answer(answer)` publish a feed
 round at that time. Entry points on `venue` and `tokens[...]` take the caller's address (any string)
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import is_dataclass
 from typing import Any
 
+from levtoken.model.clock import Clock
 from levtoken.model.erc20 import ERC20
 from levtoken.model.journal import Journal, Journaled, JournaledDict
 from levtoken.model.leveraged_token import LeveragedToken
@@ -23,7 +26,7 @@ from levtoken.units import COLLATERAL_DECIMALS, FEED_DECIMALS
 
 # Attributes that link objects to each other rather than hold state (as do those named with "_": the
 # undo log, memos).
-LINKS = frozenset({"model", "venue", "logic"})
+LINKS = frozenset({"clock", "feeds", "collateral", "venue", "logic"})
 
 
 class Collateral(ERC20):
@@ -41,11 +44,24 @@ class Model:
     def __init__(self, now: int = 1_700_000_000, venue_address: str = "venue", owner: str = "gov",
                  collateral_decimals: int = COLLATERAL_DECIMALS) -> None:
         self.journal = Journal()
-        self.now = now
+        self.clock = Clock(now)
         self.feeds: dict[str, Feed] = JournaledDict(self.journal)
         self.collateral = Collateral(self.journal, decimals=collateral_decimals)
-        self.venue = PerpVenue(self, address=venue_address, owner=owner, collateral_decimals=collateral_decimals)
+        self.venue = PerpVenue(self.collateral, owner, address=venue_address, **self._chain())
         self.tokens: dict[str, LeveragedToken] = {}
+
+    def _chain(self) -> dict[str, Any]:
+        """What a contract deployed here is given of the chain: the journal, the clock and the feeds."""
+        return {"journal": self.journal, "clock": self.clock, "feeds": self.feeds}
+
+    @property
+    def now(self) -> int:
+        """The block timestamp."""
+        return self.clock.now
+
+    @now.setter
+    def now(self, ts: int) -> None:
+        self.clock.now = ts
 
     # --- environment -----------------------------------------------------------------------------
     def set_time(self, ts: int) -> None:
@@ -81,7 +97,8 @@ class Model:
                   max_leverage: int = 0, admin: str = "gov", keeper: str | None = "keeper",
                   guardian: str | None = "gov") -> LeveragedToken:
         """Deploys a token as LeveragedTokenFactory.createToken does (max_leverage 0: twice the target)."""
-        token = create_token(self, address, market_id, target_leverage, params, max_leverage, admin, keeper, guardian)
+        token = create_token(self.venue, address, market_id, target_leverage, params, max_leverage, admin, keeper,
+                             guardian, **self._chain())
         self.tokens[address] = token
         return token
 

@@ -14,6 +14,7 @@ from typing import Any
 from levtoken.deployment import Deployment
 from levtoken.rpc import RPC, Contract
 from levtoken.shapes import Action, Params, Position, Reason, Settlement, Status
+from levtoken.status import time_rebalance_text
 from levtoken.units import BPS, DAY, WAD, from_units, from_wad, leverage_label
 
 HISTORY_POINTS = 500  # the NAV and leverage history keeps the blocks of the latest 500 price or token events
@@ -215,7 +216,6 @@ class ChainReader:
     # --- the token page --------------------------------------------------------------------
     def token_page(self, symbol: str, block: int) -> dict[str, Any]:
         """Everything the token page shows, at `block`."""
-        from levtoken.cli import time_rebalance_text
         from levtoken.web.inception import attribution_rows
 
         record = self.deployment.tokens[symbol]

@@ -77,12 +77,12 @@ def test_setParams__settlementWindow_out_of_bounds__InvalidParameter(create_toke
 
 @pytest.mark.parametrize("change", ["raised", "lowered"])
 def test_fee_changed_between_request_and_settlement__lower_fee_charged(
-    create_token, deposit, fund, chain, feed, gov, keeper, whale, fish, change
+    create_token, deposit, request_deposit, chain, feed, gov, keeper, whale, fish, change
 ):
     token = create_token(3)
     deposit(token, whale, 100_000)
     before = token.params()
-    token.requestDeposit(fund(fish, 10_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 10_000)
     shares = token.balanceOf(whale) // 10
     token.requestRedeem(shares, whale, whale, sender=whale)
     # The admin changes both fees (within bounds) after the requests, before the keeper settles them.

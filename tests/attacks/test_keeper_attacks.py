@@ -67,9 +67,9 @@ def test_ripcord__extreme_gas_price__same_fixed_bounty(token, chain, stranger, u
 
 
 def test_settle__stranger_before_window__FallbackNotOpen_state_unchanged(
-    token, chain, feed, gov, fund, whale, fish, stranger, state_of, reverts
+    token, chain, feed, gov, request_deposit, whale, fish, stranger, state_of, reverts
 ):
-    token.requestDeposit(fund(fish, 10_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 10_000)
     token.requestRedeem(token.balanceOf(whale) // 10, whale, whale, sender=whale)
     advance(chain, 1)
     feed.submit(to_feed(30_000), sender=gov)
@@ -88,10 +88,9 @@ def test_settle__stranger_before_window__FallbackNotOpen_state_unchanged(
 
 
 def test_settle__stranger_after_window__deposits_never_settled(
-    token, chain, feed, gov, keeper, fund, fish, stranger, state_of, reverts
+    token, chain, feed, gov, keeper, request_deposit, fish, stranger, state_of, reverts
 ):
-    assets = fund(fish, 10_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 10_000)
     advance(chain, 1)
     feed.submit(to_feed(30_000), sender=gov)
     chain.pending_timestamp = head_time(chain) + 2 * token.params().settlementWindow
@@ -106,13 +105,13 @@ def test_settle__stranger_after_window__deposits_never_settled(
 
 
 def test_settle__keeper_sends_too_little_gas__reverts_never_defers_the_deposits(
-    token, chain, feed, gov, keeper, fund, whale, fish
+    token, chain, feed, gov, keeper, request_deposit, whale, fish
 ):
     """A settlement's plan asks the venue for quotes inside try/catch: a keeper that starves the call of gas must
     not make a caught out-of-gas read as the venue refusing the deposits (which would settle the redemptions and
     leave the deposits to expire). Every gas limit from the estimate down to half of it either settles both sides
     or reverts, and the limits where the quote ran dry revert InsufficientGas."""
-    token.requestDeposit(fund(fish, 5_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 5_000)
     token.requestRedeem(token.balanceOf(whale) // 10, whale, whale, sender=whale)
     advance(chain, 1)
     feed.submit(feed.latestRoundData()[1], sender=gov)

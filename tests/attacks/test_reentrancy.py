@@ -156,26 +156,29 @@ def _arm(hooked, reentry, src, dst, swallow, stranger):
     attacker.arm(reentry, where[src], where[dst], swallow, sender=stranger)
 
 
-@pytest.mark.parametrize("outer, reentry, src, dst", CASES, ids=IDS)
-def test_reentrant_call__bubbled_up__outer_call_reverts_state_unchanged(
-    hooked, chain, feed, gov, whale, keeper, stranger, set_price, outer, reentry, src, dst, reverts
-):
-    husd, market, token, attacker = hooked
+@pytest.fixture(params=CASES, ids=IDS)
+def case(request, hooked, chain, feed, gov, keeper, whale, stranger, set_price):
+    """One case of CASES: (the outer call's name, the outer call prepared, `arm(swallow)`, which sets the
+    attacker's re-entry for it, to bubble the guard's revert up or to swallow it)."""
+    outer, reentry, src, dst = request.param
     call = _outer(outer, hooked, chain, feed, gov, keeper, whale, stranger, set_price)
-    _arm(hooked, reentry, src, dst, False, stranger)
+    return outer, call, lambda swallow: _arm(hooked, reentry, src, dst, swallow, stranger)
+
+
+def test_reentrant_call__bubbled_up__outer_call_reverts_state_unchanged(case, hooked, whale, stranger, reverts):
+    token = hooked[2]
+    _, call, arm = case
+    arm(False)
     before = snapshot(*hooked, whale, stranger)
     with reverts(token.ReentrancyGuardReentrantCall):
         call()
     assert snapshot(*hooked, whale, stranger) == before
 
 
-@pytest.mark.parametrize("outer, reentry, src, dst", CASES, ids=IDS)
-def test_reentrant_call__swallowed__outer_call_completes_exactly_as_without_it(
-    hooked, chain, feed, gov, whale, keeper, stranger, set_price, pin, outer, reentry, src, dst
-):
+def test_reentrant_call__swallowed__outer_call_completes_exactly_as_without_it(case, hooked, whale, stranger, pin):
     husd, market, token, attacker = hooked
-    call = _outer(outer, hooked, chain, feed, gov, keeper, whale, stranger, set_price)
-    _arm(hooked, reentry, src, dst, True, stranger)
+    outer, call, arm = case
+    arm(True)
     shares, cash, whale_shares = token.balanceOf(attacker), husd.balanceOf(attacker), token.balanceOf(whale)
     claimable = (token.maxDeposit(attacker), token.maxRedeem(attacker))
     pending, stranger_cash = token.pendingDepositRequest(0, stranger), husd.balanceOf(stranger)

@@ -77,11 +77,11 @@ def test_tiny_requests_and_claims__attacker_never_gains_holders_never_lose(
 
 @pytest.mark.parametrize("side", ["deposit", "redeem"])
 def test_claim_in_tiny_pieces__never_more_than_pro_rata__sums_to_the_whole(
-    quiet_token, chain, feed, gov, keeper, fund, usd, whale, fish, side
+    quiet_token, chain, feed, gov, keeper, request_deposit, usd, whale, fish, side
 ):
     token = quiet_token
     if side == "deposit":
-        token.requestDeposit(fund(fish, 10_000, token), fish, fish, sender=fish)
+        request_deposit(token, fish, 10_000)
     else:
         token.requestRedeem(token.balanceOf(whale) // 3, whale, whale, sender=whale)
     advance(chain, 1)

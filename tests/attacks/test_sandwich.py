@@ -31,7 +31,7 @@ SIDES = ["deposit", "redeem", "both"]
 @pytest.mark.parametrize("direction", [1, -1], ids=["attacker-buys-first", "attacker-sells-first"])
 @pytest.mark.parametrize("side", SIDES)
 def test_settlement__large_venue_trade_just_before__requesters_get_the_same(
-    token, chain, feed, gov, keeper, venue, usd, fund, whale, fish, stranger, side, direction
+    token, chain, feed, gov, keeper, venue, usd, fund, request_deposit, whale, fish, stranger, side, direction
 ):
     victim, attacker = fish, stranger
     margin = fund(attacker, 500_000, venue)
@@ -39,7 +39,7 @@ def test_settlement__large_venue_trade_just_before__requesters_get_the_same(
     t = head_time(chain) + 1
     chain.pending_timestamp = t
     if side in ("deposit", "both"):
-        token.requestDeposit(fund(victim, 10_000, token), victim, victim, sender=victim)
+        request_deposit(token, victim, 10_000)
     if side in ("redeem", "both"):
         token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
     chain.pending_timestamp = t + 1

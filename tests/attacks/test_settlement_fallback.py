@@ -45,6 +45,24 @@ def deposit_token(create_token, deposit, whale):
     return token
 
 
+def _request_deposit(token, chain, fund, fish):
+    """`fish` requests a deposit of 10,000 USD in a block of its own; returns the settlement window, the assets
+    and that block's time."""
+    window = token.params().settlementWindow
+    assets = fund(fish, 10_000, token)
+    t0 = head_time(chain) + 1
+    chain.pending_timestamp = t0
+    token.requestDeposit(assets, fish, fish, sender=fish)
+    return window, assets, t0
+
+
+def _cancel_refunds_at_par(token, usd, fish, assets):
+    """`fish` cancels its deposit request and gets exactly its `assets` back."""
+    before = usd.balanceOf(fish)
+    token.cancelDepositRequest(fish, fish, sender=fish)
+    assert usd.balanceOf(fish) - before == assets
+
+
 def _holder_claims(token, *holders):
     return [token.convertToAssets(token.balanceOf(h)) for h in holders]
 
@@ -122,11 +140,7 @@ def test_deposit__cancel_before_window__CancelTooEarly__settled__RequestAlreadyS
     deposit_token, chain, feed, gov, keeper, fund, fish, reverts
 ):
     token = deposit_token
-    window = token.params().settlementWindow
-    assets = fund(fish, 10_000, token)
-    t0 = head_time(chain) + 1
-    chain.pending_timestamp = t0
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    window, assets, t0 = _request_deposit(token, chain, fund, fish)
     # No round after it yet: no date to cancel at.
     with reverts(token.CancelTooEarly, allowedAt=UINT256_MAX):
         token.cancelDepositRequest(fish, fish, sender=fish)
@@ -151,11 +165,7 @@ def test_deposit__after_window__keeper_settles_redemptions_only__deposit_refunde
     deposit_token, chain, feed, gov, keeper, usd, fund, fish, whale, reverts
 ):
     token = deposit_token
-    window = token.params().settlementWindow
-    assets = fund(fish, 10_000, token)
-    t0 = head_time(chain) + 1
-    chain.pending_timestamp = t0
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    window, assets, t0 = _request_deposit(token, chain, fund, fish)
     token.requestRedeem(token.balanceOf(whale) // 10, whale, whale, sender=whale)
     chain.pending_timestamp = t0 + 1
     feed.submit(to_feed(P0), sender=gov)
@@ -172,9 +182,7 @@ def test_deposit__after_window__keeper_settles_redemptions_only__deposit_refunde
     feed.submit(to_feed(P0 * 0.95 if token.targetLeverage() > 0 else P0 * 1.05), sender=gov)
     with reverts(token.NothingToSettle):
         token.settle(sender=keeper)
-    before = usd.balanceOf(fish)
-    token.cancelDepositRequest(fish, fish, sender=fish)
-    assert usd.balanceOf(fish) - before == assets
+    _cancel_refunds_at_par(token, usd, fish, assets)
     assert token.pendingDepositRequest(0, fish) == 0
     with reverts(token.NoPendingRequest, controller=fish.address):
         token.cancelDepositRequest(fish, fish, sender=fish)
@@ -184,11 +192,7 @@ def test_deposit__paused_rounds_every_half_window__cancel_opens_after_the_window
     deposit_token, chain, feed, gov, keeper, usd, fund, fish, reverts
 ):
     token = deposit_token
-    window = token.params().settlementWindow
-    assets = fund(fish, 10_000, token)
-    t0 = head_time(chain) + 1
-    chain.pending_timestamp = t0
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    window, assets, t0 = _request_deposit(token, chain, fund, fish)
     token.pause(sender=gov)
     # Keepers are live but cannot settle deposits while paused; the feed publishes every half window. Every
     # call that would keep the roll reverts (settle: NothingToSettle), so the depositor pokes once after the
@@ -208,6 +212,4 @@ def test_deposit__paused_rounds_every_half_window__cancel_opens_after_the_window
                 token.cancelDepositRequest(fish, fish, sender=fish)
     mine_at(chain, t + 1)
     # One window after its first round, the depositor takes its assets back.
-    before = usd.balanceOf(fish)
-    token.cancelDepositRequest(fish, fish, sender=fish)
-    assert usd.balanceOf(fish) - before == assets
+    _cancel_refunds_at_par(token, usd, fish, assets)

@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 from ape import accounts, networks
 
-from levtoken.cli import free_port
+from levtoken.node import free_port
 from levtoken.deployment import DeployConfig, Deployment, deploy, mint_for
 from levtoken.units import to_units
 

@@ -256,12 +256,12 @@ def test_method_for__each_action__the_token_function_that_carries_it_out():
     assert [method_for(a) for a in Action] == ["rebalance", "rebalance", "rebalance", "ripcord", "settle"]
 
 
-def test_on_block__requests__settled_in_the_block_after_the_newer_round(funded_token, make_keeper, fund, fish, whale,
-                                                                          feed, gov, chain, caplog):
+def test_on_block__requests__settled_in_the_block_after_the_newer_round(
+    funded_token, make_keeper, request_deposit, fish, whale, feed, gov, chain, caplog
+):
     caplog.set_level(logging.INFO, "levtoken.keeper")
     token = funded_token(3)
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     shares = token.balanceOf(whale) // 4
     token.requestRedeem(shares, whale, whale, sender=whale)
     bot = make_keeper(token)
@@ -296,9 +296,9 @@ def test_on_block__requests__settled_in_the_block_after_the_newer_round(funded_t
 
 
 def test_on_block__settle_lag__counted_from_the_first_block_the_view_reported_settle(
-        funded_token, make_keeper, keeper, fund, fish, settle, chain, manual_mining):
+        funded_token, make_keeper, keeper, request_deposit, fish, settle, chain, manual_mining):
     token = funded_token(3)
-    token.requestDeposit(fund(fish, 500, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 500)
     settle()  # a newer round only: no token given, nothing settled
     first_due = chain.blocks.height
     assert token.rebalanceStatus().action == Action.SETTLE
@@ -317,11 +317,12 @@ def test_on_block__settle_lag__counted_from_the_first_block_the_view_reported_se
     assert token.maxDeposit(fish) > 0
 
 
-def test_on_block__already_settled__not_due_any_more_and_nothing_sent(funded_token, make_keeper, keeper, fund, fish,
-                                                                        settle, chain, caplog):
+def test_on_block__already_settled__not_due_any_more_and_nothing_sent(
+    funded_token, make_keeper, keeper, request_deposit, fish, settle, chain, caplog
+):
     caplog.set_level(logging.INFO, "levtoken.keeper")
     token = funded_token(3)
-    token.requestDeposit(fund(fish, 500, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 500)
     settle()
     bot = make_keeper(token)
     state = bot.tokens[token.symbol()]

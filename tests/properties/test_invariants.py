@@ -41,7 +41,8 @@ from fractions import Fraction
 import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
 
 from levtoken.model import LeveragedToken, Model, Revert, default_params, standard_model
 from levtoken.model.libraries import request_queue
@@ -74,6 +75,16 @@ keeper_on_time = st.sampled_from([True, True, False])
 def note(outcome: str) -> None:
     event(outcome)
     STATS[outcome] += 1
+
+
+def model_invariant(check):
+    """An invariant of the state machine, checked once the set-up has built its model."""
+    return precondition(lambda self: self.model is not None)(invariant()(check))
+
+
+def _controllers(token) -> list[str]:
+    """Every controller that has requested on the model's `token`, in a fixed order."""
+    return sorted(set(token.deposit_accounts) | set(token.redeem_accounts))
 
 
 def band_ratios(target: int, params: Params) -> tuple[Fraction, Fraction]:
@@ -159,7 +170,7 @@ class TokenInvariants(RuleBasedStateMachine):
         """A settlement by `caller`; checks invariant 8 on the epochs it settled. None when it reverts."""
         t = self.token
         before = self._settled_epochs()
-        price_time = t.model.feeds[t.feed].updated_at
+        price_time = self.model.feeds[t.feed].updated_at
         result = self.attempt(f"settle by {caller}", lambda: t.settle(caller))
         if result is None:
             return None
@@ -411,10 +422,8 @@ class TokenInvariants(RuleBasedStateMachine):
             self.attempt("pause", lambda: t.pause("gov"))
 
     # --- invariants --------------------------------------------------------------------------
-    @invariant()
+    @model_invariant
     def claims_never_exceed_equity(self):
-        if self.model is None:
-            return
         t = self.token
         equity = t.equity()
         claims = sum(t.convert_to_assets(balance) for balance in t.balances.values())
@@ -423,10 +432,8 @@ class TokenInvariants(RuleBasedStateMachine):
             f"(supply {t.total_supply}, pending fee {t.pending_streaming_fee()})"
         )
 
-    @invariant()
+    @model_invariant
     def mint_then_redeem_gains_nothing(self):
-        if self.model is None:
-            return
         for _ in range(1):
             who = "newcomer"  # no earlier request or claim of its own to mix with the probe's
             assets = self.rng.choice([self.rng.randint(1, 10**6), self.rng.randint(10**6, 10**12)])
@@ -469,10 +476,8 @@ class TokenInvariants(RuleBasedStateMachine):
             self._settled, self._settled_key = m, key
         return copy.deepcopy(self._settled)
 
-    @invariant()
+    @model_invariant
     def completed_rebalance_reaches_target(self):
-        if self.model is None:
-            return
         target = self.token.target_leverage
         for leverage, equity, action, cost in self.after_rebalance:
             if equity < MIN_EQUITY_FOR_PRECISION:
@@ -491,9 +496,9 @@ class TokenInvariants(RuleBasedStateMachine):
                 f"equity {equity})"
             )
 
-    @invariant()
+    @model_invariant
     def not_liquidatable_while_protected(self):
-        if self.model is None or not self.protected:
+        if not self.protected:
             return
         note("protected state checked")
         v = self.model.venue
@@ -502,10 +507,8 @@ class TokenInvariants(RuleBasedStateMachine):
             f"and the keeper acted on time (leverage {self.token.leverage()}, equity {self.token.equity()})"
         )
 
-    @invariant()
+    @model_invariant
     def supply_and_collateral_are_conserved(self):
-        if self.model is None:
-            return
         t, v = self.token, self.model.venue
         held = sum(t.balances.values())
         assert t.total_supply == held, f"invariant 5: totalSupply {t.total_supply} != sum of balances {held}"
@@ -516,10 +519,8 @@ class TokenInvariants(RuleBasedStateMachine):
             f"= {v.pool_cash + margins}"
         )
 
-    @invariant()
+    @model_invariant
     def every_holder_can_redeem(self):
-        if self.model is None:
-            return
         m = self._settled_copy()
         t = m.tokens[TOKEN]
         balances = {who: balance for who, balance in t.balances.items() if balance and who != TOKEN}
@@ -549,12 +550,10 @@ class TokenInvariants(RuleBasedStateMachine):
             ) from err
         note("redeem all: ok")
 
-    @invariant()
+    @model_invariant
     def escrow_is_accounted(self):
-        if self.model is None:
-            return
         t = self.token
-        controllers = set(t.deposit_accounts) | set(t.redeem_accounts)
+        controllers = _controllers(t)
         owed_assets = sum(t.pending_deposit_request(c) + t.max_withdraw(c) for c in controllers)
         owed_shares = sum(t.pending_redeem_request(c) + t.max_mint(c) for c in controllers)
         collateral = self.model.collateral.balance_of(TOKEN)
@@ -571,12 +570,10 @@ class TokenInvariants(RuleBasedStateMachine):
         if dust:
             note("escrow dust")
 
-    @invariant()
+    @model_invariant
     def outcome_ignores_later_rounds(self):
-        if self.model is None:
-            return
         t = self.token
-        controllers = sorted(set(t.deposit_accounts) | set(t.redeem_accounts))
+        controllers = _controllers(t)
         if not any(t.pending_deposit_request(c) or t.pending_redeem_request(c) for c in controllers):
             return
         outcomes = []
@@ -602,10 +599,8 @@ class TokenInvariants(RuleBasedStateMachine):
             f"invariant 9: claimable amounts differ with later rounds: {outcomes}"
         )
 
-    @invariant()
+    @model_invariant
     def due_action_succeeds(self):
-        if self.model is None:
-            return
         status = self.token.rebalance_status()
         if status.action == Action.NONE:
             return

@@ -25,11 +25,8 @@ def written(tmp_path) -> Callable[[str, str], Path]:
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     """An anvil of the module's own (a reader's `levtoken node`)."""
-    local = LocalNode(tmp_path_factory.mktemp("node"))
-    try:
+    with LocalNode(tmp_path_factory.mktemp("node")) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="module")

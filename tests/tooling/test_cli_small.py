@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from levtoken.cli import time_rebalance_text
+from levtoken.status import time_rebalance_text
 from levtoken.shapes import Action, Reason, Status
 from tests.utils.cli import LEVTOKEN, ROOT, LocalNode, deployed_token, invoke
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from levtoken.cli import free_port
+from levtoken.node import free_port
 from levtoken.deployment import DeployConfig, deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
 from levtoken.replay.replayer import Replayer, ReplayStartError

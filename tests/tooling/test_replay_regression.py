@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from ape import networks
 
-from levtoken.cli import demo_replayer
+from levtoken.demo import demo_replayer
 from levtoken.deployment import DEFAULT_CONFIG, DeployConfig
 from levtoken.prices import DAILY_CSV, HOURLY_CSV, load_prices, parse_date
 from levtoken.report import write_csv

@@ -130,10 +130,8 @@ class Rehearsal:
 def rehearsal(tmp_path_factory):
     """The rehearsal chain (stopped afterwards), with its stablecoin and feed, and the project folder."""
     chain = Rehearsal(tmp_path_factory.mktemp("sepolia"))
-    try:
+    with chain.node:
         yield chain
-    finally:
-        chain.node.stop()
 
 
 def assert_ran(out: subprocess.CompletedProcess, command: str) -> None:

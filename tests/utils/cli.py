@@ -15,7 +15,7 @@ from typing import Any
 
 from web3 import Web3
 
-from levtoken.cli import free_port
+from levtoken.node import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
@@ -68,7 +68,8 @@ def wait_for(condition, timeout: float, what: str) -> None:
 class LocalNode:
     """A local anvil and the environment that points `levtoken` at it: with `reader`, `levtoken node` started
     as a reader does (on 8545, and commands use the default network, no LEVTOKEN_NETWORK); otherwise an anvil
-    of the module's own on a free port, named by LEVTOKEN_NETWORK, started with `anvil_args` besides."""
+    of the module's own on a free port, named by LEVTOKEN_NETWORK, started with `anvil_args` besides. As a
+    context manager, stopped on the way out."""
 
     def __init__(self, tmp: Path, reader: bool = False, anvil_args: tuple[str, ...] = ()):
         self.reader = reader
@@ -134,6 +135,12 @@ class LocalNode:
         """SIGTERM to the node's PID (as `kill PID` does), then waits for it to exit."""
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+    def __enter__(self) -> "LocalNode":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
 
 
 @contextlib.contextmanager

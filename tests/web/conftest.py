@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from levtoken.cli import free_port
+from levtoken.node import free_port
 from tests.tooling.conftest import deployed, node  # noqa: F401  (the module's anvil and `levtoken deploy`)
 from tests.utils.cli import ROOT, invoke, port_open, running, wait_for
 

@@ -45,10 +45,9 @@ def test_full_redemption__token_holds_dust_and_nothing_is_due(emptied, venue, us
     assert token.checkUpkeep(b"")[0] is False
 
 
-def test_full_redemption__next_deposit_settles_at_nav(emptied, fund, settle, stranger, keeper):
+def test_full_redemption__next_deposit_settles_at_nav(emptied, request_deposit, settle, stranger, keeper):
     token = emptied
-    assets = fund(stranger, 20_000, token)
-    token.requestDeposit(assets, stranger, stranger, sender=stranger)
+    assets = request_deposit(token, stranger, 20_000)
     (receipt,) = settle(token)
     t = settlement_of(token, receipt)
     assert int(token.maxDeposit(stranger)) == assets

@@ -97,12 +97,11 @@ def test_claims__max_amounts__pay_exactly_what_the_settlement_fixed(funded, fund
 
 
 def test_views__stale_oracle__never_revert_and_give_the_last_recorded_valuation(
-    token, deposit, fund, whale, fish, feed, chain, reverts, venue
+    token, deposit, request_deposit, whale, fish, feed, chain, reverts, venue
 ):
     deposit(token, whale, 10_000)
     equity, supply = token.totalAssets(), token.totalSupply()  # the settlement recorded these
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     updated_at = feed.latestRoundData()[3]
     chain.mine(timestamp=updated_at + HEARTBEAT + 1)
     with reverts(venue.StalePrice):
@@ -169,9 +168,10 @@ def test_redeem__all_shares__closes_the_holders_part(token, deposit, settle, wha
     assert token.escrowAssets() == 0
 
 
-def test_settlement__first_deposit__fee_shares_rounded_up_against_the_depositors(token, fund, settle, whale, fee_recipient):
-    assets = fund(whale, 10_000, token)
-    token.requestDeposit(assets, whale, whale, sender=whale)
+def test_settlement__first_deposit__fee_shares_rounded_up_against_the_depositors(
+    token, request_deposit, settle, whale, fee_recipient
+):
+    assets = request_deposit(token, whale, 10_000)
     (receipt,) = settle(token)
     t = settlement_of(token, receipt)
     minted = t.shares_out + t.mint_fee
@@ -184,7 +184,7 @@ def test_settlement__first_deposit__fee_shares_rounded_up_against_the_depositors
 
 
 def test_settlement__token_wiped_out__deposits_deferred(
-    token, deposit, fund, whale, fish, set_price, advance, keeper, reverts, pin
+    token, deposit, request_deposit, whale, fish, set_price, advance, keeper, reverts, pin
 ):
     deposit(token, whale, 10_000)
     set_price(19_500)  # -35% on a 3x long: equity below zero
@@ -192,8 +192,7 @@ def test_settlement__token_wiped_out__deposits_deferred(
     assert token.equity() < 0
     assert token.totalAssets() == 0
     assert token.rebalanceStatus().action == Action.NONE
-    assets = fund(fish, 20_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 20_000)
     advance(1, 19_500)  # a newer round: the request qualifies, and still the token refuses to mint against it
     assert token.rebalanceStatus().action == Action.NONE
     with reverts(token.NothingToSettle):

@@ -8,7 +8,7 @@ from tests.utils.requests import settlement_of
 
 @pytest.mark.parametrize("donate_to", ["token", "venue_account"])
 def test_deposit__after_donation_attack__victim_keeps_value_attacker_loses(
-    token, deposit, fund, settle, usd, venue, stranger, fish, donate_to, pin
+    token, deposit, fund, request_deposit, settle, usd, venue, stranger, fish, donate_to, pin
 ):
     attacker, victim = stranger, fish
     deposit(token, attacker, "0.000001")
@@ -22,8 +22,7 @@ def test_deposit__after_donation_attack__victim_keeps_value_attacker_loses(
         venue.depositMargin(1, token, donation, sender=attacker)
     assert token.equity() > donation
 
-    paid = fund(victim, 1_000, token)
-    token.requestDeposit(paid, victim, victim, sender=victim)
+    paid = request_deposit(token, victim, 1_000)
     t = settlement_of(token, settle(token)[0])
     token.deposit(paid, victim, sender=victim)
     shares = token.balanceOf(victim)

@@ -105,9 +105,9 @@ def test_deposit__first_mint__leverage_at_target(token, deposit, whale, rel):
     assert rel(token.leverage(), 3 * WAD) < 1e-6
 
 
-def test_settlement__remaining_holders__nav_not_diluted(token, deposit, fund, settle, whale, fish):
+def test_settlement__remaining_holders__nav_not_diluted(token, deposit, request_deposit, settle, whale, fish):
     deposit(token, whale, 10_000)
-    token.requestDeposit(fund(fish, 20_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 20_000)
     (receipt,) = settle(token)
     # Measured across the settlement alone (same second): the time between accrues funding and fees.
     assert token.navPerToken(block_id=receipt.block_number) >= token.navPerToken(block_id=receipt.block_number - 1)

@@ -19,10 +19,11 @@ def stale(token, deposit, whale, keeper, feed, fund, chain):
     return token, updated_at
 
 
-def test_requests__stale_price__accepted_and_settlement_reverts(stale, venue, fund, fish, whale, keeper, reverts):
+def test_requests__stale_price__accepted_and_settlement_reverts(
+    stale, venue, request_deposit, fish, whale, keeper, reverts
+):
     token, updated_at = stale
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     token.requestRedeem(10**18, whale, whale, sender=whale)
     assert token.pendingDepositRequest(0, fish) == assets
     assert token.pendingRedeemRequest(0, whale) == 10**18

@@ -23,9 +23,8 @@ def test_requestDeposit__paused__reverts(paused, fund, fish, reverts):
         paused.requestDeposit(assets, fish, fish, sender=fish)
 
 
-def test_claims__paused__still_pay(token, fund, settle, whale, fish, gov, usd):
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+def test_claims__paused__still_pay(token, request_deposit, settle, whale, fish, gov, usd):
+    assets = request_deposit(token, fish, 1_000)
     settle(token)
     token.pause(sender=gov)
     shares = token.maxMint(fish)

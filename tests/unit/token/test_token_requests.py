@@ -68,62 +68,42 @@ def test_requestRedeem__settle_and_claim__round_trip_with_events(held, settle, w
 
 
 @pytest.fixture
-def claimable(held, fund, settle, whale, fish):
+def claimable(held, request_deposit, settle, whale, fish):
     """fish's 1,000 deposit and half the whale's shares' redemption, settled and not claimed."""
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
     settle(token)
     return token
 
 
-def test_deposit_claim__partial_then_rest__floor_then_exactly_the_rest(claimable, fish):
+@pytest.mark.parametrize("claim", ["deposit", "mint", "redeem", "withdraw"])
+def test_claim__partial_then_rest__against_the_claimer_then_exactly_the_rest(claimable, fish, whale, usd, claim):
+    """A part claimed by input (deposit, redeem) gives its output rounded down, one claimed by output (mint,
+    withdraw) takes its input rounded up; the rest then takes exactly what is left on both sides."""
     token = claimable
-    assets, shares = token.maxDeposit(fish), token.maxMint(fish)
-    part = assets // 3
-    tx = token.deposit(part, fish, sender=fish)
-    assert tx.return_value == part * shares // assets
-    assert (token.maxDeposit(fish), token.maxMint(fish)) == (assets - part, shares - tx.return_value)
-    token.deposit(assets - part, fish, sender=fish)
-    assert token.balanceOf(fish) == shares
-    assert token.maxDeposit(fish) == token.maxMint(fish) == 0
+    deposit_side, by_input = claim in ("deposit", "mint"), claim in ("deposit", "redeem")
+    claimer = fish if deposit_side else whale
+    views = (token.maxDeposit, token.maxMint) if deposit_side else (token.maxRedeem, token.maxWithdraw)
+    received = token if deposit_side else usd  # the claim pays shares, or collateral
 
+    def claimable_pair():  # (input, output)
+        return tuple(view(claimer) for view in views)
 
-def test_mint_claim__partial_then_rest__assets_rounded_up_then_exactly_the_rest(claimable, fish):
-    token = claimable
-    assets, shares = token.maxDeposit(fish), token.maxMint(fish)
-    part = shares // 7
-    tx = token.mint(part, fish, sender=fish)
-    assert tx.return_value == _up(part, assets, shares)
-    tx = token.mint(shares - part, fish, sender=fish)
-    assert tx.return_value == assets - _up(part, assets, shares)
-    assert token.balanceOf(fish) == shares
-    assert token.maxDeposit(fish) == token.maxMint(fish) == 0
+    def take(amount):
+        receiver = (claimer,) if deposit_side else (claimer, claimer)
+        return getattr(token, claim)(amount, *receiver, sender=claimer).return_value
 
-
-def test_redeem_claim__partial_then_rest__floor_then_exactly_the_rest(claimable, whale, usd):
-    token = claimable
-    shares, assets = token.maxRedeem(whale), token.maxWithdraw(whale)
-    balance = usd.balanceOf(whale)
-    part = shares // 3
-    tx = token.redeem(part, whale, whale, sender=whale)
-    assert tx.return_value == part * assets // shares
-    token.redeem(shares - part, whale, whale, sender=whale)
-    assert usd.balanceOf(whale) - balance == assets
-    assert token.maxRedeem(whale) == token.maxWithdraw(whale) == 0
-
-
-def test_withdraw_claim__partial_then_rest__shares_rounded_up_then_exactly_the_rest(claimable, whale, usd):
-    token = claimable
-    shares, assets = token.maxRedeem(whale), token.maxWithdraw(whale)
-    balance = usd.balanceOf(whale)
-    part = assets // 7
-    tx = token.withdraw(part, whale, whale, sender=whale)
-    assert tx.return_value == _up(part, shares, assets)
-    tx = token.withdraw(assets - part, whale, whale, sender=whale)
-    assert tx.return_value == shares - _up(part, shares, assets)
-    assert usd.balanceOf(whale) - balance == assets
-    assert token.maxRedeem(whale) == token.maxWithdraw(whale) == 0
+    inp, out = claimable_pair()
+    given, other = (inp, out) if by_input else (out, inp)
+    before = received.balanceOf(claimer)
+    part = given // (3 if by_input else 7)
+    first = take(part)
+    assert first == (part * other // given if by_input else _up(part, other, given))
+    assert claimable_pair() == ((inp - part, out - first) if by_input else (inp - first, out - part))
+    assert take(given - part) == other - first
+    assert received.balanceOf(claimer) - before == out
+    assert claimable_pair() == (0, 0)
 
 
 @pytest.mark.parametrize("claim", ["deposit", "mint", "redeem", "withdraw"])
@@ -139,13 +119,11 @@ def test_claims__one_above_claimable__revert_exceeds_claimable(claimable, fish, 
         call(limit + 1)
 
 
-def test_claimable__accumulates_across_settlements(held, fund, settle, fish):
+def test_claimable__accumulates_across_settlements(held, request_deposit, settle, fish):
     token = held
-    first = fund(fish, 1_000, token)
-    token.requestDeposit(first, fish, fish, sender=fish)
+    first = request_deposit(token, fish, 1_000)
     t1 = settlement_of(token, settle(token)[0])
-    second = fund(fish, 500, token)
-    token.requestDeposit(second, fish, fish, sender=fish)  # checkpoints the first into claimable
+    second = request_deposit(token, fish, 500)  # checkpoints the first into claimable
     assert token.pendingDepositRequest(0, fish) == second
     assert token.maxDeposit(fish) == first
     t2 = settlement_of(token, settle(token)[0])
@@ -243,15 +221,15 @@ def test_requestDeposit__controller_other_than_owner__controller_claims(token, f
 
 
 def test_request__earlier_request_in_a_closed_epoch__reverts_earlier_request_pending(
-    held, fund, fish, whale, chain, feed, gov, reverts
+    held, request_deposit, fish, whale, chain, feed, gov, reverts
 ):
     token = held  # the whale's deposit was epoch 1 of the deposit queue
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
-    token.requestDeposit(fund(fish, 500, token), fish, fish, sender=fish)  # the same open epoch: adds up
+    request_deposit(token, fish, 1_000)
+    request_deposit(token, fish, 500)  # the same open epoch: adds up
     assert token.pendingDepositRequest(0, fish) == to_units(1_500)
     _round(chain, feed, gov)
     with reverts(token.EarlierRequestPending, epoch=2):
-        token.requestDeposit(fund(fish, 1, token), fish, fish, sender=fish)
+        request_deposit(token, fish, 1)
     shares = token.balanceOf(whale) // 4
     token.requestRedeem(shares, whale, whale, sender=whale)
     _round(chain, feed, gov)
@@ -260,13 +238,13 @@ def test_request__earlier_request_in_a_closed_epoch__reverts_earlier_request_pen
 
 
 def test_epochs__round_in_the_request_second__held_then_priced_with_the_next(
-    held, fund, fish, stranger, chain, feed, gov, keeper, reverts
+    held, request_deposit, fish, stranger, chain, feed, gov, keeper, reverts
 ):
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     request_time = chain_helpers.head_time(chain)
     feed.submit(to_feed(31_000), sender=gov)  # same second: does not price fish's request (held)
-    token.requestDeposit(fund(stranger, 3_000, token), stranger, stranger, sender=stranger)  # a new epoch
+    request_deposit(token, stranger, 3_000)  # a new epoch
     with reverts(token.NoNewerPrice, lastRequest=request_time, priceTime=request_time):
         token.settle(sender=keeper)
     chain_helpers.advance(chain, 1)
@@ -279,11 +257,13 @@ def test_epochs__round_in_the_request_second__held_then_priced_with_the_next(
     assert token.pendingDepositRequest(0, fish) == token.pendingDepositRequest(0, stranger) == 0
 
 
-def test_epochs__request_after_a_round__waits_for_the_next(held, fund, fish, stranger, chain, feed, gov, keeper, settle):
+def test_epochs__request_after_a_round__waits_for_the_next(
+    held, request_deposit, fish, stranger, chain, feed, gov, keeper, settle
+):
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     _round(chain, feed, gov)
-    token.requestDeposit(fund(stranger, 3_000, token), stranger, stranger, sender=stranger)
+    request_deposit(token, stranger, 3_000)
     receipt = token.settle(sender=keeper)
     assert settled(token, receipt).depositEpoch == 2
     assert settlement_of(token, receipt).assets == to_units(1_000)
@@ -293,10 +273,10 @@ def test_epochs__request_after_a_round__waits_for_the_next(held, fund, fish, str
     assert token.maxDeposit(stranger) == to_units(3_000)
 
 
-def test_batch__several_requesters__pro_rata_at_one_price(held, fund, settle, fish, stranger, whale):
+def test_batch__several_requesters__pro_rata_at_one_price(held, request_deposit, settle, fish, stranger, whale):
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
-    token.requestDeposit(fund(stranger, 3_000, token), stranger, stranger, sender=stranger)
+    request_deposit(token, fish, 1_000)
+    request_deposit(token, stranger, 3_000)
     shares = token.balanceOf(whale)
     token.approve(fish, shares // 2, sender=whale)
     token.requestRedeem(shares // 4, whale, whale, sender=whale)

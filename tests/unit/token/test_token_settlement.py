@@ -38,11 +38,11 @@ def _quote_total(venue, size_delta, block):
 
 
 def test_settlement__deposits_and_redemptions__one_trade_cost_split_by_cost_alone(
-    held, deposit, fund, settle, whale, fish, stranger, venue
+    held, deposit, request_deposit, settle, whale, fish, stranger, venue
 ):
     token = held
     deposit(token, stranger, 5_000)  # a holder who does nothing
-    token.requestDeposit(fund(fish, 20_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 20_000)
     shares = token.balanceOf(whale) // 3
     token.requestRedeem(shares, whale, whale, sender=whale)
     (receipt,) = settle(token)
@@ -92,11 +92,10 @@ def test_settle__no_round_after_the_request__reverts_no_newer_price(held, fund, 
 
 
 def test_settle__keeper_role__others_only_for_redemptions_after_the_window(
-    held, fund, whale, fish, stranger, keeper, chain, feed, gov, reverts
+    held, request_deposit, whale, fish, stranger, keeper, chain, feed, gov, reverts
 ):
     token = held
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
     price_time = _round(chain, feed, gov)
     with reverts(token.FallbackNotOpen, opensAt=price_time + WINDOW):
@@ -116,9 +115,11 @@ def test_settle__keeper_role__others_only_for_redemptions_after_the_window(
     assert token.maxWithdraw(whale) > 0
 
 
-def test_settle__stranger_with_only_deposits_waiting__settles_nothing(held, fund, fish, stranger, chain, feed, gov, reverts):
+def test_settle__stranger_with_only_deposits_waiting__settles_nothing(
+    held, request_deposit, fish, stranger, chain, feed, gov, reverts
+):
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     price_time = _round(chain, feed, gov)
     chain.pending_timestamp = price_time + WINDOW
     with reverts(token.NothingToSettle):
@@ -129,16 +130,15 @@ def test_settle__stranger_with_only_deposits_waiting__settles_nothing(held, fund
 
 
 def test_deposit_batch__window_passed__expires_and_only_cancels(
-    held, fund, fish, stranger, keeper, chain, feed, gov, usd, reverts
+    held, fund, request_deposit, fish, stranger, keeper, chain, feed, gov, usd, reverts
 ):
     token = held
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     with reverts(token.CancelTooEarly, allowedAt=MAX):  # not yet qualified: no deadline runs
         token.cancelDepositRequest(fish, fish, sender=fish)
     price_time = _round(chain, feed, gov)
     # A request by someone else rolls the queue: fish's epoch becomes the batch, its window starts.
-    token.requestDeposit(fund(stranger, 10, token), stranger, stranger, sender=stranger)
+    request_deposit(token, stranger, 10)
     with reverts(token.CancelTooEarly, allowedAt=price_time + WINDOW):
         token.cancelDepositRequest(fish, fish, sender=fish)
     assert token.rebalanceStatus().action == Action.SETTLE
@@ -152,7 +152,7 @@ def test_deposit_batch__window_passed__expires_and_only_cancels(
     assert (expired.epoch, expired.assets) == (2, assets)
     assert token.pendingDepositRequest(0, fish) == assets  # pending until cancelled
     with reverts(token.EarlierRequestPending, epoch=2):
-        token.requestDeposit(fund(fish, 10, token), fish, fish, sender=fish)
+        request_deposit(token, fish, 10)
     escrow = token.escrowAssets()
     tx = token.cancelDepositRequest(stranger, fish, sender=fish)
     assert tx.return_value == assets
@@ -163,13 +163,13 @@ def test_deposit_batch__window_passed__expires_and_only_cancels(
     assert token.pendingDepositRequest(0, fish) == 0
     with reverts(token.NoPendingRequest, controller=fish.address):
         token.cancelDepositRequest(fish, fish, sender=fish)
-    token.requestDeposit(fund(fish, 10, token), fish, fish, sender=fish)  # free to request again
+    request_deposit(token, fish, 10)  # free to request again
 
 
-def test_cancelDepositRequest__settled_or_none__reverts(token, fund, settle, fish, stranger, reverts):
+def test_cancelDepositRequest__settled_or_none__reverts(token, request_deposit, settle, fish, stranger, reverts):
     with reverts(token.NoPendingRequest, controller=stranger.address):
         token.cancelDepositRequest(stranger, stranger, sender=stranger)
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     settle(token)
     token.deposit(1, fish, sender=fish)  # a claim checkpoints the settled request into claimable
     with reverts(token.NoPendingRequest, controller=fish.address):
@@ -177,9 +177,9 @@ def test_cancelDepositRequest__settled_or_none__reverts(token, fund, settle, fis
 
 
 def test_cancelDepositRequest__settled_not_checkpointed__reverts_request_already_settled(
-    token, fund, settle, fish, reverts
+    token, request_deposit, settle, fish, reverts
 ):
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     settle(token)
     # fish has not touched the book since: the settled request still sits in fish's account as pending.
     with reverts(token.RequestAlreadySettled, epoch=1):
@@ -212,22 +212,21 @@ def test_fallback__rounds_more_often_than_the_window__opens_a_window_after_a_pok
 # ----------------------------------------------------------------------------------------------- supply cap
 
 
-def test_requestDeposit__supply_at_cap__reverts_supply_cap_exceeded(held, fund, fish, set_params, reverts):
+def test_requestDeposit__supply_at_cap__reverts_supply_cap_exceeded(held, request_deposit, fish, set_params, reverts):
     token = held
     set_params(token, supplyCap=token.totalSupply())  # accrues the streaming fee first
     supply = token.totalSupply()
     set_params(token, supplyCap=supply)
     with reverts(token.SupplyCapExceeded, supplyAfter=supply, cap=supply):
-        token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+        request_deposit(token, fish, 1_000)
 
 
 def test_settlement__deposits_over_the_cap__deferred_redemptions_settled(
-    held, fund, settle, whale, fish, set_params, keeper, reverts, chain, feed, gov
+    held, request_deposit, settle, whale, fish, set_params, keeper, reverts, chain, feed, gov
 ):
     token = held
     set_params(token, supplyCap=token.totalSupply() + 100 * 10**18)  # room for about 100 USD of shares
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     _round(chain, feed, gov)
     assert token.rebalanceStatus().action == Action.NONE
     with reverts(token.NothingToSettle):
@@ -248,11 +247,10 @@ def test_settlement__deposits_over_the_cap__deferred_redemptions_settled(
 
 
 def test_rebalanceStatus__requests_qualified__reports_settle_and_upkeep_settles(
-    held, fund, whale, fish, keeper, stranger, chain, feed, gov, reverts
+    held, request_deposit, whale, fish, keeper, stranger, chain, feed, gov, reverts
 ):
     token = held
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     shares = token.balanceOf(whale) // 5
     token.requestRedeem(shares, whale, whale, sender=whale)
     assert token.rebalanceStatus().action == Action.NONE  # no round after them yet
@@ -270,9 +268,11 @@ def test_rebalanceStatus__requests_qualified__reports_settle_and_upkeep_settles(
     assert token.rebalanceStatus().action == Action.NONE
 
 
-def test_rebalanceStatus__priority__ripcord_then_settle_then_rebalance(held, fund, fish, keeper, chain, feed, gov, set_price):
+def test_rebalanceStatus__priority__ripcord_then_settle_then_rebalance(
+    held, request_deposit, fish, keeper, chain, feed, gov, set_price
+):
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     chain_helpers.advance(chain, 1)
     set_price(26_000)  # out of the band: a rebalance is due too
     assert token.rebalanceStatus().action == Action.SETTLE
@@ -288,11 +288,10 @@ def test_rebalanceStatus__priority__ripcord_then_settle_then_rebalance(held, fun
 # ----------------------------------------------------------------------------------------------- escrow
 
 
-def test_requests__escrow_outside_equity__nav_unchanged(held, fund, settle, whale, fish, usd):
+def test_requests__escrow_outside_equity__nav_unchanged(held, request_deposit, settle, whale, fish, usd):
     token = held
     equity, nav, supply = token.equity(), token.navPerToken(), token.totalSupply()
-    assets = fund(fish, 5_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 5_000)
     token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
     assert (token.equity(), token.navPerToken(), token.totalSupply()) == (equity, nav, supply)
     assert token.escrowAssets() == assets == usd.balanceOf(token)

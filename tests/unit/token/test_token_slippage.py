@@ -15,10 +15,9 @@ def _up(a, b, c):
 
 
 @pytest.mark.parametrize("price", [27_000, 33_000])
-def test_settlement__deposit__priced_at_the_later_round(held, fund, settle, fish, feed, chain, price):
+def test_settlement__deposit__priced_at_the_later_round(held, request_deposit, settle, fish, feed, chain, price):
     token = held
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     at_request = token.convertToShares(assets)
     (receipt,) = settle(token, price=price)
     block = receipt.block_number - 1  # the state the settlement saw: the new round, nothing settled yet
@@ -54,10 +53,11 @@ def test_settlement__redemption__priced_at_the_later_round(held, settle, whale, 
     assert (t.assets_out > at_request) if price > 30_000 else (t.assets_out < at_request)
 
 
-def test_settlement__round_published_with_the_request__does_not_price_it(held, fund, fish, feed, gov, keeper, chain, reverts):
+def test_settlement__round_published_with_the_request__does_not_price_it(
+    held, request_deposit, fish, feed, gov, keeper, chain, reverts
+):
     token = held
-    assets = fund(fish, 1_000, token)
-    token.requestDeposit(assets, fish, fish, sender=fish)
+    assets = request_deposit(token, fish, 1_000)
     request_time = chain_helpers.head_time(chain)
     feed.submit(to_feed(40_000), sender=gov)  # same second as the request: a front-runner's price
     with reverts(token.NoNewerPrice, lastRequest=request_time, priceTime=request_time):
@@ -69,43 +69,33 @@ def test_settlement__round_published_with_the_request__does_not_price_it(held, f
 
 
 @pytest.mark.parametrize("side", ["deposit", "redeem"])
-def test_settlement__fee_raised_after_request__batch_pays_the_lower_fee(held, fund, settle, set_params, whale, fish, side):
+@pytest.mark.parametrize("new_bps", [100, 0], ids=["raised", "lowered"])
+def test_settlement__fee_changed_after_request__batch_pays_the_lower_fee(
+    held, request_deposit, settle, set_params, whale, fish, side, new_bps
+):
     token = held
     field = "mintFeeBps" if side == "deposit" else "redeemFeeBps"
     if side == "deposit":
-        token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+        request_deposit(token, fish, 1_000)
     else:
         token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
-    set_params(token, **{field: 100})  # 10 -> 100 bps while the request waits
-    (receipt,) = settle(token)
-    t = settlement_of(token, receipt)
+    set_params(token, **{field: new_bps})  # from 10 bps while the request waits
+    t = settlement_of(token, settle(token)[0])
+    fee_bps = min(10, new_bps)
     if side == "deposit":
         minted = t.shares_out + t.mint_fee
-        assert (t.mint_fee_bps, t.mint_fee) == (10, _up(minted, 10, BPS))
+        assert (t.mint_fee_bps, t.mint_fee) == (fee_bps, _up(minted, fee_bps, BPS))
     else:
-        assert (t.redeem_fee_bps, t.redeem_fee) == (10, _up(t.shares, 10, BPS))
-
-
-@pytest.mark.parametrize("side", ["deposit", "redeem"])
-def test_settlement__fee_lowered_after_request__batch_pays_the_lower_fee(held, fund, settle, set_params, whale, fish, side):
-    token = held
-    field = "mintFeeBps" if side == "deposit" else "redeemFeeBps"
-    if side == "deposit":
-        token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
-    else:
-        token.requestRedeem(token.balanceOf(whale) // 2, whale, whale, sender=whale)
-    set_params(token, **{field: 0})
-    t = settlement_of(token, settle(token)[0])
-    assert (t.mint_fee_bps, t.mint_fee) == (0, 0) if side == "deposit" else (t.redeem_fee_bps, t.redeem_fee) == (0, 0)
+        assert (t.redeem_fee_bps, t.redeem_fee) == (fee_bps, _up(t.shares, fee_bps, BPS))
 
 
 def test_settlement__fee_changed_between_two_requests__the_lowest_for_the_whole_batch(
-    held, fund, settle, set_params, whale, fish, stranger
+    held, request_deposit, settle, set_params, whale, fish, stranger
 ):
     token = held
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     set_params(token, mintFeeBps=3)
-    token.requestDeposit(fund(stranger, 1_000, token), stranger, stranger, sender=stranger)
+    request_deposit(token, stranger, 1_000)
     set_params(token, mintFeeBps=50)
     t = settlement_of(token, settle(token)[0])
     assert t.mint_fee_bps == 3

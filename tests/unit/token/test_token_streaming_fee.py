@@ -90,11 +90,13 @@ def test_setParams__fee_recipient_change__old_recipient_paid_for_the_past(
     assert token.balanceOf(stranger) > 0
 
 
-def test_settlement__after_a_day__streaming_fee_accrued_first(token, deposit, fund, settle, whale, fish, fee_recipient, advance):
+def test_settlement__after_a_day__streaming_fee_accrued_first(
+    token, deposit, request_deposit, settle, whale, fish, fee_recipient, advance
+):
     deposit(token, whale, 10_000)
     start = token.lastFeeAccrual()
     advance(DAY)
-    token.requestDeposit(fund(fish, 1_000, token), fish, fish, sender=fish)
+    request_deposit(token, fish, 1_000)
     assert token.lastFeeAccrual() == start  # a request accrues nothing
     supply = token.totalSupply()
     fee_before = token.balanceOf(fee_recipient)

@@ -1,0 +1,152 @@
+"""A holder's requests on the connected chain, from request to claim: sending with room for later blocks' gas,
+settling at once (`--settle` on a local chain) or waiting for a keeper's settlement, the line that describes it,
+the claims, and a send that first starts a settlement window when it is too early."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from levtoken.deployment import Deployment, check_settle_now, settle_now
+from levtoken.node import LOCAL_CHAIN_IDS
+from levtoken.shapes import UINT256_MAX, Settlement
+from levtoken.units import from_units, from_wad
+
+
+class FlowError(Exception):
+    """A request flow that cannot go on (a settlement that did not come, --settle where it cannot work); the
+    message says what to do."""
+
+
+@dataclass
+class Holder:
+    """What a request flow works with on the connected chain: the deployment, the token and the account."""
+
+    deployment: Deployment
+    symbol: str
+    token: Any
+    sender: Any
+
+    @property
+    def local(self) -> bool:
+        """Whether the chain is a local one (anvil), where waiting and --settle make sense."""
+        from ape import chain
+
+        return chain.chain_id in LOCAL_CHAIN_IDS
+
+
+def send(method, *args, sender):
+    """Sends a contract transaction with 1.5x the estimated gas plus 50k: the estimate runs at the latest
+    block's timestamp, the transaction in a later block, where fee and funding accrual cost more."""
+    estimate = method.estimate_gas_cost(*args, sender=sender)
+    return method(*args, sender=sender, gas_limit=int(estimate * 1.5) + 50_000)
+
+
+def find_settlement(token, deposit: bool, request_block: int, request_time: int):
+    """The Settled event that priced a request made in `request_block` at `request_time`: the first one after
+    it that settled that side at a round published after the request (None while there is none)."""
+    from ape import chain
+
+    for event in token.Settled.range(request_block, chain.blocks.height + 1):
+        epoch = event.depositEpoch if deposit else event.redeemEpoch
+        if epoch and event.priceTime > request_time:
+            return event
+    return None
+
+
+def check_settle(holder: Holder, settle: bool) -> None:
+    """Before a request that is to be settled at once (`settle`): refuses it, with nothing sent, unless the
+    chain is local and the account may publish the market's prices and settle the token."""
+    if not settle:
+        return
+    if not holder.local:
+        raise FlowError("--settle publishes a price and settles: local chains only")
+    check_settle_now(holder.deployment, [holder.symbol], holder.sender, holder.sender)
+
+
+def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | None, settle: bool, timeout: int):
+    """After a request: settles it (`settle`) or waits up to `timeout` seconds for a keeper to; returns the
+    Settled event, or None when not waiting (`wait` None: wait on local chains)."""
+    from ape import chain
+
+    if wait is None:
+        wait = holder.local
+    if not (wait or settle):
+        return None
+    request_time = chain.blocks[receipt.block_number].timestamp
+    if settle:
+        settle_now(holder.deployment, [holder.symbol], holder.sender, holder.sender)
+    deadline = time.monotonic() + timeout
+    while (event := find_settlement(holder.token, deposit, receipt.block_number, request_time)) is None:
+        if time.monotonic() > deadline:
+            raise FlowError(
+                f"no settlement within {timeout} s; the request waits for a keeper and a newer price "
+                f"(`levtoken requests {holder.symbol}`, then `levtoken claim {holder.symbol}`)"
+            )
+        time.sleep(1)
+    return event
+
+
+def round_block(holder: Holder, price_time: int, from_block: int) -> int | None:
+    """The block that published the round of `price_time` on the token's market feed (None if not found)."""
+    from ape import chain
+
+    feed = holder.deployment.feed_contract(holder.deployment.tokens[holder.symbol].market)
+    for event in feed.AnswerUpdated.range(from_block, chain.blocks.height + 1):
+        if event.updatedAt == price_time:
+            return event.block_number
+    return None
+
+
+def describe_settlement(holder: Holder, event, mine: int, deposit: bool, request_block: int) -> str:
+    """One line on the settlement that priced `mine` (assets for a deposit, shares for a redemption): the
+    holder's part of the fee and of the trade cost, the price and the block that published it."""
+    t = Settlement.from_abi(event.settlement)
+    if deposit:
+        fee, fee_bps, cost_share = t.mint_fee * mine // t.assets, t.mint_fee_bps, t.cost_d * mine // t.assets
+    else:
+        fee, fee_bps, cost_share = t.redeem_fee * mine // t.shares, t.redeem_fee_bps, t.cost_r * mine // t.shares
+    published = round_block(holder, event.priceTime, request_block)
+    return (
+        f"settled in block {event.block_number} at price ${from_wad(t.price):,.2f} (round published in block "
+        f"{published if published is not None else '?'}); fee {fee_bps} bps = {from_wad(fee):,.6f} {holder.symbol}; "
+        f"cost share ${from_units(cost_share):,.6f}"
+    )
+
+
+def claim_all(holder: Holder) -> list[str]:
+    """Claims everything claimable on both sides for the account; returns one line per claim."""
+    token, sender = holder.token, holder.sender
+    lines = []
+    assets = token.maxDeposit(sender)
+    if assets:
+        receipt = send(token.deposit, assets, sender, sender=sender)
+        shares = receipt.decode_logs(token.Deposit)[0].shares
+        lines.append(f"minted {from_wad(shares):,.6f} {holder.symbol} for {from_units(assets):,.6f} collateral "
+                     f"(claimed); tx {receipt.txn_hash}")
+    shares = token.maxRedeem(sender)
+    if shares:
+        receipt = send(token.redeem, shares, sender, sender, sender=sender)
+        got = receipt.decode_logs(token.Withdraw)[0].assets
+        lines.append(f"redeemed {from_wad(shares):,.6f} {holder.symbol} for {from_units(got):,.6f} collateral "
+                     f"(claimed); tx {receipt.txn_hash}")
+    return lines
+
+
+def send_after_window_poke(holder: Holder, too_early: str, method, *args):
+    """Sends `method(*args)` as the holder. When it would revert with `too_early` (the settlement window has
+    not passed) naming a time, first pokes the token, so that window starts counting even when nothing else
+    happens, then reports the revert; any other revert sends nothing."""
+    from ape.exceptions import ContractLogicError
+
+    from levtoken.keeper.reverts import decode_revert
+
+    try:
+        method.estimate_gas_cost(*args, sender=holder.sender)
+    except ContractLogicError as err:
+        name, inputs = decode_revert(err) or ("", {})
+        if name == too_early and UINT256_MAX not in inputs.values():
+            send(holder.token.poke, sender=holder.sender)
+        raise
+    return send(method, *args, sender=holder.sender)
