@@ -10,12 +10,13 @@ libraries/), function names and order kept, so each pair reads side by side:
     libraries/rebalance_logic.py     RebalanceLogic
     libraries/request_queue.py       RequestQueue
     libraries/settlement_math.py     SettlementMath
-    erc20.py                         OpenZeppelin's ERC20
+    erc20.py                         OpenZeppelin's ERC20 (the collateral) and Solady's (the token's shares)
     price_feed.py                    PriceFeed
     perp_venue.py                    PerpVenue
+    leveraged_token_storage.py       LeveragedTokenStorage (the token's state and shared internals)
     async_requests.py                AsyncRequests (the request book LeveragedToken inherits)
-    leveraged_token_logic.py         LeveragedTokenLogic (and the file-level constants)
-    leveraged_token.py               LeveragedToken
+    leveraged_token_logic.py         LeveragedTokenLogic (settlement, rebalancing, parameters; the constants)
+    leveraged_token.py               LeveragedToken (both halves: AsyncRequests and LeveragedTokenLogic)
     leveraged_token_factory.py       LeveragedTokenFactory (defaultParams, createToken)
     clock.py                         the block time the contracts read (Solidity's block.timestamp)
     journal.py                       the undo log behind the transaction boundary
@@ -48,8 +49,9 @@ from levtoken.model.chain import model_from_chain
 from levtoken.model.clock import Clock
 from levtoken.model.errors import Revert
 from levtoken.model.async_requests import Account, AsyncRequests
-from levtoken.model.leveraged_token import LeveragedToken, Plan, Snapshot
-from levtoken.model.leveraged_token_logic import LeveragedTokenLogic, State
+from levtoken.model.leveraged_token import LeveragedToken
+from levtoken.model.leveraged_token_logic import LeveragedTokenLogic, Plan, State
+from levtoken.model.leveraged_token_storage import LeveragedTokenStorage, Snapshot
 from levtoken.model.leveraged_token_factory import create_token, default_params
 from levtoken.model.perp_venue import Outcome, PerpVenue, TradeQuote
 from levtoken.model.price_feed import Feed
@@ -62,7 +64,7 @@ from levtoken.units import BPS, DAY, WAD
 __all__ = [
     "errors", "Revert", "model_from_chain", "Model", "Clock", "standard_model", "zero_cost_config", "Collateral", "Feed",
     "PerpVenue", "Outcome", "TradeQuote", "LeveragedToken", "Snapshot", "Plan", "AsyncRequests", "Account",
-    "LeveragedTokenLogic", "State", "default_params", "create_token", "Action", "Reason", "Params", "Status",
+    "LeveragedTokenLogic", "LeveragedTokenStorage", "State", "default_params", "create_token", "Action", "Reason", "Params", "Status",
     "Settlement", "MarketConfig", "Position", "MarketState",
     "UINT256_MAX", "ZERO_ADDRESS", "WAD", "BPS", "DAY",
 ]

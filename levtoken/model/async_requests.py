@@ -1,8 +1,7 @@
 """AsyncRequests (contracts/AsyncRequests.sol): the request book of an asynchronous ERC-4626 vault
 (ERC-7540, both sides): requests into escrow, per-controller accounts, operators, the claim forms of
-deposit, mint, redeem and withdraw, deposit cancellation after expiry, and the views. The vault
-(LeveragedToken) prices the batches and provides the round time, fees, window and deposit checks
-through the hooks `_round_time`, `_fee_bps`, `_window` and `_check_deposit_request`.
+deposit, mint, redeem and withdraw, deposit cancellation after expiry, and the views. Settlements
+(LeveragedTokenLogic) price the batches; the state is LeveragedTokenStorage's.
 
 Entry points take the caller's address (msg.sender) first. `requestId` is always 0 and the views take
 only the controller. A controller's pending amount becomes claimable lazily (a checkpoint) at its next
@@ -13,16 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
     CancelTooEarly, ExceedsClaimable, EarlierRequestPending, NoPendingRequest, PreviewNotAvailable,
-    RequestAlreadySettled, UnauthorizedOperator, ZeroAmount,
+    RequestAlreadySettled, SupplyCapExceeded, UnauthorizedOperator, ZeroAmount,
 )
-from levtoken.model.journal import Journal, memory
+from levtoken.model.journal import memory
 from levtoken.model.libraries import request_queue
 from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up
 from levtoken.model.libraries.request_queue import Book
 from levtoken.model.libraries.safe_cast import checked_uint
+from levtoken.model.leveraged_token_storage import LeveragedTokenStorage
 from levtoken.shapes import UINT256_MAX
 
 UINT128 = 2**128
@@ -39,35 +38,8 @@ class Account:
     claim_out: int = 0
 
 
-class AsyncRequests(ERC20):
-    """The request book; LeveragedToken inherits it as the contract does."""
-
-    def __init__(self, journal: Journal | None, decimals: int = 18) -> None:
-        super().__init__(journal, decimals)
-        self.deposits = Book(journal)
-        self.redemptions = Book(journal)
-        self.deposit_accounts = self._mapping()  # controller -> Account
-        self.redeem_accounts = self._mapping()  # controller -> Account
-        self.operators = self._mapping()  # (owner, operator) -> True
-        self.escrow_assets = 0
-
-    # --- hooks (the vault's) ---------------------------------------------------------------------
-    address: str
-
-    def _round_time(self) -> int:
-        raise NotImplementedError
-
-    def _fee_bps(self, is_deposit: bool) -> int:
-        raise NotImplementedError
-
-    def _window(self) -> int:
-        raise NotImplementedError
-
-    def _check_deposit_request(self) -> None:
-        raise NotImplementedError
-
-    def _asset(self) -> ERC20:
-        raise NotImplementedError
+class AsyncRequests(LeveragedTokenStorage):
+    """The request book; LeveragedToken inherits it as the contract does. Its state is LeveragedTokenStorage's."""
 
     # --- requests --------------------------------------------------------------------------------
     def request_deposit(self, caller: str, assets: int, controller: str, owner: str) -> int:
@@ -226,14 +198,16 @@ class AsyncRequests(ERC20):
         raise PreviewNotAvailable()
 
     # --- internal --------------------------------------------------------------------------------
-    def _now(self) -> int:
-        raise NotImplementedError
+    def _fee_bps(self, is_deposit: bool) -> int:
+        """Mint (deposits) or redeem fee in force, basis points."""
+        return self.params.mint_fee_bps if is_deposit else self.params.redeem_fee_bps
 
-    def _roll_deposits(self) -> int:
-        """Rolls the deposit queue to the latest round; returns the round time."""
-        u = self._round_time()
-        request_queue.roll(self.deposits, u, self._now(), self._window())
-        return u
+    def _check_deposit_request(self) -> None:
+        """Paused: EnforcedPause. Supply at its cap: SupplyCapExceeded."""
+        self._require_not_paused()
+        supply = self.total_supply
+        if supply >= self.params.supply_cap:
+            raise SupplyCapExceeded(supply, self.params.supply_cap)
 
     def _join(self, b: Book, accounts: dict, controller: str, amount: int, u: int, fee_bps: int) -> None:
         e, _ = self._checkpoint(b, accounts, controller)

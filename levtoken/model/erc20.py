@@ -1,17 +1,19 @@
-"""OpenZeppelin's ERC20 as the contracts inherit it (the token) or deploy it (the test stablecoin):
-balances, allowances and supply, with OpenZeppelin's errors. Entry points take the caller first."""
+"""The ERC-20s of the contracts: OpenZeppelin's ERC20 as the test stablecoin deploys it, and Solady's ERC20 as
+the token inherits it (its shares): balances, allowances and supply, each with its library's errors. Entry
+points take the caller first."""
 
 from __future__ import annotations
 
 from levtoken.model.errors import (
     ERC20InsufficientAllowance, ERC20InsufficientBalance, ERC20InvalidReceiver, ERC20InvalidSender,
+    InsufficientAllowance, InsufficientBalance,
 )
 from levtoken.model.journal import Journal, Journaled
 from levtoken.shapes import UINT256_MAX, ZERO_ADDRESS
 
 
 class ERC20(Journaled):
-    """ERC-20 state and transfers."""
+    """OpenZeppelin's ERC-20 state and transfers."""
 
     def __init__(self, journal: Journal | None, decimals: int = 18) -> None:
         object.__setattr__(self, "_journal", journal)
@@ -78,3 +80,40 @@ class ERC20(Journaled):
             if current < amount:
                 raise ERC20InsufficientAllowance(spender, current, amount)
             self.allowances[(owner, spender)] = current - amount
+
+
+class SoladyERC20(ERC20):
+    """Solady's ERC20, as LeveragedToken inherits it: no zero-address checks of its own (the token refuses a
+    transfer to the zero address itself, with ERC20InvalidReceiver) and argument-less errors."""
+
+    def transfer(self, caller: str, to: str, amount: int) -> bool:
+        """transfer (LeveragedToken's: the zero address is refused)."""
+        if to == ZERO_ADDRESS:
+            raise ERC20InvalidReceiver(to)
+        return super().transfer(caller, to, amount)
+
+    def transfer_from(self, caller: str, owner: str, to: str, amount: int) -> bool:
+        """transferFrom (LeveragedToken's: the zero address is refused)."""
+        if to == ZERO_ADDRESS:
+            raise ERC20InvalidReceiver(to)
+        return super().transfer_from(caller, owner, to, amount)
+
+    def _transfer(self, sender: str, to: str, amount: int) -> None:
+        self._update(sender, to, amount)
+
+    def _update(self, sender: str, to: str, amount: int) -> None:
+        if sender != ZERO_ADDRESS and self.balance_of(sender) < amount:
+            raise InsufficientBalance()
+        super()._update(sender, to, amount)
+
+    def _mint(self, to: str, amount: int) -> None:
+        self._update(ZERO_ADDRESS, to, amount)
+
+    def _burn(self, owner: str, amount: int) -> None:
+        self._update(owner, ZERO_ADDRESS, amount)
+
+    def _spend_allowance(self, owner: str, spender: str, amount: int) -> None:
+        current = self.allowances.get((owner, spender), 0)
+        if current < UINT256_MAX and current < amount:
+            raise InsufficientAllowance()
+        super()._spend_allowance(owner, spender, amount)

@@ -59,6 +59,22 @@ class ERC20InvalidSender(Revert):
     """ERC-20 transfer or burn from the zero address."""
 
 
+class InsufficientBalance(Revert):
+    """Solady's ERC20 (the token's shares): transfer or burn above the balance."""
+
+
+class InsufficientAllowance(Revert):
+    """Solady's ERC20 (the token's shares): transferFrom above the allowance."""
+
+
+class OnlyFactory(Revert):
+    """LeveragedToken.initialize called by another account than the clone's factory."""
+
+
+class AlreadyInitialized(Revert):
+    """LeveragedToken.initialize on a token already initialized (or on the locked implementation)."""
+
+
 class AccessControlUnauthorizedAccount(Revert):
     """AccessControl: the caller lacks the role."""
 

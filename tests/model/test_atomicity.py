@@ -155,7 +155,7 @@ def test_revert_leaves_the_whole_model_as_it_was__minimal():
     model.advance(DAY)
     before = copy.deepcopy(model)
     t = model.tokens["long"]
-    with pytest.raises(errors.ERC20InsufficientBalance):
+    with pytest.raises(errors.InsufficientBalance):
         t.request_redeem("fish", 2 * t.balance_of("fish"), "fish", "fish")
     assert model.state() == before.state()
     assert not model.journal.open
