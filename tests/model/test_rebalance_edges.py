@@ -21,7 +21,7 @@ from levtoken.units import WAD, to_units
 from tests.utils.constants import BTC, INITIAL_PRICE
 from tests.utils.model_flows import model_deposit
 from tests.utils.rebalance_edges import (
-    BAND, LEVERAGE_MAX, LEVERAGE_MIN, MIN_DRIFT, NONE, RIPCORD, RIPCORD_LEVERAGE, TIME, off_target_price, on_edge,
+    BAND, BAND_EDGES, MIN_DRIFT, NONE, RIPCORD, RIPCORD_LEVERAGE, TIME, off_target_price, on_edge,
     outcome,
 )
 from tests.utils.strategies import HEALTH
@@ -101,34 +101,23 @@ def _publish_at(model: Model, timestamp: int) -> None:
     model.set_answer(next(iter(model.feeds.values())).answer)
 
 
-def test_rebalance_status__leverage_at_leverage_max__none_and_rebalance_reverts(held):
+ON_BAND_EDGES = pytest.mark.parametrize("edge, stretched", BAND_EDGES, ids=["leverage_max", "leverage_min"])
+
+
+@ON_BAND_EDGES
+def test_rebalance_status__leverage_on_a_band_edge__none_and_rebalance_reverts(held, edge, stretched):
     model, token = held
-    _off_target(model, token, stretched=True)
-    assert outcome(_put_on_edge(token, LEVERAGE_MAX)) == NONE
+    _off_target(model, token, stretched=stretched)
+    assert outcome(_put_on_edge(token, edge)) == NONE
     with pytest.raises(errors.RebalanceNotDue):
         token.rebalance("keeper")
 
 
-def test_rebalance__leverage_one_unit_above_leverage_max__band(held):
+@ON_BAND_EDGES
+def test_rebalance__leverage_one_unit_outside_a_band_edge__band(held, edge, stretched):
     model, token = held
-    _off_target(model, token, stretched=True)
-    status = _put_on_edge(token, LEVERAGE_MAX, across=True)
-    assert outcome(status) == BAND
-    assert token.rebalance("keeper") == status
-
-
-def test_rebalance_status__leverage_at_leverage_min__none_and_rebalance_reverts(held):
-    model, token = held
-    _off_target(model, token, stretched=False)
-    assert outcome(_put_on_edge(token, LEVERAGE_MIN)) == NONE
-    with pytest.raises(errors.RebalanceNotDue):
-        token.rebalance("keeper")
-
-
-def test_rebalance__leverage_one_unit_below_leverage_min__band(held):
-    model, token = held
-    _off_target(model, token, stretched=False)
-    status = _put_on_edge(token, LEVERAGE_MIN, across=True)
+    _off_target(model, token, stretched=stretched)
+    status = _put_on_edge(token, edge, across=True)
     assert outcome(status) == BAND
     assert token.rebalance("keeper") == status
 
@@ -163,29 +152,33 @@ def test_rebalance_status__interval_one_second_short__none_and_rebalance_reverts
         token.rebalance("keeper")
 
 
-def test_rebalance__interval_exactly_elapsed__time(held):
+@pytest.fixture
+def interval_elapsed(held):
+    """`held` taken off target (below it) and moved to the second its rebalance interval has exactly elapsed."""
     model, token = held
     _off_target(model, token, stretched=False)
     _publish_at(model, _interval_due(token))
+    return token
+
+
+def test_rebalance__interval_exactly_elapsed__time(interval_elapsed):
+    token = interval_elapsed
     status = token.rebalance_status()
     assert outcome(status) == TIME
     assert token.rebalance("keeper") == status
 
 
-def test_rebalance__drift_exactly_min_drift_after_the_interval__time(held):
-    model, token = held
-    _off_target(model, token, stretched=False)
-    _publish_at(model, _interval_due(token))
+def test_rebalance__drift_exactly_min_drift_after_the_interval__time(interval_elapsed):
+    token = interval_elapsed
     status = _put_on_edge(token, MIN_DRIFT)
     assert token.params.min_drift == abs(status.leverage - token.target_leverage)
     assert outcome(status) == TIME
     assert token.rebalance("keeper") == status
 
 
-def test_rebalance_status__drift_one_unit_short_of_min_drift_after_the_interval__none_and_rebalance_reverts(held):
-    model, token = held
-    _off_target(model, token, stretched=False)
-    _publish_at(model, _interval_due(token))
+def test_rebalance_status__drift_one_unit_short_of_min_drift_after_the_interval__none_and_rebalance_reverts(
+        interval_elapsed):
+    token = interval_elapsed
     assert outcome(_put_on_edge(token, MIN_DRIFT, across=True)) == NONE
     with pytest.raises(errors.RebalanceNotDue):
         token.rebalance("keeper")

@@ -2,7 +2,7 @@
 each side of an edge, the prices that take a token at target off it, and the parameters that put one edge
 exactly on a token's own leverage or one unit of WAD leverage across it.
 
-The decision (RebalanceLogic.decide, LeveragedToken._state) at its edges:
+The decision (RebalanceLogic.decide, LeveragedTokenLogic._state) at its edges:
 - the band [leverageMin, leverageMax] is closed: |leverage| on either edge is inside it, nothing is due;
   one unit outside it, a band rebalance;
 - a ripcord is due once |leverage| reaches ripcordLeverage; one unit short of it, a band rebalance (the
@@ -28,6 +28,9 @@ LEVERAGE_MAX = "leverageMax"
 LEVERAGE_MIN = "leverageMin"
 RIPCORD_LEVERAGE = "ripcordLeverage"
 MIN_DRIFT = "minDrift"
+# The band's edges, each with the side of the target (stretched: |leverage| above it) a price move takes a
+# token to for the edge to be reachable.
+BAND_EDGES = ((LEVERAGE_MAX, True), (LEVERAGE_MIN, False))
 
 # A price move (percent) that takes a +-3x token at target well off it (|leverage| about 2.6 to 3.5,
 # more than the default minDrift from 3) and keeps it inside the default band (2.25x to 4x).

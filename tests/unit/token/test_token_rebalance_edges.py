@@ -14,7 +14,7 @@ import pytest
 from levtoken.shapes import Action, Params, Reason
 from tests.utils import chain as chain_helpers
 from tests.utils.rebalance_edges import (
-    BAND, LEVERAGE_MAX, LEVERAGE_MIN, MIN_DRIFT, NONE, RIPCORD, RIPCORD_LEVERAGE, TIME, off_target_price, on_edge,
+    BAND, BAND_EDGES, MIN_DRIFT, NONE, RIPCORD, RIPCORD_LEVERAGE, TIME, off_target_price, on_edge,
     outcome,
 )
 
@@ -87,32 +87,22 @@ def _rebalanced(token, tx) -> tuple:
     return Action(event.action), Reason(event.reason), event.leverageBefore
 
 
-def test_rebalanceStatus__leverage_at_leverageMax__none_and_rebalance_reverts(edged, off_target, put_on_edge, keeper,
-                                                                              reverts):
-    off_target(stretched=True)
-    assert outcome(put_on_edge(LEVERAGE_MAX)) == NONE
+ON_BAND_EDGES = pytest.mark.parametrize("edge, stretched", BAND_EDGES, ids=["leverageMax", "leverageMin"])
+
+
+@ON_BAND_EDGES
+def test_rebalanceStatus__leverage_on_a_band_edge__none_and_rebalance_reverts(edged, off_target, put_on_edge, keeper,
+                                                                              reverts, edge, stretched):
+    off_target(stretched=stretched)
+    assert outcome(put_on_edge(edge)) == NONE
     with reverts(edged.RebalanceNotDue):
         edged.rebalance(sender=keeper)
 
 
-def test_rebalance__leverage_one_unit_above_leverageMax__band(edged, off_target, put_on_edge, keeper):
-    off_target(stretched=True)
-    status = put_on_edge(LEVERAGE_MAX, across=True)
-    assert outcome(status) == BAND
-    assert _rebalanced(edged, edged.rebalance(sender=keeper)) == (*BAND, status.leverage)
-
-
-def test_rebalanceStatus__leverage_at_leverageMin__none_and_rebalance_reverts(edged, off_target, put_on_edge, keeper,
-                                                                              reverts):
-    off_target(stretched=False)
-    assert outcome(put_on_edge(LEVERAGE_MIN)) == NONE
-    with reverts(edged.RebalanceNotDue):
-        edged.rebalance(sender=keeper)
-
-
-def test_rebalance__leverage_one_unit_below_leverageMin__band(edged, off_target, put_on_edge, keeper):
-    off_target(stretched=False)
-    status = put_on_edge(LEVERAGE_MIN, across=True)
+@ON_BAND_EDGES
+def test_rebalance__leverage_one_unit_outside_a_band_edge__band(edged, off_target, put_on_edge, keeper, edge, stretched):
+    off_target(stretched=stretched)
+    status = put_on_edge(edge, across=True)
     assert outcome(status) == BAND
     assert _rebalanced(edged, edged.rebalance(sender=keeper)) == (*BAND, status.leverage)
 
