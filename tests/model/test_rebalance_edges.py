@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from levtoken.model import LeveragedToken, Model, default_params, errors, standard_model
 from levtoken.model.libraries import rebalance_logic
-from levtoken.shapes import Params
 from levtoken.units import WAD, to_units
 from tests.utils.constants import BTC, INITIAL_PRICE
 from tests.utils.model_flows import model_deposit

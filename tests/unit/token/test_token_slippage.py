@@ -57,7 +57,7 @@ def test_settlement__round_published_with_the_request__does_not_price_it(
     held, request_deposit, fish, feed, gov, keeper, chain, reverts
 ):
     token = held
-    assets = request_deposit(token, fish, 1_000)
+    request_deposit(token, fish, 1_000)
     request_time = chain_helpers.head_time(chain)
     feed.submit(to_feed(40_000), sender=gov)  # same second as the request: a front-runner's price
     with reverts(token.NoNewerPrice, lastRequest=request_time, priceTime=request_time):
