@@ -218,7 +218,7 @@ class Deployment:
             if same:
                 raise DeploymentError(f"unknown token {symbol!r} (symbols are case-sensitive: {same[0]})")
             raise DeploymentError(f"unknown token {symbol!r}; deployed tokens: {', '.join(self.tokens) or 'none'}")
-        return project.LeveragedToken.at(self.tokens[symbol].address)
+        return token_at(self.tokens[symbol].address)
 
     def token_contracts(self) -> dict[str, Any]:
         """Every token, by symbol."""
@@ -385,7 +385,7 @@ def deploy(
             factory.createToken(token_spec, sender=deployer)
             address = factory.tokenFor(market_id, leverage)
             log(f"created token at {address} (fees to {params.fee_recipient})")
-        token = project.LeveragedToken.at(address)
+        token = token_at(address)
         symbol = token.symbol()
         if symbol not in record.tokens:
             record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage)
@@ -394,6 +394,17 @@ def deploy(
     record.complete = True
     record.save(record_path)
     return record
+
+
+def token_at(address: str):
+    """The LeveragedToken at `address`. A token is an EIP-1167 clone, which ape would follow to its implementation
+    and whatever contract type its caches hold for that address (from another chain that reused it); the token's
+    own type is given, and nothing cached is read."""
+    from ape import chain
+
+    return chain.contracts.instance_at(address, contract_type=project.LeveragedToken.contract_type,
+                                       fetch_from_explorer=False, fetch_from_disk=False, detect_proxy=False,
+                                       replace=True)
 
 
 def deploy_factory(deployer, venue: str, owner: str):
