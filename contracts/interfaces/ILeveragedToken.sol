@@ -220,7 +220,9 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
     function accrueStreamingFee() external;
 
     /// @notice Trades toward target leverage when rebalanceStatus says so. Keeper role only. When the
-    /// action due is a ripcord, the keeper is paid the ripcord bounty like any other caller.
+    /// action due is a ripcord, the keeper is paid the ripcord bounty like any other caller. RebalanceNotDue when
+    /// nothing is due; a trade the venue rejects (which rebalanceStatus reports as NONE) reverts with the venue's
+    /// own error.
     function rebalance() external;
 
     /// @notice Brings leverage back to target when |leverage| reached the ripcord limit. Anyone may
