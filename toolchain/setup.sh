@@ -48,7 +48,7 @@ fi
 # --- npm: anvil, solc-js, Solidity libraries ------------------------------------------
 npm_stamp=$(hash_of package-lock.json)
 if [ "$(cat node_modules/.levtoken-stamp 2>/dev/null)" != "$npm_stamp" ]; then
-  say "installing npm packages (anvil, solc-js, OpenZeppelin) from package-lock.json"
+  say "installing npm packages (anvil, solc-js, OpenZeppelin, Solady) from package-lock.json"
   if ! npm ci --no-audit --no-fund --loglevel=error >/tmp/levtoken-npm.log 2>&1; then
     tail -n 5 /tmp/levtoken-npm.log >&2
     die "npm ci failed; check that the npm registry (or your npm mirror) is reachable. Full log: /tmp/levtoken-npm.log"
