@@ -15,7 +15,7 @@ pytest.register_assert_rewrite("tests.utils")
 
 from ape import project  # noqa: E402
 
-from levtoken.deployment import deploy_factory  # noqa: E402
+from levtoken.deployment import deploy_factory, token_at  # noqa: E402
 from levtoken.shapes import UINT256_MAX, MarketConfig, Params  # noqa: E402
 from levtoken.units import to_feed, to_units, to_wad  # noqa: E402
 from tests.utils import chain as chain_helpers  # noqa: E402
@@ -129,7 +129,7 @@ def create_token(gov, factory, spec):
         on = on or factory
         token_spec = spec(leverage, BTC, max_leverage, on, **overrides)
         on.createToken(token_spec, sender=gov)
-        return project.LeveragedToken.at(on.tokenFor(BTC, token_spec[1]))
+        return token_at(on.tokenFor(BTC, token_spec[1]))
 
     return create
 

@@ -22,20 +22,12 @@ from levtoken.model.async_requests import AsyncRequests
 from levtoken.model.clock import Clock
 from levtoken.model.errors import EnforcedPause, ExpectedPause
 from levtoken.model.journal import Journal
-from levtoken.model.leveraged_token_logic import (
-    MAX_BOUNTY_BPS, MAX_FEE_BPS, MAX_HARD_CAP, MAX_STREAMING_FEE_PER_DAY, LeveragedTokenLogic, Plan,
-)
-from levtoken.model.leveraged_token_storage import Snapshot
+from levtoken.model.leveraged_token_logic import LeveragedTokenLogic
 from levtoken.model.libraries import hedge_math, shares_math
 from levtoken.model.perp_venue import PerpVenue
 from levtoken.model.price_feed import Feed
 from levtoken.shapes import Params
 from levtoken.units import WAD
-
-__all__ = [
-    "LeveragedToken", "Snapshot", "Plan", "MAX_HARD_CAP", "MAX_STREAMING_FEE_PER_DAY", "MAX_FEE_BPS", "MAX_BOUNTY_BPS",
-]
-
 
 class LeveragedToken(AsyncRequests, LeveragedTokenLogic):
     """LeveragedToken: ERC-20 shares, requests and claims (AsyncRequests), pause, valuation views; settlement,

@@ -9,6 +9,7 @@ from eth_utils import keccak, to_checksum_address, to_hex
 from hexbytes import HexBytes
 from web3.exceptions import ContractCustomError
 
+from levtoken.deployment import token_at
 from levtoken.shapes import Params
 from levtoken.units import WAD, to_units, to_wad
 
@@ -30,7 +31,7 @@ def _args(factory, venue, usd, market: int, target: int, hard_cap: int) -> bytes
 
 
 def test_implementation__deployed__locked_and_shared(factory, venue, gov, spec, stranger, reverts):
-    implementation = project.LeveragedToken.at(factory.implementation())
+    implementation = token_at(factory.implementation())
     assert factory.venue() == venue.address
     assert implementation.paused()
     logic = project.LeveragedTokenLogic.at(implementation.logic())
@@ -42,7 +43,7 @@ def test_implementation__deployed__locked_and_shared(factory, venue, gov, spec, 
     with pytest.raises(Exception):  # OnlyFactory or AlreadyInitialized: the implementation has no factory
         implementation.initialize(params, name, symbol, stranger, stranger, stranger, sender=stranger)
     factory.createToken(spec(3), sender=gov)
-    token = project.LeveragedToken.at(factory.tokenFor(1, 3 * WAD))
+    token = token_at(factory.tokenFor(1, 3 * WAD))
     assert token.logic() == implementation.logic()
 
 
@@ -59,7 +60,7 @@ def test_createToken__owner__clone_at_predicted_address_registers_and_initialize
     code = bytes(chain.provider.get_code(predicted))
     implementation = bytes(HexBytes(factory.implementation()))
     assert code == CLONE_HEAD + implementation + CLONE_TAIL + _args(factory, venue, usd, 1, 3 * WAD, 6 * WAD)
-    token = project.LeveragedToken.at(predicted)
+    token = token_at(predicted)
     assert (token.name(), token.symbol(), token.decimals()) == ("BTC 3x Long", "BTC3L", 18)
     assert (token.factory(), token.venue(), token.asset()) == (factory.address, venue.address, usd.address)
     assert token.marketId() == 1
@@ -76,7 +77,7 @@ def test_createToken__owner__clone_at_predicted_address_registers_and_initialize
 
 def test_initialize__token_created__only_once_and_only_by_its_factory(factory, spec, gov, stranger, reverts):
     factory.createToken(spec(3), sender=gov)
-    token = project.LeveragedToken.at(factory.tokenFor(1, 3 * WAD))
+    token = token_at(factory.tokenFor(1, 3 * WAD))
     params = spec(3)[3]
     with reverts(token.OnlyFactory, caller=stranger.address):
         token.initialize(params, "X", "X", stranger, stranger, stranger, sender=stranger)
@@ -93,13 +94,13 @@ def test_createToken__several__registry_in_creation_order(factory, spec, gov):
     assert addresses == [factory.tokenFor(1, to_wad(l)) for l in (3, -1, 2.5)]
     assert len(set(addresses)) == 3
     assert factory.tokenFor(1, 2 * WAD) == ZERO
-    symbols = [project.LeveragedToken.at(a).symbol() for a in addresses]
+    symbols = [token_at(a).symbol() for a in addresses]
     assert symbols == ["BTC3L", "BTC1S", "BTC2.5L"]
 
 
 def test_createToken__explicit_hard_cap__stored(factory, spec, gov):
     factory.createToken(spec(-3, max_leverage=to_wad(10)), sender=gov)
-    token = project.LeveragedToken.at(factory.tokenFor(1, -3 * WAD))
+    token = token_at(factory.tokenFor(1, -3 * WAD))
     assert token.maxLeverage() == 10 * WAD
     assert token.targetLeverage() == -3 * WAD
 
@@ -155,7 +156,7 @@ def test_createToken__new_owner_after_two_steps__creates_and_administers(factory
         factory.createToken(spec(3), sender=stranger)
     factory.acceptOwnership(sender=stranger)
     factory.createToken(spec(3), sender=stranger)
-    token = project.LeveragedToken.at(factory.tokenFor(1, 3 * WAD))
+    token = token_at(factory.tokenFor(1, 3 * WAD))
     assert token.hasRole(b"\x00" * 32, stranger)
     assert not token.hasRole(b"\x00" * 32, gov)
 
