@@ -400,8 +400,6 @@ def token_at(address: str):
     """The LeveragedToken at `address`. A token is an EIP-1167 clone, which ape would follow to its implementation
     and whatever contract type its caches hold for that address (from another chain that reused it); the token's
     own type is given, and nothing cached is read."""
-    from ape import chain
-
     return chain.contracts.instance_at(address, contract_type=project.LeveragedToken.contract_type,
                                        fetch_from_explorer=False, fetch_from_disk=False, detect_proxy=False,
                                        replace=True)
