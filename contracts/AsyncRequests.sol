@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {
     IERC4626Vault, IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share
@@ -30,13 +31,16 @@ import {LeveragedTokenStorage} from "./LeveragedTokenStorage.sol";
 abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedTokenStorage {
     using SafeERC20 for IERC20;
     using RequestQueue for RequestQueue.Book;
+    using SafeCast for uint256;
 
     /* REQUESTS */
 
     /// @inheritdoc IERC7540Deposit
     /// @dev Refused while paused (EnforcedPause) and once the supply reached its cap (SupplyCapExceeded); a
     /// settlement defers deposits that would pass the cap. A controller whose earlier deposit waits in a closed
-    /// batch reverts EarlierRequestPending (an expired one must be cancelled first).
+    /// batch reverts EarlierRequestPending (an expired one must be cancelled first). A `controller` other than
+    /// `owner` must be the caller or have approved it as operator (UnauthorizedOperator): nobody can add a
+    /// request that would hold another account's next one. An amount the books cannot hold whole reverts.
     function requestDeposit(uint256 assets, address controller, address owner)
         external
         nonReentrant
@@ -44,6 +48,7 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     {
         if (assets == 0) revert ZeroAmount();
         _checkOperator(owner);
+        if (controller != owner) _checkController(controller);
         _checkDepositRequest();
         uint256 u = _rollDeposits();
         _join(_deposits, _depositAccounts[controller], controller, assets, u, _feeBps(true));
@@ -54,13 +59,14 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     }
 
     /// @inheritdoc IERC7540Redeem
-    /// @dev Always accepted (paused, stale oracle or wiped out). A caller other than `owner` needs to be its
-    /// operator or to hold an ERC-20 allowance, which is spent.
+    /// @dev Always accepted (paused, stale, dead or reverting oracle, or wiped out). A caller other than `owner`
+    /// needs to be its operator or to hold an ERC-20 allowance, which is spent; a `controller` other than `owner`
+    /// must be the caller or have approved it as operator.
     function requestRedeem(uint256 shares, address controller, address owner) external nonReentrant returns (uint256) {
         if (shares == 0) revert ZeroAmount();
         if (owner != msg.sender && !_operators[owner][msg.sender]) _spendAllowance(owner, msg.sender, shares);
-        uint256 u = _roundTime();
-        _redemptions.roll(u, block.timestamp, 0);
+        if (controller != owner) _checkController(controller);
+        uint256 u = _rollRedemptions();
         _join(_redemptions, _redeemAccounts[controller], controller, shares, u, _feeBps(false));
         _transfer(owner, address(this), shares);
         emit RedeemRequest(controller, owner, 0, msg.sender, shares);
@@ -72,7 +78,7 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     /// roll be kept when no request comes (a settle or cancel that reverts undoes its own roll).
     function poke() external nonReentrant {
         _rollDeposits();
-        _redemptions.roll(_roundTime(), block.timestamp, 0);
+        _rollRedemptions();
     }
 
     /// @inheritdoc IERC7540Operator
@@ -138,9 +144,10 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     /* CANCELLATION */
 
     /// @inheritdoc ILeveragedToken
-    /// @dev Only for a request whose batch keepers left unsettled for the whole window (so a depositor never
-    /// holds both a settlement and a refund option): CancelTooEarly(allowedAt) before, RequestAlreadySettled
-    /// after a settlement, NoPendingRequest without a request. One call, refund included: simpler for a wallet
+    /// @dev Only for a request that expired (keepers left its batch unsettled for the whole window, or no round
+    /// qualified it for the feed's heartbeat plus the window: a dead feed), so a depositor never holds both a
+    /// settlement and a refund option, or for one the queue no longer holds in any slot: CancelTooEarly(allowedAt)
+    /// before, RequestAlreadySettled after a settlement, NoPendingRequest without a request. One call, refund included: simpler for a wallet
     /// than ERC-7887's request-then-claim, which this token does not claim to implement.
     function cancelDepositRequest(address receiver, address controller) external nonReentrant returns (uint256 assets) {
         _checkController(controller);
@@ -150,7 +157,7 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         if (assets == 0) revert NoPendingRequest(controller);
         (uint256 e, uint8 status) = _checkpoint(_deposits, a);
         if (status == RequestQueue.SETTLED) revert RequestAlreadySettled(e);
-        if (status == RequestQueue.PENDING) revert CancelTooEarly(_cancelAllowedAt(e));
+        if (status == RequestQueue.PENDING && _deposits.isLive(e)) revert CancelTooEarly(_cancelAllowedAt(e));
         a.pending = 0;
         _payOut(receiver, assets);
         emit DepositRequestCancelled(controller, receiver, msg.sender, assets);
@@ -263,7 +270,7 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         (uint256 e,) = _checkpoint(b, a);
         if (a.pending != 0 && e != b.queue.open) revert EarlierRequestPending(e);
         a.epoch = b.add(amount, u, block.timestamp, feeBps);
-        a.pending += uint128(amount);
+        a.pending = (a.pending + amount).toUint128();
     }
 
     /// @dev Moves a settled pending amount into the claimable pair; returns the resolved epoch and its status.
@@ -274,8 +281,8 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         RequestQueue.Epoch storage ep = b.epochs[e];
         status = ep.status;
         if (status == RequestQueue.SETTLED) {
-            a.claimOut += uint128(pending * ep.out / ep.amount);
-            a.claimIn += uint128(pending);
+            a.claimOut = (a.claimOut + pending * ep.out / ep.amount).toUint128();
+            a.claimIn = (a.claimIn + pending).toUint128();
             a.pending = 0;
         }
     }
@@ -319,8 +326,8 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
             (input, output) =
                 (amount == claimOut ? claimIn : Math.mulDiv(amount, claimIn, claimOut, Math.Rounding.Ceil), amount);
         }
-        a.claimIn = uint128(claimIn - input);
-        a.claimOut = uint128(claimOut - output);
+        a.claimIn = (claimIn - input).toUint128();
+        a.claimOut = (claimOut - output).toUint128();
     }
 
     /// @dev Pays `assets` held in escrow to `receiver`.
@@ -329,10 +336,13 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         if (assets != 0) _asset().safeTransfer(receiver, assets);
     }
 
-    /// @dev When the deposit in epoch `e` may be cancelled: the end of its batch's window, or never yet.
+    /// @dev When the deposit in live epoch `e` may be cancelled if nothing settles it: the end of its batch's
+    /// window, or the deadline of an epoch no round has qualified yet.
     function _cancelAllowedAt(uint256 e) internal view returns (uint256) {
         RequestQueue.Queue memory q = _deposits.queue;
-        return e == q.batch ? uint256(q.batchSince) + _window() : type(uint256).max;
+        if (e == q.batch) return uint256(q.batchSince) + _window();
+        (uint256 u, uint256 heartbeat) = _roundTime();
+        return _deposits.deadline(e, u, heartbeat + _window());
     }
 
     function _checkOperator(address owner) internal view {

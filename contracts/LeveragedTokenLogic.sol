@@ -64,7 +64,7 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
 
     /// @dev One settlement: the batches it prices (epoch 0: none) and their pricing.
     struct Plan {
-        bool feasible; // false when even the redemptions alone cannot settle now
+        bool feasible; // false when redemptions wait and neither side can settle now
         uint256 priceTime; // updatedAt of the latest round
         uint256 depositEpoch;
         uint256 redeemEpoch;
@@ -109,7 +109,6 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         if (keeper != address(0)) _grantRole(KEEPER_ROLE, keeper);
         if (guardian != address(0)) _grantRole(GUARDIAN_ROLE, guardian);
         _asset().forceApprove(address(venue()), type(uint256).max);
-        feed = venue().marketConfig(marketId()).feed;
     }
 
     /* SETTLEMENT */
@@ -184,12 +183,11 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
     function _settle(bool keeper) internal {
         _accrueStreamingFee();
         Context memory c = _context();
-        feed = c.venue.marketConfig(c.marketId).feed;
         Snapshot memory s = _snapshot();
         Plan memory p = _planSettlement(keeper, s);
         if (!p.feasible) revert ILeveragedToken.SettlementRejected();
         _rollDeposits();
-        _redemptions.roll(p.priceTime, block.timestamp, 0);
+        _redemptions.roll(p.priceTime, block.timestamp, 0, 0);
         if (p.depositEpoch == 0 && p.redeemEpoch == 0) {
             uint256 last = _redemptions.lastUnqualified();
             if (keeper) last = Math.max(last, _deposits.lastUnqualified());
@@ -222,10 +220,12 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
 
     /// @dev What a settlement now would do, on the state in `s` (streaming fee not yet accrued): the batches
     /// a roll leaves qualified (deposits only for a keeper, and only when they can be settled: not paused,
-    /// equity to mint against, within the supply cap, and a trade the venue accepts) and their pricing.
-    /// `feasible` is false when even the redemptions alone cannot be settled now.
+    /// equity to mint against, within the supply cap, and a trade the venue accepts) and their pricing. When
+    /// the two sides cannot settle together, the redemptions settle alone, and failing that the deposits: one
+    /// side the venue refuses never holds the other. `feasible` is false when redemptions wait and neither side
+    /// can settle now; a side left out reads zero in the settlement (its amount and its fee).
     function _planSettlement(bool keeper, Snapshot memory s) internal view returns (Plan memory p) {
-        p.priceTime = _roundTime();
+        (p.priceTime,) = _roundTime();
         p.feasible = true;
         uint256 feeBps;
         if (keeper) {
@@ -236,24 +236,25 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         p.t.redeemFeeBps = FPM.min(feeBps, _params.redeemFeeBps);
         if (p.depositEpoch == 0 && p.redeemEpoch == 0) return p;
         p.t.price = s.price;
-        bool withDeposits;
-        (p.feasible, withDeposits) =
+        (bool withDeposits, bool withRedemptions) =
             _priceSettlement(_context(), _state(s, s.supply + pendingStreamingFee()), _params.supplyCap, !paused(), p.t);
-        if (!withDeposits) p.depositEpoch = 0;
+        p.feasible = withDeposits || withRedemptions || p.redeemEpoch == 0;
+        if (!withDeposits) (p.depositEpoch, p.t.assets, p.t.mintFeeBps) = (0, 0, 0);
+        if (!withRedemptions) (p.redeemEpoch, p.t.shares, p.t.redeemFeeBps) = (0, 0, 0);
     }
 
-    /// @dev Prices the batches in `t` (DESIGN.md 7.6) on state `s`: with the deposits when `depositsAllowed`
-    /// (not paused), the token has equity to mint against (or no supply, or is at rest with equity above
-    /// -DUST_EQUITY_WAD), the supply cap holds and the venue accepts the trade; otherwise the redemptions alone.
-    /// `feasible` is false when even those cannot settle now (no valid price, or a trade the venue rejects);
-    /// `withDeposits` says which plan it is.
+    /// @dev Prices the batches in `t` (DESIGN.md 7.6) on state `s` and says which sides settle: both when they
+    /// can; otherwise the redemptions alone; otherwise the deposits alone. Deposits settle only when
+    /// `depositsAllowed` (not paused), the token has equity to mint against (or no supply, or is at rest with
+    /// equity above -DUST_EQUITY_WAD), the supply cap holds and the venue accepts the trade. Neither side settles
+    /// without a valid price. `t` is left priced for the plan returned.
     function _priceSettlement(
         Context memory c,
         State memory s,
         uint256 supplyCap,
         bool depositsAllowed,
         ILeveragedToken.Settlement memory t
-    ) internal view returns (bool feasible, bool withDeposits) {
+    ) internal view returns (bool withDeposits, bool withRedemptions) {
         if (t.price == 0) {
             uint256 gasBefore = gasleft();
             try c.venue.indexPrice(c.marketId) returns (uint256 price) {
@@ -263,11 +264,17 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
                 return (false, false);
             }
         }
+        (uint256 assets, uint256 shares) = (t.assets, t.shares);
         bool mintable = s.supply == 0 || s.equity > -int256(DUST_EQUITY_WAD / c.assetToWad);
-        if (t.assets != 0 && depositsAllowed && mintable && _price(c, s, supplyCap, t)) return (true, true);
+        bool deposits = assets != 0 && depositsAllowed && mintable;
+        if (!deposits) t.assets = 0;
+        if ((deposits || shares != 0) && _price(c, s, supplyCap, t)) return (deposits, shares != 0);
+        if (!deposits || shares == 0) return (false, false);
         t.assets = 0;
-        if (t.shares == 0) return (true, false);
-        return (_price(c, s, supplyCap, t), false);
+        if (_price(c, s, supplyCap, t)) return (false, true);
+        (t.assets, t.shares) = (assets, 0);
+        if (_price(c, s, supplyCap, t)) return (true, false);
+        return (false, false);
     }
 
     /// @dev Prices `t` in place; false when the venue would reject its trade or the deposits would take supply

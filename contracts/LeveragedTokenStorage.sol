@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ERC20} from "solady/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILeveragedToken, ILeveragedTokenState} from "./interfaces/ILeveragedToken.sol";
@@ -71,8 +72,6 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
     uint64 public lastFeeAccrual;
     /// @notice True while a capped rebalance has not reached target.
     bool public iterating;
-    /// @dev The market's price feed, as the venue names it; refreshed by every settlement.
-    AggregatorV3Interface internal feed;
     /// @dev Equity (collateral units) and supply after the last settlement or rebalance: the valuation
     /// views fall back on while the oracle is stale.
     uint128 internal lastEquity;
@@ -187,8 +186,8 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
 
     /// @dev Stores the valuation after a settlement or rebalance, for views while the oracle is stale.
     function _recordValuation(int256 equityAfter) internal {
-        lastEquity = uint128(equityAfter > 0 ? uint256(equityAfter) : 0);
-        lastSupply = uint128(totalSupply());
+        lastEquity = SafeCast.toUint128(equityAfter > 0 ? uint256(equityAfter) : 0);
+        lastSupply = SafeCast.toUint128(totalSupply());
     }
 
     function _accrueStreamingFee() internal {
@@ -204,9 +203,14 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
 
     /* REQUEST QUEUES */
 
-    /// @dev `updatedAt` of the latest round of the market's feed.
-    function _roundTime() internal view returns (uint256 updatedAt) {
-        (,,, updatedAt,) = feed.latestRoundData();
+    /// @dev `updatedAt` of the latest round of the feed the venue names for the market now (0 when the feed
+    /// reverts; never later than now), and that feed's heartbeat: a request never depends on the feed answering.
+    function _roundTime() internal view returns (uint256 u, uint256 heartbeat) {
+        AggregatorV3Interface feed;
+        (feed, heartbeat) = venue().marketFeed(marketId());
+        try feed.latestRoundData() returns (uint80, int256, uint256, uint256 updatedAt, uint80) {
+            u = FPM.min(updatedAt, block.timestamp);
+        } catch {}
     }
 
     /// @dev Seconds after a batch qualified that keepers have to settle it.
@@ -214,10 +218,18 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
         return _params.settlementWindow;
     }
 
-    /// @dev Rolls the deposit queue to the latest round; a batch retired by the roll emits DepositsExpired.
+    /// @dev Rolls the deposit queue to the latest round: a batch keepers left unsettled for the window, or an
+    /// epoch no round qualified for the feed's heartbeat plus the window, expires (DepositsExpired).
     function _rollDeposits() internal returns (uint256 u) {
-        u = _roundTime();
-        uint256 expired = _deposits.roll(u, block.timestamp, _window());
-        if (expired != 0) emit ILeveragedToken.DepositsExpired(expired, _deposits.epochs[expired].amount);
+        uint256 heartbeat;
+        (u, heartbeat) = _roundTime();
+        uint256 window = _window();
+        _deposits.roll(u, block.timestamp, window, heartbeat + window);
+    }
+
+    /// @dev Rolls the redemption queue to the latest round (redemptions never expire); returns its time.
+    function _rollRedemptions() internal returns (uint256 u) {
+        (u,) = _roundTime();
+        _redemptions.roll(u, block.timestamp, 0, 0);
     }
 }

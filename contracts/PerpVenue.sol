@@ -238,6 +238,12 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVenue
+    function marketFeed(uint256 marketId) external view returns (AggregatorV3Interface feed, uint256 heartbeat) {
+        MarketConfig storage c = _configs[marketId];
+        return (c.feed, c.heartbeat);
+    }
+
+    /// @inheritdoc IPerpVenue
     function marketState(uint256 marketId) external view returns (MarketState memory) {
         return _states[marketId];
     }
@@ -395,6 +401,11 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         }
         if (marginDelta < 0) {
             uint256 amount = uint256(-marginDelta);
+            if (p.margin < int256(amount) && _reduces(oldSize, p.size)) {
+                // An exit withdraws against value: the rest of the position's profit is realised into margin.
+                int256 gain = _unrealized(p, o.price);
+                if (gain > 0) o.realizedPnl += _realize(p, m, gain);
+            }
             if (p.margin < int256(amount)) revert InsufficientFreeMargin(p.margin, amount);
             p.margin -= int128(int256(amount));
         }
@@ -430,6 +441,21 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     function _isProRataExit(Outcome memory o, int256 oldSize, int256 newSize) internal pure returns (bool) {
         if (o.valueAfter < 0 || o.valueBefore <= 0 || FPM.abs(newSize) >= FPM.abs(oldSize)) return false;
         return (uint256(o.valueAfter) + PRO_RATA_SLACK) * FPM.abs(oldSize) >= uint256(o.valueBefore) * FPM.abs(newSize);
+    }
+
+    /// @dev Whether a trade from `oldSize` to `newSize` only reduces the position (no flip).
+    function _reduces(int256 oldSize, int256 newSize) internal pure returns (bool) {
+        return FPM.abs(newSize) < FPM.abs(oldSize) && (oldSize ^ newSize) >= 0;
+    }
+
+    /// @dev Moves `gain` (> 0, at most the position's unrealised profit) into the margin of `p`: its open
+    /// notional and the market's sum move by exactly gain * UNIT, so the unrealised PnL left is what was below
+    /// one unit. Returns `gain`, which the pool pays.
+    function _realize(Position memory p, MarketState memory m, int256 gain) internal view returns (int256) {
+        p.margin += gain.toInt128();
+        p.openNotional += gain * UNIT;
+        m.sumOpenNotional += gain * UNIT;
+        return gain;
     }
 
     /// @dev Changes the size of `p` by `sizeDelta` at `price`, keeping open notional and the market's

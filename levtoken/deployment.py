@@ -209,7 +209,12 @@ class Deployment:
     def feed_contract(self, market: str):
         """The feed of a market symbol, with PriceFeed's ABI (AggregatorV3's and the updater's: an existing
         feed answers the AggregatorV3 part)."""
-        return project.PriceFeed.at(self.feeds[market])
+        return self.feed_contract_at(self.feeds[market])
+
+    @staticmethod
+    def feed_contract_at(address: str):
+        """The feed at `address`, with PriceFeed's ABI (its AggregatorV3 part answers for any feed)."""
+        return project.PriceFeed.at(address)
 
     def token(self, symbol: str):
         """A token by its symbol (e.g. BTC3L); raises DeploymentError listing the known ones."""

@@ -135,9 +135,10 @@ def claim_all(holder: Holder) -> list[str]:
 
 
 def send_after_window_poke(holder: Holder, too_early: str, method, *args):
-    """Sends `method(*args)` as the holder. When it would revert with `too_early` (the settlement window has
-    not passed) naming a time, first pokes the token, so that window starts counting even when nothing else
-    happens, then reports the revert; any other revert sends nothing."""
+    """Sends `method(*args)` as the holder. When it would revert with `too_early` naming the end of a batch's
+    settlement window (at most the window after the latest round), first pokes the token, so that window starts
+    counting even when nothing else happens, then reports the revert; any other revert (a later deadline, which
+    no poke moves, included) sends nothing."""
     from ape.exceptions import ContractLogicError
 
     from levtoken.keeper.reverts import decode_revert
@@ -146,7 +147,16 @@ def send_after_window_poke(holder: Holder, too_early: str, method, *args):
         method.estimate_gas_cost(*args, sender=holder.sender)
     except ContractLogicError as err:
         name, inputs = decode_revert(err) or ("", {})
-        if name == too_early and UINT256_MAX not in inputs.values():
+        if name == too_early and any(_window_end(holder, t) for t in inputs.values() if isinstance(t, int)):
             send(holder.token.poke, sender=holder.sender)
         raise
     return send(method, *args, sender=holder.sender)
+
+
+def _window_end(holder: Holder, when: int) -> bool:
+    """Whether time `when` can be the end of a batch's settlement window: no later than the window after the
+    market's latest round (a deposit's dead-feed deadline adds the feed's heartbeat, and never moves)."""
+    venue = holder.deployment.venue_contract()
+    feed, _ = venue.marketFeed(holder.token.marketId())
+    latest = holder.deployment.feed_contract_at(feed).latestRoundData()[3]
+    return when != UINT256_MAX and when <= latest + holder.token.params().settlementWindow

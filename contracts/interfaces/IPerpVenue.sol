@@ -131,6 +131,10 @@ interface IPerpVenue {
     /// @notice Parameters of market `marketId`.
     function marketConfig(uint256 marketId) external view returns (MarketConfig memory);
 
+    /// @notice The price feed a market reads now and its heartbeat (seconds): what a consumer that follows the
+    /// market's rounds reads, never a copy that a config change could leave stale.
+    function marketFeed(uint256 marketId) external view returns (AggregatorV3Interface feed, uint256 heartbeat);
+
     /// @notice Aggregates of market `marketId` (funding index as of its last update).
     function marketState(uint256 marketId) external view returns (MarketState memory);
 

@@ -53,6 +53,7 @@ contract ReentrancyAttacker {
         collateral = venue_.collateral();
         collateral.approve(address(token_), type(uint256).max);
         collateral.approve(address(venue_), type(uint256).max);
+        token_.setOperator(msg.sender, true); // its deployer requests and claims for it
     }
 
     /// @notice Arms the attack for the next transfer from `from` to `to` (zero: any).

@@ -16,7 +16,8 @@ from levtoken.prices import PriceDataError
 # What to do about the reverts a holder's command meets, by the error's name.
 REVERT_HINTS = {
     "CancelTooEarly": "a mint request can be cancelled once keepers left its priced batch unsettled for the "
-                      "settlement window (never yet: no newer round has priced it); run it again then",
+                      "settlement window, or once the feed published no newer round for its heartbeat plus that "
+                      "window; run it again then",
     "NoPendingRequest": "this account has no mint request waiting (`levtoken requests` shows what waits)",
     "RequestAlreadySettled": "the request was settled: `levtoken claim` claims it",
     "NothingToSettle": "no request waits on this token",

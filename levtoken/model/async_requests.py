@@ -20,7 +20,7 @@ from levtoken.model.journal import memory
 from levtoken.model.libraries import request_queue
 from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up
 from levtoken.model.libraries.request_queue import Book
-from levtoken.model.libraries.safe_cast import checked_uint
+from levtoken.model.libraries.safe_cast import checked_uint, to_uint
 from levtoken.model.leveraged_token_storage import LeveragedTokenStorage
 from levtoken.shapes import UINT256_MAX
 
@@ -48,6 +48,8 @@ class AsyncRequests(LeveragedTokenStorage):
             if assets == 0:
                 raise ZeroAmount()
             self._check_operator(caller, owner)
+            if controller != owner:
+                self._check_controller(caller, controller)
             self._check_deposit_request()
             u = self._roll_deposits()
             self._join(self.deposits, self.deposit_accounts, controller, assets, u, self._fee_bps(True))
@@ -63,8 +65,9 @@ class AsyncRequests(LeveragedTokenStorage):
                 raise ZeroAmount()
             if owner != caller and not self.is_operator(owner, caller):
                 self._spend_allowance(owner, caller, shares)
-            u = self._round_time()
-            request_queue.roll(self.redemptions, u, self._now(), 0)
+            if controller != owner:
+                self._check_controller(caller, controller)
+            u = self._roll_redemptions()
             self._join(self.redemptions, self.redeem_accounts, controller, shares, u, self._fee_bps(False))
             self._transfer(owner, self.address, shares)
             return 0
@@ -74,7 +77,7 @@ class AsyncRequests(LeveragedTokenStorage):
         that qualifies starts now)."""
         with self._atomic():
             self._roll_deposits()
-            request_queue.roll(self.redemptions, self._round_time(), self._now(), 0)
+            self._roll_redemptions()
 
     def set_operator(self, caller: str, operator: str, approved: bool) -> bool:
         """setOperator: lets (or stops) `operator` request and claim for the caller."""
@@ -138,7 +141,7 @@ class AsyncRequests(LeveragedTokenStorage):
             e, status = self._checkpoint(self.deposits, self.deposit_accounts, controller)
             if status == request_queue.SETTLED:
                 raise RequestAlreadySettled(e)
-            if status == request_queue.PENDING:
+            if status == request_queue.PENDING and request_queue.is_live(self.deposits, e):
                 raise CancelTooEarly(self._cancel_allowed_at(e))
             self._set_account(self.deposit_accounts, controller, pending=0)
             self._pay_out(receiver, assets)
@@ -215,7 +218,7 @@ class AsyncRequests(LeveragedTokenStorage):
         if a.pending != 0 and e != b.queue.open:
             raise EarlierRequestPending(e)
         epoch = request_queue.add(b, amount, u, self._now(), fee_bps)
-        self._set_account(accounts, controller, epoch=epoch, pending=checked_uint(a.pending + amount % UINT128, 128))
+        self._set_account(accounts, controller, epoch=epoch, pending=to_uint(a.pending + amount, 128))
 
     def _checkpoint(self, b: Book, accounts: dict, controller: str) -> tuple[int, int]:
         """Moves a settled pending amount into the claimable pair; returns the resolved epoch and status."""
@@ -229,8 +232,8 @@ class AsyncRequests(LeveragedTokenStorage):
         if status == request_queue.SETTLED:
             self._set_account(
                 accounts, controller,
-                claim_out=checked_uint(a.claim_out + (pending * ep.out // ep.amount) % UINT128, 128),
-                claim_in=checked_uint(a.claim_in + pending, 128),
+                claim_out=to_uint(a.claim_out + pending * ep.out // ep.amount, 128),
+                claim_in=to_uint(a.claim_in + pending, 128),
                 pending=0,
             )
         return e, status
@@ -280,8 +283,12 @@ class AsyncRequests(LeveragedTokenStorage):
             self._asset().transfer(self.address, receiver, assets)
 
     def _cancel_allowed_at(self, e: int) -> int:
+        """When the deposit in live epoch `e` may be cancelled if nothing settles it."""
         q = self.deposits.queue
-        return q.batch_since + self._window() if e == q.batch else UINT256_MAX
+        if e == q.batch:
+            return q.batch_since + self._window()
+        u, heartbeat = self._round_time()
+        return request_queue.deadline(self.deposits, e, u, heartbeat + self._window())
 
     def _check_operator(self, caller: str, owner: str) -> None:
         if owner != caller and not self.is_operator(owner, caller):

@@ -59,9 +59,6 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
         t.last_fee_accrual = int(token.lastFeeAccrual())
         t.iterating = bool(token.iterating())
         t.paused = bool(token.paused())
-        t.feed = str(venue.marketConfig(1).feed)
-        if t.feed != str(feed.address):
-            raise ValueError(f"token {address} prices on feed {t.feed}, not {feed.address}")
         t.last_equity = int(token.totalAssets())
         t.last_supply = int(token.totalSupply())
     for holder in [*accounts, *tokens, venue]:

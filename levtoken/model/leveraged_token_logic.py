@@ -72,7 +72,6 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
         self.admin = admin
         self.keepers = frozenset({keeper} if keeper else ())
         self.guardians = frozenset({guardian} if guardian else ())
-        self.feed = self.venue.market_config(self.market_id).feed
 
     # --- settlement ------------------------------------------------------------------------------
     def settle(self, caller: str) -> Settlement:
@@ -144,13 +143,12 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
     # --- internal: settlement --------------------------------------------------------------------
     def _settle(self, caller: str, keeper: bool) -> Settlement:
         self._accrue_streaming_fee()
-        self.feed = self.venue.market_config(self.market_id).feed
         s = self._snapshot()
         p = self._plan_settlement(keeper, s)
         if not p.feasible:
             raise SettlementRejected()
         self._roll_deposits()
-        request_queue.roll(self.redemptions, p.price_time, self.clock.now, 0)
+        request_queue.roll(self.redemptions, p.price_time, self.clock.now, 0, 0)
         if p.deposit_epoch == 0 and p.redeem_epoch == 0:
             last = request_queue.last_unqualified(self.redemptions)
             if keeper:
@@ -184,8 +182,10 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
     def _plan_settlement(self, keeper: bool, s: Snapshot) -> Plan:
         """What a settlement now would do on the state in `s` (streaming fee not yet accrued): the batches
         a roll leaves qualified (deposits only for a keeper, and only when they can be settled) and their
-        pricing; `feasible` is False when even the redemptions alone cannot be settled now."""
-        p = Plan(feasible=True, price_time=self._round_time(), t=Settlement())
+        pricing. When the two sides cannot settle together the redemptions settle alone, and failing that the
+        deposits; `feasible` is False when redemptions wait and neither side can settle now. A side left out
+        reads zero (its amount and its fee)."""
+        p = Plan(feasible=True, price_time=self._round_time()[0], t=Settlement())
         if keeper:
             p.deposit_epoch, p.t.assets, fee_bps, _ = request_queue.peek_batch(
                 self.deposits, p.price_time, self.clock.now, self._window()
@@ -198,31 +198,43 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
         if p.deposit_epoch == 0 and p.redeem_epoch == 0:
             return p
         p.t.price = s.price
-        p.feasible, with_deposits = self._price_settlement(
+        with_deposits, with_redemptions = self._price_settlement(
             self._state(s, s.supply + self.pending_streaming_fee()), self.params.supply_cap, not self.paused, p.t
         )
+        p.feasible = with_deposits or with_redemptions or p.redeem_epoch == 0
         if not with_deposits:
-            p.deposit_epoch = 0
+            p.deposit_epoch, p.t.assets, p.t.mint_fee_bps = 0, 0, 0
+        if not with_redemptions:
+            p.redeem_epoch, p.t.shares, p.t.redeem_fee_bps = 0, 0, 0
         return p
 
     def _price_settlement(self, s: State, supply_cap: int, deposits_allowed: bool,
                           t: Settlement) -> tuple[bool, bool]:
-        """_priceSettlement: (feasible, withDeposits), pricing the batches in `t` in place on state `s`: with
-        the deposits when allowed (not paused), the token has equity to mint against (or no supply, or is at
-        rest with equity above -DUST_EQUITY_WAD), the cap holds and the venue accepts the trade; otherwise the
-        redemptions alone."""
+        """_priceSettlement: (withDeposits, withRedemptions), pricing the batches in `t` in place on state `s`:
+        both sides when they can settle; otherwise the redemptions alone; otherwise the deposits alone. Deposits
+        settle only when allowed (not paused), the token has equity to mint against (or no supply, or is at rest
+        with equity above -DUST_EQUITY_WAD), the cap holds and the venue accepts the trade."""
         if t.price == 0:
             try:
                 t.price = self.venue.index_price(self.market_id)
             except Revert:
                 return False, False
+        assets, shares = t.assets, t.shares
         mintable = s.supply == 0 or s.equity > -(DUST_EQUITY_WAD // self.asset_to_wad)
-        if t.assets != 0 and deposits_allowed and mintable and self._price(s, supply_cap, t):
-            return True, True
+        deposits = assets != 0 and deposits_allowed and mintable
+        if not deposits:
+            t.assets = 0
+        if (deposits or shares != 0) and self._price(s, supply_cap, t):
+            return deposits, shares != 0
+        if not deposits or shares == 0:
+            return False, False
         t.assets = 0
-        if t.shares == 0:
+        if self._price(s, supply_cap, t):
+            return False, True
+        t.assets, t.shares = assets, 0
+        if self._price(s, supply_cap, t):
             return True, False
-        return self._price(s, supply_cap, t), False
+        return False, False
 
     def _price(self, s: State, supply_cap: int, t: Settlement) -> bool:
         """Prices `t` in place; False when the venue would reject its trade or the deposits would take the

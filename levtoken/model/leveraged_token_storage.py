@@ -39,7 +39,7 @@ class Snapshot:
 
 
 class LeveragedTokenStorage(SoladyERC20):
-    """The token's state: its constants, the request books, parameters, schedule, cached feed, last valuation,
+    """The token's state: its constants, the request books, parameters, schedule, last valuation,
     roles and pause. Not initialized until LeveragedTokenLogic.initialize runs (the factory's createToken)."""
 
     def __init__(self, venue: PerpVenue, market_id: int, target_leverage: int, max_leverage: int, *,
@@ -67,7 +67,6 @@ class LeveragedTokenStorage(SoladyERC20):
         self.last_rebalance = 0
         self.last_fee_accrual = 0  # 0 only before initialization
         self.iterating = False  # a capped rebalance has not reached target
-        self.feed: str | None = None
         self.last_equity = 0  # equity and supply after the last settlement or rebalance (stale-oracle views)
         self.last_supply = 0
         self.admin: str | None = None
@@ -124,17 +123,30 @@ class LeveragedTokenStorage(SoladyERC20):
             self._mint(self.params.fee_recipient, fee_shares)
 
     # --- request queues --------------------------------------------------------------------------
-    def _round_time(self) -> int:
-        """`updatedAt` of the latest round of the market's feed (read raw)."""
-        return self.feeds[self.feed].latest_round_data()[3]
+    def _round_time(self) -> tuple[int, int]:
+        """`updatedAt` of the latest round of the feed the venue names for the market now (0 when the feed
+        cannot answer; never later than now), and that feed's heartbeat."""
+        key, heartbeat = self.venue.market_feed(self.market_id)
+        feed = self.feeds.get(key)
+        if feed is None or feed.reverts:
+            return 0, heartbeat
+        return min(feed.latest_round_data()[3], self._now()), heartbeat
 
     def _window(self) -> int:
         return self.params.settlement_window
 
     def _roll_deposits(self) -> int:
-        """Rolls the deposit queue to the latest round; returns the round time."""
-        u = self._round_time()
-        request_queue.roll(self.deposits, u, self._now(), self._window())
+        """Rolls the deposit queue to the latest round (expiring what waited past its window or its deadline);
+        returns the round time."""
+        u, heartbeat = self._round_time()
+        window = self._window()
+        request_queue.roll(self.deposits, u, self._now(), window, heartbeat + window)
+        return u
+
+    def _roll_redemptions(self) -> int:
+        """Rolls the redemption queue to the latest round (redemptions never expire); returns the round time."""
+        u, _ = self._round_time()
+        request_queue.roll(self.redemptions, u, self._now(), 0, 0)
         return u
 
     # --- context ---------------------------------------------------------------------------------

@@ -252,6 +252,11 @@ class PerpVenue(Journaled):
         """marketConfig: parameters of market `market_id`."""
         return memory(self.configs[market_id])
 
+    def market_feed(self, market_id: int) -> tuple[str, int]:
+        """marketFeed: the feed market `market_id` reads now (its key) and its heartbeat."""
+        c = self.configs.get(market_id)
+        return (c.feed, c.heartbeat) if c is not None else ("", 0)
+
     def market_state(self, market_id: int) -> MarketState:
         """marketState: aggregates of market `market_id` (funding index as of its last update)."""
         return memory(self.states[market_id])
@@ -387,6 +392,11 @@ class PerpVenue(Journaled):
             o.realized_pnl = self._apply_trade(p, m, size_delta, o.price)
         if margin_delta < 0:
             amount = -margin_delta
+            if p.margin < amount and self._reduces(old_size, p.size):
+                # An exit withdraws against value: the rest of the position's profit is realised into margin.
+                gain = self._unrealized(p, o.price)
+                if gain > 0:
+                    o.realized_pnl += self._realize(p, m, gain)
             if p.margin < amount:
                 raise InsufficientFreeMargin(p.margin, amount)
             p.margin = checked_int128(p.margin - amount)
@@ -420,6 +430,19 @@ class PerpVenue(Journaled):
         if o.value_after < 0 or o.value_before <= 0 or abs(new_size) >= abs(old_size):
             return False
         return (o.value_after + PRO_RATA_SLACK) * abs(old_size) >= o.value_before * abs(new_size)
+
+    @staticmethod
+    def _reduces(old_size: int, new_size: int) -> bool:
+        """Whether a trade from `old_size` to `new_size` only reduces the position (no flip)."""
+        return abs(new_size) < abs(old_size) and (old_size ^ new_size) >= 0
+
+    def _realize(self, p: Position, m: MarketState, gain: int) -> int:
+        """Moves `gain` (> 0, at most the unrealised profit) into the margin of `p`, its open notional and the
+        market's sum by exactly gain * UNIT; returns `gain`, which the pool pays."""
+        p.margin = checked_int128(p.margin + to_int128(gain))
+        p.open_notional += gain * self.unit
+        m.sum_open_notional += gain * self.unit
+        return gain
 
     def _apply_trade(self, p: Position, m: MarketState, size_delta: int, price: int) -> int:
         """Changes the size of `p` by `size_delta` at `price`, keeping open notional and the market's sums

@@ -20,6 +20,7 @@ class Feed(Journaled):
         self.round_id = 0
         self.answer = 0
         self.updated_at = 0
+        self.reverts = False  # a broken feed: every read reverts (consumers that must not depend on it catch it)
 
     def __repr__(self) -> str:
         return (f"Feed(decimals={self.decimals}, round_id={self.round_id}, answer={self.answer}, "

@@ -10,9 +10,9 @@ goes on, and each batch after it also settles one round late, never later.
 """
 
 import pytest
-from eth_utils import to_checksum_address
 
 from levtoken.units import to_feed
+from tests.conftest import ROLES
 from tests.utils.chain import head_time
 from tests.utils.requests import settlement_of
 
@@ -21,21 +21,18 @@ ROUNDS = 4
 GAP = 60  # seconds between rounds
 
 
-def _controller(k):
-    """A fresh controller for the griefer's k-th requests (one controller cannot request again while its
-    earlier request waits in a closed epoch)."""
-    return to_checksum_address(f"0x{0xdead0000 + k:040x}")
-
-
 @pytest.mark.parametrize("griefing", [False, True], ids=["no-griefer", "dust-every-round"])
 def test_dust_request_in_every_round_second__earlier_batch_delayed_one_round_at_most(
-    create_token, deposit, fund, chain, feed, gov, keeper, whale, fish, stranger, reverts, griefing
+    create_token, deposit, fund, accounts, chain, feed, gov, keeper, whale, fish, stranger, reverts, griefing
 ):
     token = create_token(3)
     deposit(token, whale, 1_000_000)
-    griefer = stranger
-    deposit(token, griefer, 100)  # shares for dust redemptions
-    fund(griefer, 1, token)
+    # The griefer's two accounts take turns: a controller cannot request again while its earlier request
+    # waits in a closed epoch, and nobody may request under a controller that has not approved them.
+    griefers = [stranger, accounts[len(ROLES)]]
+    for griefer in griefers:
+        deposit(token, griefer, 100)  # shares for dust redemptions
+        fund(griefer, 1, token)
     assets = fund(fish, 10_000, token)
     redeemed = token.balanceOf(whale) // 10
 
@@ -49,8 +46,9 @@ def test_dust_request_in_every_round_second__earlier_batch_delayed_one_round_at_
         t = t0 + k * GAP
         chain.pending_timestamp = t
         if griefing:
-            token.requestDeposit(1, _controller(k), griefer, sender=griefer)
-            token.requestRedeem(1, _controller(k), griefer, sender=griefer)
+            griefer = griefers[k % 2]
+            token.requestDeposit(1, griefer, griefer, sender=griefer)
+            token.requestRedeem(1, griefer, griefer, sender=griefer)
         feed.submit(to_feed(P0), sender=gov)
         chain.pending_timestamp = t + 1  # the keeper settles in the block after the round
         if griefing and k == 1:
@@ -74,6 +72,7 @@ def test_dust_request_in_every_round_second__earlier_batch_delayed_one_round_at_
         assert settled_at[k] == (1, 1)
     assert token.maxDeposit(fish) == assets
     assert token.maxRedeem(whale) == redeemed
-    # The dust of the last round waits in the held slot, for the next round.
-    assert token.pendingDepositRequest(0, _controller(ROUNDS)) == 1
-    assert token.maxDeposit(_controller(ROUNDS - 1)) == 1
+    # The dust of the last round waits in the held slot; the griefers' earlier dust settled one round late.
+    assert token.pendingDepositRequest(0, griefers[ROUNDS % 2]) == 1
+    assert token.maxDeposit(griefers[ROUNDS % 2]) == 1  # round 2's
+    assert token.maxDeposit(griefers[(ROUNDS - 1) % 2]) == 2  # rounds 1 and 3

@@ -15,7 +15,6 @@ and the depositor can only take its assets back, at par.
 
 import pytest
 
-from levtoken.shapes import UINT256_MAX
 from levtoken.units import BPS, to_feed
 from tests.utils.chain import head_time, mine_at
 from tests.utils.requests import settled, settlement_of
@@ -137,12 +136,13 @@ def test_fallback__redeemer_settles_just_before_adverse_round__gains_L_x_v_paid_
 
 
 def test_deposit__cancel_before_window__CancelTooEarly__settled__RequestAlreadySettled(
-    deposit_token, chain, feed, gov, keeper, fund, fish, reverts
+    deposit_token, venue, chain, feed, gov, keeper, fund, fish, reverts
 ):
     token = deposit_token
     window, assets, t0 = _request_deposit(token, chain, fund, fish)
-    # No round after it yet: no date to cancel at.
-    with reverts(token.CancelTooEarly, allowedAt=UINT256_MAX):
+    # No round after it yet: cancellable only if the feed stays silent past its heartbeat and the window.
+    deadline = feed.latestRoundData()[3] + venue.marketConfig(1).heartbeat + window
+    with reverts(token.CancelTooEarly, allowedAt=deadline):
         token.cancelDepositRequest(fish, fish, sender=fish)
     chain.pending_timestamp = t0 + 1
     feed.submit(to_feed(P0), sender=gov)

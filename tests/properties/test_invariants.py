@@ -170,7 +170,7 @@ class TokenInvariants(RuleBasedStateMachine):
         """A settlement by `caller`; checks invariant 8 on the epochs it settled. None when it reverts."""
         t = self.token
         before = self._settled_epochs()
-        price_time = self.model.feeds[t.feed].updated_at
+        price_time = t._round_time()[0]
         result = self.attempt(f"settle by {caller}", lambda: t.settle(caller))
         if result is None:
             return None
@@ -346,6 +346,15 @@ class TokenInvariants(RuleBasedStateMachine):
         """A second passes and the price is re-published: every waiting request qualifies."""
         self._wait(1, on_time)
 
+    @rule(lag=st.integers(0, 120), seconds=st.integers(1, 30))
+    def lagging_round(self, lag, seconds):
+        """A round of a lagging adapter (Pyth-, RedStone- or API3-style): it lands `seconds` later, timestamped
+        up to `lag` seconds before that, and the next request or poke rolls the queues to it."""
+        self.model.advance(seconds)
+        feed = self.model.feeds["feed"]
+        feed.submit(feed.answer, max(self.model.now - lag, feed.updated_at))
+        self.attempt("poke", lambda: self.token.poke())
+
     @rule(seconds=time_step, on_time=keeper_on_time)
     def advance_time(self, seconds, on_time):
         self._wait(seconds, on_time)
@@ -506,6 +515,22 @@ class TokenInvariants(RuleBasedStateMachine):
             f"invariant 4: the venue can liquidate the token although every move stayed within the band "
             f"and the keeper acted on time (leverage {self.token.leverage()}, equity {self.token.equity()})"
         )
+
+    @model_invariant
+    def no_request_is_orphaned(self):
+        """Every pending request resolves to an epoch that is settled, expired (so it can be cancelled) or in one
+        of the queue's live slots (so a settlement will reach it)."""
+        t = self.token
+        for book, accounts in [(t.deposits, t.deposit_accounts), (t.redemptions, t.redeem_accounts)]:
+            for controller, a in accounts.items():
+                if a.pending == 0:
+                    continue
+                e = request_queue.resolve(book, a.epoch)
+                live = request_queue.is_live(book, e)
+                assert book.epoch(e).status != request_queue.PENDING or live, (
+                    f"{controller}'s pending request of {a.pending} sits in epoch {e}, which no slot holds "
+                    f"(queue {book.queue})"
+                )
 
     @model_invariant
     def supply_and_collateral_are_conserved(self):

@@ -44,7 +44,7 @@ MISTAKES = [
     ("levtoken mint BTC3L 100 --timeout 0", "'--timeout': 0 is not a positive number of seconds"),
     ("levtoken redeem BTC3L all --account test:1 --timeout soon",
      "'--timeout': soon is not a positive number of seconds"),
-    ("levtoken cancel BTC3S --account test:5", "CancelTooEarly(allowedAt=never yet)"),
+    ("levtoken cancel BTC3S --account test:5", "CancelTooEarly(allowedAt=20"),
     ("levtoken cancel BTC3S", "NoPendingRequest(controller=0x"),
     ("levtoken settle BTC3L --account test:6", "NothingToSettle()"),
     ("levtoken claim BTC3S", "nothing to claim on BTC3S"),

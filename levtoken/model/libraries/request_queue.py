@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from levtoken.model.journal import Journal, Journaled, memory
-from levtoken.model.libraries.safe_cast import checked_uint
+from levtoken.model.libraries.safe_cast import checked_uint, to_uint
 
 PENDING = 0
 SETTLED = 1
-EXPIRED = 2  # a deposit batch its window passed without settlement: its requests can only be cancelled
+EXPIRED = 2  # a deposit epoch keepers or the feed left unsettled past its deadline: only cancellable
 UINT16_MAX = 2**16 - 1
 
 
@@ -49,11 +49,13 @@ class Epoch:
 class Roll:
     """RequestQueue.Roll: the moves a roll makes, decided without writing."""
 
-    merge_held: bool = False
-    open_to_batch: bool = False
-    open_to_held: bool = False
-    expire: bool = False
-    batch_since: int = 0
+    merge_held: bool = False  # the held epoch qualifies: into the batch
+    open_to_batch: bool = False  # the open epoch qualifies: into the batch
+    open_to_held: bool = False  # a round closed the open epoch in its last request's second: into (onto) held
+    expire_batch: bool = False  # the batch's window passed
+    expire_fresh: bool = False  # what qualifies now forms a new batch whose window already passed
+    expire_open: bool = False  # the open epoch waited past its deadline without a round
+    expire_held: bool = False  # the held epoch (after this roll's moves) waited past its deadline
 
 
 class Book(Journaled):
@@ -72,13 +74,13 @@ class Book(Journaled):
 def peek_batch(b: Book, u: int, now: int, window: int) -> tuple[int, int, int, int]:
     """peekBatch: the batch a roll to round time `u` at `now` leaves, without writing: (id, amount, feeBps,
     lastRequest); all zero when none, or when it expires (`window` 0: never)."""
-    r = _plan(b, u, now, window)
-    if r.expire:
-        return 0, 0, 0, 0
+    r = _plan(b, u, now, window, 0)
     q = b.queue
     epoch_id, amount, fee_bps, last_request = 0, 0, UINT16_MAX, 0
-    if q.batch != 0:
+    if q.batch != 0 and not r.expire_batch:
         epoch_id, amount, fee_bps, last_request = _add(b.epoch(q.batch), q.batch, 0, 0, fee_bps, 0)
+    if r.expire_fresh:
+        return epoch_id, amount, fee_bps, last_request
     if r.merge_held:
         epoch_id, amount, fee_bps, last_request = _add(b.epoch(q.held), epoch_id, amount, q.held, fee_bps, last_request)
     if r.open_to_batch:
@@ -97,13 +99,15 @@ def last_unqualified(b: Book) -> int:
     return last
 
 
-def roll(b: Book, u: int, now: int, window: int) -> int:
-    """roll: moves the queue to round time `u` at `now`; returns the deposit batch it expired (0: none)."""
-    r = _plan(b, u, now, window)
-    if not (r.merge_held or r.open_to_batch or r.open_to_held or r.expire):
-        return 0
+def roll(b: Book, u: int, now: int, window: int, timeout: int) -> list[int]:
+    """roll: moves the queue to round time `u` at `now`. A batch whose `window` passed expires before what
+    qualifies now joins a batch; an epoch no round qualified for `timeout` past the later of `u` and its own
+    opening round expires (0: never). Returns the epochs it expired, in the order DepositsExpired is emitted."""
+    r = _plan(b, u, now, window, timeout)
     q = memory(b.queue)
-    expired = 0
+    expired: list[int] = []
+    if r.expire_batch:
+        q.batch = _expire(b, q.batch, expired)
     if r.merge_held:
         _merge(b, q, q.held, u)
         q.held = 0
@@ -111,19 +115,25 @@ def roll(b: Book, u: int, now: int, window: int) -> int:
         _merge(b, q, q.open, u)
         q.open = 0
     elif r.open_to_held:
-        q.held = q.open
+        if q.held == 0:
+            q.held = q.open
+        else:
+            _absorb(b, q.held, q.open)
         q.open = 0
-    if r.expire:
-        expired = q.batch
-        _set_epoch(b, expired, status=EXPIRED)
-        q.batch = 0
-    b.queue = q
+    if r.expire_fresh:
+        q.batch = _expire(b, q.batch, expired)
+    if r.expire_open:
+        q.open = _expire(b, q.open, expired)
+    if r.expire_held:
+        q.held = _expire(b, q.held, expired)
+    if r.merge_held or r.open_to_batch or r.open_to_held or r.expire_batch or r.expire_open or r.expire_held:
+        b.queue = q
     return expired
 
 
 def add(b: Book, amount: int, u: int, now: int, fee_bps: int) -> int:
     """add: `amount` requested now joins the open epoch (opened at round time `u` if none is), lowering its
-    fee to `fee_bps` if lower; returns the open epoch."""
+    fee to `fee_bps` if lower; returns the open epoch. SafeCast reverts when the amount does not fit."""
     epoch_id = b.queue.open
     if epoch_id == 0:
         q = memory(b.queue)
@@ -131,32 +141,47 @@ def add(b: Book, amount: int, u: int, now: int, fee_bps: int) -> int:
         epoch_id = q.last_id
         q.open = epoch_id
         b.queue = q
-        b.epochs[epoch_id] = Epoch(amount % 2**128, 0, u % 2**48, now % 2**48, 0, fee_bps % 2**16, PENDING)
+        b.epochs[epoch_id] = Epoch(to_uint(amount, 128), 0, to_uint(u, 48), to_uint(now, 48), 0,
+                                   to_uint(fee_bps, 16), PENDING)
     else:
         e = memory(b.epoch(epoch_id))
-        e.amount = checked_uint(e.amount + amount % 2**128, 128)
-        e.last_request = now % 2**48
+        e.amount = to_uint(e.amount + amount, 128)
+        e.last_request = to_uint(now, 48)
         if fee_bps < e.fee_bps:
-            e.fee_bps = fee_bps % 2**16
+            e.fee_bps = fee_bps
         b.epochs[epoch_id] = e
     return epoch_id
 
 
 def settle(b: Book, epoch_id: int, out: int) -> None:
     """settle: marks the batch `epoch_id` settled with `out` for its requesters and empties the batch slot."""
-    _set_epoch(b, epoch_id, out=out % 2**128, status=SETTLED)
+    _set_epoch(b, epoch_id, out=to_uint(out, 128), status=SETTLED)
     q = memory(b.queue)
     q.batch = 0
     b.queue = q
 
 
 def resolve(b: Book, epoch_id: int) -> int:
-    """resolve: the epoch that prices epoch `epoch_id`: itself, or the one it was merged into."""
+    """resolve: the epoch that prices epoch `epoch_id`: itself, or the one its merges lead to."""
     into = b.epoch(epoch_id).merged_into
-    return epoch_id if into == 0 else into
+    while into != 0:
+        epoch_id = into
+        into = b.epoch(epoch_id).merged_into
+    return epoch_id
 
 
-def _plan(b: Book, u: int, now: int, window: int) -> Roll:
+def is_live(b: Book, epoch_id: int) -> bool:
+    """isLive: whether epoch `epoch_id` (resolved) sits in one of the live slots."""
+    q = b.queue
+    return epoch_id != 0 and epoch_id in (q.open, q.held, q.batch)
+
+
+def deadline(b: Book, epoch_id: int, u: int, timeout: int) -> int:
+    """deadline: when the open or held epoch `epoch_id` expires if no round newer than `u` comes."""
+    return max(u, b.epoch(epoch_id).start_time) + timeout
+
+
+def _plan(b: Book, u: int, now: int, window: int, timeout: int) -> Roll:
     q = b.queue
     r = Roll()
     if q.held != 0:
@@ -168,9 +193,17 @@ def _plan(b: Book, u: int, now: int, window: int) -> Roll:
                 r.open_to_batch = True
             else:
                 r.open_to_held = True
-    r.batch_since = q.batch_since if q.batch != 0 else u % 2**48
-    has_batch = q.batch != 0 or r.merge_held or r.open_to_batch
-    r.expire = window != 0 and has_batch and now >= r.batch_since + window
+    if window != 0:
+        r.expire_batch = q.batch != 0 and now >= q.batch_since + window
+        fresh = (q.batch == 0 or r.expire_batch) and (r.merge_held or r.open_to_batch)
+        r.expire_fresh = fresh and now >= u + window
+    if timeout != 0:
+        r.expire_open = (q.open != 0 and not (r.open_to_batch or r.open_to_held)
+                         and now >= deadline(b, q.open, u, timeout))
+        held = 0 if r.merge_held else q.held
+        if held == 0 and r.open_to_held:
+            held = q.open
+        r.expire_held = held != 0 and now >= deadline(b, held, u, timeout)
     return r
 
 
@@ -178,16 +211,28 @@ def _merge(b: Book, q: Queue, src: int, u: int) -> None:
     """Moves epoch `src` into the batch of `q` (a memory copy): into the empty slot, or merged into it."""
     if q.batch == 0:
         q.batch = src
-        q.batch_since = u % 2**48
+        q.batch_since = to_uint(u, 48)
         return
-    dst, s = memory(b.epoch(q.batch)), b.epoch(src)
-    dst.amount = checked_uint(dst.amount + s.amount, 128)
+    _absorb(b, q.batch, src)
+
+
+def _absorb(b: Book, dst_id: int, src: int) -> None:
+    """Merges epoch `src` into epoch `dst_id`: its amount, latest request and lowest fee."""
+    dst, s = memory(b.epoch(dst_id)), b.epoch(src)
+    dst.amount = to_uint(dst.amount + s.amount, 128)
     if s.last_request > dst.last_request:
         dst.last_request = s.last_request
     if s.fee_bps < dst.fee_bps:
         dst.fee_bps = s.fee_bps
-    b.epochs[q.batch] = dst
-    _set_epoch(b, src, merged_into=q.batch)
+    b.epochs[dst_id] = dst
+    _set_epoch(b, src, merged_into=dst_id)
+
+
+def _expire(b: Book, epoch_id: int, expired: list[int]) -> int:
+    """Marks epoch `epoch_id` EXPIRED (DepositsExpired), records it in `expired` and returns 0."""
+    _set_epoch(b, epoch_id, status=EXPIRED)
+    expired.append(epoch_id)
+    return 0
 
 
 def _add(e: Epoch, epoch_id: int, amount: int, src_id: int, fee_bps: int,

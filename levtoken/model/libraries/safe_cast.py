@@ -18,8 +18,13 @@ def to_int128(x: int) -> int:
 
 def to_uint128(x: int) -> int:
     """SafeCast.toUint128."""
-    if not 0 <= x <= UINT128_MAX:
-        raise SafeCastOverflowedUintDowncast(128, x)
+    return to_uint(x, 128)
+
+
+def to_uint(x: int, bits: int) -> int:
+    """SafeCast.toUint<bits> (toUint128, toUint48, toUint16)."""
+    if x < 0 or x >> bits:
+        raise SafeCastOverflowedUintDowncast(bits, x)
     return x
 
 

@@ -202,19 +202,40 @@ def test_requestRedeem__by_allowance__spent_and_controller_claims(held, settle, 
     assert usd.balanceOf(stranger) == paid > 0
 
 
-def test_requestDeposit__controller_other_than_owner__controller_claims(token, fund, settle, fish, stranger, reverts):
+def test_requestDeposit__controller_other_than_owner__controller_claims(
+    token, fund, settle, fish, stranger, whale, reverts
+):
     assets = fund(fish, 1_000, token)
+    token.setOperator(fish, True, sender=stranger)  # the controller lets the owner request for it
     tx = token.requestDeposit(assets, stranger, fish, sender=fish)
     event = tx.events.filter(token.DepositRequest)[0]
     assert (event.controller, event.owner, event.sender) == (stranger, fish, fish)
     assert token.pendingDepositRequest(0, stranger) == assets
     assert token.pendingDepositRequest(0, fish) == 0
     settle(token)
-    with reverts(token.UnauthorizedOperator, controller=stranger.address, caller=fish.address):
-        token.deposit(assets, fish, stranger, sender=fish)
+    with reverts(token.UnauthorizedOperator, controller=stranger.address, caller=whale.address):
+        token.deposit(assets, whale, stranger, sender=whale)
     minted = token.maxMint(stranger)
     token.deposit(assets, stranger, sender=stranger)
     assert token.balanceOf(stranger) == minted > 0
+
+
+@pytest.mark.parametrize("side", ["deposit", "redeem"])
+def test_request__under_a_controller_that_did_not_approve_the_caller__reverts_unauthorized_operator(
+    token, fund, deposit, fish, stranger, reverts, side
+):
+    """A request under someone else's controller would hold that controller's next request once its epoch
+    closes (EarlierRequestPending): refused unless the controller approved the caller."""
+    if side == "deposit":
+        amount = fund(stranger, 1, token)
+        request = token.requestDeposit
+    else:
+        deposit(token, stranger, 10)
+        amount = token.balanceOf(stranger)
+        request = token.requestRedeem
+    with reverts(token.UnauthorizedOperator, controller=fish.address, caller=stranger.address):
+        request(amount, fish, stranger, sender=stranger)
+    assert token.pendingDepositRequest(0, fish) == token.pendingRedeemRequest(0, fish) == 0
 
 
 # ----------------------------------------------------------------------------------------------- epochs

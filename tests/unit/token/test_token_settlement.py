@@ -130,11 +130,13 @@ def test_settle__stranger_with_only_deposits_waiting__settles_nothing(
 
 
 def test_deposit_batch__window_passed__expires_and_only_cancels(
-    held, fund, request_deposit, fish, stranger, keeper, chain, feed, gov, usd, reverts
+    held, venue, fund, request_deposit, fish, stranger, keeper, chain, feed, gov, usd, reverts
 ):
     token = held
     assets = request_deposit(token, fish, 1_000)
-    with reverts(token.CancelTooEarly, allowedAt=MAX):  # not yet qualified: no deadline runs
+    # Not yet qualified: cancellable only if the feed stays silent past its heartbeat and the window.
+    deadline = feed.latestRoundData()[3] + venue.marketConfig(1).heartbeat + WINDOW
+    with reverts(token.CancelTooEarly, allowedAt=deadline):
         token.cancelDepositRequest(fish, fish, sender=fish)
     price_time = _round(chain, feed, gov)
     # A request by someone else rolls the queue: fish's epoch becomes the batch, its window starts.
