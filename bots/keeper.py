@@ -69,7 +69,8 @@ def get_keeper() -> Keeper:
                 raise RuntimeError("the keeper needs a signer: pass --account (an alias, or TEST::<n> locally)")
             record_path = os.environ.get("LEVTOKEN_RECORD", "deployments/local.json")
             record = Deployment.load(record_path)
-            _keeper = Keeper(record.token_contracts(), bot.signer, log=log)
+            orders = record.orders_contract() if record.orders else None
+            _keeper = Keeper(record.token_contracts(), bot.signer, log=log, orders=orders)
             log.info("serving %s from %s as %s", ", ".join(_keeper.tokens) or "no tokens", record_path,
                      bot.signer.address)
         return _keeper

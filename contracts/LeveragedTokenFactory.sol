@@ -43,6 +43,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
         tokens.push(token);
         emit TokenCreated(token, spec.marketId, spec.targetLeverage, name, symbol);
         ILeveragedToken(token).initialize(spec.params, name, symbol, owner(), spec.keeper, spec.guardian);
+        venue.register(token, true); // the factory is the venue's registrar: its tokens trade in one step
     }
 
     /// @inheritdoc ILeveragedTokenFactory

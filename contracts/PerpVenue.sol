@@ -23,6 +23,11 @@ import {SharesMath} from "./libraries/SharesMath.sol";
 /// snapshot, from which the pool is valued. Rounding is always against the account: PnL down,
 /// funding owed up, fees up. Costs (fee + impact) are paid to the pool as collateral at the trade, so
 /// a position's entry is the oracle price and a trade's full cost is visible in one number.
+/// Who trades in one step (DESIGN.md 10): registered accounts only (the tokens, whose own entry and exit are
+/// already priced at a round after each request; the factory registers them), exempt from the open-interest cap
+/// (their supply caps bound them). Everyone else trades and provides liquidity through `orders`
+/// (DelayedOrders), executed by keepers at a round published after the request, so nobody trades or moves
+/// liquidity at a price it has seen. LP withdrawals keep the pool's cash at least the traders' unrealised profit.
 /// Not checked on purpose: feeds are trusted for decimals <= 18; collateral must be a plain ERC-20
 /// (no fee on transfer); the pool is shared by all markets.
 contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
@@ -59,6 +64,12 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     uint256 public totalLpShares;
     /// @inheritdoc IPerpVenue
     mapping(address provider => uint256) public lpShares;
+    /// @inheritdoc IPerpVenue
+    mapping(address account => bool) public isRegistered;
+    /// @inheritdoc IPerpVenue
+    address public registrar;
+    /// @inheritdoc IPerpVenue
+    address public orders;
 
     /// @dev Everything one modification changes, computed in memory by `_simulate` and shared by the
     /// mutating path and the quote views, so a quote is exact to the unit.
@@ -116,6 +127,25 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         emit MarketConfigUpdated(marketId, config);
     }
 
+    /// @inheritdoc IPerpVenue
+    function setRegistrar(address registrar_) external onlyOwner {
+        registrar = registrar_;
+        emit RegistrarSet(registrar_);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function setOrders(address orders_) external onlyOwner {
+        orders = orders_;
+        emit OrdersSet(orders_);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function register(address account, bool registered) external {
+        if (msg.sender != owner() && msg.sender != registrar) revert NotRegistrar(msg.sender);
+        isRegistered[account] = registered;
+        emit AccountRegistered(account, registered);
+    }
+
     /* MARGIN AND TRADING */
 
     /// @inheritdoc IPerpVenue
@@ -134,19 +164,24 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVenue
-    function trade(uint256 marketId, int256 sizeDelta, uint256 acceptablePrice) external nonReentrant {
-        if (sizeDelta == 0) revert ZeroAmount();
-        Outcome memory o = _modify(marketId, msg.sender, 0, sizeDelta, msg.sender);
-        if (acceptablePrice != 0) {
-            bool worse = sizeDelta > 0 ? o.executionPrice > acceptablePrice : o.executionPrice < acceptablePrice;
-            if (worse) revert SlippageExceeded(o.executionPrice, acceptablePrice);
-        }
+    function trade(uint256 marketId, int256 sizeDelta, uint256 acceptablePrice) external nonReentrant onlyRegistered {
+        _trade(marketId, msg.sender, sizeDelta, acceptablePrice);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function tradeFor(uint256 marketId, address account, int256 sizeDelta, uint256 acceptablePrice)
+        external
+        nonReentrant
+        onlyOrders
+    {
+        _trade(marketId, account, sizeDelta, acceptablePrice);
     }
 
     /// @inheritdoc IPerpVenue
     function modifyPosition(uint256 marketId, int256 marginDelta, int256 sizeDelta, address to)
         external
         nonReentrant
+        onlyRegistered
         returns (int256 valueBefore, int256 valueAfter)
     {
         if (marginDelta == 0 && sizeDelta == 0) revert ZeroAmount();
@@ -185,7 +220,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         if (p.size == 0 || margin >= maintenance.toInt256()) revert NotLiquidatable(margin, maintenance);
 
         _removeOpenInterest(m, p.size);
-        m.sumOpenNotional -= p.openNotional;
+        _moveNotional(m, p.size, -p.openNotional);
         m.sumFundingSnapshot -= int256(p.size) * m.fundingIndex;
         penalty = FPM.min(FPM.mulDivUp(notional, c.liquidationPenaltyBps, BPS), margin > 0 ? uint256(margin) : 0);
         reward = FPM.mulDivDown(penalty, c.liquidatorShareBps, BPS);
@@ -203,31 +238,33 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     /* LP POOL */
 
     /// @inheritdoc IPerpVenue
-    function addLiquidity(uint256 amount, uint256 minShares) external nonReentrant returns (uint256 shares) {
-        if (amount == 0) revert ZeroAmount();
-        // Round the pool's value up and the shares down: the new LP never gains at the others' expense.
-        shares = SharesMath.toSharesDown(amount, _poolValue(true), totalLpShares, VIRTUAL_LP_SHARES);
-        if (shares == 0 || shares < minShares) revert SlippageExceeded(shares, minShares);
-        totalLpShares += shares;
-        lpShares[msg.sender] += shares;
-        poolCash += amount;
-        emit LiquidityAdded(msg.sender, amount, shares);
-        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    function addLiquidity(uint256 amount, uint256 minShares) external nonReentrant onlyRegistered returns (uint256) {
+        return _addLiquidity(msg.sender, amount, minShares);
     }
 
     /// @inheritdoc IPerpVenue
-    function removeLiquidity(uint256 shares, uint256 minAmount) external nonReentrant returns (uint256 amount) {
-        if (shares == 0) revert ZeroAmount();
-        uint256 balance = lpShares[msg.sender];
-        if (balance < shares) revert InsufficientShares(balance, shares);
-        amount = SharesMath.toAssetsDown(shares, _poolValue(false), totalLpShares, VIRTUAL_LP_SHARES);
-        if (amount < minAmount) revert SlippageExceeded(amount, minAmount);
-        if (amount > poolCash) revert InsufficientPoolLiquidity(poolCash, amount);
-        lpShares[msg.sender] = balance - shares;
-        totalLpShares -= shares;
-        poolCash -= amount;
-        emit LiquidityRemoved(msg.sender, amount, shares);
-        collateral.safeTransfer(msg.sender, amount);
+    function addLiquidityFor(address provider, uint256 amount, uint256 minShares)
+        external
+        nonReentrant
+        onlyOrders
+        returns (uint256)
+    {
+        return _addLiquidity(provider, amount, minShares);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function removeLiquidity(uint256 shares, uint256 minAmount) external nonReentrant onlyRegistered returns (uint256) {
+        return _removeLiquidity(msg.sender, shares, minAmount);
+    }
+
+    /// @inheritdoc IPerpVenue
+    function removeLiquidityFor(address provider, uint256 shares, uint256 minAmount)
+        external
+        nonReentrant
+        onlyOrders
+        returns (uint256)
+    {
+        return _removeLiquidity(provider, shares, minAmount);
     }
 
     /* VIEWS */
@@ -335,15 +372,58 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         returns (int256 valueBefore, int256 valueAfter, uint256 price)
     {
         _requireMarket(marketId);
-        Position memory p = _positions[marketId][account];
-        MarketState memory m = _states[marketId];
-        Outcome memory o = _simulate(marketId, p, m, marginDelta, sizeDelta);
+        bool capped = !isRegistered[account];
+        Outcome memory o =
+            _simulate(marketId, _positions[marketId][account], _states[marketId], marginDelta, sizeDelta, capped);
         return (o.valueBefore, o.valueAfter, o.price);
     }
 
     /// @inheritdoc IPerpVenue
-    function poolValue() external view returns (uint256) {
-        return _poolValue(false);
+    function poolValue() external view returns (uint256 value) {
+        (value,) = _pool(false);
+    }
+
+    /* INTERNAL: ENTRY AND EXIT */
+
+    function _trade(uint256 marketId, address account, int256 sizeDelta, uint256 acceptablePrice) internal {
+        if (sizeDelta == 0) revert ZeroAmount();
+        Outcome memory o = _modify(marketId, account, 0, sizeDelta, account);
+        if (acceptablePrice != 0) {
+            bool worse = sizeDelta > 0 ? o.executionPrice > acceptablePrice : o.executionPrice < acceptablePrice;
+            if (worse) revert SlippageExceeded(o.executionPrice, acceptablePrice);
+        }
+    }
+
+    /// @dev `provider` gets shares for `amount` of collateral the caller pays (itself, or DelayedOrders' escrow).
+    function _addLiquidity(address provider, uint256 amount, uint256 minShares) internal returns (uint256 shares) {
+        if (amount == 0) revert ZeroAmount();
+        // Round the pool's value up and the shares down: the new LP never gains at the others' expense.
+        (uint256 value,) = _pool(true);
+        shares = SharesMath.toSharesDown(amount, value, totalLpShares, VIRTUAL_LP_SHARES);
+        if (shares == 0 || shares < minShares) revert SlippageExceeded(shares, minShares);
+        totalLpShares += shares;
+        lpShares[provider] += shares;
+        poolCash += amount;
+        emit LiquidityAdded(provider, amount, shares);
+        collateral.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @dev Burns `shares` of `provider` for their value, paid to `provider`; the cash left must cover the
+    /// traders' unrealised profit (PoolReserveBreached), so LPs leaving never make it unpayable.
+    function _removeLiquidity(address provider, uint256 shares, uint256 minAmount) internal returns (uint256 amount) {
+        if (shares == 0) revert ZeroAmount();
+        uint256 balance = lpShares[provider];
+        if (balance < shares) revert InsufficientShares(balance, shares);
+        (uint256 value, uint256 owed) = _pool(false);
+        amount = SharesMath.toAssetsDown(shares, value, totalLpShares, VIRTUAL_LP_SHARES);
+        if (amount < minAmount) revert SlippageExceeded(amount, minAmount);
+        if (amount > poolCash) revert InsufficientPoolLiquidity(poolCash, amount);
+        if (poolCash - amount < owed) revert PoolReserveBreached(poolCash - amount, owed);
+        lpShares[provider] = balance - shares;
+        totalLpShares -= shares;
+        poolCash -= amount;
+        emit LiquidityRemoved(provider, amount, shares);
+        collateral.safeTransfer(provider, amount);
     }
 
     /* INTERNAL: MODIFY */
@@ -355,7 +435,8 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         _requireMarket(marketId);
         Position memory p = _positions[marketId][account];
         MarketState memory m = _states[marketId];
-        o = _simulate(marketId, p, m, marginDelta, sizeDelta);
+        // The open-interest cap binds what DelayedOrders executes and unregistered accounts, not registered ones.
+        o = _simulate(marketId, p, m, marginDelta, sizeDelta, msg.sender == orders || !isRegistered[account]);
 
         // Pool: funding owed to it, the trade's fee and impact, minus profit realised by the account.
         _movePool(o.fundingOwed + int256(o.fee + o.impact) - o.realizedPnl);
@@ -378,12 +459,16 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Applies margin in, funding settlement, the trade and margin out to `p` and `m` in memory,
-    /// and checks the result. Reads the oracle only when the account has or takes a position.
-    function _simulate(uint256 marketId, Position memory p, MarketState memory m, int256 marginDelta, int256 sizeDelta)
-        internal
-        view
-        returns (Outcome memory o)
-    {
+    /// and checks the result (the open-interest cap only when `capped`: an unregistered account). Reads the
+    /// oracle only when the account has or takes a position.
+    function _simulate(
+        uint256 marketId,
+        Position memory p,
+        MarketState memory m,
+        int256 marginDelta,
+        int256 sizeDelta,
+        bool capped
+    ) internal view returns (Outcome memory o) {
         int256 oldSize = p.size;
         if (oldSize != 0 || sizeDelta != 0) {
             o.price = _price(marketId);
@@ -402,8 +487,9 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         if (marginDelta < 0) {
             uint256 amount = uint256(-marginDelta);
             if (p.margin < int256(amount) && _reduces(oldSize, p.size)) {
-                // An exit withdraws against value: the rest of the position's profit is realised into margin.
-                int256 gain = _unrealized(p, o.price);
+                // An exit withdraws against value: as much of the rest of the position's profit as the withdrawal
+                // lacks is realised into margin (the pool pays it now rather than at the close).
+                int256 gain = FPM.sMin(_unrealized(p, o.price), int256(amount) - p.margin);
                 if (gain > 0) o.realizedPnl += _realize(p, m, gain);
             }
             if (p.margin < int256(amount)) revert InsufficientFreeMargin(p.margin, amount);
@@ -423,7 +509,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         } else if (sizeDelta != 0 && o.valueAfter < 0) {
             revert InsufficientMargin(o.valueAfter, 0);
         }
-        if (addsRisk) {
+        if (addsRisk && capped) {
             uint256 oi = newSize > 0 ? m.longOpenInterest : m.shortOpenInterest;
             if (oi > c.maxOpenInterest) revert OpenInterestCapExceeded(oi, c.maxOpenInterest);
         }
@@ -454,7 +540,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     function _realize(Position memory p, MarketState memory m, int256 gain) internal view returns (int256) {
         p.margin += gain.toInt128();
         p.openNotional += gain * UNIT;
-        m.sumOpenNotional += gain * UNIT;
+        _moveNotional(m, p.size, gain * UNIT);
         return gain;
     }
 
@@ -472,7 +558,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         if (oldSize == 0 || (oldSize ^ sizeDelta) >= 0) {
             // Open or increase.
             p.openNotional += sizeDelta * iPrice;
-            m.sumOpenNotional += sizeDelta * iPrice;
+            _moveNotional(m, newSize, sizeDelta * iPrice);
         } else {
             // Reduce, close or flip: the closed part takes its pro-rata share of open notional.
             uint256 absOld = FPM.abs(oldSize);
@@ -481,12 +567,12 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
             int256 closedSize = oldSize > 0 ? int256(closing) : -int256(closing);
             realized = FPM.sDivDown(closedSize * iPrice - removed, UNIT);
             p.openNotional -= removed;
-            m.sumOpenNotional -= removed;
+            _moveNotional(m, oldSize, -removed);
             p.margin += realized.toInt128();
             if ((oldSize ^ newSize) < 0) {
                 // Flip: the remainder opens a new position at the same price.
                 p.openNotional += newSize * iPrice;
-                m.sumOpenNotional += newSize * iPrice;
+                _moveNotional(m, newSize, newSize * iPrice);
             }
         }
         // Funding sums: the account's snapshot is the current index, so its weight moves with size.
@@ -552,6 +638,12 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         executionPrice = sizeDelta > 0 ? FPM.mulDivUp(price, WAD + impactWad, WAD) : FPM.mulDivDown(price, WAD - impactWad, WAD);
     }
 
+    /// @dev Adds `delta` to the open notional of the side of a position of `size` (and to the market's sum).
+    function _moveNotional(MarketState memory m, int256 size, int256 delta) internal pure {
+        m.sumOpenNotional += delta;
+        if (size > 0) m.longOpenNotional += delta;
+    }
+
     function _removeOpenInterest(MarketState memory m, int256 size) internal pure {
         if (size > 0) m.longOpenInterest -= uint128(uint256(size));
         else if (size < 0) m.shortOpenInterest -= uint128(uint256(-size));
@@ -573,21 +665,38 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Pool value = cash - traders' unrealised PnL + funding they owe, over every market.
-    function _poolValue(bool roundUp) internal view returns (uint256) {
-        int256 value = int256(poolCash);
+    /// @dev Pool value = cash - traders' unrealised PnL + funding they owe, over every market; and what the
+    /// pool owes traders: each side's unrealised profit on each market (funding not netted), rounded up.
+    function _pool(bool roundUp) internal view returns (uint256 value, uint256 owed) {
+        int256 total = int256(poolCash);
         for (uint256 marketId = 1; marketId <= marketCount; ++marketId) {
             MarketState memory m = _states[marketId];
             int256 net = int256(uint256(m.longOpenInterest)) - int256(uint256(m.shortOpenInterest));
-            if (net == 0 && m.sumOpenNotional == 0 && m.sumFundingSnapshot == 0) continue;
+            bool idle = m.longOpenInterest == 0 && m.shortOpenInterest == 0;
+            if (idle && m.sumOpenNotional == 0 && m.sumFundingSnapshot == 0) continue;
             uint256 price = _price(marketId);
             _accrue(marketId, m, price);
             int256 tradersPnl = net * int256(price) - m.sumOpenNotional;
             int256 fundingToPool = net * m.fundingIndex - m.sumFundingSnapshot;
             int256 marketValue = fundingToPool - tradersPnl;
-            value += roundUp ? FPM.sDivUp(marketValue, UNIT) : FPM.sDivDown(marketValue, UNIT);
+            total += roundUp ? FPM.sDivUp(marketValue, UNIT) : FPM.sDivDown(marketValue, UNIT);
+            // Each side's profit separately: one side's loss sits in its own margin until it closes.
+            int256 longsPnl = int256(uint256(m.longOpenInterest)) * int256(price) - m.longOpenNotional;
+            int256 shortsPnl = tradersPnl - longsPnl;
+            if (longsPnl > 0) owed += uint256(FPM.sDivUp(longsPnl, UNIT));
+            if (shortsPnl > 0) owed += uint256(FPM.sDivUp(shortsPnl, UNIT));
         }
-        return value > 0 ? uint256(value) : 0;
+        value = total > 0 ? uint256(total) : 0;
+    }
+
+    modifier onlyRegistered() {
+        if (!isRegistered[msg.sender]) revert NotRegistered(msg.sender);
+        _;
+    }
+
+    modifier onlyOrders() {
+        if (msg.sender != orders || msg.sender == address(0)) revert NotOrders(msg.sender);
+        _;
     }
 
     function _requireMarket(uint256 marketId) internal view {

@@ -29,6 +29,11 @@ class DeploymentError(Exception):
     """A deployment cannot proceed or a record does not fit the connected chain; the message says why."""
 
 
+# The venue's DelayedOrders on a new deployment: the keeper's fee per order (whole collateral units) and how long
+# keepers have to execute an order before its requester may cancel it (seconds).
+ORDER_EXECUTION_FEE = 1
+ORDER_WINDOW = 600
+
 # Settings a config file may give a market or a token: the struct fields by Python name (the feed is the
 # market's `feed` key or a PriceFeed deployed with it, so it is not a setting).
 MARKET_SETTINGS = tuple(name for name, _, _ in MarketConfig.table() if name != "feed")
@@ -146,6 +151,8 @@ class Deployment:
     markets: dict[str, int]
     tokens: dict[str, TokenRecord]
     parameters: dict[str, Any] = field(default_factory=dict)
+    # The venue's DelayedOrders: ordinary accounts' trades and LP flows, executed by keepers.
+    orders: str = ""
     # False while `deploy` is under way: a record it left behind when it failed (re-running it resumes).
     complete: bool = True
 
@@ -224,6 +231,10 @@ class Deployment:
                 raise DeploymentError(f"unknown token {symbol!r} (symbols are case-sensitive: {same[0]})")
             raise DeploymentError(f"unknown token {symbol!r}; deployed tokens: {', '.join(self.tokens) or 'none'}")
         return token_at(self.tokens[symbol].address)
+
+    def orders_contract(self):
+        """The venue's DelayedOrders."""
+        return project.DelayedOrders.at(self.orders)
 
     def token_contracts(self) -> dict[str, Any]:
         """Every token, by symbol."""
@@ -326,8 +337,13 @@ def deploy(
             raise DeploymentError("on a non-local chain set [collateral] address in the config (a real stablecoin)")
         venue = deployer.deploy(project.PerpVenue, collateral.address, deployer.address)
         log(f"deployed PerpVenue at {venue.address}")
+        venue.register(deployer.address, True, sender=deployer)  # the operator seeds the pool in one step
         factory = deploy_factory(deployer, venue.address, deployer.address)
         log(f"deployed LeveragedTokenFactory at {factory.address} (tokens are clones of {factory.implementation()})")
+        fee = ORDER_EXECUTION_FEE * 10 ** collateral.decimals()
+        orders = deploy_orders(deployer, venue.address, keeper, fee)
+        log(f"deployed DelayedOrders at {orders.address} (keeper {keeper}, execution fee {ORDER_EXECUTION_FEE} "
+            f"{collateral.symbol()}, window {ORDER_WINDOW} s)")
         record = Deployment(
             chain_id=chain.chain_id,
             network=f"{chain.provider.network.choice}:{chain.provider.name}",
@@ -337,6 +353,7 @@ def deploy(
             collateral_is_test=collateral_is_test,
             venue=venue.address,
             factory=factory.address,
+            orders=orders.address,
             feeds={},
             markets={},
             tokens={},
@@ -412,10 +429,25 @@ def token_at(address: str):
 
 def deploy_factory(deployer, venue: str, owner: str):
     """Deploys the shared LeveragedTokenLogic, the LeveragedToken implementation every token is a clone of
-    (locked by its constructor) and a LeveragedTokenFactory on `venue` owned by `owner`; returns the factory."""
+    (locked by its constructor) and a LeveragedTokenFactory on `venue` owned by `owner`, and makes the factory the
+    venue's registrar (its tokens trade in one step) when `deployer` owns the venue (otherwise the venue's owner
+    must call `setRegistrar`); returns the factory."""
     logic = deployer.deploy(project.LeveragedTokenLogic)
     implementation = deployer.deploy(project.LeveragedToken, logic.address)
-    return deployer.deploy(project.LeveragedTokenFactory, venue, implementation.address, owner)
+    factory = deployer.deploy(project.LeveragedTokenFactory, venue, implementation.address, owner)
+    market = project.PerpVenue.at(venue)
+    if market.owner() == deployer.address:
+        market.setRegistrar(factory.address, sender=deployer)
+    return factory
+
+
+def deploy_orders(deployer, venue: str, keeper: str, execution_fee: int, window: int = ORDER_WINDOW):
+    """Deploys the venue's DelayedOrders (owned by `deployer`, `execution_fee` in collateral units, `window`
+    seconds), names it on the venue (the deployer must own it) and lets `keeper` execute; returns it."""
+    orders = deployer.deploy(project.DelayedOrders, venue, deployer.address, execution_fee, window)
+    project.PerpVenue.at(venue).setOrders(orders.address, sender=deployer)
+    orders.setKeeper(keeper, True, sender=deployer)
+    return orders
 
 
 def local_account(address: str):

@@ -148,6 +148,23 @@ class Reason(IntEnum):
     REQUESTS = 5
 
 
+class OrderKind(IntEnum):
+    """IDelayedOrders.Kind: what a delayed order asks the venue for."""
+
+    TRADE = 0
+    ADD_LIQUIDITY = 1
+    REMOVE_LIQUIDITY = 2
+
+
+class OrderStatus(IntEnum):
+    """IDelayedOrders.Status."""
+
+    NONE = 0
+    PENDING = 1
+    EXECUTED = 2
+    CANCELLED = 3
+
+
 @dataclass
 class Params(Struct):
     """ILeveragedToken.Params: what the admin may change, validated against hard bounds."""
@@ -265,6 +282,7 @@ class MarketState(Struct):
     last_funding_time: int = _f("lastFundingTime", SECONDS, 0)
     sum_open_notional: int = _f("sumOpenNotional", RAW, 0)
     sum_funding_snapshot: int = _f("sumFundingSnapshot", RAW, 0)
+    long_open_notional: int = _f("longOpenNotional", RAW, 0)
 
 
 # --- Events the tooling reads -------------------------------------------------------------------

@@ -15,7 +15,7 @@ pytest.register_assert_rewrite("tests.utils")
 
 from ape import project  # noqa: E402
 
-from levtoken.deployment import deploy_factory, token_at  # noqa: E402
+from levtoken.deployment import deploy_factory, deploy_orders, token_at  # noqa: E402
 from levtoken.shapes import UINT256_MAX, MarketConfig, Params  # noqa: E402
 from levtoken.units import to_feed, to_units, to_wad  # noqa: E402
 from tests.utils import chain as chain_helpers  # noqa: E402
@@ -75,16 +75,19 @@ def feed(gov):
 
 
 @pytest.fixture(scope="session")
-def make_venue(gov, usd, feed):
+def make_venue(gov, usd, feed, accounts):
     """make_venue(liquidity=0, provider=None, collateral=usd, **config_overrides) -> a new PerpVenue with BTC as
     market 1 (the project's default config, overrides by field name) and `liquidity` (in dollars) of
-    `provider`'s collateral in its pool."""
+    `provider`'s collateral in its pool. The role accounts are registered (they trade and move liquidity in one
+    step, as the venue's mechanics tests need); the test accounts after them (`outsider`s) are not."""
 
     def _make(liquidity: float = 0, provider=None, collateral=None, **overrides: Any):
         collateral = collateral or usd
         market = gov.deploy(project.PerpVenue, collateral, gov)
         config = MarketConfig.defaults(feed.address, collateral.decimals(), **overrides).to_abi()
         market.listMarket("BTC", config, sender=gov)
+        for index in range(len(ROLES)):
+            market.register(accounts[index], True, sender=gov)
         if liquidity:
             units = to_units(liquidity, collateral.decimals())
             collateral.mint(provider, units, sender=provider)
@@ -99,6 +102,19 @@ def make_venue(gov, usd, feed):
 def venue(make_venue, lp):
     """PerpVenue with one BTC market (id 1) and 10M tUSD of LP liquidity."""
     return make_venue(10_000_000, lp)
+
+
+@pytest.fixture(scope="session")
+def outsiders(accounts):
+    """Test accounts that hold no role and are not registered on the venues: they trade and provide liquidity
+    only through DelayedOrders."""
+    return [accounts[index] for index in range(len(ROLES) + 1, len(ROLES) + 3)]
+
+
+@pytest.fixture(scope="session")
+def orders(gov, keeper, venue, usd):
+    """The venue's DelayedOrders: 1 USD execution fee, a 10-minute window, `keeper` executes."""
+    return deploy_orders(gov, venue.address, keeper.address, to_units(1, usd.decimals()), 600)
 
 
 @pytest.fixture(scope="session")

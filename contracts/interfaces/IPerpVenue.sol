@@ -41,6 +41,7 @@ interface IPerpVenue {
         uint64 lastFundingTime;
         int256 sumOpenNotional; // sum of all accounts' openNotional
         int256 sumFundingSnapshot; // sum of size * fundingSnapshot
+        int256 longOpenNotional; // the part of sumOpenNotional held by long positions (the pool's reserve reads it)
     }
 
     // Errors shared with other contracts (ZeroAmount, SlippageExceeded, UnknownMarket) and the oracle's
@@ -61,7 +62,19 @@ interface IPerpVenue {
     error NotLiquidatable(int256 value, uint256 maintenance);
     /// @dev The LP holds fewer shares than asked.
     error InsufficientShares(uint256 balance, uint256 needed);
+    /// @dev Only registered accounts trade, modify positions and move liquidity in one step; others request
+    /// through the venue's DelayedOrders.
+    error NotRegistered(address account);
+    /// @dev Only the owner or the registrar registers accounts.
+    error NotRegistrar(address caller);
+    /// @dev Only the venue's DelayedOrders executes for other accounts.
+    error NotOrders(address caller);
+    /// @dev The withdrawal would leave the pool less cash than the traders' unrealised profit.
+    error PoolReserveBreached(uint256 cashLeft, uint256 owedToTraders);
 
+    event AccountRegistered(address indexed account, bool registered);
+    event RegistrarSet(address indexed registrar);
+    event OrdersSet(address indexed orders);
     event MarketListed(uint256 indexed marketId, string symbol, address feed);
     event MarketConfigUpdated(uint256 indexed marketId, MarketConfig config);
     event MarginDeposited(uint256 indexed marketId, address indexed account, address indexed from, uint256 amount);
@@ -108,19 +121,49 @@ interface IPerpVenue {
     /// @notice Withdraws margin of msg.sender to `to`; the account must stay above initial margin.
     function withdrawMargin(uint256 marketId, uint256 amount, address to) external;
 
-    /// @notice Opens, increases, reduces, closes or flips msg.sender's position by `sizeDelta`.
+    /// @notice Opens, increases, reduces, closes or flips msg.sender's position by `sizeDelta` at the latest price:
+    /// registered accounts only (NotRegistered); everyone else requests through `orders()`.
     /// @param acceptablePrice Worst accepted execution price (0 for none): a maximum for buys, a minimum for sells.
     function trade(uint256 marketId, int256 sizeDelta, uint256 acceptablePrice) external;
+
+    /// @notice `orders()` only: `trade` for `account`, executing its delayed order.
+    function tradeFor(uint256 marketId, address account, int256 sizeDelta, uint256 acceptablePrice) external;
+
+    /// @notice Owner: the account (the token factory) that may register accounts besides the owner.
+    function setRegistrar(address registrar) external;
+
+    /// @notice Owner: the DelayedOrders contract that executes other accounts' requests.
+    function setOrders(address orders) external;
+
+    /// @notice Owner or registrar: lets `account` trade and move liquidity in one step, exempt from the
+    /// open-interest cap (`registered`), or stops it.
+    function register(address account, bool registered) external;
+
+    /// @notice Whether `account` trades and moves liquidity in one step.
+    function isRegistered(address account) external view returns (bool);
+
+    /// @notice The account that may register accounts besides the owner.
+    function registrar() external view returns (address);
+
+    /// @notice The DelayedOrders contract that executes other accounts' requests.
+    function orders() external view returns (address);
 
     /// @notice Closes the position of an account below maintenance margin at the oracle price;
     /// the penalty is split between the caller and the pool; a deficit is absorbed by the pool.
     function liquidate(uint256 marketId, address account) external;
 
-    /// @notice Deposits collateral into the LP pool for pool shares.
+    /// @notice Registered accounts: deposits collateral into the LP pool for pool shares.
     function addLiquidity(uint256 amount, uint256 minShares) external returns (uint256 shares);
 
-    /// @notice Burns pool shares for collateral; limited to the pool's cash.
+    /// @notice `orders()` only: `provider` gets the pool shares of `amount` of collateral the caller pays.
+    function addLiquidityFor(address provider, uint256 amount, uint256 minShares) external returns (uint256 shares);
+
+    /// @notice Registered accounts: burns pool shares for collateral; limited to the pool's cash, and the cash
+    /// left must cover the traders' unrealised profit (PoolReserveBreached).
     function removeLiquidity(uint256 shares, uint256 minAmount) external returns (uint256 amount);
+
+    /// @notice `orders()` only: `removeLiquidity` of `provider`'s shares, paid to `provider`.
+    function removeLiquidityFor(address provider, uint256 shares, uint256 minAmount) external returns (uint256 amount);
 
     /// @notice Symbol of market `marketId`'s asset, e.g. "BTC".
     function marketSymbol(uint256 marketId) external view returns (string memory);

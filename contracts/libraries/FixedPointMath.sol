@@ -54,4 +54,8 @@ library FixedPointMath {
     function min(uint256 a, uint256 b) internal pure returns (uint256) {
         return a < b ? a : b;
     }
+
+    function sMin(int256 a, int256 b) internal pure returns (int256) {
+        return a < b ? a : b;
+    }
 }

@@ -1,5 +1,5 @@
 """The keeper's per-block logic: each block, send `settle()`, `rebalance()` or `ripcord()` for every token the
-chain says is due.
+chain says is due, then execute the venue's delayed orders that a newer round qualifies (for their fee).
 
 The decision is the chain's: `rebalanceStatus()` says what is due and the transaction is re-checked with a
 gas estimate right before it is signed, so the keeper never sends what the chain would reject. The keeper
@@ -30,7 +30,7 @@ from web3.exceptions import TransactionNotFound
 
 from levtoken.keeper.backoff import Backoff, is_connection_error
 from levtoken.keeper.reverts import describe_revert, revert_name
-from levtoken.shapes import Action, Reason, Status
+from levtoken.shapes import Action, OrderStatus, Reason, Status
 from levtoken.units import from_wad
 
 logger = logging.getLogger("levtoken.keeper")
@@ -83,6 +83,7 @@ class KeeperMetrics:
     pending_skips: int = 0  # token-blocks skipped because a transaction was still pending
     node_errors: int = 0  # blocks aborted because the node did not answer
     gas_used: int = 0  # total gas of mined keeper transactions
+    orders: int = 0  # the venue's delayed orders executed (or cancelled because the venue refused them)
     lag_last: int = -1  # blocks from "first due" to "mined" of the last action (-1: none yet)
     lag_max: int = 0
     lag_total: int = 0
@@ -144,6 +145,7 @@ class Keeper:
         sender,
         settings: KeeperSettings | None = None,
         *,
+        orders: Any = None,
         log: logging.Logger = logger,
         clock: Callable[[], float] = time.monotonic,
         **overrides: Any,
@@ -156,6 +158,8 @@ class Keeper:
         self.log = log
         self.metrics = KeeperMetrics()
         self.backoff = Backoff(self.settings.backoff_initial, self.settings.backoff_max, clock)
+        self.orders = orders  # the venue's DelayedOrders (None: not served)
+        self._next_order = 1  # every order below it is executed, cancelled or expired
         self._lock = threading.Lock()
 
     # --- entry point ---------------------------------------------------------------------
@@ -172,6 +176,8 @@ class Keeper:
                 self.metrics.blocks += 1
                 for state in self.tokens.values():
                     self._serve(state, block)
+                if self.orders is not None and all(state.pending is None for state in self.tokens.values()):
+                    self._execute_orders()
             except Exception as err:
                 if not is_connection_error(err):
                     raise
@@ -187,6 +193,36 @@ class Keeper:
             return self.metrics
         finally:
             self._lock.release()
+
+    # --- the venue's delayed orders ----------------------------------------------------------
+    def _execute_orders(self) -> None:
+        """Executes the delayed orders that qualify, oldest first, each mined before the next; stops at the first
+        that waits for a round (every later one was requested after it)."""
+        count = int(self.orders.orderCount())
+        while self._next_order <= count:
+            order_id = self._next_order
+            if int(self.orders.order(order_id).status) != OrderStatus.PENDING:
+                self._next_order += 1
+                continue
+            try:
+                self.orders.execute.estimate_gas_cost(order_id, sender=self.sender)
+            except ContractLogicError as err:
+                name = revert_name(err)
+                if name == "NoNewerPrice":
+                    return
+                if name not in ("OrderExpired", "OrderNotPending"):
+                    self.metrics.failures += 1
+                    self.log.warning("order %d: execute would revert: %s", order_id, describe_revert(err))
+                    return
+                self._next_order += 1
+                continue
+            receipt = self.orders.execute(order_id, sender=self.sender)
+            executed = receipt.events.filter(self.orders.OrderExecuted)[0].executed
+            self.metrics.orders += 1
+            self.metrics.gas_used += int(receipt.gas_used)
+            self.log.info("order %d %s", order_id,
+                          "executed" if executed else "refused by the venue: cancelled, escrow refunded")
+            self._next_order += 1
 
     # --- one token -------------------------------------------------------------------------
     def _serve(self, state: TokenState, block: int) -> None:

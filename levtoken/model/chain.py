@@ -12,9 +12,10 @@ from levtoken.shapes import MarketConfig, MarketState, Params, Position
 
 
 def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[Any], accounts: Iterable[Any],
-                     owner: str, keeper: str, lps: Iterable[Any] = ()) -> Model:
+                     owner: str, keeper: str, lps: Iterable[Any] = (), orders: Any = None) -> Model:
     """A Model mirroring deployed contracts now: venue market 1 and its feed, the tokens' state, the LP
-    shares of `lps` and the collateral balances of `accounts`, the tokens and the venue. The model's time
+    shares of `lps`, the venue's DelayedOrders `orders` (before its first order; None: not mirrored) and the
+    collateral balances of `accounts`, the tokens, the venue and the orders contract. The model's time
     is the feed's latest update; set it to the head block's time to read views as the chain does.
 
     The request queues are the tokens' internal storage, which no view exposes: no account of `accounts` may
@@ -40,6 +41,9 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
     v.total_lp_shares = int(venue.totalLpShares())
     for lp in lps:
         v.lp_shares[str(lp.address)] = int(venue.lpShares(lp))
+    for account in [*accounts, *lps]:
+        if venue.isRegistered(account):
+            v.registered[str(account.address)] = True
 
     for token in tokens:
         address = str(token.address)
@@ -61,7 +65,13 @@ def model_from_chain(venue: Any, feed: Any, collateral: Any, tokens: Iterable[An
         t.paused = bool(token.paused())
         t.last_equity = int(token.totalAssets())
         t.last_supply = int(token.totalSupply())
-    for holder in [*accounts, *tokens, venue]:
+    holders = [*accounts, *tokens, venue]
+    if orders is not None:
+        if int(orders.orderCount()) != 0 or str(venue.orders()) != str(orders.address):
+            raise ValueError("model_from_chain mirrors the venue's DelayedOrders before its first order")
+        model.add_orders(keeper, int(orders.executionFee()), int(orders.window()), str(orders.address))
+        holders.append(orders)
+    for holder in holders:
         model.collateral.balances[str(holder.address)] = int(collateral.balanceOf(str(holder.address)))
     return model
 

@@ -153,6 +153,22 @@ class InsufficientShares(Revert):
     """The LP holds fewer shares than asked."""
 
 
+class NotRegistered(Revert):
+    """Only registered accounts trade, modify positions and move liquidity in one step."""
+
+
+class NotRegistrar(Revert):
+    """Only the owner or the registrar registers accounts."""
+
+
+class NotOrders(Revert):
+    """Only the venue's DelayedOrders executes for other accounts."""
+
+
+class PoolReserveBreached(Revert):
+    """The withdrawal would leave the pool less cash than the traders' unrealised profit."""
+
+
 # --- interfaces/ILeveragedToken.sol --------------------------------------------------------------
 
 
@@ -225,3 +241,27 @@ class InsufficientGas(Revert):
 
 class NonPositiveAnswer(Revert, ValueError):
     """PriceFeed.submit: the answer is zero, negative or above int192 (also a ValueError: a bad input)."""
+
+
+# --- interfaces/IDelayedOrders.sol ---------------------------------------------------------------
+# (NoNewerPrice and CancelTooEarly are declared by the token's interface too, with the same arguments' meaning.)
+
+
+class NotKeeper(Revert):
+    """The caller is not one of the orders contract's keepers."""
+
+
+class NotRequester(Revert):
+    """Only the requester may cancel its order."""
+
+
+class OrderNotPending(Revert):
+    """The order is executed, cancelled or unknown."""
+
+
+class OrderExpired(Revert):
+    """The order's window passed: only its requester's cancel remains."""
+
+
+class InvalidTerms(Revert):
+    """An owner's term outside its bounds (executionFee or window)."""

@@ -47,5 +47,7 @@ def create_token(venue: PerpVenue, address: str, market_id: int, target_leverage
     (see LeveragedToken); a `max_leverage` of 0 means twice |target| (the factory's rule). The factory's owner
     is the token's admin."""
     hard_cap = max_leverage or 2 * abs(target_leverage)
-    return LeveragedToken(venue, market_id, target_leverage, hard_cap, params, admin, keeper, guardian,
-                          address=address, journal=journal, clock=clock, feeds=feeds)
+    token = LeveragedToken(venue, market_id, target_leverage, hard_cap, params, admin, keeper, guardian,
+                           address=address, journal=journal, clock=clock, feeds=feeds)
+    venue.registered[address] = True  # venue.register by the factory, the venue's registrar
+    return token

@@ -21,8 +21,8 @@ from levtoken.model.clock import Clock
 from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
     InsufficientFreeMargin, InsufficientMargin, InsufficientPoolLiquidity, InsufficientShares, InvalidConfig,
-    NotLiquidatable, OpenInterestCapExceeded, OwnableUnauthorizedAccount, SlippageExceeded, UnknownMarket,
-    ZeroAmount,
+    NotLiquidatable, NotOrders, NotRegistered, NotRegistrar, OpenInterestCapExceeded, OwnableUnauthorizedAccount,
+    PoolReserveBreached, SlippageExceeded, UnknownMarket, ZeroAmount,
 )
 from levtoken.model.journal import Journal, Journaled, memory
 from levtoken.model.libraries import oracle_lib, shares_math
@@ -93,6 +93,9 @@ class PerpVenue(Journaled):
         self.pool_cash = 0  # collateral owned by the LP pool (excludes traders' margin)
         self.total_lp_shares = 0
         self.lp_shares = self._mapping()
+        self.registered = self._mapping()  # account -> True: trades and moves liquidity in one step
+        self.registrar: str | None = None
+        self.orders: str | None = None  # the DelayedOrders that executes other accounts' requests
 
     # --- owner functions -------------------------------------------------------------------------
     def list_market(self, caller: str, symbol: str, config: MarketConfig) -> int:
@@ -123,6 +126,33 @@ class PerpVenue(Journaled):
             self.states[market_id] = m
             self.configs[market_id] = memory(config)
 
+    def set_registrar(self, caller: str, registrar: str | None) -> None:
+        """setRegistrar (owner): the account (the token factory) that may register accounts."""
+        with self._atomic():
+            self._only_owner(caller)
+            self.registrar = registrar
+
+    def set_orders(self, caller: str, orders: str | None) -> None:
+        """setOrders (owner): the DelayedOrders that executes other accounts' requests."""
+        with self._atomic():
+            self._only_owner(caller)
+            self.orders = orders
+
+    def register(self, caller: str, account: str, registered: bool = True) -> None:
+        """register (owner or registrar): lets `account` trade and move liquidity in one step, exempt from the
+        open-interest cap, or stops it."""
+        with self._atomic():
+            if caller != self.owner and caller != self.registrar:
+                raise NotRegistrar(caller)
+            if registered:
+                self.registered[account] = True
+            else:
+                self.registered.pop(account, None)
+
+    def is_registered(self, account: str) -> bool:
+        """isRegistered."""
+        return self.registered.get(account, False)
+
     # --- margin and trading ----------------------------------------------------------------------
     def deposit_margin(self, caller: str, market_id: int, account: str, amount: int) -> None:
         """depositMargin: adds `amount` to the margin of `account` (anyone may top up any account)."""
@@ -143,23 +173,36 @@ class PerpVenue(Journaled):
             self._modify(market_id, caller, -amount, 0, to)
 
     def trade(self, caller: str, market_id: int, size_delta: int, acceptable_price: int = 0) -> Outcome:
-        """trade: changes the caller's size; acceptable_price is the worst accepted execution price (a
-        maximum for buys, a minimum for sells, 0 for none)."""
+        """trade (registered accounts): changes the caller's size; acceptable_price is the worst accepted
+        execution price (a maximum for buys, a minimum for sells, 0 for none)."""
         with self._atomic():
-            if size_delta == 0:
-                raise ZeroAmount()
-            o = self._modify(market_id, caller, 0, size_delta, caller)
-            if acceptable_price != 0:
-                worse = o.execution_price > acceptable_price if size_delta > 0 else o.execution_price < acceptable_price
-                if worse:
-                    raise SlippageExceeded(o.execution_price, acceptable_price)
-            return o
+            self._only_registered(caller)
+            return self._trade(market_id, caller, size_delta, acceptable_price)
+
+    def trade_for(self, caller: str, market_id: int, account: str, size_delta: int,
+                  acceptable_price: int = 0) -> Outcome:
+        """tradeFor (`orders` only): `trade` for `account`, executing its delayed order."""
+        with self._atomic():
+            self._only_orders(caller)
+            return self._trade(market_id, account, size_delta, acceptable_price, via_orders=True)
+
+    def _trade(self, market_id: int, account: str, size_delta: int, acceptable_price: int,
+               via_orders: bool = False) -> Outcome:
+        if size_delta == 0:
+            raise ZeroAmount()
+        o = self._modify(market_id, account, 0, size_delta, account, via_orders)
+        if acceptable_price != 0:
+            worse = o.execution_price > acceptable_price if size_delta > 0 else o.execution_price < acceptable_price
+            if worse:
+                raise SlippageExceeded(o.execution_price, acceptable_price)
+        return o
 
     def modify_position(self, caller: str, market_id: int, margin_delta: int, size_delta: int,
                         to: str) -> tuple[int, int]:
         """modifyPosition: margin in, trade, margin out (to `to`), in that order, for the caller's account;
         returns (valueBefore, valueAfter)."""
         with self._atomic():
+            self._only_registered(caller)
             if margin_delta == 0 and size_delta == 0:
                 raise ZeroAmount()
             o = self._modify(market_id, caller, margin_delta, size_delta, to)
@@ -195,7 +238,7 @@ class PerpVenue(Journaled):
         if p.size == 0 or margin >= maintenance:
             raise NotLiquidatable(margin, maintenance)
         self._remove_open_interest(m, p.size)
-        m.sum_open_notional -= p.open_notional
+        self._move_notional(m, p.size, -p.open_notional)
         m.sum_funding_snapshot -= p.size * m.funding_index
         penalty = min(mul_div_up(notional, c.liquidation_penalty_bps, BPS), margin if margin > 0 else 0)
         reward = mul_div_down(penalty, c.liquidator_share_bps, BPS)
@@ -212,40 +255,63 @@ class PerpVenue(Journaled):
 
     # --- LP pool ---------------------------------------------------------------------------------
     def add_liquidity(self, caller: str, amount: int, min_shares: int = 0) -> int:
-        """addLiquidity: pool shares for collateral; the pool's value rounded up and the shares down, so
-        the new LP never gains at the others' expense."""
+        """addLiquidity (registered accounts): pool shares for collateral; the pool's value rounded up and the
+        shares down, so the new LP never gains at the others' expense."""
         with self._atomic():
-            if amount == 0:
-                raise ZeroAmount()
-            shares = shares_math.to_shares_down(amount, self._pool_value(True), self.total_lp_shares, VIRTUAL_LP_SHARES)
-            if shares == 0 or shares < min_shares:
-                raise SlippageExceeded(shares, min_shares)
-            self.total_lp_shares += shares
-            self.lp_shares[caller] = self.lp_shares.get(caller, 0) + shares
-            self.pool_cash += amount
-            self.collateral.transfer(caller, self.address, amount)
-            return shares
+            self._only_registered(caller)
+            return self._add_liquidity(caller, caller, amount, min_shares)
+
+    def add_liquidity_for(self, caller: str, provider: str, amount: int, min_shares: int = 0) -> int:
+        """addLiquidityFor (`orders` only): `provider` gets the shares of `amount` the caller pays."""
+        with self._atomic():
+            self._only_orders(caller)
+            return self._add_liquidity(caller, provider, amount, min_shares)
 
     def remove_liquidity(self, caller: str, shares: int, min_amount: int = 0) -> int:
-        """removeLiquidity: burns pool shares for collateral, limited to the pool's cash."""
+        """removeLiquidity (registered accounts): burns pool shares for collateral, limited to the pool's cash;
+        the cash left must cover the traders' unrealised profit."""
         with self._atomic():
-            if shares == 0:
-                raise ZeroAmount()
-            balance = self.lp_shares.get(caller, 0)
-            if balance < shares:
-                raise InsufficientShares(balance, shares)
-            amount = shares_math.to_assets_down(
-                shares, self._pool_value(False), self.total_lp_shares, VIRTUAL_LP_SHARES
-            )
-            if amount < min_amount:
-                raise SlippageExceeded(amount, min_amount)
-            if amount > self.pool_cash:
-                raise InsufficientPoolLiquidity(self.pool_cash, amount)
-            self.lp_shares[caller] = balance - shares
-            self.total_lp_shares -= shares
-            self.pool_cash -= amount
-            self.collateral.transfer(self.address, caller, amount)
-            return amount
+            self._only_registered(caller)
+            return self._remove_liquidity(caller, shares, min_amount)
+
+    def remove_liquidity_for(self, caller: str, provider: str, shares: int, min_amount: int = 0) -> int:
+        """removeLiquidityFor (`orders` only): removeLiquidity of `provider`'s shares, paid to `provider`."""
+        with self._atomic():
+            self._only_orders(caller)
+            return self._remove_liquidity(provider, shares, min_amount)
+
+    def _add_liquidity(self, payer: str, provider: str, amount: int, min_shares: int) -> int:
+        if amount == 0:
+            raise ZeroAmount()
+        value, _ = self._pool(True)
+        shares = shares_math.to_shares_down(amount, value, self.total_lp_shares, VIRTUAL_LP_SHARES)
+        if shares == 0 or shares < min_shares:
+            raise SlippageExceeded(shares, min_shares)
+        self.total_lp_shares += shares
+        self.lp_shares[provider] = self.lp_shares.get(provider, 0) + shares
+        self.pool_cash += amount
+        self.collateral.transfer(payer, self.address, amount)
+        return shares
+
+    def _remove_liquidity(self, provider: str, shares: int, min_amount: int) -> int:
+        if shares == 0:
+            raise ZeroAmount()
+        balance = self.lp_shares.get(provider, 0)
+        if balance < shares:
+            raise InsufficientShares(balance, shares)
+        value, owed = self._pool(False)
+        amount = shares_math.to_assets_down(shares, value, self.total_lp_shares, VIRTUAL_LP_SHARES)
+        if amount < min_amount:
+            raise SlippageExceeded(amount, min_amount)
+        if amount > self.pool_cash:
+            raise InsufficientPoolLiquidity(self.pool_cash, amount)
+        if self.pool_cash - amount < owed:
+            raise PoolReserveBreached(self.pool_cash - amount, owed)
+        self.lp_shares[provider] = balance - shares
+        self.total_lp_shares -= shares
+        self.pool_cash -= amount
+        self.collateral.transfer(self.address, provider, amount)
+        return amount
 
     # --- views -----------------------------------------------------------------------------------
     def market_config(self, market_id: int) -> MarketConfig:
@@ -348,19 +414,22 @@ class PerpVenue(Journaled):
         self._require_market(market_id)
         p = self.position(market_id, account)
         m = memory(self.states[market_id])
-        o = self._simulate(market_id, p, m, margin_delta, size_delta)
+        o = self._simulate(market_id, p, m, margin_delta, size_delta, not self.is_registered(account))
         return o.value_before, o.value_after, o.price
 
     def pool_value(self) -> int:
         """poolValue: cash minus traders' unrealised PnL plus funding owed to the pool, rounded down."""
-        return self._pool_value(False)
+        return self._pool(False)[0]
 
     # --- internal: modify ------------------------------------------------------------------------
-    def _modify(self, market_id: int, account: str, margin_delta: int, size_delta: int, to: str) -> Outcome:
+    def _modify(self, market_id: int, account: str, margin_delta: int, size_delta: int, to: str,
+                via_orders: bool = False) -> Outcome:
         self._require_market(market_id)
         p = self.position(market_id, account)
         m = memory(self.states[market_id])
-        o = self._simulate(market_id, p, m, margin_delta, size_delta)
+        # The open-interest cap binds what DelayedOrders executes and unregistered accounts, not registered ones.
+        capped = via_orders or not self.is_registered(account)
+        o = self._simulate(market_id, p, m, margin_delta, size_delta, capped)
         # Pool: funding owed to it, the trade's fee and impact, minus profit realised by the account.
         self._move_pool(o.funding_owed + (o.fee + o.impact) - o.realized_pnl)
         self.positions[market_id][account] = p
@@ -372,9 +441,11 @@ class PerpVenue(Journaled):
             self.collateral.transfer(self.address, to, -margin_delta)
         return o
 
-    def _simulate(self, market_id: int, p: Position, m: MarketState, margin_delta: int, size_delta: int) -> Outcome:
+    def _simulate(self, market_id: int, p: Position, m: MarketState, margin_delta: int, size_delta: int,
+                  capped: bool) -> Outcome:
         """Applies margin in, funding settlement, the trade and margin out to `p` and `m` in memory, and
-        checks the result. Reads the oracle only when the account has or takes a position."""
+        checks the result (the open-interest cap only when `capped`: an unregistered account). Reads the oracle
+        only when the account has or takes a position."""
         o = Outcome()
         old_size = p.size
         if old_size != 0 or size_delta != 0:
@@ -393,8 +464,9 @@ class PerpVenue(Journaled):
         if margin_delta < 0:
             amount = -margin_delta
             if p.margin < amount and self._reduces(old_size, p.size):
-                # An exit withdraws against value: the rest of the position's profit is realised into margin.
-                gain = self._unrealized(p, o.price)
+                # An exit withdraws against value: as much of the rest of the position's profit as the withdrawal
+                # lacks is realised into margin (the pool pays it now rather than at the close).
+                gain = min(self._unrealized(p, o.price), amount - p.margin)
                 if gain > 0:
                     o.realized_pnl += self._realize(p, m, gain)
             if p.margin < amount:
@@ -412,7 +484,7 @@ class PerpVenue(Journaled):
                 raise InsufficientMargin(o.value_after, required)
         elif size_delta != 0 and o.value_after < 0:
             raise InsufficientMargin(o.value_after, 0)
-        if adds_risk:
+        if adds_risk and capped:
             oi = m.long_open_interest if new_size > 0 else m.short_open_interest
             if oi > c.max_open_interest:
                 raise OpenInterestCapExceeded(oi, c.max_open_interest)
@@ -441,8 +513,15 @@ class PerpVenue(Journaled):
         market's sum by exactly gain * UNIT; returns `gain`, which the pool pays."""
         p.margin = checked_int128(p.margin + to_int128(gain))
         p.open_notional += gain * self.unit
-        m.sum_open_notional += gain * self.unit
+        self._move_notional(m, p.size, gain * self.unit)
         return gain
+
+    @staticmethod
+    def _move_notional(m: MarketState, size: int, delta: int) -> None:
+        """Adds `delta` to the open notional of the side of a position of `size` (and to the market's sum)."""
+        m.sum_open_notional += delta
+        if size > 0:
+            m.long_open_notional += delta
 
     def _apply_trade(self, p: Position, m: MarketState, size_delta: int, price: int) -> int:
         """Changes the size of `p` by `size_delta` at `price`, keeping open notional and the market's sums
@@ -454,7 +533,7 @@ class PerpVenue(Journaled):
         if old_size == 0 or (old_size ^ size_delta) >= 0:
             # Open or increase.
             p.open_notional += size_delta * price
-            m.sum_open_notional += size_delta * price
+            self._move_notional(m, new_size, size_delta * price)
         else:
             # Reduce, close or flip: the closed part takes its pro-rata share of open notional.
             abs_old = abs(old_size)
@@ -463,12 +542,12 @@ class PerpVenue(Journaled):
             closed_size = closing if old_size > 0 else -closing
             realized = s_div_down(closed_size * price - removed, self.unit)
             p.open_notional -= removed
-            m.sum_open_notional -= removed
+            self._move_notional(m, old_size, -removed)
             p.margin = checked_int128(p.margin + to_int128(realized))
             if (old_size ^ new_size) < 0:
                 # Flip: the remainder opens a new position at the same price.
                 p.open_notional += new_size * price
-                m.sum_open_notional += new_size * price
+                self._move_notional(m, new_size, new_size * price)
         # Funding sums: the account's snapshot is the current index, so its weight moves with size.
         m.sum_funding_snapshot += size_delta * m.funding_index
         p.size = to_int128(new_size)
@@ -556,13 +635,17 @@ class PerpVenue(Journaled):
             raise InsufficientPoolLiquidity(self.pool_cash, -delta)
         self.pool_cash += delta
 
-    def _pool_value(self, round_up: bool) -> int:
-        """Pool value = cash - traders' unrealised PnL + funding they owe, over every market."""
+    def _pool(self, round_up: bool) -> tuple[int, int]:
+        """(value, owed): pool value = cash - traders' unrealised PnL + funding they owe, over every market; and
+        what the pool owes traders: each side's unrealised profit on each market (funding not netted), rounded
+        up."""
         value = self.pool_cash
+        owed = 0
         for market_id in range(1, self.market_count + 1):
             m = memory(self.states[market_id])
             net = m.long_open_interest - m.short_open_interest
-            if net == 0 and m.sum_open_notional == 0 and m.sum_funding_snapshot == 0:
+            idle = m.long_open_interest == 0 and m.short_open_interest == 0
+            if idle and m.sum_open_notional == 0 and m.sum_funding_snapshot == 0:
                 continue
             price = self._price(market_id)
             self._accrue(market_id, m, price)
@@ -570,7 +653,20 @@ class PerpVenue(Journaled):
             funding_to_pool = net * m.funding_index - m.sum_funding_snapshot
             market_value = funding_to_pool - traders_pnl
             value += s_div_up(market_value, self.unit) if round_up else s_div_down(market_value, self.unit)
-        return value if value > 0 else 0
+            # Each side's profit separately: one side's loss sits in its own margin until it closes.
+            longs_pnl = m.long_open_interest * price - m.long_open_notional
+            shorts_pnl = traders_pnl - longs_pnl
+            owed += (s_div_up(longs_pnl, self.unit) if longs_pnl > 0 else 0) + (
+                s_div_up(shorts_pnl, self.unit) if shorts_pnl > 0 else 0)
+        return (value if value > 0 else 0), owed
+
+    def _only_registered(self, caller: str) -> None:
+        if not self.is_registered(caller):
+            raise NotRegistered(caller)
+
+    def _only_orders(self, caller: str) -> None:
+        if self.orders is None or caller != self.orders:
+            raise NotOrders(caller)
 
     def _stored_position(self, market_id: int, account: str) -> Position:
         """The stored position (not a copy: read it, never change it)."""

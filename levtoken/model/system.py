@@ -15,6 +15,7 @@ from dataclasses import is_dataclass
 from typing import Any
 
 from levtoken.model.clock import Clock
+from levtoken.model.delayed_orders import DelayedOrders
 from levtoken.model.erc20 import ERC20
 from levtoken.model.journal import Journal, Journaled, JournaledDict
 from levtoken.model.leveraged_token import LeveragedToken
@@ -26,7 +27,7 @@ from levtoken.units import COLLATERAL_DECIMALS, FEED_DECIMALS
 
 # Attributes that link objects to each other rather than hold state (as do those named with "_": the
 # undo log, memos).
-LINKS = frozenset({"clock", "feeds", "collateral", "venue", "logic"})
+LINKS = frozenset({"clock", "feeds", "collateral", "venue", "logic", "orders"})
 
 
 class Collateral(ERC20):
@@ -49,6 +50,7 @@ class Model:
         self.collateral = Collateral(self.journal, decimals=collateral_decimals)
         self.venue = PerpVenue(self.collateral, owner, address=venue_address, **self._chain())
         self.tokens: dict[str, LeveragedToken] = {}
+        self.orders: DelayedOrders | None = None
 
     def _chain(self) -> dict[str, Any]:
         """What a contract deployed here is given of the chain: the journal, the clock and the feeds."""
@@ -102,6 +104,16 @@ class Model:
         self.tokens[address] = token
         return token
 
+    def add_orders(self, keeper: str = "keeper", execution_fee: int = 10**6, window: int = 600,
+                   address: str = "orders") -> DelayedOrders:
+        """Deploys the venue's DelayedOrders (owned by the venue's owner), names it on the venue and lets `keeper`
+        execute, as levtoken.deployment.deploy_orders does."""
+        owner = self.venue.owner
+        self.orders = DelayedOrders(self.venue, owner, execution_fee, window, address=address, **self._chain())
+        self.venue.set_orders(owner, address)
+        self.orders.set_keeper(owner, keeper, True)
+        return self.orders
+
     # --- the transaction boundary ----------------------------------------------------------------
     def transaction(self) -> Journal:
         """`with model.transaction():` runs a block atomically: on an exception (a Revert) every object
@@ -112,6 +124,8 @@ class Model:
     def state(self) -> dict[str, Any]:
         """The whole state of the model as plain values (for comparing a model before and after)."""
         objects: dict[str, Any] = {"collateral": self.collateral, "venue": self.venue}
+        if self.orders is not None:
+            objects["orders"] = self.orders
         objects.update({f"feed {key}": feed for key, feed in self.feeds.items()})
         objects.update({f"token {address}": token for address, token in self.tokens.items()})
         state: dict[str, Any] = {"now": self.now}
@@ -141,6 +155,7 @@ def standard_model(price_wad: int, now: int = 1_700_000_000, pool_seed: int = 10
     model.set_price(price_wad)
     model.venue.list_market("gov", "BTC", config or MarketConfig.defaults("feed"))
     if pool_seed:
+        model.venue.register("gov", "lp")  # the operator's pool seed, in one step
         model.collateral.mint("lp", pool_seed)
         model.venue.add_liquidity("lp", pool_seed, 0)
     return model

@@ -56,6 +56,7 @@ def hooked(chain, feed, gov, keeper, lp, whale, stranger, make_venue, create_tok
     market = make_venue(10_000_000, lp, collateral=husd)
     token = create_token(3, on=deploy_factory(gov, market.address, gov.address))
     attacker = stranger.deploy(project.ReentrancyAttacker, token, market, BTC)
+    market.register(attacker, True, sender=gov)  # it trades on the venue in one step, as a token does
     for account in (whale, stranger):
         husd.mint(account, to_units(200_000), sender=account)
         husd.approve(token, UINT256_MAX, sender=account)

@@ -7,8 +7,8 @@ import logging
 
 from levtoken.keeper import GWEI, method_for
 from levtoken.shapes import Action, Reason, Settlement, Status
-from levtoken.units import DAY, WAD, to_wad
-from tests.utils.chain import advance
+from levtoken.units import DAY, WAD, to_units, to_wad
+from tests.utils.chain import advance, head_time
 
 
 def keeper_lines(caplog) -> list[str]:
@@ -333,3 +333,29 @@ def test_on_block__already_settled__not_due_any_more_and_nothing_sent(
 
     assert keeper.nonce == nonce and bot.metrics.failures == 0
     assert any("settle not due any more (NothingToSettle)" in line for line in keeper_lines(caplog))
+
+
+def test_keeper__venue_orders__executed_once_a_newer_round_qualifies_them(
+    funded_token, make_keeper, orders, venue, usd, feed, chain, gov, keeper, outsiders, fund
+):
+    """The keeper executes the venue's delayed orders for their fee: none while they wait for a round, each once
+    one newer than it is published, oldest first."""
+    token = funded_token()
+    bot = make_keeper(token, orders=orders)
+    outsider = outsiders[0]
+    fund(outsider, 20_000, orders)
+    t = head_time(chain) + 5
+    chain.pending_timestamp = t
+    orders.requestAddLiquidity(to_units(10_000), 0, sender=outsider)
+    orders.requestAddLiquidity(to_units(5_000), 0, sender=outsider)
+    chain.pending_timestamp = t + 1
+    bot.on_block()
+    assert bot.metrics.orders == 0 and venue.lpShares(outsider) == 0
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    chain.pending_timestamp = t + 2
+    paid = usd.balanceOf(keeper)
+    bot.on_block()
+    assert bot.metrics.orders == 2 and venue.lpShares(outsider) > 0
+    assert usd.balanceOf(keeper) - paid == 2 * orders.executionFee()
+    bot.on_block()
+    assert bot.metrics.orders == 2

@@ -77,7 +77,7 @@ class RawChain:
 @pytest.fixture
 def raw_chain(chain):
     """RawChain decoding the errors of the venue, token, feed and stablecoin."""
-    names = ("PerpVenue", "LeveragedToken", "PriceFeed", "TestStablecoin")
+    names = ("PerpVenue", "LeveragedToken", "PriceFeed", "TestStablecoin", "DelayedOrders")
     return RawChain(chain, [getattr(project, name).contract_type for name in names])
 
 
@@ -102,12 +102,13 @@ def mine_at(chain):
 
 
 @pytest.fixture
-def read_model(chain, venue, feed, usd, gov, keeper, lp):
-    """read_model(tokens, accounts) -> Model mirroring the chain now (venue market 1, its feed, the
-    tokens' state and the collateral balances of `accounts`, the tokens and the venue)."""
+def read_model(chain, venue, feed, usd, gov, keeper, lp, orders):
+    """read_model(tokens, accounts) -> Model mirroring the chain now (venue market 1, its feed, its DelayedOrders,
+    the tokens' state and the collateral balances of `accounts`, the tokens and the venue)."""
 
     def _read(tokens, accounts) -> Model:
-        model = model_from_chain(venue, feed, usd, tokens, accounts, owner=gov.address, keeper=keeper.address, lps=[lp])
+        model = model_from_chain(venue, feed, usd, tokens, accounts, owner=gov.address, keeper=keeper.address,
+                                 lps=[lp], orders=orders)
         model.now = chain.blocks.head.timestamp
         return model
 

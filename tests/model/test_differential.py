@@ -27,7 +27,8 @@ from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps
 FIELD_ERRORS = ("InvalidParameter", "InvalidConfig")
 # Errors whose arguments are numbers the model computes too (epochs, times, amounts): compared as well.
 NUMBER_ERRORS = ("NoNewerPrice", "FallbackNotOpen", "CancelTooEarly", "ExceedsClaimable", "RequestAlreadySettled",
-                 "EarlierRequestPending", "SupplyCapExceeded")
+                 "EarlierRequestPending", "SupplyCapExceeded", "OrderNotPending", "OrderExpired",
+                 "PoolReserveBreached")
 OUTCOMES: Counter[str] = Counter()  # "method: ok" or "method: reverted Error", over a whole run
 TOKENS = 2  # a 3x long and a 2x short on the same market: the funding skew is partly netted
 HOLDERS = ("whale", "fish", "stranger", "fee_recipient")
@@ -109,6 +110,10 @@ class Differential(RuleBasedStateMachine):
     # --- set-up ------------------------------------------------------------------------------
     @initialize(amounts=st.tuples(*[st.integers(1_000, 200_000)] * TOKENS))
     def first_deposits(self, amounts):
+        venue, o = self.e["venue"], self.acct("outsider")
+        margin = to_units(200_000)
+        self.both("depositMargin(outsider)", o, venue, "depositMargin", (1, o, margin),
+                  lambda: self.model.venue.deposit_margin(self.addr("outsider"), 1, self.addr("outsider"), margin))
         for i, usd in enumerate(amounts):
             self.request(i, "whale", "whale", "whale", "requestDeposit", to_units(usd))
         self.tick()
@@ -294,6 +299,40 @@ class Differential(RuleBasedStateMachine):
                 lambda: self.model.venue.remove_liquidity(self.addr("lp"), shares, 0),
             )
 
+    # --- the venue's delayed orders (an unregistered outsider) -------------------------------
+    @rule(kind=st.sampled_from(["trade", "trade", "add", "remove"]), fraction=st.integers(-1000, 1000))
+    def request_order(self, kind, fraction):
+        """The outsider requests a trade (up to about 2 BTC either way), an LP deposit (up to 1M) or an LP
+        withdrawal (a fraction of its shares)."""
+        orders, o = self.e["orders"], self.acct("outsider")
+        who = self.addr("outsider")
+        mo = self.model.orders
+        if kind == "trade":
+            size = fraction * 2 * 10**15
+            self.both(f"requestTrade({size})", o, orders, "requestTrade", (1, size, 0),
+                      lambda: mo.request_trade(who, 1, size, 0))
+        elif kind == "add":
+            amount = abs(fraction) * 10**9
+            self.both(f"requestAddLiquidity({amount})", o, orders, "requestAddLiquidity", (amount, 0),
+                      lambda: mo.request_add_liquidity(who, amount, 0))
+        else:
+            shares = self.model.venue.lp_shares.get(who, 0) * abs(fraction) // 1000
+            self.both(f"requestRemoveLiquidity({shares})", o, orders, "requestRemoveLiquidity", (shares, 0),
+                      lambda: mo.request_remove_liquidity(who, shares, 0))
+
+    @rule(back=st.integers(0, 3), by=st.sampled_from(["keeper", "keeper", "stranger"]))
+    def execute_order(self, back, by):
+        """A keeper (or a stranger, refused) executes one of the latest orders."""
+        order_id = max(self.model.orders.order_count - back, 1)
+        self.both(f"execute({order_id}) by {by}", self.acct(by), self.e["orders"], "execute", (order_id,),
+                  lambda: self.model.orders.execute(self.addr(by), order_id))
+
+    @rule(back=st.integers(0, 3))
+    def cancel_order(self, back):
+        order_id = max(self.model.orders.order_count - back, 1)
+        self.both(f"cancel({order_id})", self.acct("outsider"), self.e["orders"], "cancel", (order_id,),
+                  lambda: self.model.orders.cancel(self.addr("outsider"), order_id))
+
     # --- keeper and anyone -------------------------------------------------------------------
     @rule(i=token_index, upkeep=st.booleans())
     def rebalance(self, i, upkeep):
@@ -368,9 +407,18 @@ class Differential(RuleBasedStateMachine):
         self.view("poolValue", venue, "poolValue", (), model.venue.pool_value)
         self.view("totalLpShares", venue, "totalLpShares", (), lambda: model.venue.total_lp_shares)
         self.view("marketState", venue, "marketState", (1,), lambda: model.venue.states[1])
-        for name in (*HOLDERS, "keeper", "lp"):
+        for name in (*HOLDERS, "keeper", "lp", "outsider"):
             self.view(f"usd {name}", usd, "balanceOf", (self.acct(name),),
                       lambda: model.collateral.balance_of(self.addr(name)))
+        orders, outsider = e["orders"], self.addr("outsider")
+        self.view("usd orders", usd, "balanceOf", (orders,), lambda: model.collateral.balance_of(str(orders.address)))
+        self.view("orderCount", orders, "orderCount", (), lambda: model.orders.order_count)
+        for order_id in range(max(model.orders.order_count - 3, 1), model.orders.order_count + 1):
+            self.view(f"order {order_id}", orders, "order", (order_id,), lambda: _abi_order(model.orders.order(order_id)))
+        self.view("lpShares outsider", venue, "lpShares", (self.acct("outsider"),),
+                  lambda: model.venue.lp_shares.get(outsider, 0))
+        self.view("position outsider", venue, "position", (1, self.acct("outsider")),
+                  lambda: model.venue.position(1, outsider))
         for i in range(TOKENS):
             token, m = self.token(i), self.mtoken(i)
             address = str(token.address)
@@ -408,9 +456,14 @@ class Differential(RuleBasedStateMachine):
             self.view(f"previewRedeem {i}", token, "previewRedeem", (10**18,), lambda: m.preview_redeem(10**18))
 
 
+def _abi_order(order) -> tuple:
+    """An order as the raw call decodes it (the account's address in lower case)."""
+    return (order.account.lower(), *dataclasses.astuple(order)[1:])
+
+
 @pytest.fixture
 def differential_env(chain, accounts, gov, keeper, lp, whale, fish, stranger, fee_recipient, usd, feed, venue,
-                     create_token, fund, read_model, pin_time, mine_at, raw_chain):
+                     orders, outsiders, create_token, fund, read_model, pin_time, mine_at, raw_chain):
     """Two tokens, funded holders, and the model read from this chain state."""
     tokens = [create_token(3), create_token(-2)]
     holders = {"whale": whale, "fish": fish, "stranger": stranger, "fee_recipient": fee_recipient}
@@ -418,20 +471,24 @@ def differential_env(chain, accounts, gov, keeper, lp, whale, fish, stranger, fe
         for token in tokens:
             fund(account, 3_000_000, token)
     fund(lp, 5_000_000, venue)
+    outsider = outsiders[0]
+    fund(outsider, 5_000_000, orders)
+    usd.approve(venue, 2**256 - 1, sender=outsider)
     pin_time(chain.blocks.head.timestamp + 1)
     chain.mine()
     env = {
         "chain": chain,
         "venue": venue,
+        "orders": orders,
         "usd": usd,
         "feed": feed,
         "tokens": tokens,
-        "accounts": {**holders, "gov": gov, "keeper": keeper, "lp": lp},
+        "accounts": {**holders, "gov": gov, "keeper": keeper, "lp": lp, "outsider": outsider},
         "pin_time": pin_time,
         "mine_at": mine_at,
         "raw": raw_chain,
     }
-    env["base_model"] = read_model(tokens, list(holders.values()) + [keeper, lp])
+    env["base_model"] = read_model(tokens, list(holders.values()) + [keeper, lp, outsider])
     return env
 
 

@@ -146,6 +146,29 @@ def test_removeLiquidity__value_above_cash__reverts_InsufficientPoolLiquidity(
         market.removeLiquidity(shares, 0, sender=lp)
 
 
+def test_removeLiquidity__cash_left_below_traders_profit__reverts_PoolReserveBreached(
+    make_venue, lp, fish, whale, open_account, set_price, model, cfg, price0, reverts
+):
+    """The pool keeps each side's unrealised profit in cash. A long and a short of one BTC after +10%: the pool's
+    value is its whole cash (the short's loss pays the long's profit, but only when the short closes), so an LP
+    could take it all and leave the long's 3,000 USD unpayable; the reserve stops it there."""
+    market = make_venue(10_000, lp, maxFundingRatePerDay=0)
+    open_account(fish, 10_000, to_wad(1), market=market)
+    open_account(whale, 10_000, -to_wad(1), market=market)
+    costs = sum(sum(model.trade_cost(cfg, size, price0)[:2]) for size in (to_wad(1), -to_wad(1)))
+    set_price(33_000)
+    owed = to_units(3_000)
+    cash = to_units(10_000) + costs
+    assert market.poolCash() == market.poolValue() == cash
+    shares = market.lpShares(lp)
+    everything = shares * (cash + 1) // (shares + VIRTUAL_LP_SHARES)
+    with reverts(market.PoolReserveBreached, cashLeft=cash - everything, owedToTraders=owed):
+        market.removeLiquidity(shares, 0, sender=lp)
+    part = shares * 6 // 10  # leaves about 4,000 USD of cash: more than the long's profit
+    market.removeLiquidity(part, 0, sender=lp)
+    assert market.poolCash() >= owed
+
+
 def test_addLiquidity__direct_transfer_donation__does_not_dilute_first_lp(
     make_venue, usd, fish, whale, stranger, fund
 ):

@@ -183,30 +183,37 @@ def test_trade__zero_size__reverts_ZeroAmount(venue, fish, open_account, reverts
 def test_trade__open_interest_above_cap__reverts_OpenInterestCapExceeded(
     venue, gov, cfg, whale, fish, open_account, reverts
 ):
+    """The cap binds the accounts that trade through DelayedOrders (`tradeFor`, here with gov standing in for
+    the orders contract); registered accounts are bounded by their own caps instead."""
     venue.setMarketConfig(BTC, {**cfg, "maxFundingRatePerDay": 0, "maxOpenInterest": to_wad(1)}, sender=gov)
+    venue.setOrders(gov, sender=gov)
     open_account(whale, 10_000, to_wad("0.6"))
     open_account(fish, 10_000)
 
     with reverts(venue.OpenInterestCapExceeded, openInterest=to_wad("1.1"), cap=to_wad(1)):
-        venue.trade(BTC, to_wad("0.5"), 0, sender=fish)
+        venue.tradeFor(BTC, fish, to_wad("0.5"), 0, sender=gov)
 
-    venue.trade(BTC, to_wad("0.4"), 0, sender=fish)
-    venue.trade(BTC, -to_wad("0.4"), 0, sender=whale)
-    venue.trade(BTC, -to_wad("1.2"), 0, sender=fish)  # flips fish to a short of 0.8
+    venue.tradeFor(BTC, fish, to_wad("0.4"), 0, sender=gov)
+    venue.tradeFor(BTC, whale, -to_wad("0.4"), 0, sender=gov)
+    venue.tradeFor(BTC, fish, -to_wad("1.2"), 0, sender=gov)  # flips fish to a short of 0.8
     assert venue.openInterest(BTC) == (to_wad("0.2"), to_wad("0.8"))
     with reverts(venue.OpenInterestCapExceeded, openInterest=to_wad("1.0") + 1, cap=to_wad(1)):
-        venue.trade(BTC, -(to_wad("0.2") + 1), 0, sender=fish)
+        venue.tradeFor(BTC, fish, -(to_wad("0.2") + 1), 0, sender=gov)
+    # A registered account (a token) is not held by the cap: an outsider filling it cannot block its settlement.
+    venue.trade(BTC, -to_wad("0.5"), 0, sender=fish)
+    assert venue.openInterest(BTC) == (to_wad("0.2"), to_wad("1.3"))
 
 
 def test_trade__reduce_above_lowered_cap__allowed(venue, gov, cfg, fish, open_account, reverts):
     open_account(fish, 10_000, to_wad(1))
     venue.setMarketConfig(BTC, {**cfg, "maxFundingRatePerDay": 0, "maxOpenInterest": to_wad("0.1")}, sender=gov)
+    venue.setOrders(gov, sender=gov)
 
-    venue.trade(BTC, -to_wad("0.5"), 0, sender=fish)
+    venue.tradeFor(BTC, fish, -to_wad("0.5"), 0, sender=gov)
 
     assert venue.openInterest(BTC) == (to_wad("0.5"), 0)
     with reverts(venue.OpenInterestCapExceeded, openInterest=to_wad("0.5") + 1, cap=to_wad("0.1")):
-        venue.trade(BTC, 1, 0, sender=fish)
+        venue.tradeFor(BTC, fish, 1, 0, sender=gov)
 
 
 def test_trade__open_below_initial_margin__reverts_InsufficientMargin(venue, fish, cfg, model, price0, fund, reverts):
