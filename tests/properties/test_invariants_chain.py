@@ -8,7 +8,8 @@ anvil, and after every step the chain's own state must keep:
   token's collateral balance;
 - the token's own shares (escrow) >= pending redemptions + claimable deposit shares;
 - totalSupply == the sum of every balance, claims at NAV <= equity, and the venue's collateral conserved;
-- every action rebalanceStatus reports as due succeeds when a keeper performs it.
+- every action rebalanceStatus reports as due succeeds when a keeper performs it;
+- at the end, every holder's redemption of all its shares settles within one settlement window, by the fallback.
 
 Each example starts from the same snapshot (a 3x long with 50,000 deposited) and few examples run:
 every step is a transaction on anvil."""
@@ -130,8 +131,31 @@ def test_request_book__random_steps__escrow_and_supply_invariants(
         feed.submit(feed.latestRoundData()[1], sender=gov)
         upkeep(token, keeper)
         check("end", token, requesters, holders, redeem_requests, usd, venue)
+        every_holder_exits_within_a_window(token, requesters, chain, feed, gov, stranger)
     finally:
         chain.restore(snapshot)
+
+
+def every_holder_exits_within_a_window(token, requesters, chain, feed, gov, stranger) -> None:
+    """Every holder asks to redeem all its shares, keepers are down, and one settlement window after the round
+    that qualifies them a stranger's fallback settles them all: each holder's claimable redemption grows by what
+    it asked (a token with positive equity never keeps anyone in)."""
+    asked = {}
+    for who in requesters:
+        shares = int(token.balanceOf(who))
+        if shares and attempt(token, lambda: token.requestRedeem(shares, who, who, sender=who), "EarlierRequestPending"):
+            asked[who] = (shares, int(token.maxRedeem(who)))
+    if not asked or int(token.totalAssets()) <= 0:
+        return
+    chain_helpers.advance(chain, 1)
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    token.poke(sender=stranger)  # the window starts at this round
+    chain_helpers.advance(chain, int(token.params().settlementWindow))
+    feed.submit(feed.latestRoundData()[1], sender=gov)
+    token.settle(sender=stranger)
+    for who, (shares, before) in asked.items():
+        assert int(token.maxRedeem(who)) == before + shares, f"{who} asked {shares} shares and cannot redeem them"
+    event("every holder exited by the fallback")
 
 
 def upkeep(token, keeper) -> None:
