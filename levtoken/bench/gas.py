@@ -97,6 +97,21 @@ def _controller(batch: int, index: int, side: str) -> str:
     return to_checksum_address(keccak(text=f"controller-{batch}-{side}-{index}")[-20:])
 
 
+def _approving(token, controller: str, operator) -> str:
+    """`controller`, after it approved `operator` as its ERC-7540 operator on `token` (a request under another
+    account's controller needs that): sent as the controller, which anvil impersonates."""
+    from ape import chain
+
+    provider = chain.provider
+    provider.make_request("anvil_setBalance", [controller, hex(10**18)])
+    provider.make_request("anvil_impersonateAccount", [controller])
+    data = token.setOperator.encode_input(operator.address, True)
+    tx_hash = provider.web3.eth.send_transaction({"from": controller, "to": token.address, "data": data})
+    provider.web3.eth.wait_for_transaction_receipt(tx_hash)
+    provider.make_request("anvil_stopImpersonatingAccount", [controller])
+    return controller
+
+
 def _require_action(token, action: int, what: str) -> None:
     status = token.rebalanceStatus()
     if status.action != action:
@@ -161,13 +176,15 @@ def _measure() -> list[Measurement]:
     rows.append(Measurement("mint (claim exact shares)", "part of a claimable deposit (warm)", minted, minted_oz))
     long.mint(long.maxMint(fish), fish, sender=fish)
 
-    # Settlements of N mixed requests: half deposits (the whale requesting for N/2 controllers), half
-    # redemptions (the whale's shares, for N/2 other controllers).
+    # Settlements of N mixed requests: half deposits (the whale requesting for N/2 controllers, each having
+    # approved it as operator), half redemptions (the whale's shares, for N/2 other controllers).
     per_request: dict[int, int] = {}
     for count in SETTLEMENT_SIZES:
         for index in range(count // 2):
-            long.requestDeposit(to_units(1_000), _controller(count, index, "d"), whale, sender=whale)
-            long.requestRedeem(long.balanceOf(whale) // 200, _controller(count, index, "r"), whale, sender=whale)
+            depositor = _approving(long, _controller(count, index, "d"), whale)
+            redeemer = _approving(long, _controller(count, index, "r"), whale)
+            long.requestDeposit(to_units(1_000), depositor, whale, sender=whale)
+            long.requestRedeem(long.balanceOf(whale) // 200, redeemer, whale, sender=whale)
         (gas,) = settle(long)
         per_request[count] = gas // count
         rows.append(Measurement("settle", f"{count} mixed requests ({count // 2} deposits, {count // 2} redemptions): "
