@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {FixedPointMath as FPM} from "./FixedPointMath.sol";
 
 /// @title HedgeMath
@@ -10,9 +11,10 @@ import {FixedPointMath as FPM} from "./FixedPointMath.sol";
 /// scaled to 18 decimals, other amounts (assets, equity units, fee, impact) are collateral units. Every size
 /// is rounded toward zero.
 library HedgeMath {
-    /// @dev `magnitude` with the sign of `sign` (positive when `sign` is zero).
+    /// @dev `magnitude` with the sign of `sign` (positive when `sign` is zero); reverts if it does not fit.
     function withSign(int256 sign, uint256 magnitude) internal pure returns (int256) {
-        return sign < 0 ? -int256(magnitude) : int256(magnitude);
+        int256 value = SafeCast.toInt256(magnitude);
+        return sign < 0 ? -value : value;
     }
 
     /// @dev Signed leverage of a position of `size` at `price` on `equityWad` (> 0), rounded toward zero.

@@ -6,7 +6,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// @title SettlementMath
 /// @notice How one settlement's trade cost is shared (DESIGN.md 7.6): deposits and redemptions net into one
 /// venue trade, and each side pays the trade's actual cost in proportion to what its own trade would cost
-/// alone, rounded up, so the holders who did nothing pay nothing (they may keep up to two units).
+/// alone, rounded up, so the holders who did nothing pay nothing (the two rounded-up shares exceed the cost by at most one unit, which the holders keep).
 library SettlementMath {
     /// @param cost The netted trade's cost, collateral units (the venue's exact quote).
     /// @param quoteD Fee plus impact of the deposits' hedge traded alone.
