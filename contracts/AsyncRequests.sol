@@ -11,6 +11,7 @@ import {
 } from "./interfaces/IERC7540.sol";
 import {ZeroAmount} from "./interfaces/Errors.sol";
 import {RequestQueue} from "./libraries/RequestQueue.sol";
+import {SharesMath} from "./libraries/SharesMath.sol";
 import {LeveragedTokenStorage} from "./LeveragedTokenStorage.sol";
 
 /// @title AsyncRequests
@@ -36,8 +37,9 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     /* REQUESTS */
 
     /// @inheritdoc IERC7540Deposit
-    /// @dev Refused while paused (EnforcedPause) and once the supply reached its cap (SupplyCapExceeded); a
-    /// settlement defers deposits that would pass the cap. A controller whose earlier deposit waits in a closed
+    /// @dev Refused while paused (EnforcedPause), and when the supply has reached its cap or this request alone
+    /// would pass it at the current NAV before costs (SupplyCapExceeded); a batch that together passes the cap
+    /// settles pro rata up to it and its claims return the rest (DESIGN.md 7.9). A controller whose earlier deposit waits in a closed
     /// batch reverts EarlierRequestPending (an expired one must be cancelled first). A `controller` other than
     /// `owner` must be the caller or have approved it as operator (UnauthorizedOperator): nobody can add a
     /// request that would hold another account's next one. An amount the books cannot hold whole reverts.
@@ -49,7 +51,7 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         if (assets == 0) revert ZeroAmount();
         _checkOperator(owner);
         if (controller != owner) _checkController(controller);
-        _checkDepositRequest();
+        _checkDepositRequest(assets);
         uint256 u = _rollDeposits();
         _join(_deposits, _depositAccounts[controller], controller, assets, u, _feeBps(true));
         escrowAssets += assets;
@@ -91,19 +93,20 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     /* CLAIMS */
 
     /// @inheritdoc IERC7540Deposit
+    /// @dev Claims also pay `receiver` the same part of any refund the supply cap left (DepositRefunded); the
+    /// Deposit event's assets are the claimed assets net of it.
     function deposit(uint256 assets, address receiver, address controller) public nonReentrant returns (uint256 shares) {
         _checkController(controller);
         (assets, shares) = _claim(_deposits, _depositAccounts[controller], assets, true);
-        _transfer(address(this), receiver, shares);
-        emit Deposit(controller, receiver, assets, shares);
+        _claimDeposit(controller, receiver, assets, shares);
     }
 
     /// @inheritdoc IERC7540Deposit
+    /// @dev As `deposit`: a refund the supply cap left is paid with the claim.
     function mint(uint256 shares, address receiver, address controller) public nonReentrant returns (uint256 assets) {
         _checkController(controller);
         (assets, shares) = _claim(_deposits, _depositAccounts[controller], shares, false);
-        _transfer(address(this), receiver, shares);
-        emit Deposit(controller, receiver, assets, shares);
+        _claimDeposit(controller, receiver, assets, shares);
     }
 
     /// @notice Claims the shares of `assets` of the caller's claimable deposit.
@@ -248,12 +251,18 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         return isDeposit ? _params.mintFeeBps : _params.redeemFeeBps;
     }
 
-    /// @dev Paused: EnforcedPause. Supply at its cap: SupplyCapExceeded (settlement defers deposits that would
-    /// pass it, exactly, fee shares included).
-    function _checkDepositRequest() internal view {
+    /// @dev Paused: EnforcedPause. Supply at its cap, or past it with this request's shares at the current NAV
+    /// (before costs and fees, which only lower them; the recorded valuation on a stale oracle):
+    /// SupplyCapExceeded. Without a cap, nothing to value.
+    function _checkDepositRequest(uint256 assets) internal view {
         _requireNotPaused();
         uint256 supply = totalSupply();
-        if (supply >= _params.supplyCap) revert SupplyCapExceeded(supply, _params.supplyCap);
+        uint256 cap = _params.supplyCap;
+        if (supply >= cap) revert SupplyCapExceeded(supply, cap);
+        if (cap == type(uint256).max) return;
+        (uint256 total, uint256 valued) = _valuation();
+        uint256 supplyAfter = valued + SharesMath.toSharesDown(assets, total, valued, _assetToWad());
+        if (supplyAfter > cap) revert SupplyCapExceeded(supplyAfter, cap);
     }
 
     /// @dev Adds a request of `amount` by `controller` to the open epoch, after its checkpoint. A pending
@@ -284,6 +293,8 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
             a.claimOut = (a.claimOut + pending * ep.out / ep.amount).toUint128();
             a.claimIn = (a.claimIn + pending).toUint128();
             a.pending = 0;
+            uint256 refund = ep.refund;
+            if (refund != 0) a.claimRefund = (a.claimRefund + pending * refund / ep.amount).toUint128();
         }
     }
 
@@ -328,6 +339,23 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
         }
         a.claimIn = (claimIn - input).toUint128();
         a.claimOut = (claimOut - output).toUint128();
+    }
+
+    /// @dev Finishes a deposit claim of `assets` for `shares`: the shares to `receiver`, with the same part of the
+    /// controller's refund (all of it with the last claim; rounded down otherwise), which the Deposit event's
+    /// assets leave out.
+    function _claimDeposit(address controller, address receiver, uint256 assets, uint256 shares) internal {
+        Account storage a = _depositAccounts[controller];
+        uint256 refundLeft = a.claimRefund;
+        uint256 claimLeft = a.claimIn;
+        uint256 refund = claimLeft == 0 ? refundLeft : Math.mulDiv(assets, refundLeft, claimLeft + assets);
+        if (refund != 0) {
+            a.claimRefund = uint128(refundLeft - refund);
+            _payOut(receiver, refund);
+            emit DepositRefunded(controller, receiver, refund);
+        }
+        _transfer(address(this), receiver, shares);
+        emit Deposit(controller, receiver, assets - refund, shares);
     }
 
     /// @dev Pays `assets` held in escrow to `receiver`.

@@ -191,13 +191,6 @@ contract LeveragedToken is AsyncRequests, IERC5267, AutomationCompatibleInterfac
 
     /* INTERNAL */
 
-    /// @dev Equity and supply (streaming fee accrued) now, or at the last recorded valuation.
-    function _valuation() internal view returns (uint256, uint256) {
-        (bool ok, Snapshot memory s) = _trySnapshot();
-        if (!ok) return (lastEquity, lastSupply);
-        return (_equityOrZero(s), s.supply + pendingStreamingFee());
-    }
-
     /// @dev Runs this call's calldata from byte `offset` on in the logic, on this token's storage, and returns or
     /// reverts with its result (never returns to Solidity: memory is free to overwrite).
     function _delegateToLogic(uint256 offset) internal {

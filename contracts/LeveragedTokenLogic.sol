@@ -30,6 +30,8 @@ uint256 constant DUST_UNITS = 2;
 /// emptied keeps a dust position worth less than a trade's gas. No rebalance is due, and deposits are taken
 /// even when that dust's value has fallen to zero or below (they then make up at most this much).
 uint256 constant DUST_EQUITY_WAD = 1e18;
+/// @dev Most pricings of one settlement's deposit side while it is filled up to the supply cap.
+uint256 constant FILL_STEPS = 4;
 
 /// @title LeveragedTokenLogic
 /// @notice The half of every leveraged token that settles, rebalances and changes parameters: initialization,
@@ -200,13 +202,13 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         }
         address recipient = _params.feeRecipient;
         if (p.depositEpoch != 0) {
-            _deposits.settle(p.depositEpoch, p.t.sharesOut);
+            _deposits.settle(p.depositEpoch, p.t.sharesOut, p.t.refunded);
             escrowAssets -= p.t.assets;
             _mint(address(this), p.t.sharesOut);
             if (p.t.mintFee != 0) _mint(recipient, p.t.mintFee);
         }
         if (p.redeemEpoch != 0) {
-            _redemptions.settle(p.redeemEpoch, p.t.assetsOut);
+            _redemptions.settle(p.redeemEpoch, p.t.assetsOut, 0);
             escrowAssets += p.t.assetsOut;
             if (p.t.redeemFee != 0) _transfer(address(this), recipient, p.t.redeemFee);
             _burn(address(this), p.t.shares - p.t.redeemFee);
@@ -232,6 +234,7 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
             (p.depositEpoch, p.t.assets, feeBps,) = _deposits.peekBatch(p.priceTime, block.timestamp, _window());
             p.t.mintFeeBps = FPM.min(feeBps, _params.mintFeeBps);
         }
+        uint256 batchAssets = p.t.assets;
         (p.redeemEpoch, p.t.shares, feeBps,) = _redemptions.peekBatch(p.priceTime, block.timestamp, 0);
         p.t.redeemFeeBps = FPM.min(feeBps, _params.redeemFeeBps);
         if (p.depositEpoch == 0 && p.redeemEpoch == 0) return p;
@@ -240,6 +243,7 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
             _priceSettlement(_context(), _state(s, s.supply + pendingStreamingFee()), _params.supplyCap, !paused(), p.t);
         p.feasible = withDeposits || withRedemptions || p.redeemEpoch == 0;
         if (!withDeposits) (p.depositEpoch, p.t.assets, p.t.mintFeeBps) = (0, 0, 0);
+        else p.t.refunded = batchAssets - p.t.assets;
         if (!withRedemptions) (p.redeemEpoch, p.t.shares, p.t.redeemFeeBps) = (0, 0, 0);
     }
 
@@ -268,13 +272,33 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         bool mintable = s.supply == 0 || s.equity > -int256(DUST_EQUITY_WAD / c.assetToWad);
         bool deposits = assets != 0 && depositsAllowed && mintable;
         if (!deposits) t.assets = 0;
-        if ((deposits || shares != 0) && _price(c, s, supplyCap, t)) return (deposits, shares != 0);
+        if ((deposits || shares != 0) && _priceFilled(c, s, supplyCap, t)) return (deposits, shares != 0);
         if (!deposits || shares == 0) return (false, false);
         t.assets = 0;
         if (_price(c, s, supplyCap, t)) return (false, true);
         (t.assets, t.shares) = (assets, 0);
-        if (_price(c, s, supplyCap, t)) return (true, false);
+        if (_priceFilled(c, s, supplyCap, t)) return (true, false);
         return (false, false);
+    }
+
+    /// @dev Prices `t` like `_price`, filling its deposits pro rata up to `supplyCap` (DESIGN.md 7.9): when only
+    /// the cap refuses them, their assets shrink to what the cap's room takes at the shares they would mint
+    /// (rounded down; none without room), and again, up to FILL_STEPS prices in all (a smaller hedge costs
+    /// less per unit, so it mints a little more per unit). False when the venue refuses.
+    function _priceFilled(Context memory c, State memory s, uint256 supplyCap, ILeveragedToken.Settlement memory t)
+        internal
+        view
+        returns (bool)
+    {
+        for (uint256 i = 0; i < FILL_STEPS; ++i) {
+            if (_price(c, s, supplyCap, t)) return true;
+            uint256 minted = t.sharesOut + t.mintFee;
+            uint256 kept = s.supply - (t.shares - t.redeemFee);
+            // The venue refused (before or after the shares were priced), not the cap.
+            if (t.assets == 0 || kept + minted <= supplyCap) return false;
+            t.assets = kept >= supplyCap ? 0 : Math.mulDiv(t.assets, supplyCap - kept, minted);
+        }
+        return false;
     }
 
     /// @dev Prices `t` in place; false when the venue would reject its trade or the deposits would take supply

@@ -46,12 +46,14 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
     /* STORAGE */
 
     /// @dev A controller's requests on one side: pending in `epoch`, and what settled epochs left claimable:
-    /// (assets in, shares out) for deposits, (shares in, assets out) for redemptions.
+    /// (assets in, shares out) for deposits, (shares in, assets out) for redemptions; for deposits, the part of
+    /// `claimIn` the supply cap left unfilled, which the claims return.
     struct Account {
         uint128 pending;
         uint48 epoch;
         uint128 claimIn;
         uint128 claimOut;
+        uint128 claimRefund;
     }
 
     RequestQueue.Book internal _deposits;
@@ -178,6 +180,13 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
             s.supply = totalSupply();
             ok = true;
         } catch {}
+    }
+
+    /// @dev Equity and supply (streaming fee accrued) now, or at the last recorded valuation.
+    function _valuation() internal view returns (uint256, uint256) {
+        (bool ok, Snapshot memory s) = _trySnapshot();
+        if (!ok) return (lastEquity, lastSupply);
+        return (_equityOrZero(s), s.supply + pendingStreamingFee());
     }
 
     function _equityOrZero(Snapshot memory s) internal pure returns (uint256) {

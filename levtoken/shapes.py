@@ -226,6 +226,7 @@ class Settlement(Struct):
     cost: int = _f("cost", COLLATERAL, 0)
     cost_d: int = _f("costD", COLLATERAL, 0)
     cost_r: int = _f("costR", COLLATERAL, 0)
+    refunded: int = _f("refunded", COLLATERAL, 0)
 
 
 # --- IPerpVenue ---------------------------------------------------------------------------------

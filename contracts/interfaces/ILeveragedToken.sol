@@ -115,6 +115,7 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
         uint256 cost; // the trade's cost (fee, impact, rounding), collateral units
         uint256 costD; // the deposit side's share of it
         uint256 costR; // the redemption side's share of it
+        uint256 refunded; // of the deposit batch, the assets over the supply cap: returned with the claims
     }
 
     // Errors shared with other contracts (ZeroAmount, SlippageExceeded, LeverageOutOfRange) are declared
@@ -188,6 +189,9 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
     );
     /// @notice `controller`'s expired deposit request was cancelled and its `assets` paid to `receiver`.
     event DepositRequestCancelled(address indexed controller, address indexed receiver, address sender, uint256 assets);
+    /// @notice `assets` of `controller`'s settled deposit that the supply cap left unfilled, paid to `receiver`
+    /// with its claim.
+    event DepositRefunded(address indexed controller, address indexed receiver, uint256 assets);
     /// @notice A deposit batch keepers left unsettled for the window: its requests may only be cancelled.
     event DepositsExpired(uint256 indexed epoch, uint256 assets);
 

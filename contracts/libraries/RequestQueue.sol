@@ -42,6 +42,7 @@ library RequestQueue {
         uint48 mergedInto; // the epoch whose settlement prices it (0: itself)
         uint16 feeBps; // the lowest mint or redeem fee in force at any of its requests
         uint8 status; // PENDING, SETTLED or EXPIRED
+        uint128 refund; // once settled: of `amount`, what the settlement left unfilled (deposits over the cap)
     }
 
     struct Book {
@@ -125,7 +126,7 @@ library RequestQueue {
             id = ++b.queue.lastId;
             b.queue.open = id;
             b.epochs[id] =
-                Epoch(amount.toUint128(), 0, u.toUint48(), now_.toUint48(), 0, feeBps.toUint16(), PENDING);
+                Epoch(amount.toUint128(), 0, u.toUint48(), now_.toUint48(), 0, feeBps.toUint16(), PENDING, 0);
         } else {
             Epoch storage e = b.epochs[id];
             e.amount = (e.amount + amount).toUint128();
@@ -134,11 +135,13 @@ library RequestQueue {
         }
     }
 
-    /// @notice Marks the batch `id` settled with `out` for its requesters and empties the batch slot.
-    function settle(Book storage b, uint256 id, uint256 out) internal {
+    /// @notice Marks the batch `id` settled with `out` for its requesters and `refund` of its amount left
+    /// unfilled (returned to them), and empties the batch slot.
+    function settle(Book storage b, uint256 id, uint256 out, uint256 refund) internal {
         Epoch storage e = b.epochs[id];
         e.out = out.toUint128();
         e.status = SETTLED;
+        if (refund != 0) e.refund = refund.toUint128();
         b.queue.batch = 0;
     }
 

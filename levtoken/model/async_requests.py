@@ -17,7 +17,7 @@ from levtoken.model.errors import (
     RequestAlreadySettled, SupplyCapExceeded, UnauthorizedOperator, ZeroAmount,
 )
 from levtoken.model.journal import memory
-from levtoken.model.libraries import request_queue
+from levtoken.model.libraries import request_queue, shares_math
 from levtoken.model.libraries.fixed_point_math import mul_div_down, mul_div_up
 from levtoken.model.libraries.request_queue import Book
 from levtoken.model.libraries.safe_cast import checked_uint, to_uint
@@ -36,6 +36,7 @@ class Account:
     epoch: int = 0
     claim_in: int = 0
     claim_out: int = 0
+    claim_refund: int = 0  # deposits: the part of claim_in the supply cap left unfilled, which claims return
 
 
 class AsyncRequests(LeveragedTokenStorage):
@@ -50,7 +51,7 @@ class AsyncRequests(LeveragedTokenStorage):
             self._check_operator(caller, owner)
             if controller != owner:
                 self._check_controller(caller, controller)
-            self._check_deposit_request()
+            self._check_deposit_request(assets)
             u = self._roll_deposits()
             self._join(self.deposits, self.deposit_accounts, controller, assets, u, self._fee_bps(True))
             self.escrow_assets = checked_uint(self.escrow_assets + assets)
@@ -96,7 +97,7 @@ class AsyncRequests(LeveragedTokenStorage):
             controller = caller if controller is None else controller
             self._check_controller(caller, controller)
             assets, shares = self._claim(self.deposits, self.deposit_accounts, controller, assets, True)
-            self._transfer(self.address, receiver, shares)
+            self._claim_deposit(controller, receiver, assets, shares)
             return shares
 
     def mint(self, caller: str, shares: int, receiver: str, controller: str | None = None) -> int:
@@ -106,7 +107,7 @@ class AsyncRequests(LeveragedTokenStorage):
             controller = caller if controller is None else controller
             self._check_controller(caller, controller)
             assets, shares = self._claim(self.deposits, self.deposit_accounts, controller, shares, False)
-            self._transfer(self.address, receiver, shares)
+            self._claim_deposit(controller, receiver, assets, shares)
             return assets
 
     def redeem(self, caller: str, shares: int, receiver: str, controller: str) -> int:
@@ -205,12 +206,19 @@ class AsyncRequests(LeveragedTokenStorage):
         """Mint (deposits) or redeem fee in force, basis points."""
         return self.params.mint_fee_bps if is_deposit else self.params.redeem_fee_bps
 
-    def _check_deposit_request(self) -> None:
-        """Paused: EnforcedPause. Supply at its cap: SupplyCapExceeded."""
+    def _check_deposit_request(self, assets: int) -> None:
+        """Paused: EnforcedPause. Supply at its cap, or past it with this request's shares at the current NAV
+        (before costs and fees): SupplyCapExceeded. Without a cap, nothing to value."""
         self._require_not_paused()
-        supply = self.total_supply
-        if supply >= self.params.supply_cap:
-            raise SupplyCapExceeded(supply, self.params.supply_cap)
+        supply, cap = self.total_supply, self.params.supply_cap
+        if supply >= cap:
+            raise SupplyCapExceeded(supply, cap)
+        if cap == UINT256_MAX:
+            return
+        total, valued = self._valuation()
+        supply_after = valued + shares_math.to_shares_down(assets, total, valued, self.virtual_shares)
+        if supply_after > cap:
+            raise SupplyCapExceeded(supply_after, cap)
 
     def _join(self, b: Book, accounts: dict, controller: str, amount: int, u: int, fee_bps: int) -> None:
         e, _ = self._checkpoint(b, accounts, controller)
@@ -236,6 +244,9 @@ class AsyncRequests(LeveragedTokenStorage):
                 claim_in=to_uint(a.claim_in + pending, 128),
                 pending=0,
             )
+            if ep.refund != 0:
+                self._set_account(accounts, controller,
+                                  claim_refund=to_uint(a.claim_refund + pending * ep.refund // ep.amount, 128))
         return e, status
 
     @staticmethod
@@ -275,6 +286,16 @@ class AsyncRequests(LeveragedTokenStorage):
             taken = (claim_in if amount == claim_out else mul_div_up(amount, claim_in, claim_out), amount)
         self._set_account(accounts, controller, claim_in=claim_in - taken[0], claim_out=claim_out - taken[1])
         return taken
+
+    def _claim_deposit(self, controller: str, receiver: str, assets: int, shares: int) -> None:
+        """Finishes a deposit claim of `assets` for `shares`: the shares to `receiver`, with the same part of the
+        controller's refund (all of it with the last claim; rounded down otherwise)."""
+        a = self._account(self.deposit_accounts, controller)
+        refund = a.claim_refund if a.claim_in == 0 else mul_div_down(assets, a.claim_refund, a.claim_in + assets)
+        if refund != 0:
+            self._set_account(self.deposit_accounts, controller, claim_refund=a.claim_refund - refund)
+            self._pay_out(receiver, refund)
+        self._transfer(self.address, receiver, shares)
 
     def _pay_out(self, receiver: str, assets: int) -> None:
         """Pays `assets` held in escrow to `receiver`."""

@@ -96,11 +96,3 @@ class LeveragedToken(AsyncRequests, LeveragedTokenLogic):
         """convertToAssets (streaming fee accrued, rounded down; last recorded valuation when stale)."""
         total, supply = self._valuation()
         return shares_math.to_assets_down(shares, total, supply, self.virtual_shares)
-
-    # --- internal --------------------------------------------------------------------------------
-    def _valuation(self) -> tuple[int, int]:
-        """Equity and supply (streaming fee accrued) now, or at the last recorded valuation."""
-        ok, s = self._try_snapshot()
-        if not ok:
-            return self.last_equity, self.last_supply
-        return self._equity_or_zero(s), s.supply + self.pending_streaming_fee()

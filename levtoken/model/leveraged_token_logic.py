@@ -30,6 +30,7 @@ DUST_UNITS = 2  # a settlement side trades only when its value exceeds its trade
 # Equity (18 decimals) below which a token is at rest, one unit of collateral: no rebalance is due, and deposits
 # are taken even when its dust's value has fallen to zero or below.
 DUST_EQUITY_WAD = WAD
+FILL_STEPS = 4  # most pricings of one settlement's deposit side while it is filled up to the supply cap
 
 
 @dataclass
@@ -163,13 +164,13 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
         t = p.t
         recipient = self.params.fee_recipient
         if p.deposit_epoch != 0:
-            request_queue.settle(self.deposits, p.deposit_epoch, t.shares_out)
+            request_queue.settle(self.deposits, p.deposit_epoch, t.shares_out, t.refunded)
             self.escrow_assets = checked_uint(self.escrow_assets - t.assets)
             self._mint(self.address, t.shares_out)
             if t.mint_fee != 0:
                 self._mint(recipient, t.mint_fee)
         if p.redeem_epoch != 0:
-            request_queue.settle(self.redemptions, p.redeem_epoch, t.assets_out)
+            request_queue.settle(self.redemptions, p.redeem_epoch, t.assets_out, 0)
             self.escrow_assets = checked_uint(self.escrow_assets + t.assets_out)
             if t.redeem_fee != 0:
                 self._transfer(self.address, recipient, t.redeem_fee)
@@ -191,6 +192,7 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
                 self.deposits, p.price_time, self.clock.now, self._window()
             )
             p.t.mint_fee_bps = min(fee_bps, self.params.mint_fee_bps)
+        batch_assets = p.t.assets
         p.redeem_epoch, p.t.shares, fee_bps, _ = request_queue.peek_batch(
             self.redemptions, p.price_time, self.clock.now, 0
         )
@@ -204,6 +206,8 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
         p.feasible = with_deposits or with_redemptions or p.redeem_epoch == 0
         if not with_deposits:
             p.deposit_epoch, p.t.assets, p.t.mint_fee_bps = 0, 0, 0
+        else:
+            p.t.refunded = batch_assets - p.t.assets
         if not with_redemptions:
             p.redeem_epoch, p.t.shares, p.t.redeem_fee_bps = 0, 0, 0
         return p
@@ -224,7 +228,7 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
         deposits = assets != 0 and deposits_allowed and mintable
         if not deposits:
             t.assets = 0
-        if (deposits or shares != 0) and self._price(s, supply_cap, t):
+        if (deposits or shares != 0) and self._price_filled(s, supply_cap, t):
             return deposits, shares != 0
         if not deposits or shares == 0:
             return False, False
@@ -232,9 +236,23 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
         if self._price(s, supply_cap, t):
             return False, True
         t.assets, t.shares = assets, 0
-        if self._price(s, supply_cap, t):
+        if self._price_filled(s, supply_cap, t):
             return True, False
         return False, False
+
+    def _price_filled(self, s: State, supply_cap: int, t: Settlement) -> bool:
+        """_priceFilled: prices `t` like `_price`, filling its deposits pro rata up to `supply_cap`: when only
+        the cap refuses them, their assets shrink to what the cap's room takes at the shares they would mint
+        (rounded down; none without room), up to FILL_STEPS pricings. False when the venue refuses."""
+        for _ in range(FILL_STEPS):
+            if self._price(s, supply_cap, t):
+                return True
+            minted = t.shares_out + t.mint_fee
+            kept = s.supply - (t.shares - t.redeem_fee)
+            if t.assets == 0 or kept + minted <= supply_cap:
+                return False
+            t.assets = 0 if kept >= supply_cap else mul_div_down(t.assets, supply_cap - kept, minted)
+        return False
 
     def _price(self, s: State, supply_cap: int, t: Settlement) -> bool:
         """Prices `t` in place; False when the venue would reject its trade or the deposits would take the

@@ -104,6 +104,13 @@ class LeveragedTokenStorage(SoladyERC20):
         idle = checked_uint(self.venue.collateral.balance_of(self.address) - self.escrow_assets)
         return True, Snapshot(value, size, price, idle, value + idle, self.total_supply)
 
+    def _valuation(self) -> tuple[int, int]:
+        """Equity and supply (streaming fee accrued) now, or at the last recorded valuation."""
+        ok, s = self._try_snapshot()
+        if not ok:
+            return self.last_equity, self.last_supply
+        return self._equity_or_zero(s), s.supply + self.pending_streaming_fee()
+
     @staticmethod
     def _equity_or_zero(s: Snapshot) -> int:
         return s.equity if s.equity > 0 else 0

@@ -43,6 +43,7 @@ class Epoch:
     merged_into: int = 0  # the epoch whose settlement prices it (0: itself)
     fee_bps: int = 0  # the lowest mint or redeem fee in force at any of its requests
     status: int = PENDING
+    refund: int = 0  # once settled: of `amount`, what the settlement left unfilled (deposits over the cap)
 
 
 @dataclass
@@ -153,9 +154,10 @@ def add(b: Book, amount: int, u: int, now: int, fee_bps: int) -> int:
     return epoch_id
 
 
-def settle(b: Book, epoch_id: int, out: int) -> None:
-    """settle: marks the batch `epoch_id` settled with `out` for its requesters and empties the batch slot."""
-    _set_epoch(b, epoch_id, out=to_uint(out, 128), status=SETTLED)
+def settle(b: Book, epoch_id: int, out: int, refund: int) -> None:
+    """settle: marks the batch `epoch_id` settled with `out` for its requesters and `refund` of its amount left
+    unfilled (returned to them), and empties the batch slot."""
+    _set_epoch(b, epoch_id, out=to_uint(out, 128), status=SETTLED, refund=to_uint(refund, 128))
     q = memory(b.queue)
     q.batch = 0
     b.queue = q

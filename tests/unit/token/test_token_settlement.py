@@ -223,26 +223,68 @@ def test_requestDeposit__supply_at_cap__reverts_supply_cap_exceeded(held, reques
         request_deposit(token, fish, 1_000)
 
 
-def test_settlement__deposits_over_the_cap__deferred_redemptions_settled(
-    held, request_deposit, settle, whale, fish, set_params, keeper, reverts, chain, feed, gov
-):
+def test_requestDeposit__alone_past_the_cap__reverts_and_takes_nothing(held, fund, fish, usd, set_params, reverts):
     token = held
     set_params(token, supplyCap=token.totalSupply() + 100 * 10**18)  # room for about 100 USD of shares
-    assets = request_deposit(token, fish, 1_000)
-    _round(chain, feed, gov)
-    assert token.rebalanceStatus().action == Action.NONE
-    with reverts(token.NothingToSettle):
-        token.settle(sender=keeper)
-    token.requestRedeem(10**18, whale, whale, sender=whale)  # too small to make room: netted, still over
+    cap = token.params().supplyCap
+    assets = fund(fish, 1_000, token)
+    with reverts(token.SupplyCapExceeded, cap=cap) as info:
+        token.requestDeposit(assets, fish, fish, sender=fish)
+    assert info.value.inputs["supplyAfter"] > cap
+    assert usd.balanceOf(fish) == assets and token.pendingDepositRequest(0, fish) == 0
+    token.requestDeposit(assets // 20, fish, fish, sender=fish)  # 50 USD fits
+    assert token.pendingDepositRequest(0, fish) == assets // 20
+
+
+def test_settlement__batch_past_the_cap__fills_pro_rata_and_claims_return_the_rest(
+    held, request_deposit, settle, whale, fish, stranger, usd, set_params
+):
+    token = held
+    room = 1_000 * 10**18 * token.totalSupply() // token.totalAssets() // 10**12  # about 1,000 USD of shares
+    set_params(token, supplyCap=token.totalSupply() + room)
+    cap = token.params().supplyCap
+    requested = {fish: request_deposit(token, fish, 800), stranger: request_deposit(token, stranger, 600)}
+    shares = token.balanceOf(whale) // 100
+    token.requestRedeem(shares, whale, whale, sender=whale)  # redemptions make room in the same settlement
     (receipt,) = settle(token)
-    event = settled(token, receipt)
-    assert event.depositEpoch == 0 and event.redeemEpoch != 0
-    assert token.pendingDepositRequest(0, fish) == assets
-    set_params(token, supplyCap=MAX)
-    (receipt,) = settle(token)  # within the window, with room now
-    assert settled(token, receipt).depositEpoch == 2
-    assert token.totalSupply() <= token.params().supplyCap
-    assert token.maxDeposit(fish) == assets
+    t = settlement_of(token, receipt)
+    total = sum(requested.values())
+    assert t.shares == shares and t.assets + t.refunded == total and 0 < t.refunded < total
+    # The cap is filled to within the shares of a few units of collateral, never passed.
+    supply = token.totalSupply()
+    assert supply <= cap
+    assert cap - supply < 10 * token.convertToShares(1)
+    # Every depositor gets the same fraction, shares and refund, and nothing more than its request.
+    for account, assets in requested.items():
+        assert token.maxDeposit(account) == assets
+        before = usd.balanceOf(account)
+        claim = token.deposit(assets, account, account, sender=account)
+        (refunded,) = claim.decode_logs(token.DepositRefunded)
+        (deposited,) = claim.decode_logs(token.Deposit)
+        assert refunded.assets == t.refunded * assets // total
+        assert usd.balanceOf(account) - before == refunded.assets
+        assert deposited.assets == assets - refunded.assets
+        assert deposited.shares == t.shares_out * assets // total
+    # What escrow keeps besides the redeemer's assets is the claims' rounding.
+    assert token.maxDeposit(fish) == 0 and token.escrowAssets() - token.maxWithdraw(whale) <= 2
+
+
+def test_settlement__deposits_claimed_in_parts__take_the_whole_refund(
+    held, request_deposit, settle, whale, fish, usd, set_params
+):
+    token = held
+    room = 500 * 10**18 * token.totalSupply() // token.totalAssets() // 10**12
+    set_params(token, supplyCap=token.totalSupply() + room)
+    assets = request_deposit(token, fish, 400)
+    request_deposit(token, whale, 400)  # another depositor makes the batch pass the cap
+    (receipt,) = settle(token)
+    t = settlement_of(token, receipt)
+    before = usd.balanceOf(fish)
+    shares_before = token.balanceOf(fish)
+    for part in (assets // 3, assets // 3, assets - 2 * (assets // 3)):
+        token.deposit(part, fish, fish, sender=fish)
+    assert usd.balanceOf(fish) - before == t.refunded * assets // (2 * assets)
+    assert token.balanceOf(fish) - shares_before == t.shares_out * assets // (2 * assets)
 
 
 # ----------------------------------------------------------------------------------------------- status and upkeep
