@@ -27,7 +27,7 @@ import {LeveragedTokenStorage} from "./LeveragedTokenStorage.sol";
 /// - Partial claims are pro rata at the controller's average price; claiming all of one side takes exactly
 ///   the rest of the other, so nothing is stranded.
 /// - Cancellation is for deposits, once their batch expired (the keepers missed the liveness window);
-///   redemptions need none, since anyone may settle them then.
+///   redemptions need none, since their redeemers may settle them then.
 /// A controller's pending amount becomes claimable lazily (a checkpoint) at its next request, claim or cancel.
 abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedTokenStorage {
     using SafeERC20 for IERC20;

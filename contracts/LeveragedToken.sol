@@ -44,8 +44,9 @@ contract LeveragedToken is AsyncRequests, IERC5267, AutomationCompatibleInterfac
     }
 
     /// @inheritdoc ILeveragedToken
-    /// @dev DESIGN.md 7.6. Only keepers settle deposits; a stranger may settle redemptions once their batch's
-    /// window has passed (FallbackNotOpen before). NothingToSettle without requests, NoNewerPrice when none
+    /// @dev DESIGN.md 7.6. Only keepers settle deposits; a redeemer with a request in the batch may settle the
+    /// redemptions once their window has passed (FallbackNotOpen before, NotInRedemptionBatch for anyone else).
+    /// NothingToSettle without requests, NoNewerPrice when none
     /// qualifies yet; a stale price reverts with the venue's error.
     function settle() external {
         _delegateToLogic(0);

@@ -116,8 +116,9 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
     /* SETTLEMENT */
 
     /// @notice See ILeveragedToken.settle.
-    /// @dev DESIGN.md 7.6. Only keepers settle deposits; a stranger may settle redemptions once their batch's
-    /// window has passed (FallbackNotOpen before). NothingToSettle without requests, NoNewerPrice when none
+    /// @dev DESIGN.md 7.6. Only keepers settle deposits; a redeemer with a request in the batch may settle the
+    /// redemptions once their window has passed (FallbackNotOpen before, NotInRedemptionBatch for anyone else).
+    /// NothingToSettle without requests, NoNewerPrice when none
     /// qualifies yet; a stale price reverts with the venue's error.
     function settle() external onlyDelegated nonReentrant {
         _settle(hasRole(KEEPER_ROLE, msg.sender));
@@ -199,6 +200,10 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         if (!keeper) {
             uint256 opensAt = uint256(_redemptions.queue.batchSince) + _params.settlementWindow;
             if (block.timestamp < opensAt) revert ILeveragedToken.FallbackNotOpen(opensAt);
+            Account storage a = _redeemAccounts[msg.sender];
+            if (a.pending == 0 || _redemptions.resolve(a.epoch) != p.redeemEpoch) {
+                revert ILeveragedToken.NotInRedemptionBatch(msg.sender);
+            }
         }
         address recipient = _params.feeRecipient;
         if (p.depositEpoch != 0) {

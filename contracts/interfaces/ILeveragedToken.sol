@@ -153,6 +153,9 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
     error SettlementRejected();
     /// @dev Only keepers settle until the redemption batch's window has passed.
     error FallbackNotOpen(uint256 opensAt);
+    /// @dev Past the window only a redeemer with a request in the batch settles it (nobody else picks the round
+    /// that prices other holders' exits).
+    error NotInRedemptionBatch(address caller);
     /// @dev initialize was called by another account than the factory that created this clone.
     error OnlyFactory(address caller);
     /// @dev initialize was called on a token already initialized (or on the locked implementation).
@@ -235,7 +238,8 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
 
     /// @notice Prices every qualified request at the latest round and makes it claimable: deposits and
     /// redemptions net into one venue trade. Keepers only (KEEPER_ROLE), until the redemption batch's window
-    /// has passed; then anyone may settle redemptions alone (deposits past their window only refund).
+    /// has passed; then a redeemer with a request in the batch may settle the redemptions alone (deposits past
+    /// their window only refund).
     function settle() external;
 
     /// @notice Rolls both request queues to the latest round and keeps the roll: a batch that qualifies starts

@@ -169,10 +169,11 @@ def cancel(holder: Holder) -> None:
 
 @holder_command()
 def settle(holder: Holder) -> None:
-    """Settles TOKEN_SYMBOL's waiting requests. A keeper settles everything a newer round qualified; any other
-    account may settle the redemptions once keepers left them unsettled for the settlement window (the
-    fallback, so exit never depends on the keeper). A non-keeper's call too early pokes the token, so the window
-    starts counting even when nothing else happens: run it again once the window has passed."""
+    """Settles TOKEN_SYMBOL's waiting requests. A keeper settles everything a newer round qualified; a redeemer
+    with a request in the waiting batch may settle the redemptions once keepers left them unsettled for the
+    settlement window (the fallback, so exit never depends on the keeper). A non-keeper's call too early pokes
+    the token, so the window starts counting even when nothing else happens: run it again once the window has
+    passed."""
     token, sender = holder.token, holder.sender
     if token.hasRole(token.KEEPER_ROLE(), sender.address):
         receipt = send(token.settle, sender=sender)

@@ -232,6 +232,10 @@ class FallbackNotOpen(Revert):
     """A settlement by someone other than a keeper before the redemption batch's window passed: (opensAt)."""
 
 
+class NotInRedemptionBatch(Revert):
+    """Past the window, a settlement by someone without a request in the redemption batch: (caller)."""
+
+
 class InsufficientGas(Revert):
     """A venue call a decision depends on ran out of gas (never raised by the model, which has no gas)."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from levtoken.model.errors import (
     AccessControlUnauthorizedAccount, AlreadyInitialized, FallbackNotOpen, LeverageOutOfRange, NoNewerPrice,
-    NothingToSettle, RebalanceNotDue, Revert, RipcordNotDue, SettlementRejected,
+    NotInRedemptionBatch, NothingToSettle, RebalanceNotDue, Revert, RipcordNotDue, SettlementRejected,
 )
 from levtoken.model.journal import memory
 from levtoken.model.leveraged_token_storage import LeveragedTokenStorage, Snapshot
@@ -161,6 +161,9 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
             opens_at = self.redemptions.queue.batch_since + self.params.settlement_window
             if self.clock.now < opens_at:
                 raise FallbackNotOpen(opens_at)
+            a = self.redeem_accounts.get(caller)
+            if a is None or a.pending == 0 or request_queue.resolve(self.redemptions, a.epoch) != p.redeem_epoch:
+                raise NotInRedemptionBatch(caller)
         t = p.t
         recipient = self.params.fee_recipient
         if p.deposit_epoch != 0:

@@ -1,5 +1,6 @@
 """The redemptions' liveness fallback (DESIGN.md 7): once keepers leave a redemption batch unsettled for
-`settlementWindow` seconds, anyone may settle it. Checked on the contracts and on the model, which agree."""
+`settlementWindow` seconds, a redeemer with a request in the batch may settle it (nobody else: NotInRedemptionBatch).
+Checked on the contracts and on the model, which agree."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ HALF_HOUR = 1_800
 
 
 def test_fallback_opens_after_the_window_once_a_later_request_rolled_the_batch(
-    chain, feed, gov, keeper, whale, fish, stranger, create_token, fund, deposit
+    chain, feed, gov, keeper, whale, fish, stranger, create_token, fund, deposit, reverts
 ):
     """Keepers down: whale's redemption qualifies, fish's later request stores the batch, and one window
-    later (rounds every 30 minutes) a stranger settles the redemptions."""
+    later (rounds every 30 minutes) a redeemer settles the redemptions; a stranger may not."""
     token = create_token(3)
     deposit(token, whale, 10_000)
     token.transfer(fish, token.balanceOf(whale) // 10, sender=whale)
@@ -28,7 +29,9 @@ def test_fallback_opens_after_the_window_once_a_later_request_rolled_the_batch(
     for _ in range(2):
         advance(chain, HALF_HOUR)
         feed.submit(feed.latestRoundData()[1], sender=gov)
-    token.settle(sender=stranger)
+    with reverts(token.NotInRedemptionBatch, caller=stranger.address):
+        token.settle(sender=stranger)
+    token.settle(sender=fish)
     assert token.maxRedeem(whale) > 0 and token.maxRedeem(fish) > 0
 
 
@@ -58,7 +61,7 @@ def test_fallback_opens_a_window_after_a_poke_whatever_the_rounds(chain, feed, g
     advance(chain, HALF_HOUR)
     feed.submit(feed.latestRoundData()[1], sender=gov)
     assert int(feed.latestRoundData()[3]) >= opens > qualified
-    token.settle(sender=stranger)
+    token.settle(sender=whale)
     assert token.maxRedeem(whale) > 0
 
 
@@ -83,5 +86,7 @@ def test_model_fallback_opens_a_window_after_a_stored_roll():
     for _ in range(2):
         model.advance(HALF_HOUR)
         model.set_answer(model.feeds["feed"].answer)
-    token.settle("stranger")
+    with pytest.raises(errors.NotInRedemptionBatch):
+        token.settle("stranger")
+    token.settle("whale")
     assert token.max_redeem("whale") > 0

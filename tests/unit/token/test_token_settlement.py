@@ -91,7 +91,7 @@ def test_settle__no_round_after_the_request__reverts_no_newer_price(held, fund, 
         token.settle(sender=keeper)
 
 
-def test_settle__keeper_role__others_only_for_redemptions_after_the_window(
+def test_settle__keeper_role__redeemers_in_the_batch_only_for_redemptions_after_the_window(
     held, request_deposit, whale, fish, stranger, keeper, chain, feed, gov, reverts
 ):
     token = held
@@ -104,7 +104,10 @@ def test_settle__keeper_role__others_only_for_redemptions_after_the_window(
     with reverts(token.FallbackNotOpen, opensAt=price_time + WINDOW):
         token.settle(sender=stranger)
     chain.pending_timestamp = price_time + WINDOW
-    receipt = token.settle(sender=stranger)
+    for outsider in (stranger, fish):  # no redemption at all, or only a deposit: nobody else picks the round
+        with reverts(token.NotInRedemptionBatch, caller=outsider.address):
+            token.settle(sender=outsider)
+    receipt = token.settle(sender=whale)
     event = settled(token, receipt)
     assert event.fallback_ and event.depositEpoch == 0 and event.redeemEpoch != 0
     assert event.priceTime == price_time
@@ -191,7 +194,7 @@ def test_cancelDepositRequest__settled_not_checkpointed__reverts_request_already
 def test_fallback__rounds_more_often_than_the_window__opens_a_window_after_a_poke(
     held, whale, stranger, chain, feed, gov
 ):
-    """A stranger's settle() that reverts FallbackNotOpen undoes its own roll, so with rounds every half window
+    """A settle() that reverts FallbackNotOpen undoes its own roll, so with rounds every half window
     and nothing else happening opensAt moves with each round; the redeemer's poke() after the qualifying round
     keeps the roll, and the fallback opens one window after that round."""
     token = held
@@ -199,11 +202,11 @@ def test_fallback__rounds_more_often_than_the_window__opens_a_window_after_a_pok
     first = _round(chain, feed, gov)  # qualifies the redemption; keepers then stay silent
     token.poke(sender=whale)
     settled_at = None
-    for _ in range(6):  # three hours of half-hourly rounds; the stranger tries after each one
+    for _ in range(6):  # three hours of half-hourly rounds; the redeemer tries after each one
         _round(chain, feed, gov, WINDOW // 2)
         try:
             with quiet():
-                token.settle(sender=stranger)
+                token.settle(sender=whale)
             settled_at = chain_helpers.head_time(chain)
             break
         except ContractLogicError:
