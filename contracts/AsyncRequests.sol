@@ -39,7 +39,7 @@ abstract contract AsyncRequests is ILeveragedToken, IERC4626Vault, LeveragedToke
     /// @inheritdoc IERC7540Deposit
     /// @dev Refused while paused (EnforcedPause), and when the supply has reached its cap or this request alone
     /// would pass it at the current NAV before costs (SupplyCapExceeded); a batch that together passes the cap
-    /// settles pro rata up to it and its claims return the rest (DESIGN.md 7.9). A controller whose earlier deposit waits in a closed
+    /// settles pro rata up to it and its claims return the rest (DESIGN.md 7.6). A controller whose earlier deposit waits in a closed
     /// batch reverts EarlierRequestPending (an expired one must be cancelled first). A `controller` other than
     /// `owner` must be the caller or have approved it as operator (UnauthorizedOperator): nobody can add a
     /// request that would hold another account's next one. An amount the books cannot hold whole reverts.

@@ -286,22 +286,32 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         return (false, false);
     }
 
-    /// @dev Prices `t` like `_price`, filling its deposits pro rata up to `supplyCap` (DESIGN.md 7.9): when only
+    /// @dev Prices `t` like `_price`, filling its deposits pro rata up to `supplyCap` (DESIGN.md 7.6): when only
     /// the cap refuses them, their assets shrink to what the cap's room takes at the shares they would mint
-    /// (rounded down; none without room), and again, up to FILL_STEPS prices in all (a smaller hedge costs
-    /// less per unit, so it mints a little more per unit). False when the venue refuses.
+    /// (rounded down; none without room). A smaller hedge costs less per unit and mints a little more, so the
+    /// next shrinks follow the secant through the last two pricings: shares minted are concave in assets, so
+    /// it lands at or just under the cap. Up to FILL_STEPS pricings; false when the venue refuses.
     function _priceFilled(Context memory c, State memory s, uint256 supplyCap, ILeveragedToken.Settlement memory t)
         internal
         view
         returns (bool)
     {
+        (uint256 lastAssets, uint256 lastMinted) = (0, 0);
         for (uint256 i = 0; i < FILL_STEPS; ++i) {
             if (_price(c, s, supplyCap, t)) return true;
-            uint256 minted = t.sharesOut + t.mintFee;
+            (uint256 assets, uint256 minted) = (t.assets, t.sharesOut + t.mintFee);
             uint256 kept = s.supply - (t.shares - t.redeemFee);
             // The venue refused (before or after the shares were priced), not the cap.
-            if (t.assets == 0 || kept + minted <= supplyCap) return false;
-            t.assets = kept >= supplyCap ? 0 : Math.mulDiv(t.assets, supplyCap - kept, minted);
+            if (assets == 0 || kept + minted <= supplyCap) return false;
+            if (kept >= supplyCap) {
+                t.assets = 0;
+            } else if (lastMinted > minted) {
+                uint256 cut = Math.mulDiv(kept + minted - supplyCap, lastAssets - assets, lastMinted - minted, Math.Rounding.Ceil);
+                t.assets = cut < assets ? assets - cut : 0;
+            } else {
+                t.assets = Math.mulDiv(assets, supplyCap - kept, minted);
+            }
+            (lastAssets, lastMinted) = (assets, minted);
         }
         return false;
     }

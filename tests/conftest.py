@@ -179,6 +179,17 @@ def settle(chain, feed, gov, keeper):
 
 
 @pytest.fixture(scope="session")
+def set_params(gov):
+    """set_params(token, **overrides): admin replaces some parameters (Solidity names), keeping the others."""
+
+    def _set(token, **overrides):
+        params = {**Params.abi_dict(token.params()), **overrides}
+        return token.setParams(Params.tuple_of(params), sender=gov)
+
+    return _set
+
+
+@pytest.fixture(scope="session")
 def request_deposit(fund):
     """request_deposit(token, account, usd) -> units: mints the dollars, approves the token and requests their
     deposit, `account` its own owner and controller."""

@@ -246,15 +246,25 @@ class LeveragedTokenLogic(LeveragedTokenStorage):
     def _price_filled(self, s: State, supply_cap: int, t: Settlement) -> bool:
         """_priceFilled: prices `t` like `_price`, filling its deposits pro rata up to `supply_cap`: when only
         the cap refuses them, their assets shrink to what the cap's room takes at the shares they would mint
-        (rounded down; none without room), up to FILL_STEPS pricings. False when the venue refuses."""
+        (rounded down; none without room), then along the secant through the last two pricings (shares minted
+        are concave in assets, so it lands at or just under the cap), up to FILL_STEPS pricings. False when the
+        venue refuses."""
+        last_assets = last_minted = 0
         for _ in range(FILL_STEPS):
             if self._price(s, supply_cap, t):
                 return True
-            minted = t.shares_out + t.mint_fee
+            assets, minted = t.assets, t.shares_out + t.mint_fee
             kept = s.supply - (t.shares - t.redeem_fee)
-            if t.assets == 0 or kept + minted <= supply_cap:
+            if assets == 0 or kept + minted <= supply_cap:
                 return False
-            t.assets = 0 if kept >= supply_cap else mul_div_down(t.assets, supply_cap - kept, minted)
+            if kept >= supply_cap:
+                t.assets = 0
+            elif last_minted > minted:
+                cut = mul_div_up(kept + minted - supply_cap, last_assets - assets, last_minted - minted)
+                t.assets = assets - cut if cut < assets else 0
+            else:
+                t.assets = mul_div_down(assets, supply_cap - kept, minted)
+            last_assets, last_minted = assets, minted
         return False
 
     def _price(self, s: State, supply_cap: int, t: Settlement) -> bool:

@@ -33,7 +33,7 @@ def state_of(usd, venue):
 @pytest.fixture(scope="session", autouse=True)
 def _attacks_session(
     gov, keeper, lp, whale, fish, stranger, fee_recipient, usd, feed, venue, factory, create_token,
-    fund, set_price, reverts, pin, deposit, state_of, orders, outsiders,
+    fund, set_price, set_params, reverts, pin, deposit, state_of, orders, outsiders,
 ):
     """Sets up the session fixtures before any test's snapshot, so ape need not rebase its isolation
     (a session fixture first used inside a module fixture otherwise breaks the next module's isolation)."""

@@ -1,11 +1,10 @@
 """Fixtures for the LeveragedToken unit tests: a 3x long with the factory's default parameters,
-time moves that keep the oracle fresh and parameter edits by field name."""
+and time moves that keep the oracle fresh."""
 
 from __future__ import annotations
 
 import pytest
 
-from levtoken.shapes import Params
 from tests.utils import chain as chain_helpers
 from tests.utils.checks import rel as relative
 
@@ -43,17 +42,6 @@ def advance(chain, set_price, price_now):
         return set_price(price)
 
     return _advance
-
-
-@pytest.fixture(scope="session")
-def set_params(gov):
-    """set_params(token, **overrides): admin replaces some parameters (Solidity names), keeping the others."""
-
-    def _set(token, **overrides):
-        params = {**Params.abi_dict(token.params()), **overrides}
-        return token.setParams(Params.tuple_of(params), sender=gov)
-
-    return _set
 
 
 @pytest.fixture(scope="session")

@@ -253,10 +253,10 @@ def test_settlement__batch_past_the_cap__fills_pro_rata_and_claims_return_the_re
     t = settlement_of(token, receipt)
     total = sum(requested.values())
     assert t.shares == shares and t.assets + t.refunded == total and 0 < t.refunded < total
-    # The cap is filled to within the shares of a few units of collateral, never passed.
+    # The cap is filled to within a cent's shares, never passed.
     supply = token.totalSupply()
     assert supply <= cap
-    assert cap - supply < 10 * token.convertToShares(1)
+    assert cap - supply < token.convertToShares(10**4)
     # Every depositor gets the same fraction, shares and refund, and nothing more than its request.
     for account, assets in requested.items():
         assert token.maxDeposit(account) == assets
