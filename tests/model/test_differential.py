@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from levtoken.model import Model, Revert
+from levtoken.shapes import UINT256_MAX
 from levtoken.units import DAY, to_units
 from tests.utils.strategies import LONG, deposit_amount, market_fees, time_steps, token_fees
 
@@ -238,11 +239,16 @@ class Differential(RuleBasedStateMachine):
     # --- settlement --------------------------------------------------------------------------
     def settle_as(self, i: int, who: str) -> None:
         m = self.mtoken(i)
+        settled = []
         self.both(f"settle({i}) by {who}", self.acct(who), self.token(i), "settle", (),
-                  lambda: m.settle(self.addr(who)))
+                  lambda: settled.append(m.settle(self.addr(who))))
+        if settled and settled[0].refunded:
+            event("a deposit batch filled pro rata")
+            OUTCOMES["settle: pro rata"] += 1
 
-    @rule(i=token_index, who=st.sampled_from(["keeper", "keeper", "stranger"]))
+    @rule(i=token_index, who=st.sampled_from(["keeper", "keeper", *HOLDERS]))
     def settle(self, i, who):
+        """A keeper's settlement, or a holder's fallback (which only a redeemer in the batch may make)."""
         self.settle_as(i, who)
 
     @rule(i=token_index, who=st.sampled_from(["keeper", "keeper", "stranger"]), bps=st.integers(-300, 300))
@@ -377,6 +383,30 @@ class Differential(RuleBasedStateMachine):
             gov, token, "setParams", (params.to_tuple(),),
             lambda: m.set_params(self.addr("gov"), params),
         )
+
+    @rule(i=token_index, room_usd=st.sampled_from([None, 0, 500, 20_000]))
+    def set_supply_cap(self, i, room_usd):
+        """A supply cap about `room_usd` of shares above the supply (None: no cap), so batches fill pro rata."""
+        m = self.mtoken(i)
+        self.set_supply_cap_to(i, UINT256_MAX if room_usd is None else m.total_supply + room_usd * 10**18)
+
+    def set_supply_cap_to(self, i: int, cap: int) -> None:
+        token, gov = self.token(i), self.acct("gov")
+        m = self.mtoken(i)
+        params = dataclasses.replace(m.params, supply_cap=max(1, cap))
+        self.both(f"setParams({i}, supplyCap={params.supply_cap})", gov, token, "setParams", (params.to_tuple(),),
+                  lambda: m.set_params(self.addr("gov"), params))
+
+    @rule(i=token_index, first=st.integers(1_000, 200_000), second=st.integers(1_000, 200_000))
+    def crowded_batch(self, i, first, second):
+        """Two deposits that each fit the supply cap's room and together pass it, then a keeper's settlement at
+        the next round: the batch fills pro rata."""
+        m = self.mtoken(i)
+        room = m.convert_to_shares(to_units(max(first, second))) * 101 // 100
+        self.set_supply_cap_to(i, m.total_supply + room)
+        for who, usd in (("fish", first), ("stranger", second)):
+            self.request(i, who, who, who, "requestDeposit", to_units(usd))
+        self.next_round_then_settle(i, "keeper", 0)
 
     @rule(fees=market_fees(depths_usd=[1_000_000, 1_000_000_000]))
     def set_market(self, fees):
@@ -517,3 +547,4 @@ def test_model_matches_contracts__long(differential_env):
                    "setOperator", "cancelDepositRequest"):
         assert OUTCOMES[f"{method}: ok"] > 0, f"no successful {method} in {sum(OUTCOMES.values())} steps"
     assert OUTCOMES["rebalance: ok"] + OUTCOMES["performUpkeep: ok"] > 0, "no successful rebalance"
+    assert OUTCOMES["settle: pro rata"] > 0, "no deposit batch filled pro rata"
