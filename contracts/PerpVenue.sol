@@ -39,6 +39,11 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev Collateral units a pro-rata exit may leave short of pro rata (see _isProRataExit).
     uint256 internal constant PRO_RATA_SLACK = 2;
+    /// @dev Hard bounds no owner can pass (DESIGN.md 11): a liquidation takes at most the penalty, never the
+    /// account; maintenance margin far below a token's margin at its ripcord.
+    uint256 internal constant MAX_MAINTENANCE_MARGIN_BPS = 1_000;
+    uint256 internal constant MAX_LIQUIDATION_PENALTY_BPS = 200;
+    uint256 internal constant MAX_LIQUIDATOR_SHARE_BPS = 5_000;
     /// @dev Virtual LP shares and assets, so the first LP cannot be diluted by a donation.
     uint256 internal constant VIRTUAL_LP_SHARES = 1e12;
 
@@ -115,6 +120,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     function setMarketConfig(uint256 marketId, MarketConfig calldata config) external onlyOwner {
         _requireMarket(marketId);
         _validate(config);
+        _checkSteps(_configs[marketId], config);
         // Accrue funding at the old parameters first; needs a valid price only if there is open interest.
         MarketState storage m = _states[marketId];
         if (m.longOpenInterest != 0 || m.shortOpenInterest != 0) {
@@ -704,6 +710,22 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         if (_priceScale[marketId] == 0) revert UnknownMarket(marketId);
     }
 
+    /// @dev Reverts ConfigStepTooLarge on the first field (in struct order) that `next` raises by more than its
+    /// step over `current`.
+    function _checkSteps(MarketConfig storage current, MarketConfig calldata next) internal view {
+        _step("takerFeeBps", current.takerFeeBps, next.takerFeeBps, 5);
+        _step("maxImpactBps", current.maxImpactBps, next.maxImpactBps, 50);
+        _step("initialMarginBps", current.initialMarginBps, next.initialMarginBps, 500);
+        _step("maintenanceMarginBps", current.maintenanceMarginBps, next.maintenanceMarginBps, 100);
+        _step("liquidationPenaltyBps", current.liquidationPenaltyBps, next.liquidationPenaltyBps, 50);
+        _step("liquidatorShareBps", current.liquidatorShareBps, next.liquidatorShareBps, 1000);
+        _step("maxFundingRatePerDay", current.maxFundingRatePerDay, next.maxFundingRatePerDay, 1e15);
+    }
+
+    function _step(string memory name, uint256 current, uint256 proposed, uint256 maxStep) internal pure {
+        if (proposed > current + maxStep) revert ConfigStepTooLarge(name, current, proposed, maxStep);
+    }
+
     /// @dev Reverts with the first MarketConfig field (in struct order) outside its hard bounds.
     function _validate(MarketConfig calldata c) internal pure {
         if (address(c.feed) == address(0)) revert InvalidConfig("feed");
@@ -711,11 +733,14 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         if (c.takerFeeBps > 100) revert InvalidConfig("takerFeeBps");
         if (c.maxImpactBps > 500) revert InvalidConfig("maxImpactBps");
         if (c.initialMarginBps > 5000) revert InvalidConfig("initialMarginBps");
-        if (c.maintenanceMarginBps < 50 || c.maintenanceMarginBps >= c.initialMarginBps) {
-            revert InvalidConfig("maintenanceMarginBps");
+        if (
+            c.maintenanceMarginBps < 50 || c.maintenanceMarginBps >= c.initialMarginBps
+                || c.maintenanceMarginBps > MAX_MAINTENANCE_MARGIN_BPS
+        ) revert InvalidConfig("maintenanceMarginBps");
+        if (c.liquidationPenaltyBps > c.maintenanceMarginBps || c.liquidationPenaltyBps > MAX_LIQUIDATION_PENALTY_BPS) {
+            revert InvalidConfig("liquidationPenaltyBps");
         }
-        if (c.liquidationPenaltyBps > c.maintenanceMarginBps) revert InvalidConfig("liquidationPenaltyBps");
-        if (c.liquidatorShareBps > BPS) revert InvalidConfig("liquidatorShareBps");
+        if (c.liquidatorShareBps > MAX_LIQUIDATOR_SHARE_BPS) revert InvalidConfig("liquidatorShareBps");
         if (c.impactDepth == 0) revert InvalidConfig("impactDepth");
         if (c.maxFundingRatePerDay > 1e16) revert InvalidConfig("maxFundingRatePerDay");
         if (c.maxOpenInterest == 0) revert InvalidConfig("maxOpenInterest");

@@ -50,6 +50,9 @@ interface IPerpVenue {
     /// @dev A market parameter is outside its hard bounds; `name` is its MarketConfig field. Fields are
     /// checked in struct order and the first that fails is named.
     error InvalidConfig(string name);
+    /// @dev A configuration change raises field `name` from `current` to `proposed`, more than `maxStep` in one
+    /// change (DESIGN.md 11: a holder sees each step coming, and many steps take many delays).
+    error ConfigStepTooLarge(string name, uint256 current, uint256 proposed, uint256 maxStep);
     /// @dev The account would fall below initial margin (or below zero value).
     error InsufficientMargin(int256 value, uint256 required);
     /// @dev The margin balance cannot cover the withdrawal (unrealised profit cannot be withdrawn).
@@ -112,7 +115,9 @@ interface IPerpVenue {
     /// @return marketId The new market's id (1, 2, ...).
     function listMarket(string calldata symbol, MarketConfig calldata config) external returns (uint256 marketId);
 
-    /// @notice Replaces a market's parameters (same bounds as listing). Owner only.
+    /// @notice Replaces a market's parameters (same bounds as listing). Owner only. A raise of a margin, the
+    /// liquidation penalty or share, a fee or the funding cap is bounded per change (ConfigStepTooLarge);
+    /// lowering is not.
     function setMarketConfig(uint256 marketId, MarketConfig calldata config) external;
 
     /// @notice Adds `amount` collateral to the margin of `account` in market `marketId` (anyone may top up any account).

@@ -129,6 +129,10 @@ class InvalidConfig(Revert):
     """A market parameter is outside its hard bounds; the argument is the MarketConfig field's name."""
 
 
+class ConfigStepTooLarge(Revert):
+    """A configuration change raises a field by more than its step: (name, current, proposed, maxStep)."""
+
+
 class InsufficientMargin(Revert):
     """The account would fall below initial margin (or below zero value)."""
 

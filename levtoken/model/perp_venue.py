@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from levtoken.model.clock import Clock
 from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
-    InsufficientFreeMargin, InsufficientMargin, InsufficientPoolLiquidity, InsufficientShares, InvalidConfig,
+    ConfigStepTooLarge, InsufficientFreeMargin, InsufficientMargin, InsufficientPoolLiquidity, InsufficientShares, InvalidConfig,
     NotLiquidatable, NotOrders, NotRegistered, NotRegistrar, OpenInterestCapExceeded, OwnableUnauthorizedAccount,
     PoolReserveBreached, SlippageExceeded, UnknownMarket, ZeroAmount,
 )
@@ -34,6 +34,14 @@ from levtoken.units import BPS, DAY, WAD
 
 # Collateral units a pro-rata exit may leave short of pro rata (see _is_pro_rata_exit).
 PRO_RATA_SLACK = 2
+# Hard bounds no owner can pass (DESIGN.md 11), and the most one configuration change may raise each field.
+MAX_MAINTENANCE_MARGIN_BPS = 1_000
+MAX_LIQUIDATION_PENALTY_BPS = 200
+MAX_LIQUIDATOR_SHARE_BPS = 5_000
+CONFIG_STEPS = (
+    ("takerFeeBps", 5), ("maxImpactBps", 50), ("initialMarginBps", 500), ("maintenanceMarginBps", 100),
+    ("liquidationPenaltyBps", 50), ("liquidatorShareBps", 1000), ("maxFundingRatePerDay", 10**15),
+)
 # Virtual LP shares and assets, so the first LP cannot be diluted by a donation.
 VIRTUAL_LP_SHARES = 10**12
 NO_POSITION = Position()
@@ -118,6 +126,7 @@ class PerpVenue(Journaled):
             self._only_owner(caller)
             self._require_market(market_id)
             self._validate(config)
+            self._check_steps(self.configs[market_id], config)
             m = memory(self.states[market_id])
             if m.long_open_interest != 0 or m.short_open_interest != 0:
                 price = self._price(market_id)
@@ -683,6 +692,16 @@ class PerpVenue(Journaled):
             raise OwnableUnauthorizedAccount(caller)
 
     @staticmethod
+    def _check_steps(current: MarketConfig, proposed: MarketConfig) -> None:
+        """_checkSteps: ConfigStepTooLarge for the first field, in the struct's order, that `proposed` raises by
+        more than its step."""
+        for name, step in CONFIG_STEPS:
+            field = MarketConfig.python_name(name)
+            before, after = getattr(current, field), getattr(proposed, field)
+            if after > before + step:
+                raise ConfigStepTooLarge(name, before, after, step)
+
+    @staticmethod
     def _validate(c: MarketConfig) -> None:
         """Hard bounds of a market's parameters: InvalidConfig(field) for the first failing field, in the
         struct's order."""
@@ -692,9 +711,11 @@ class PerpVenue(Journaled):
             ("takerFeeBps", c.taker_fee_bps > 100),
             ("maxImpactBps", c.max_impact_bps > 500),
             ("initialMarginBps", c.initial_margin_bps > 5000),
-            ("maintenanceMarginBps", c.maintenance_margin_bps < 50 or c.maintenance_margin_bps >= c.initial_margin_bps),
-            ("liquidationPenaltyBps", c.liquidation_penalty_bps > c.maintenance_margin_bps),
-            ("liquidatorShareBps", c.liquidator_share_bps > BPS),
+            ("maintenanceMarginBps", c.maintenance_margin_bps < 50 or c.maintenance_margin_bps >= c.initial_margin_bps
+             or c.maintenance_margin_bps > MAX_MAINTENANCE_MARGIN_BPS),
+            ("liquidationPenaltyBps", c.liquidation_penalty_bps > c.maintenance_margin_bps
+             or c.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS),
+            ("liquidatorShareBps", c.liquidator_share_bps > MAX_LIQUIDATOR_SHARE_BPS),
             ("impactDepth", c.impact_depth == 0),
             ("maxFundingRatePerDay", c.max_funding_rate_per_day > 10**16),
             ("maxOpenInterest", c.max_open_interest == 0),

@@ -30,8 +30,9 @@ def test_long_in_a_sustained_rise__margin_below_zero__every_redemption_settles(
     create_token, deposit, venue, feed, chain, gov, keeper, whale, fish, funding_per_day, daily_pct
 ):
     config = MarketConfig.from_abi(venue.marketConfig(BTC))
-    config.max_funding_rate_per_day = int(funding_per_day * WAD)
-    venue.setMarketConfig(BTC, config.to_abi(feed=feed.address), sender=gov)
+    while config.max_funding_rate_per_day < int(funding_per_day * WAD):  # raised one step (0.1%/day) at a time
+        config.max_funding_rate_per_day = min(config.max_funding_rate_per_day + 10**15, int(funding_per_day * WAD))
+        venue.setMarketConfig(BTC, config.to_abi(feed=feed.address), sender=gov)
     token = create_token(3)
     deposit(token, whale, 1_000_000)
     deposit(token, fish, 10_000)

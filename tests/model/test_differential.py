@@ -410,13 +410,14 @@ class Differential(RuleBasedStateMachine):
 
     @rule(fees=market_fees(depths_usd=[1_000_000, 1_000_000_000]))
     def set_market(self, fees):
+        """The owner moves the market's costs to `fees`, one bounded step per change."""
         venue, gov, feed = self.e["venue"], self.acct("gov"), self.e["feed"]
-        config = fees.applied_to(self.model.venue.configs[1])
-        self.both(
-            f"setMarketConfig({config})",
-            gov, venue, "setMarketConfig", (1, config.to_abi(feed=str(feed.address))),
-            lambda: self.model.venue.set_market_config(self.addr("gov"), 1, config),
-        )
+        for config in fees.steps_from(self.model.venue.configs[1]):
+            self.both(
+                f"setMarketConfig({config})",
+                gov, venue, "setMarketConfig", (1, config.to_abi(feed=str(feed.address))),
+                lambda config=config: self.model.venue.set_market_config(self.addr("gov"), 1, config),
+            )
 
     @rule(i=token_index)
     def toggle_pause(self, i):

@@ -40,7 +40,7 @@ CONFIG_OUT_OF_BOUNDS = {
     "initialMarginBps": {"initial_margin_bps": 5_001},
     "maintenanceMarginBps": {"maintenance_margin_bps": 49, "liquidation_penalty_bps": 49},
     "liquidationPenaltyBps": {"liquidation_penalty_bps": 301},
-    "liquidatorShareBps": {"liquidator_share_bps": 10_001},
+    "liquidatorShareBps": {"liquidator_share_bps": 5_001},
     "impactDepth": {"impact_depth": 0},
     "maxFundingRatePerDay": {"max_funding_rate_per_day": 10**16 + 1},
     "maxOpenInterest": {"max_open_interest": 0},

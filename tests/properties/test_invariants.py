@@ -418,8 +418,8 @@ class TokenInvariants(RuleBasedStateMachine):
     def set_market_fees(self, fees):
         self._begin()
         v = self.model.venue
-        config = fees.applied_to(v.configs[1])
-        self.attempt("setMarketConfig", lambda: v.set_market_config("gov", 1, config))
+        for config in fees.steps_from(v.configs[1]):  # one bounded step per change
+            self.attempt("setMarketConfig", lambda config=config: v.set_market_config("gov", 1, config))
 
     @rule()
     def toggle_pause(self):

@@ -17,6 +17,7 @@ from typing import Sequence
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from levtoken.model.perp_venue import CONFIG_STEPS
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import DAY, to_units
 
@@ -97,6 +98,22 @@ class MarketFees:
     def applied_to(self, config: MarketConfig) -> MarketConfig:
         """`config` with these costs."""
         return dataclasses.replace(config, **dataclasses.asdict(self))
+
+    def steps_from(self, config: MarketConfig) -> list[MarketConfig]:
+        """The configurations an owner sets one after the other to reach these costs from `config`: each raises
+        a field by at most its step (PerpVenue's CONFIG_STEPS), a lowering comes at once."""
+        target, steps = self.applied_to(config), []
+        current = config
+        while not steps or current != target:
+            nxt = dataclasses.replace(current)
+            for name, step in CONFIG_STEPS:
+                field = MarketConfig.python_name(name)
+                setattr(nxt, field, min(getattr(target, field), getattr(current, field) + step))
+            for field in ("impact_depth",):
+                setattr(nxt, field, getattr(target, field))
+            steps.append(nxt)
+            current = nxt
+        return steps
 
 
 def market_fees(depths_usd: Sequence[int]) -> st.SearchStrategy[MarketFees]:

@@ -199,9 +199,10 @@ def test_setMarketConfig__funding_rate_change__applies_from_then_on(
     open_account(whale, 100_000)
     t1 = block_time(venue.trade(BTC, to_wad(1), 0, sender=whale))
     chain.pending_timestamp = t1 + 1_000
-    t2 = block_time(venue.setMarketConfig(BTC, {**cfg, "maxFundingRatePerDay": 10**16}, sender=gov))
+    raised = cfg["maxFundingRatePerDay"] + 10**15  # one step
+    t2 = block_time(venue.setMarketConfig(BTC, {**cfg, "maxFundingRatePerDay": raised}, sender=gov))
     chain.mine(timestamp=t2 + 1_000)
 
-    index = model.index_delta(cfg["maxFundingRatePerDay"], price0, t2 - t1) + model.index_delta(10**16, price0, 1_000)
+    index = model.index_delta(cfg["maxFundingRatePerDay"], price0, t2 - t1) + model.index_delta(raised, price0, 1_000)
     assert venue.fundingOwed(BTC, whale) == model.owed(to_wad(1), index)
-    assert venue.fundingRate(BTC) == 10**16
+    assert venue.fundingRate(BTC) == raised

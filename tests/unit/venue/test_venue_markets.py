@@ -16,9 +16,11 @@ OUT_OF_BOUNDS = [
     ({"maxImpactBps": 501}, "maxImpactBps"),
     ({"maintenanceMarginBps": 49, "liquidationPenaltyBps": 49}, "maintenanceMarginBps"),
     ({"maintenanceMarginBps": 1000}, "maintenanceMarginBps"),
+    ({"maintenanceMarginBps": 1001, "initialMarginBps": 2000}, "maintenanceMarginBps"),
     ({"initialMarginBps": 5001}, "initialMarginBps"),
     ({"liquidationPenaltyBps": 301}, "liquidationPenaltyBps"),
-    ({"liquidatorShareBps": 10_001}, "liquidatorShareBps"),
+    ({"liquidationPenaltyBps": 201, "maintenanceMarginBps": 500}, "liquidationPenaltyBps"),
+    ({"liquidatorShareBps": 5_001}, "liquidatorShareBps"),
     ({"impactDepth": 0}, "impactDepth"),
     ({"maxFundingRatePerDay": 10**16 + 1}, "maxFundingRatePerDay"),
     ({"maxOpenInterest": 0}, "maxOpenInterest"),
@@ -29,8 +31,8 @@ AT_BOUNDS = [
     {"heartbeat": 7 * DAY},
     {"takerFeeBps": 100, "maxImpactBps": 500},
     {"maintenanceMarginBps": 50, "initialMarginBps": 51, "liquidationPenaltyBps": 50},
-    {"maintenanceMarginBps": 4999, "initialMarginBps": 5000},
-    {"liquidatorShareBps": 10_000, "liquidationPenaltyBps": 0},
+    {"maintenanceMarginBps": 1000, "initialMarginBps": 5000, "liquidationPenaltyBps": 200},
+    {"liquidatorShareBps": 5_000, "liquidationPenaltyBps": 0},
     {"impactDepth": 1, "maxFundingRatePerDay": 10**16, "maxOpenInterest": 1},
 ]
 
@@ -109,6 +111,26 @@ def test_setMarketConfig__owner__replaces_config_and_emits(venue, gov, cfg):
     updated = receipt.events.filter(venue.MarketConfigUpdated)
     assert len(updated) == 1 and updated[0].marketId == 1
     assert normalized(updated[0].config) == normalized(config.values())
+
+
+STEPS = [("takerFeeBps", 5), ("maxImpactBps", 50), ("initialMarginBps", 500), ("maintenanceMarginBps", 100),
+         ("liquidationPenaltyBps", 50), ("liquidatorShareBps", 1000), ("maxFundingRatePerDay", 10**15)]
+
+
+@pytest.mark.parametrize("field, step", STEPS, ids=[f for f, _ in STEPS])
+def test_setMarketConfig__raise_past_its_step__reverts_ConfigStepTooLarge_lowering_is_free(
+    venue, gov, cfg, field, step, reverts
+):
+    """A raise of a margin, the liquidation penalty or share, a fee or the funding cap is bounded per change:
+    reaching a harmful value takes many changes, each behind the governance delay. Lowering is not bounded."""
+    base = config_with(cfg, initialMarginBps=1500, maintenanceMarginBps=400, liquidatorShareBps=2000)
+    venue.setMarketConfig(1, base, sender=gov)  # each raise within its step
+    current = base[field]
+    with reverts(venue.ConfigStepTooLarge, name=field, current=current, proposed=current + step + 1, maxStep=step):
+        venue.setMarketConfig(1, config_with(base, **{field: current + step + 1}), sender=gov)
+    venue.setMarketConfig(1, config_with(base, **{field: current + step}), sender=gov)
+    venue.setMarketConfig(1, config_with(base, **{field: current // 2}), sender=gov)
+    assert dict(zip(cfg, venue.marketConfig(1)))[field] == current // 2
 
 
 def test_setMarketConfig__non_owner__reverts(venue, stranger, cfg, reverts):
