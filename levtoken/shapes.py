@@ -292,7 +292,7 @@ class MarketState(Struct):
 EVENTS: dict[str, str] = {
     "Rebalanced": "Rebalanced(uint8,uint8,address,int256,int256,uint256,uint256,bool)",
     "Settled": "Settled(uint256,uint256,bool,uint256,(" + ",".join(
-        ["uint256"] * 9 + ["int256", "int256"] + ["uint256"] * 3) + "))",
+        ["uint256"] * 9 + ["int256", "int256"] + ["uint256"] * 4) + "))",
     "FundingSettled": "FundingSettled(uint256,address,int256,int256)",
     "PositionModified": "PositionModified(uint256,address,int256,int256,uint256,uint256,uint256,int256)",
     "Liquidated": "Liquidated(uint256,address,address,int256,uint256,uint256,uint256,uint256)",
