@@ -17,14 +17,12 @@ every step is a transaction on anvil."""
 from __future__ import annotations
 
 import pytest
-from ape.exceptions import ContractLogicError, CustomError
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from levtoken.shapes import Action
 from tests.utils import chain as chain_helpers
-from tests.utils.requests import quiet
-from tests.utils.reverts import error_selector, revert_data
+from tests.utils.reverts import attempt
 from tests.utils.strategies import HEALTH
 
 ACCOUNTS = 3  # whale, fish, stranger request; the fee recipient only receives fees
@@ -40,24 +38,6 @@ step = st.one_of(
     st.tuples(st.just("upkeep"), st.just(0), st.just(0)),
     st.tuples(st.just("fallback"), st.integers(0, ACCOUNTS - 1), st.just(0)),
 )
-
-
-def attempt(token, call, *allowed: str) -> bool:
-    """Sends `call()`: True if it succeeded, False if it reverted with one of the `allowed` errors of `token`
-    (by name); any other revert fails the test."""
-    with quiet():
-        try:
-            call()
-            return True
-        except ContractLogicError as exc:
-            if isinstance(exc, CustomError):
-                name = exc.abi.name
-            else:
-                data = revert_data(exc)
-                names = [n for n in allowed if data.startswith(error_selector(getattr(token, n)))]
-                name = names[0] if names else data
-            assert name in allowed, f"unexpected revert {name}"
-            return False
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,8 @@ from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 from ethpm_types.abi import ErrorABI
 
+from tests.utils.requests import quiet
+
 
 def error_abi(error: Any) -> ErrorABI:
     """The ErrorABI of a contract's error class (`venue.StalePrice`), or the ErrorABI itself."""
@@ -94,3 +96,21 @@ def reverts(error: Any, **inputs: Any) -> Iterator[RevertInfo]:
     finally:
         Trace.show = show
     _check(info.value, error, inputs)
+
+
+def attempt(contract, call, *allowed: str) -> bool:
+    """Sends `call()`: True if it succeeded, False if it reverted with one of the `allowed` errors of `contract`
+    (by name); any other revert fails the test."""
+    with quiet():
+        try:
+            call()
+            return True
+        except ContractLogicError as exc:
+            if isinstance(exc, CustomError):
+                name = exc.abi.name
+            else:
+                data = revert_data(exc)
+                names = [n for n in allowed if data.startswith(error_selector(getattr(contract, n)))]
+                name = names[0] if names else data
+            assert name in allowed, f"unexpected revert {name}"
+            return False
