@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from ape import chain, project
 
+from levtoken.governance import DEFAULT_ADMIN_ROLE, Change, deploy_governance, execute, hand_over, schedule
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import from_units, to_feed, to_units, to_wad
 
@@ -33,6 +34,9 @@ class DeploymentError(Exception):
 # keepers have to execute an order before its requester may cancel it (seconds).
 ORDER_EXECUTION_FEE = 1
 ORDER_WINDOW = 600
+# The governance's delay when the config names none: Governance.MIN_DELAY, the least any chain but a local one
+# accepts (seconds).
+GOVERNANCE_DELAY = 2 * 86_400
 
 # Settings a config file may give a market or a token: the struct fields by Python name (the feed is the
 # market's `feed` key or a PriceFeed deployed with it, so it is not a setting).
@@ -83,12 +87,13 @@ class TokenEntry:
 
 @dataclass
 class DeployConfig:
-    """The deployment config file (TOML): collateral, markets and tokens."""
+    """The deployment config file (TOML): collateral, markets, tokens and the governance's delay."""
 
     collateral_address: str
     pool_seed: float
     markets: list[MarketEntry]
     tokens: list[TokenEntry]
+    governance_delay: int = GOVERNANCE_DELAY
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_CONFIG) -> "DeployConfig":
@@ -120,7 +125,10 @@ class DeployConfig:
             if token.leverage == 0:
                 raise DeploymentError(f"{path}: token leverage must not be 0")
         collateral = raw.get("collateral", {})
-        return cls(collateral.get("address", ""), collateral.get("pool_seed", 0), markets, tokens)
+        delay = raw.get("governance", {}).get("delay", GOVERNANCE_DELAY)
+        if not isinstance(delay, int) or delay < 0:
+            raise DeploymentError(f"{path}: [governance] delay must be a whole number of seconds, found {delay!r}")
+        return cls(collateral.get("address", ""), collateral.get("pool_seed", 0), markets, tokens, delay)
 
 
 @dataclass
@@ -153,6 +161,8 @@ class Deployment:
     parameters: dict[str, Any] = field(default_factory=dict)
     # The venue's DelayedOrders: ordinary accounts' trades and LP flows, executed by keepers.
     orders: str = ""
+    # The Governance that owns the venue, the factory and DelayedOrders and administers every token.
+    governance: str = ""
     # False while `deploy` is under way: a record it left behind when it failed (re-running it resumes).
     complete: bool = True
 
@@ -236,6 +246,12 @@ class Deployment:
         """The venue's DelayedOrders."""
         return project.DelayedOrders.at(self.orders)
 
+    def governance_contract(self):
+        """The Governance (DeploymentError when the record has none)."""
+        if not self.governance:
+            raise DeploymentError("this deployment has no governance yet; run `levtoken deploy` again to put it in place")
+        return project.Governance.at(self.governance)
+
     def token_contracts(self) -> dict[str, Any]:
         """Every token, by symbol."""
         return {symbol: self.token(symbol) for symbol in self.tokens}
@@ -316,6 +332,9 @@ def deploy(
     keeper = keeper or deployer.address
     guardian = guardian or deployer.address
     is_local = chain.chain_id in (1337, 31337)
+    if not is_local and config.governance_delay < GOVERNANCE_DELAY:
+        raise DeploymentError(f"[governance] delay is {config.governance_delay} s; chain {chain.chain_id} is not a "
+                              f"local one, where the governance waits at least {GOVERNANCE_DELAY} s (2 days)")
     if fee_recipient is None:
         from ape import accounts
 
@@ -382,7 +401,7 @@ def deploy(
             feed = deployed.address
             source = {"feed_deployed": True, "initial_price": market.initial_price}
         config_struct = market.venue_config(feed, decimals)
-        venue.listMarket(market.symbol, config_struct.to_tuple(), sender=deployer)
+        _as_owner(record, deployer, venue, "listMarket", market.symbol, config_struct.to_tuple())
         record.feeds[market.symbol] = feed
         record.markets[market.symbol] = venue.marketCount()
         record.parameters[f"market:{market.symbol}"] = {**source, **config_struct.to_abi()}
@@ -404,7 +423,7 @@ def deploy(
         if int(address, 16) == 0:
             params = _token_params(factory, spec, fee_recipient, decimals)
             token_spec = (market_id, leverage, 0, params.to_tuple(), keeper, guardian)
-            factory.createToken(token_spec, sender=deployer)
+            _as_owner(record, deployer, factory, "createToken", token_spec)
             address = factory.tokenFor(market_id, leverage)
             log(f"created token at {address} (fees to {params.fee_recipient})")
         token = token_at(address)
@@ -413,9 +432,57 @@ def deploy(
             record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage)
             record.parameters[f"token:{symbol}"] = Params.abi_dict(token.params())
             record.save(record_path)
+    _put_governance_in_place(record, record_path, config.governance_delay, deployer, guardian, log)
     record.complete = True
     record.save(record_path)
     return record
+
+
+def _put_governance_in_place(record: Deployment, record_path, delay: int, deployer, guardian: str, log) -> None:
+    """Deploys the Governance (once) and hands it every privileged role the deployer still holds: the
+    ownership of the venue, the factory and DelayedOrders (accepted by the governance at once when its delay is 0,
+    otherwise scheduled to be accepted when the delay has passed: `levtoken governance execute`), and each
+    token's admin role."""
+    if not record.governance:
+        governance = deploy_governance(deployer, delay, [deployer.address], guardians=[guardian])
+        record.governance = governance.address
+        record.save(record_path)
+        log(f"deployed Governance at {governance.address} (delay {delay} s; proposer {deployer.address}, "
+            f"guardian {guardian})")
+    governance = record.governance_contract()
+    ready = governance.getMinDelay() == 0
+    ownables = [c for c in (record.venue_contract(), record.factory_contract(), record.orders_contract())
+                if governance.address not in (c.owner(), c.pendingOwner())]
+    if ownables:
+        hand_over(governance, deployer, ownables=ownables, accept_now=ready)
+        names = ", ".join(c.contract_type.name for c in ownables)
+        log(f"{names} handed to the governance" +
+            ("" if ready else "; it accepts them once the delay has passed (anyone may execute the acceptance)"))
+    for symbol, token in record.token_contracts().items():
+        if token.hasRole(DEFAULT_ADMIN_ROLE, deployer.address):
+            hand_over(governance, deployer, tokens=[token])
+            log(f"{symbol} administered by the governance")
+
+
+def _as_owner(record: Deployment, deployer, contract, method: str, *args) -> None:
+    """Calls an owner-only `method` of `contract`: directly when the deployer owns it, through the governance
+    (scheduled and executed at once) when the governance owns it with no delay; otherwise one line on why not."""
+    owner = contract.owner()
+    if owner == deployer.address:
+        getattr(contract, method)(*args, sender=deployer)
+        return
+    if record.governance and owner == record.governance:
+        governance = record.governance_contract()
+        delay = governance.getMinDelay()
+        if delay == 0:
+            change = Change(contract, method, args)
+            schedule(governance, deployer, change)
+            execute(governance, deployer, change)
+            return
+        raise DeploymentError(f"{contract.contract_type.name}.{method} is the governance's, which waits {delay} s: "
+                              "propose it through the governance instead of deploying it")
+    raise DeploymentError(f"{contract.contract_type.name} at {contract.address} is owned by {owner}, not the deployer "
+                          f"{deployer.address} or the record's governance")
 
 
 def token_at(address: str):

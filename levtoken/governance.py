@@ -60,16 +60,23 @@ def cancel(governance, canceller, change: Change):
     return governance.cancel(change.operation_id(governance), sender=canceller)
 
 
-def hand_over(governance, owner, ownables: Iterable[Any] = (), tokens: Iterable[Any] = ()) -> None:
-    """Moves every privileged role of `owner` to `governance`: the ownership of each Ownable2Step in
-    `ownables` (transferred by `owner`, accepted by a change the governance makes, which needs a zero delay
-    or waits for it: call this while the delay is still the floor of a local chain, or accept later), and
-    each token's admin role (granted, then renounced by `owner`)."""
+def hand_over(governance, owner, ownables: Iterable[Any] = (), tokens: Iterable[Any] = (),
+              accept_now: bool = True) -> None:
+    """Moves every privileged role of `owner` (a proposer of `governance`) to `governance`: the ownership of each
+    Ownable2Step in `ownables` (transferred by `owner`; the governance's acceptance is scheduled, and executed
+    at once when `accept_now`, which needs a zero delay; otherwise anyone executes it once the delay has
+    passed, and `owner` keeps the ownership until then), and each token's admin role (granted, then renounced
+    by `owner`)."""
+    accepts = []
     for contract in ownables:
         contract.transferOwnership(governance.address, sender=owner)
-        accept = Change(contract, "acceptOwnership")
-        schedule(governance, owner, accept)
-        execute(governance, owner, accept)
+        accepts.append(Change(contract, "acceptOwnership"))
+    if accepts:  # one operation for all the acceptances
+        batch = ([c.target.address for c in accepts], [0] * len(accepts), [c.data for c in accepts], ZERO_HASH,
+                 ZERO_HASH)
+        governance.scheduleBatch(*batch, governance.getMinDelay(), sender=owner)
+        if accept_now:
+            governance.executeBatch(*batch, sender=owner)
     for token in tokens:
         token.grantRole(DEFAULT_ADMIN_ROLE, governance.address, sender=owner)
         token.renounceRole(DEFAULT_ADMIN_ROLE, owner.address, sender=owner)

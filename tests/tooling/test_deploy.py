@@ -7,6 +7,7 @@ import pytest
 from ape import project
 
 from levtoken.deployment import LOCAL_FEE_ACCOUNT, DeployConfig, Deployment, DeploymentError, deploy
+from levtoken.governance import DEFAULT_ADMIN_ROLE
 from levtoken.shapes import MarketConfig
 from levtoken.units import to_feed, to_units
 
@@ -31,6 +32,26 @@ def test_deploy__fresh_chain__record_has_every_part(config, gov, tmp_path, chain
         assert token.targetLeverage() == saved.tokens[symbol].leverage_wad
         assert token.hasRole(token.KEEPER_ROLE(), gov)
     assert saved.parameters["token:BTC3L"]["mintFeeBps"] == 10
+    # Every privileged role is the governance's: the deployer keeps none but proposing through it.
+    governance = saved.governance_contract()
+    assert venue.owner() == saved.factory_contract().owner() == saved.orders_contract().owner() == governance.address
+    for token in saved.token_contracts().values():
+        assert token.hasRole(DEFAULT_ADMIN_ROLE, governance.address) and not token.hasRole(DEFAULT_ADMIN_ROLE, gov)
+    assert governance.hasRole(governance.PROPOSER_ROLE(), gov) and governance.getMinDelay() == config.governance_delay
+
+
+def test_deploy__governance_with_a_delay__config_added_later_is_refused_with_one_line(config, gov, tmp_path):
+    """With a delay, a market or token the config adds after the hand-over is the governance's to list: the
+    deployment says so instead of failing on an owner check."""
+    record_path = tmp_path / "record.json"
+    first = deploy(replace(config, governance_delay=3_600), gov, record_path, log=lambda m: None)
+    assert first.venue_contract().pendingOwner() == first.governance  # accepted once the hour passes
+    config.tokens.append(type(config.tokens[0])("BTC", 2.0, {}))
+    later = replace(config, governance_delay=3_600)
+    # The deployer still owns the factory until the governance accepts: the token is created directly.
+    second = deploy(later, gov, record_path, log=lambda m: None)
+    assert "BTC2L" in second.tokens
+    assert second.token("BTC2L").hasRole(DEFAULT_ADMIN_ROLE, second.governance)
 
 
 def test_deploy__run_twice__deploys_nothing_the_second_time(config, gov, tmp_path):
@@ -151,8 +172,9 @@ def test_deploy__market_names_an_existing_feed__venue_reads_it_and_record_says_s
     assert record.parameters["market:BTC"]["feed_deployed"] is False and "initial_price" not in record.parameters["market:BTC"]
     # The test stablecoin; the venue and the deployer's registration; logic, token implementation, factory and the
     # factory as the venue's registrar; DelayedOrders, named on the venue, with its keeper; the listing; the pool
-    # seed (mint, approve, add) and three tokens; no feed.
-    assert gov.nonce - nonce == 1 + 2 + 4 + 3 + 1 + 3 + 3
+    # seed (mint, approve, add) and three tokens; no feed; the governance, the three ownerships handed to it and
+    # accepted in one operation (scheduled, executed), and each token's admin role (granted, renounced).
+    assert gov.nonce - nonce == 1 + 2 + 4 + 3 + 1 + 3 + 3 + 1 + 3 + 2 + 3 * 2
 
 
 @pytest.mark.parametrize("problem", ["not a contract", "not a feed", "no complete round", "stale"])
