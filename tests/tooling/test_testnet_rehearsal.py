@@ -82,10 +82,10 @@ def project_folder(tmp: Path, node_url: str) -> Path:
 
 def sepolia_config(collateral: str, feed: str) -> str:
     """config/local.toml edited as README step 2 says: the chain's stablecoin, the pool seed the deployer
-    provides, and the chain's feed in place of the market's initial price."""
+    provides, the chain's feed in place of the market's initial price, and the governance's two-day delay."""
     text = (ROOT / "config" / "local.toml").read_text()
     for pattern, line in ((r'^address = ""', f'address = "{collateral}"'), (r"^pool_seed = .*", f"pool_seed = {POOL_SEED}"),
-                          (r"^initial_price = .*", f'feed = "{feed}"')):
+                          (r"^initial_price = .*", f'feed = "{feed}"'), (r"^delay = 0", "delay = 172_800")):
         text, count = re.subn(pattern, line, text, flags=re.MULTILINE)
         assert count == 1, pattern
     return text
