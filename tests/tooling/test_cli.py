@@ -126,20 +126,25 @@ def test_keeper__mint_waits_for_the_keepers_settlement_then_claims(node, deploye
     assert token.functions.pendingDepositRequest(0, owner).call() == 0 and token.functions.maxDeposit(owner).call() == 0
 
 
-def test_settle__keepers_down__stranger_settles_redemptions_after_the_window(node, deployed):
-    """The exit fallback from the command line: with no keeper, a stranger's `levtoken settle` is refused
-    with the time the window opens (its poke keeps the window's start), and settles the redemptions once it
-    has passed; the redeemer then claims."""
+def test_settle__keepers_down__redeemer_settles_redemptions_after_the_window(node, deployed):
+    """The exit fallback from the command line, as the README shows it: with no keeper, the redeemer's
+    `levtoken settle` is refused with the time the window opens (its poke keeps the window's start), a
+    stranger's is refused once it has passed (it has no redemption in the batch), and the redeemer's settles
+    the redemptions; the redeemer then claims."""
     run = lambda command: invoke(node, deployed, command)  # noqa: E731
-    assert run("levtoken mint BTC1S 200 --settle").returncode == 0
-    assert run("levtoken redeem BTC1S all --no-wait").returncode == 0
+    assert run("levtoken mint BTC1S 200 --no-wait --account test:6").returncode == 0
+    node.publish_newer_round(deployed)
+    assert run("levtoken settle BTC1S").returncode == 0  # the deployer is the keeper
+    assert run("levtoken claim BTC1S --account test:6").returncode == 0
+    assert run("levtoken redeem BTC1S all --no-wait --account test:6").returncode == 0
     node.publish_newer_round(deployed)
     assert_one_clear_error(run("levtoken settle BTC1S --account test:6"), "FallbackNotOpen(opensAt=")
     node.w3.provider.make_request("evm_mine", [node.w3.eth.get_block("latest")["timestamp"] + 3_600])
     node.publish_newer_round(deployed)
+    assert_one_clear_error(run("levtoken settle BTC1S --account test:7"), "NotInRedemptionBatch(caller=")
     settled = run("levtoken settle BTC1S --account test:6")
     assert settled.returncode == 0 and "fallback: redemptions only" in settled.stdout, settled.stderr
-    claimed = run("levtoken claim BTC1S")
+    claimed = run("levtoken claim BTC1S --account test:6")
     assert claimed.returncode == 0 and "redeemed " in claimed.stdout, claimed.stderr
 
 
