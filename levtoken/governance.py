@@ -12,7 +12,14 @@ from typing import Any, Iterable
 
 from ape import project
 
+from levtoken.shapes import MarketConfig, Params
+
 ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class GovernanceError(Exception):
+    """A governance action that cannot be done as asked; the message says why."""
+
 ZERO_HASH = b"\x00" * 32
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
@@ -80,3 +87,95 @@ def hand_over(governance, owner, ownables: Iterable[Any] = (), tokens: Iterable[
     for token in tokens:
         token.grantRole(DEFAULT_ADMIN_ROLE, governance.address, sender=owner)
         token.renounceRole(DEFAULT_ADMIN_ROLE, owner.address, sender=owner)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A scheduled change not yet executed or cancelled: its operation id (0x-hex), when it may land (unix
+    seconds) and what it does, in plain words."""
+
+    id: str
+    lands_at: int
+    description: str
+
+
+def pending_changes(record) -> list[Pending]:
+    """Every change the record's governance has scheduled and not yet executed or cancelled, in order."""
+    from ape import chain
+
+    governance = record.governance_contract()
+    calls: dict[bytes, list] = {}
+    for event in governance.CallScheduled.range(record.block, chain.blocks.height + 1):
+        calls.setdefault(bytes(event.id), []).append(event)
+    pending = []
+    for op_id, events in calls.items():
+        if governance.isOperationPending(op_id):
+            words = "; ".join(describe_call(record, e.target, bytes(e.data)) for e in sorted(events, key=lambda e: e.index))
+            pending.append(Pending("0x" + op_id.hex(), governance.getTimestamp(op_id), words))
+    return sorted(pending, key=lambda p: p.lands_at)
+
+
+def describe_call(record, target: str, data: bytes) -> str:
+    """One scheduled call in plain words: a token's or a market's changed settings as `old -> new`, any other
+    call as its method and arguments."""
+    contract, name = _known_contract(record, target)
+    if contract is None:
+        return f"a call to {target} ({data[:4].hex()})"
+    signature, args = contract.decode_input(data)
+    method = signature.split("(")[0]
+    values = list(args.values())
+    decimals = record.collateral_contract().decimals()
+    if method == "setParams":
+        return f"{name}: " + _diff(Params, contract.params(), values[0], decimals)
+    if method == "setMarketConfig":
+        market = next((s for s, i in record.markets.items() if i == values[0]), str(values[0]))
+        current = record.venue_contract().marketConfig(values[0])
+        return f"market {market}: " + _diff(MarketConfig, current, values[1], decimals)
+    return f"{name}.{method}({', '.join(str(v) for v in values)})"
+
+
+def _diff(shape, current, proposed, decimals: int) -> str:
+    old, new = shape.from_abi(current), shape.from_abi(proposed)
+    changes = [f"{sol} {shape.human(py, getattr(old, py), decimals)} -> {shape.human(py, getattr(new, py), decimals)}"
+               for py, sol, _ in shape.table() if str(getattr(old, py)).lower() != str(getattr(new, py)).lower()]
+    return ", ".join(changes) or "no change"
+
+
+def _known_contract(record, address: str):
+    """The record's contract at `address` with its name, or (None, None)."""
+    address = address.lower()
+    named = {record.venue: ("venue", record.venue_contract), record.factory: ("factory", record.factory_contract),
+             record.orders: ("DelayedOrders", record.orders_contract),
+             record.governance: ("governance", record.governance_contract)}
+    for known, (name, handle) in named.items():
+        if known and known.lower() == address:
+            return handle(), name
+    for symbol, token in record.tokens.items():
+        if token.address.lower() == address:
+            return record.token(symbol), symbol
+    return None, None
+
+
+def execute_pending(record, executor, operation: str):
+    """Executes the scheduled operation `operation` (0x-hex id) with the calls it was scheduled with; returns the
+    receipt (the governance's own error when it is not ready or not pending)."""
+    from ape import chain
+
+    governance = record.governance_contract()
+    try:
+        op_id = bytes.fromhex(operation.removeprefix("0x"))
+    except ValueError:
+        raise GovernanceError(f"{operation!r} is not an operation id (0x followed by 64 hex digits)") from None
+    events = [e for e in governance.CallScheduled.range(record.block, chain.blocks.height + 1) if bytes(e.id) == op_id]
+    if not events:
+        raise GovernanceError(f"no change {operation} was scheduled on this deployment's governance "
+                              "(`levtoken governance` lists the pending ones)")
+    events.sort(key=lambda e: e.index)
+    salts = [e.salt for e in governance.CallSalt.range(record.block, chain.blocks.height + 1) if bytes(e.id) == op_id]
+    salt = bytes(salts[0]) if salts else ZERO_HASH
+    first = events[0]
+    if len(events) == 1:
+        return governance.execute(first.target, first.value, bytes(first.data), bytes(first.predecessor), salt,
+                                  sender=executor)
+    return governance.executeBatch([e.target for e in events], [e.value for e in events],
+                                   [bytes(e.data) for e in events], bytes(first.predecessor), salt, sender=executor)

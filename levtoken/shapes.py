@@ -123,6 +123,21 @@ class Struct:
             return to_units(value, decimals)
         return _cast(unit, value)
 
+    @classmethod
+    def human(cls, name: str, value: Any, decimals: int = COLLATERAL_DECIMALS) -> str:
+        """Field `name`'s contract value in a reader's words (the inverse of `convert`): 0.0001 for a WAD
+        fraction, 1,000 for collateral units, "10 bps", "3600 s", an address as is."""
+        unit = {py: u for py, _, u in cls.table()}[cls.python_name(name)]
+        if unit == WAD_UNIT:
+            return f"{value / 10**18:,.6g}" if value < 2**255 else "no limit"
+        if unit == COLLATERAL:
+            return f"{value / 10**decimals:,.2f}"
+        if unit == BPS_UNIT:
+            return f"{value} bps"
+        if unit == SECONDS:
+            return f"{value} s"
+        return str(value)
+
 
 # --- ILeveragedToken ----------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """The `levtoken` command (the console script's entry point): deploy, status, mint, redeem, requests, claim,
-cancel, settle, keeper, node, serve, replay and the end-to-end demo, one module per group of commands:
+cancel, settle, governance, keeper, node, serve, replay and the end-to-end demo, one module per group of commands:
 
     options.py    the click plumbing the commands share (one-line usage errors, common options, accounts)
     errors.py     the errors a user can cause, as one line
     deploy.py     deploy, status
+    governance.py governance (pending changes), governance execute, governance cancel
     requests.py   mint, redeem, requests, claim, cancel, settle
     replay.py     replay, demo
     servers.py    node, keeper, serve
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import click
 
-from levtoken.cli import deploy, replay, requests, servers
+from levtoken.cli import deploy, governance, replay, requests, servers
 from levtoken.cli.options import Levtoken
 from levtoken.node import put_tools_on_path
 
@@ -37,5 +38,5 @@ def cli(verbose: bool):
         Trace.show = lambda self, *args, **kwargs: None
 
 
-for command in (*deploy.COMMANDS, *requests.COMMANDS, *replay.COMMANDS, *servers.COMMANDS):
+for command in (*deploy.COMMANDS, *governance.COMMANDS, *requests.COMMANDS, *replay.COMMANDS, *servers.COMMANDS):
     cli.add_command(command)

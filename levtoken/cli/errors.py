@@ -9,6 +9,7 @@ from typing import Any, Callable
 import click
 
 from levtoken.deployment import DeploymentError
+from levtoken.governance import GovernanceError
 from levtoken.flows import FlowError
 from levtoken.node import NodeError
 from levtoken.prices import PriceDataError
@@ -46,7 +47,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
         try:
             return func(*args, **kwargs)
-        except (DeploymentError, PriceDataError, NodeError, FlowError) as err:
+        except (DeploymentError, GovernanceError, PriceDataError, NodeError, FlowError) as err:
             raise click.ClickException(str(err)) from None
         except ContractLogicError as err:
             raise click.ClickException(f"the transaction reverted: {describe_revert(err)}{revert_hint(err)}") from None

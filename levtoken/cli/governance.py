@@ -1,0 +1,80 @@
+"""The governance's commands: `levtoken governance` lists the pending changes with the time each lands, in plain
+words; `governance execute ID` lands a ready one (anyone may); `governance cancel ID` revokes one (a proposer or
+a guardian). What they do lives in levtoken.governance."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from levtoken.cli.errors import friendly_errors
+from levtoken.cli.options import (Levtoken, account_option, command, connect, console, load_account, network_option,
+                                  record_option)
+from levtoken.deployment import Deployment
+
+
+def _when(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@click.group(name="governance", cls=Levtoken, invoke_without_command=True)
+@record_option
+@network_option()
+@click.pass_context
+@friendly_errors
+def governance(ctx: click.Context, record: Path, network: str):
+    """The changes the governance has scheduled and not yet landed or cancelled, each with the time it lands."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ape import chain
+
+    from levtoken.governance import pending_changes
+
+    with connect(network):
+        deployment = Deployment.load(record)
+        pending = pending_changes(deployment)
+        delay = deployment.governance_contract().getMinDelay()
+        console.print(f"governance {deployment.governance}: every change waits {delay} s")
+        if not pending:
+            console.print("no change is pending")
+        now = chain.blocks.head.timestamp
+        for change in pending:
+            when = "ready now" if change.lands_at <= now else f"from {_when(change.lands_at)}"
+            console.print(f"{change.id}: {change.description} ({when})")
+
+
+@command()
+@click.argument("operation")
+@record_option
+@network_option()
+@account_option
+@friendly_errors
+def execute(operation: str, record: Path, network: str, account: str):
+    """Lands the pending change OPERATION (its id from `levtoken governance`) once its time has come."""
+    from levtoken.governance import execute_pending
+
+    with connect(network):
+        deployment = Deployment.load(record)
+        receipt = execute_pending(deployment, load_account(account), operation)
+        console.print(f"executed {operation}; tx {receipt.txn_hash}")
+
+
+@command()
+@click.argument("operation")
+@record_option
+@network_option()
+@account_option
+@friendly_errors
+def cancel(operation: str, record: Path, network: str, account: str):
+    """Revokes the pending change OPERATION (a proposer or a guardian of the governance)."""
+    with connect(network):
+        deployment = Deployment.load(record)
+        receipt = deployment.governance_contract().cancel(operation, sender=load_account(account))
+        console.print(f"cancelled {operation}; tx {receipt.txn_hash}")
+
+
+governance.add_command(execute)
+governance.add_command(cancel)
+COMMANDS = (governance,)
