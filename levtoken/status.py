@@ -7,7 +7,8 @@ from rich.table import Table
 
 from levtoken.deployment import Deployment
 from levtoken.shapes import Reason, Status
-from levtoken.units import from_units, from_wad, leverage_label
+from levtoken.governance import pending_changes
+from levtoken.units import from_units, from_wad, leverage_label, utc_text
 
 STATUS_TOKENS_PER_TABLE = 3  # token columns per status table: three fit an 80-column terminal
 
@@ -31,7 +32,7 @@ def time_rebalance_text(status: Status, leverage: int, target: int, min_drift: i
 def status_tables(deployment: Deployment, holder: str | None) -> list[Table]:
     """Per token (a column each, three tokens a table): NAV, leverage, band, ripcord, supply, `holder`'s
     holding and its value in collateral (when `holder` is given), when the next time rebalance falls due, and
-    the action due now."""
+    the action due now; then the changes the governance has scheduled, if any, with the time each lands."""
     from ape import chain
 
     now = chain.pending_timestamp
@@ -70,5 +71,13 @@ def status_tables(deployment: Deployment, holder: str | None) -> list[Table]:
             table.add_column(f"{symbol} ({leverage_label(deployment.tokens[symbol].leverage_wad)})", justify="right")
         for name, column in rows.items():
             table.add_row(name, *column[chunk])
+        tables.append(table)
+    pending = pending_changes(deployment) if deployment.governance else []
+    if pending:
+        table = Table(title="changes the governance has scheduled")
+        table.add_column("lands")
+        table.add_column("change")
+        for change in pending:
+            table.add_row("ready now" if change.lands_at <= now else utc_text(change.lands_at), change.description)
         tables.append(table)
     return tables

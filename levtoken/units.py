@@ -38,3 +38,10 @@ def leverage_label(leverage_wad: int) -> str:
     """'3x long', '1x short' for a signed WAD leverage."""
     magnitude = from_wad(abs(leverage_wad)).normalize()
     return f"{magnitude:f}x {'long' if leverage_wad > 0 else 'short'}"
+
+
+def utc_text(timestamp: int) -> str:
+    """A unix time as a reader's UTC date and minute: `2027-01-03 14:00 UTC`."""
+    from datetime import datetime, timezone
+
+    return f"{datetime.fromtimestamp(timestamp, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"

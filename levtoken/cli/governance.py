@@ -4,7 +4,6 @@ a guardian). What they do lives in levtoken.governance."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -13,10 +12,7 @@ from levtoken.cli.errors import friendly_errors
 from levtoken.cli.options import (Levtoken, account_option, command, connect, console, load_account, network_option,
                                   record_option)
 from levtoken.deployment import Deployment
-
-
-def _when(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+from levtoken.units import utc_text
 
 
 @click.group(name="governance", cls=Levtoken, invoke_without_command=True)
@@ -41,7 +37,7 @@ def governance(ctx: click.Context, record: Path, network: str):
             console.print("no change is pending")
         now = chain.blocks.head.timestamp
         for change in pending:
-            when = "ready now" if change.lands_at <= now else f"from {_when(change.lands_at)}"
+            when = "ready now" if change.lands_at <= now else f"from {utc_text(change.lands_at)}"
             console.print(f"{change.id}: {change.description} ({when})")
 
 

@@ -190,6 +190,8 @@ def test_governance__pending_change_in_plain_words__executed_then_none(node, dep
     listed = run("levtoken governance")
     assert listed.returncode == 0, listed.stderr
     assert "BTC3L: streamingFeePerDay 0.0001 -> 0.0002" in listed.stdout and "(ready now)" in listed.stdout
+    status = run("levtoken status")
+    assert "changes the governance has scheduled" in status.stdout and "streamingFeePerDay" in status.stdout
     operation = next(word.rstrip(":") for word in listed.stdout.split() if word.startswith("0x") and len(word) == 67)
     assert_one_clear_error(run("levtoken governance execute 0x1234"), "no change 0x1234 was scheduled")
     executed = run(f"levtoken governance execute {operation}")
