@@ -179,3 +179,37 @@ def execute_pending(record, executor, operation: str):
                                   sender=executor)
     return governance.executeBatch([e.target for e in events], [e.value for e in events],
                                    [bytes(e.data) for e in events], bytes(first.predecessor), salt, sender=executor)
+
+
+def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
+    """Schedules new settings for `subject`, a token symbol (its Params) or a market symbol (its MarketConfig),
+    each given in human units by Python or Solidity name (`streaming_fee_per_day=0.0002`, `takerFeeBps=6`), the
+    rest kept; returns (the Pending change, its receipt). GovernanceError names an unknown subject or setting."""
+    decimals = record.collateral_contract().decimals()
+    if subject in record.tokens:
+        target, shape = record.token(subject), Params
+        current = Params.from_abi(target.params())
+        method, prefix = "setParams", ()
+    elif subject in record.markets:
+        target, shape = record.venue_contract(), MarketConfig
+        current = MarketConfig.from_abi(target.marketConfig(record.markets[subject]))
+        method, prefix = "setMarketConfig", (record.markets[subject],)
+    else:
+        known = ", ".join([*record.tokens, *record.markets])
+        raise GovernanceError(f"{subject!r} is neither a token nor a market of this deployment ({known})")
+    if not settings:
+        raise GovernanceError("give at least one setting=value to change")
+    for name, value in settings.items():
+        try:
+            setattr(current, shape.python_name(name), shape.convert(name, value, decimals))
+        except KeyError:
+            known = ", ".join(sol for _, sol, _ in shape.table())
+            raise GovernanceError(f"{subject} has no setting {name!r}; its settings: {known}") from None
+        except (ValueError, ArithmeticError):
+            raise GovernanceError(f"{name}={value!r} is not a value for that setting") from None
+    change = Change(target, method, (*prefix, current.to_tuple()))
+    description = describe_call(record, target.address, change.data)
+    governance = record.governance_contract()
+    receipt = schedule(governance, proposer, change)
+    return Pending("0x" + change.operation_id(governance).hex(), governance.getTimestamp(change.operation_id(governance)),
+                   description), receipt

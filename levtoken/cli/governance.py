@@ -1,6 +1,7 @@
 """The governance's commands: `levtoken governance` lists the pending changes with the time each lands, in plain
-words; `governance execute ID` lands a ready one (anyone may); `governance cancel ID` revokes one (a proposer or
-a guardian). What they do lives in levtoken.governance."""
+words; `governance propose SUBJECT name=value...` schedules a token's or a market's new settings (a proposer);
+`governance execute ID` lands a ready one (anyone may); `governance cancel ID` revokes one (a proposer or a
+guardian). What they do lives in levtoken.governance."""
 
 from __future__ import annotations
 
@@ -42,6 +43,32 @@ def governance(ctx: click.Context, record: Path, network: str):
 
 
 @command()
+@click.argument("subject")
+@click.argument("settings", nargs=-1)
+@record_option
+@network_option()
+@account_option
+@friendly_errors
+def propose(subject: str, settings: tuple[str, ...], record: Path, network: str, account: str):
+    """Schedules new SETTINGS (name=value, human units, e.g. streaming_fee_per_day=0.0002) for SUBJECT, a token
+    (its parameters) or a market (its configuration); they land after the governance's delay."""
+    from levtoken.governance import GovernanceError, propose_settings
+    from levtoken.units import utc_text
+
+    pairs = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or not name or not value:
+            raise GovernanceError(f"{setting!r} is not name=value (e.g. streaming_fee_per_day=0.0002)")
+        pairs[name] = value
+    with connect(network):
+        deployment = Deployment.load(record)
+        change, receipt = propose_settings(deployment, load_account(account), subject, pairs)
+        console.print(f"proposed {change.id}: {change.description}; lands from {utc_text(change.lands_at)}; "
+                      f"tx {receipt.txn_hash}")
+
+
+@command()
 @click.argument("operation")
 @record_option
 @network_option()
@@ -71,6 +98,7 @@ def cancel(operation: str, record: Path, network: str, account: str):
         console.print(f"cancelled {operation}; tx {receipt.txn_hash}")
 
 
+governance.add_command(propose)
 governance.add_command(execute)
 governance.add_command(cancel)
 COMMANDS = (governance,)

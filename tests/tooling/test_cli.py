@@ -170,23 +170,20 @@ def test_cancel__keepers_down__first_call_starts_the_window_then_refunds(node, d
     assert cancelled.returncode == 0 and "100.000000 collateral refunded" in cancelled.stdout, cancelled.stderr
 
 
-def test_governance__pending_change_in_plain_words__executed_then_none(node, deployed):
-    """The deployer proposes a token's higher streaming fee through the record's governance: `levtoken
-    governance` lists it with the settings it changes and when it lands, `governance execute` lands it (the local
-    config's delay is 0), and nothing is pending after; a wrong id is one line."""
+def test_governance__proposed_change_in_plain_words__executed_then_none(node, deployed):
+    """The deployer proposes a token's higher streaming fee: `levtoken governance` and `levtoken status` list it
+    with the setting it changes and when it lands, `governance execute` lands it (the local config's delay is 0),
+    and nothing is pending after; a wrong setting or id is one line."""
     from ape import project
 
     run = lambda command: invoke(node, deployed, command)  # noqa: E731
     record = json.loads(deployed.read_text())
     token = node.contract(record["tokens"]["BTC3L"]["address"], project.LeveragedToken.contract_type)
-    governance = node.contract(record["governance"], project.Governance.contract_type)
-    params = list(token.functions.params().call())
-    fields = [name for name, _, _ in Params.table()]
-    params[fields.index("streaming_fee_per_day")] = 2 * 10**14
-    data = token.encode_abi("setParams", [tuple(params)])
-    tx = governance.functions.schedule(token.address, 0, data, b"\0" * 32, b"\0" * 32, 0).transact(
-        {"from": record["deployer"]})
-    node.w3.eth.wait_for_transaction_receipt(tx)
+    assert_one_clear_error(run("levtoken governance propose BTC3L streaming_fee=0.0002"),
+                           "BTC3L has no setting 'streaming_fee'")
+    assert_one_clear_error(run("levtoken governance propose ETH3L takerFeeBps=6"), "'ETH3L' is neither a token nor")
+    proposed = run("levtoken governance propose BTC3L streaming_fee_per_day=0.0002")
+    assert proposed.returncode == 0 and "BTC3L: streamingFeePerDay 0.0001 -> 0.0002" in proposed.stdout, proposed.stderr
     listed = run("levtoken governance")
     assert listed.returncode == 0, listed.stderr
     assert "BTC3L: streamingFeePerDay 0.0001 -> 0.0002" in listed.stdout and "(ready now)" in listed.stdout
@@ -196,5 +193,6 @@ def test_governance__pending_change_in_plain_words__executed_then_none(node, dep
     assert_one_clear_error(run("levtoken governance execute 0x1234"), "no change 0x1234 was scheduled")
     executed = run(f"levtoken governance execute {operation}")
     assert executed.returncode == 0, executed.stderr
+    fields = [name for name, _, _ in Params.table()]
     assert token.functions.params().call()[fields.index("streaming_fee_per_day")] == 2 * 10**14
     assert "no change is pending" in run("levtoken governance").stdout
