@@ -45,6 +45,7 @@ from ape import chain
 from silverback import SilverbackBot
 
 from levtoken.deployment import Deployment, DeploymentError
+from levtoken.governance import governance_lines
 from levtoken.keeper import CONFIG_ERROR_EXIT, Keeper, is_connection_error
 
 bot = SilverbackBot()
@@ -70,7 +71,8 @@ def get_keeper() -> Keeper:
             record_path = os.environ.get("LEVTOKEN_RECORD", "deployments/local.json")
             record = Deployment.load(record_path)
             orders = record.orders_contract() if record.orders else None
-            _keeper = Keeper(record.token_contracts(), bot.signer, log=log, orders=orders)
+            changes = (lambda start, end: governance_lines(record, start, end)) if record.governance else None
+            _keeper = Keeper(record.token_contracts(), bot.signer, log=log, orders=orders, changes=changes)
             log.info("serving %s from %s as %s", ", ".join(_keeper.tokens) or "no tokens", record_path,
                      bot.signer.address)
         return _keeper

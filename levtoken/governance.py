@@ -99,13 +99,16 @@ class Pending:
     description: str
 
 
-def pending_changes(record) -> list[Pending]:
-    """Every change the record's governance has scheduled and not yet executed or cancelled, in order."""
+def pending_changes(record, from_block: int | None = None, to_block: int | None = None) -> list[Pending]:
+    """Every change the record's governance has scheduled (in blocks `from_block` to `to_block`, by default since
+    the deployment) and not yet executed or cancelled, in the order they land."""
     from ape import chain
 
     governance = record.governance_contract()
+    first = record.block if from_block is None else from_block
+    last = chain.blocks.height if to_block is None else to_block
     calls: dict[bytes, list] = {}
-    for event in governance.CallScheduled.range(record.block, chain.blocks.height + 1):
+    for event in governance.CallScheduled.range(first, last + 1):
         calls.setdefault(bytes(event.id), []).append(event)
     pending = []
     for op_id, events in calls.items():
@@ -213,3 +216,12 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
     receipt = schedule(governance, proposer, change)
     return Pending("0x" + change.operation_id(governance).hex(), governance.getTimestamp(change.operation_id(governance)),
                    description), receipt
+
+
+def governance_lines(record, from_block: int | None, to_block: int) -> list[str]:
+    """The changes scheduled in blocks `from_block` (None: since the deployment) to `to_block` and still pending,
+    one line each: id, what it does, when it lands (what the keeper logs)."""
+    from levtoken.units import utc_text
+
+    return [f"{c.id}: {c.description} (lands {utc_text(c.lands_at)})"
+            for c in pending_changes(record, from_block, to_block)]

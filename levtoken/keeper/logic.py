@@ -146,6 +146,7 @@ class Keeper:
         settings: KeeperSettings | None = None,
         *,
         orders: Any = None,
+        changes: Callable[[int | None, int], list[str]] | None = None,
         log: logging.Logger = logger,
         clock: Callable[[], float] = time.monotonic,
         **overrides: Any,
@@ -159,6 +160,9 @@ class Keeper:
         self.metrics = KeeperMetrics()
         self.backoff = Backoff(self.settings.backoff_initial, self.settings.backoff_max, clock)
         self.orders = orders  # the venue's DelayedOrders (None: not served)
+        # The governance's changes scheduled from a block (None: since the deployment) to a block, in words.
+        self.changes = changes
+        self._changes_to: int | None = None
         self._next_order = 1  # every order below it is executed, cancelled or expired
         self._lock = threading.Lock()
 
@@ -178,6 +182,7 @@ class Keeper:
                     self._serve(state, block)
                 if self.orders is not None and all(state.pending is None for state in self.tokens.values()):
                     self._execute_orders()
+                self._log_changes(block)
             except Exception as err:
                 if not is_connection_error(err):
                     raise
@@ -193,6 +198,15 @@ class Keeper:
             return self.metrics
         finally:
             self._lock.release()
+
+    def _log_changes(self, block: int) -> None:
+        """Logs each governance change scheduled since the last block served (at the first, every pending one)."""
+        if self.changes is None or (self._changes_to is not None and block <= self._changes_to):
+            return
+        start = None if self._changes_to is None else self._changes_to + 1
+        for line in self.changes(start, block):
+            self.log.info("governance change pending: %s", line)
+        self._changes_to = block
 
     # --- the venue's delayed orders ----------------------------------------------------------
     def _execute_orders(self) -> None:

@@ -359,3 +359,23 @@ def test_keeper__venue_orders__executed_once_a_newer_round_qualifies_them(
     assert usd.balanceOf(keeper) - paid == 2 * orders.executionFee()
     bot.on_block()
     assert bot.metrics.orders == 2
+
+
+def test_on_block__governance_change_scheduled__logged_once(gov, tmp_path, make_keeper, chain, caplog):
+    """The keeper logs every pending governance change at its first block, and each new one once."""
+    from levtoken.deployment import DeployConfig, deploy
+    from levtoken.governance import governance_lines, propose_settings
+
+    caplog.set_level(logging.INFO, "levtoken.keeper")
+    record = deploy(DeployConfig.load("config/local.toml"), gov, tmp_path / "record.json", log=lambda m: None)
+    propose_settings(record, gov, "BTC3L", {"streaming_fee_per_day": "0.0002"})
+    keeper = make_keeper(*record.token_contracts().values(), sender=gov,
+                         changes=lambda start, end: governance_lines(record, start, end))
+    keeper.on_block()
+    keeper.on_block()
+    propose_settings(record, gov, "BTC", {"taker_fee_bps": "6"})
+    keeper.on_block()
+    lines = [line for line in keeper_lines(caplog) if line.startswith("governance change pending")]
+    assert len(lines) == 2, lines
+    assert "BTC3L: streamingFeePerDay 0.0001 -> 0.0002" in lines[0]
+    assert "market BTC: takerFeeBps 5 bps -> 6 bps" in lines[1]
