@@ -3,12 +3,18 @@ that only a local development chain lifts; and the hand-over of the venue's owne
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from levtoken.governance import Change, cancel, deploy_governance, execute, hand_over, schedule
+import pytest
+from ape import project
+from web3.exceptions import ContractCustomError
+
+from levtoken.governance import ZERO_ADDRESS, Change, cancel, deploy_governance, execute, hand_over, schedule
 from levtoken.shapes import Params
 from levtoken.units import DAY
 from tests.utils.chain import advance
+from tests.utils.cli import LocalNode
+from tests.utils.reverts import error_selector
 
 DELAY = 2 * DAY
 SEPOLIA = 11_155_111
@@ -33,16 +39,22 @@ def _fee_raise(token, per_day=10**15):
     return Change(token, "setParams", (params.to_tuple(),))
 
 
-def test_delay_floor__none_on_a_local_chain__two_days_elsewhere(gov, chain):
+def test_delay_floor__none_on_a_local_chain__two_days_elsewhere(gov, tmp_path):
+    """On this local chain any delay goes; on a chain with Sepolia's id (an anvil of its own) a deployment asking
+    for less than two days reverts DelayBelowFloor, and every change waits at least MIN_DELAY."""
     governance = deploy_governance(gov, 0, [gov.address])
     assert (governance.delayFloor(), governance.getMinDelay()) == (0, 0)
-    chain.provider.make_request("anvil_setChainId", [SEPOLIA])
-    try:
-        # Whatever delay it was given, every change on another chain waits at least MIN_DELAY.
-        assert governance.delayFloor() == governance.MIN_DELAY() == DELAY
-        assert governance.getMinDelay() == DELAY
-    finally:
-        chain.provider.make_request("anvil_setChainId", [31337])
+    abi = json.loads(project.Governance.contract_type.model_dump_json(by_alias=True))["abi"]
+    bytecode = project.Governance.contract_type.deployment_bytecode.bytecode
+    with LocalNode(tmp_path, anvil_args=("--chain-id", str(SEPOLIA))) as node:
+        w3, deployer = node.w3, node.w3.eth.accounts[0]
+        factory = w3.eth.contract(abi=abi, bytecode=bytecode)
+        with pytest.raises(ContractCustomError) as info:
+            factory.constructor(DELAY - 1, [deployer], [ZERO_ADDRESS], []).transact({"from": deployer})
+        assert str(info.value.data).startswith(error_selector(governance.DelayBelowFloor))
+        tx = factory.constructor(DELAY, [deployer], [ZERO_ADDRESS], []).transact({"from": deployer})
+        deployed = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(tx).contractAddress, abi=abi)
+        assert deployed.functions.delayFloor().call() == deployed.functions.getMinDelay().call() == DELAY
 
 
 def test_change__lands_only_after_the_delay__executed_by_anyone(governed, gov, stranger, chain, feed, reverts):
