@@ -21,16 +21,19 @@ SEPOLIA = 11_155_111
 
 
 @pytest.fixture
-def governed(gov, fish, venue, create_token):
+def governed(chain, gov, fish, venue, create_token):
     """A 3x long and the venue handed over to a Governance with `gov` proposing and `fish` as guardian; the
-    delay raised to two days by a change of its own (the floor is 0 on this local chain)."""
+    delay raised to two days by a change of its own (the floor is 0 on this local chain). Undone afterwards by a
+    snapshot of its own: the hand-over moves session contracts' ownership, which no later test may inherit."""
+    snapshot = chain.snapshot()
     token = create_token(3)
     governance = deploy_governance(gov, 0, [gov.address], guardians=[fish.address])
     hand_over(governance, gov, ownables=[venue], tokens=[token])
     raise_delay = Change(governance, "updateDelay", (DELAY,))
     schedule(governance, gov, raise_delay)
     execute(governance, gov, raise_delay)
-    return governance, token
+    yield governance, token
+    chain.restore(snapshot)
 
 
 def _fee_raise(token, per_day=10**15):
