@@ -165,10 +165,7 @@ def execute_pending(record, executor, operation: str):
     from ape import chain
 
     governance = record.governance_contract()
-    try:
-        op_id = bytes.fromhex(operation.removeprefix("0x"))
-    except ValueError:
-        raise GovernanceError(f"{operation!r} is not an operation id (0x followed by 64 hex digits)") from None
+    op_id = _operation_id(operation)
     events = [e for e in governance.CallScheduled.range(record.block, chain.blocks.height + 1) if bytes(e.id) == op_id]
     if not events:
         raise GovernanceError(f"no change {operation} was scheduled on this deployment's governance "
@@ -225,3 +222,17 @@ def governance_lines(record, from_block: int | None, to_block: int) -> list[str]
 
     return [f"{c.id}: {c.description} (lands {utc_text(c.lands_at)})"
             for c in pending_changes(record, from_block, to_block)]
+
+
+def cancel_pending(record, canceller, operation: str):
+    """Cancels the scheduled operation `operation` (0x-hex id); returns the receipt (the governance's own error
+    when it is not pending or the canceller may not)."""
+    return record.governance_contract().cancel(_operation_id(operation), sender=canceller)
+
+
+def _operation_id(operation: str) -> bytes:
+    """The bytes of an operation id given as 0x-hex; GovernanceError when it is not hex."""
+    try:
+        return bytes.fromhex(operation.removeprefix("0x"))
+    except ValueError:
+        raise GovernanceError(f"{operation!r} is not an operation id (0x followed by 64 hex digits)") from None

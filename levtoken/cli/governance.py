@@ -68,34 +68,39 @@ def propose(subject: str, settings: tuple[str, ...], record: Path, network: str,
                       f"tx {receipt.txn_hash}")
 
 
-@command()
-@click.argument("operation")
-@record_option
-@network_option()
-@account_option
-@friendly_errors
-def execute(operation: str, record: Path, network: str, account: str):
-    """Lands the pending change OPERATION (its id from `levtoken governance`) once its time has come."""
+def _operation_command(name: str, done: str, help_text: str, act):
+    """A command that acts on one pending change OPERATION (its id from `levtoken governance`) with `act`."""
+
+    @command(name=name, help=help_text)
+    @click.argument("operation")
+    @record_option
+    @network_option()
+    @account_option
+    @friendly_errors
+    def run(operation: str, record: Path, network: str, account: str):
+        with connect(network):
+            receipt = act(Deployment.load(record), load_account(account), operation)
+            console.print(f"{done} {operation}; tx {receipt.txn_hash}")
+
+    return run
+
+
+def _execute(deployment, account, operation):
     from levtoken.governance import execute_pending
 
-    with connect(network):
-        deployment = Deployment.load(record)
-        receipt = execute_pending(deployment, load_account(account), operation)
-        console.print(f"executed {operation}; tx {receipt.txn_hash}")
+    return execute_pending(deployment, account, operation)
 
 
-@command()
-@click.argument("operation")
-@record_option
-@network_option()
-@account_option
-@friendly_errors
-def cancel(operation: str, record: Path, network: str, account: str):
-    """Revokes the pending change OPERATION (a proposer or a guardian of the governance)."""
-    with connect(network):
-        deployment = Deployment.load(record)
-        receipt = deployment.governance_contract().cancel(operation, sender=load_account(account))
-        console.print(f"cancelled {operation}; tx {receipt.txn_hash}")
+def _cancel(deployment, account, operation):
+    from levtoken.governance import cancel_pending
+
+    return cancel_pending(deployment, account, operation)
+
+
+execute = _operation_command("execute", "executed", "Lands the pending change OPERATION (its id from `levtoken "
+                             "governance`) once its time has come.", _execute)
+cancel = _operation_command("cancel", "cancelled", "Revokes the pending change OPERATION (a proposer or a guardian "
+                            "of the governance).", _cancel)
 
 
 governance.add_command(propose)
