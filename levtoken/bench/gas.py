@@ -100,16 +100,21 @@ def _controller(batch: int, index: int, side: str) -> str:
 def _approving(token, controller: str, operator) -> str:
     """`controller`, after it approved `operator` as its ERC-7540 operator on `token` (a request under another
     account's controller needs that): sent as the controller, which anvil impersonates."""
+    _send_as(controller, token.address, token.setOperator.encode_input(operator.address, True))
+    return controller
+
+
+def _send_as(sender: str, to: str, data: bytes) -> int:
+    """Sends `data` to `to` from `sender`, which anvil impersonates (funded for gas); returns the gas used."""
     from ape import chain
 
     provider = chain.provider
-    provider.make_request("anvil_setBalance", [controller, hex(10**18)])
-    provider.make_request("anvil_impersonateAccount", [controller])
-    data = token.setOperator.encode_input(operator.address, True)
-    tx_hash = provider.web3.eth.send_transaction({"from": controller, "to": token.address, "data": data})
-    provider.web3.eth.wait_for_transaction_receipt(tx_hash)
-    provider.make_request("anvil_stopImpersonatingAccount", [controller])
-    return controller
+    provider.make_request("anvil_setBalance", [sender, hex(10**18)])
+    provider.make_request("anvil_impersonateAccount", [sender])
+    tx_hash = provider.web3.eth.send_transaction({"from": sender, "to": to, "data": data})
+    receipt = provider.web3.eth.wait_for_transaction_receipt(tx_hash)
+    provider.make_request("anvil_stopImpersonatingAccount", [sender])
+    return int(receipt["gasUsed"])
 
 
 def _require_action(token, action: int, what: str) -> None:
@@ -263,9 +268,10 @@ def _measure() -> list[Measurement]:
     leverage = to_wad(2)
     params = Params.abi_dict(factory.defaultParams(leverage, gov))
     spec = (record.markets["BTC"], leverage, 0, Params.tuple_of(params), keeper, gov)
-    created = factory.createToken(spec, sender=gov).gas_used
-    rows.append(Measurement("createToken", "BTC 2x long (a clone of the implementation, initialized)", created,
-                            max_gas=CREATE_TOKEN_MAX_GAS))
+    # The factory is the governance's: the token is created by its call (the timelock's own bookkeeping apart).
+    created = _send_as(record.governance, factory.address, factory.createToken.encode_input(spec))
+    rows.append(Measurement("createToken", "BTC 2x long (a clone of the implementation, initialized), "
+                            "as the governance's call", created, max_gas=CREATE_TOKEN_MAX_GAS))
     return rows
 
 
