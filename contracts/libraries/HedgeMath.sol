@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {FixedPointMath as FPM} from "./FixedPointMath.sol";
 
@@ -50,13 +51,16 @@ library HedgeMath {
         returns (int256)
     {
         uint256 absDelta = FPM.abs(delta);
+        uint256 absTarget = FPM.abs(target);
         uint256 scaled = equityUnits * absDelta;
         bool addsExposure = (delta > 0) == (target > 0);
-        uint256 denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impact));
+        uint256 denominator = _costDenominator(addsExposure, scaled, _costTerm(absTarget, fee, impact));
         if (denominator == 0) return delta;
-        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step).
-        uint256 impactAtSize = FPM.mulDivDown(impact, scaled, denominator);
-        denominator = _costDenominator(addsExposure, scaled, FPM.abs(target) * (fee + impactAtSize));
+        // Impact grows with the square of size: weigh it at the first estimate's size (a Newton step). Where
+        // that weight would reach `scaled` (impact >= denominator, only when removing exposure near its cost),
+        // the cost term reaches `scaled` too and no net trade exists: stop at `scaled` instead of overflowing.
+        uint256 impactAtSize = impact < denominator ? FPM.mulDivDown(impact, scaled, denominator) : scaled;
+        denominator = _costDenominator(addsExposure, scaled, _costTerm(absTarget, fee, impactAtSize));
         if (denominator == 0) return delta;
         return withSign(delta, FPM.mulDivDown(absDelta, scaled, denominator));
     }
@@ -68,8 +72,13 @@ library HedgeMath {
         return size * int256(shares) / int256(totalShares);
     }
 
+    /// @dev |target| * (fee + impact), saturating at the largest uint256 (a cost that large leaves no net trade).
+    function _costTerm(uint256 absTarget, uint256 fee, uint256 impact) private pure returns (uint256) {
+        return Math.saturatingMul(absTarget, Math.saturatingAdd(fee, impact));
+    }
+
     function _costDenominator(bool addsExposure, uint256 scaled, uint256 costTerm) private pure returns (uint256) {
-        if (addsExposure) return scaled + costTerm;
+        if (addsExposure) return Math.saturatingAdd(scaled, costTerm);
         return scaled > costTerm ? scaled - costTerm : 0;
     }
 }

@@ -6,6 +6,7 @@ arguments. Sizes are signed (18 decimals, negative is short), prices and leverag
 from __future__ import annotations
 
 from levtoken.model.libraries.fixed_point_math import mul_div_down, tdiv
+from levtoken.shapes import UINT256_MAX
 
 
 def with_sign(signed: int, magnitude: int) -> int:
@@ -43,11 +44,12 @@ def net_of_cost(target: int, delta: int, equity_units: int, fee: int, impact: in
     abs_delta = abs(delta)
     scaled = equity_units * abs_delta
     adds_exposure = (delta > 0) == (target > 0)
-    denominator = _cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact))
+    denominator = _cost_denominator(adds_exposure, scaled, _cost_term(abs(target), fee, impact))
     if denominator == 0:
         return delta
-    impact_at_size = mul_div_down(impact, scaled, denominator)
-    denominator = _cost_denominator(adds_exposure, scaled, abs(target) * (fee + impact_at_size))
+    # Where the weight at size would reach `scaled`, no net trade exists: the contract stops there.
+    impact_at_size = mul_div_down(impact, scaled, denominator) if impact < denominator else scaled
+    denominator = _cost_denominator(adds_exposure, scaled, _cost_term(abs(target), fee, impact_at_size))
     if denominator == 0:
         return delta
     return with_sign(delta, mul_div_down(abs_delta, scaled, denominator))
@@ -61,8 +63,14 @@ def pro_rata(size: int, shares: int, total_shares: int) -> int:
     return tdiv(size * shares, total_shares)
 
 
+def _cost_term(abs_target: int, fee: int, impact: int) -> int:
+    """|target| * (fee + impact), saturating at the largest uint256 as the contract's does."""
+    return min(abs_target * min(fee + impact, UINT256_MAX), UINT256_MAX)
+
+
 def _cost_denominator(adds_exposure: bool, scaled: int, cost_term: int) -> int:
-    """scaled + cost when the trade adds exposure, scaled - cost (0 when not positive) when it removes."""
+    """scaled + cost when the trade adds exposure, scaled - cost (0 when not positive) when it removes;
+    the sum saturates at the largest uint256 as the contract's does."""
     if adds_exposure:
-        return scaled + cost_term
+        return min(scaled + cost_term, UINT256_MAX)
     return scaled - cost_term if scaled > cost_term else 0
