@@ -8,6 +8,7 @@ import {AutomationCompatibleInterface} from "./interfaces/AutomationCompatibleIn
 import {WAD} from "./libraries/FixedPointMath.sol";
 import {SharesMath} from "./libraries/SharesMath.sol";
 import {HedgeMath} from "./libraries/HedgeMath.sol";
+import {RebalanceLogic} from "./libraries/RebalanceLogic.sol";
 import {AsyncRequests} from "./AsyncRequests.sol";
 
 /// @title LeveragedToken
@@ -70,7 +71,12 @@ contract LeveragedToken is AsyncRequests, IERC5267, AutomationCompatibleInterfac
     }
 
     /// @inheritdoc ILeveragedToken
-    function setParams(Params calldata) external {
+    /// @dev The change's steps against the parameters in force are checked here (DESIGN.md 11: each fee rises by at
+    /// most its step, the trade cap is never lowered below a tenth of equity); the logic accrues the streaming fee
+    /// at the old rate, checks every bound and stores them.
+    function setParams(Params calldata next) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        (uint256 equityUnits,) = _valuation();
+        RebalanceLogic.checkSteps(_params, next, equityUnits);
         _delegateToLogic(0);
     }
 

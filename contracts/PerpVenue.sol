@@ -8,7 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
-import {ZeroAmount, SlippageExceeded, UnknownMarket} from "./interfaces/Errors.sol";
+import {ZeroAmount, SlippageExceeded, UnknownMarket, checkStep} from "./interfaces/Errors.sol";
 import {FixedPointMath as FPM, WAD, BPS} from "./libraries/FixedPointMath.sol";
 import {OracleLib} from "./libraries/OracleLib.sol";
 import {SharesMath} from "./libraries/SharesMath.sol";
@@ -713,17 +713,13 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Reverts ConfigStepTooLarge on the first field (in struct order) that `next` raises by more than its
     /// step over `current`.
     function _checkSteps(MarketConfig storage current, MarketConfig calldata next) internal view {
-        _step("takerFeeBps", current.takerFeeBps, next.takerFeeBps, 5);
-        _step("maxImpactBps", current.maxImpactBps, next.maxImpactBps, 50);
-        _step("initialMarginBps", current.initialMarginBps, next.initialMarginBps, 500);
-        _step("maintenanceMarginBps", current.maintenanceMarginBps, next.maintenanceMarginBps, 100);
-        _step("liquidationPenaltyBps", current.liquidationPenaltyBps, next.liquidationPenaltyBps, 50);
-        _step("liquidatorShareBps", current.liquidatorShareBps, next.liquidatorShareBps, 1000);
-        _step("maxFundingRatePerDay", current.maxFundingRatePerDay, next.maxFundingRatePerDay, 1e15);
-    }
-
-    function _step(string memory name, uint256 current, uint256 proposed, uint256 maxStep) internal pure {
-        if (proposed > current + maxStep) revert ConfigStepTooLarge(name, current, proposed, maxStep);
+        checkStep("takerFeeBps", current.takerFeeBps, next.takerFeeBps, 5);
+        checkStep("maxImpactBps", current.maxImpactBps, next.maxImpactBps, 50);
+        checkStep("initialMarginBps", current.initialMarginBps, next.initialMarginBps, 500);
+        checkStep("maintenanceMarginBps", current.maintenanceMarginBps, next.maintenanceMarginBps, 100);
+        checkStep("liquidationPenaltyBps", current.liquidationPenaltyBps, next.liquidationPenaltyBps, 50);
+        checkStep("liquidatorShareBps", current.liquidatorShareBps, next.liquidatorShareBps, 1000);
+        checkStep("maxFundingRatePerDay", current.maxFundingRatePerDay, next.maxFundingRatePerDay, 1e15);
     }
 
     /// @dev Reverts with the first MarketConfig field (in struct order) outside its hard bounds.

@@ -14,6 +14,15 @@ error SlippageExceeded(uint256 amount, uint256 minimum);
 error UnknownMarket(uint256 marketId);
 /// @dev Target leverage is zero, above the hard cap, or (for the factory) not a multiple of 0.1x.
 error LeverageOutOfRange(int256 targetLeverage);
+/// @dev A change of a market's configuration or a token's parameters raises field `name` from `current` to
+/// `proposed`, more than `maxStep` in one change (DESIGN.md 11: a holder sees each step coming, and many steps
+/// take many delays).
+error ConfigStepTooLarge(string name, uint256 current, uint256 proposed, uint256 maxStep);
+
+/// @dev ConfigStepTooLarge unless `proposed` is at most `current` + `maxStep` (lowering is never limited).
+function checkStep(string memory name, uint256 current, uint256 proposed, uint256 maxStep) pure {
+    if (proposed > current + maxStep) revert ConfigStepTooLarge(name, current, proposed, maxStep);
+}
 
 // OracleLib (the price feed checks every consumer makes)
 

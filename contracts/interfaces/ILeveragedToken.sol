@@ -130,6 +130,9 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
     /// @dev A parameter is outside its bounds; `name` is its Params field. Fields are checked in struct
     /// order and the first that fails is named.
     error InvalidParameter(string name);
+    /// @dev A parameter change lowers maxTradeNotional to `proposed` (collateral units), below `floor`, a tenth of
+    /// the token's equity.
+    error TradeCapBelowFloor(uint256 proposed, uint256 floor);
     /// @dev Previews are not available for asynchronous deposits and redemptions (ERC-7540).
     error PreviewNotAvailable();
     /// @dev `caller` is neither `controller` (or owner) nor an operator it approved.
@@ -252,7 +255,8 @@ interface ILeveragedToken is ILeveragedTokenState, IERC7540Operator, IERC7540Dep
     function cancelDepositRequest(address receiver, address controller) external returns (uint256 assets);
 
 
-    /// @notice Replaces the parameters. Admin role only; bounds in InvalidParameter.
+    /// @notice Replaces the parameters. Admin role only; bounds in InvalidParameter; a fee rises by at most its step
+    /// per change (ConfigStepTooLarge) and the trade cap is not lowered below a tenth of equity (TradeCapBelowFloor).
     function setParams(Params calldata params) external;
 
     /// @notice Stops mints and rebalances that add exposure. Guardian role only.

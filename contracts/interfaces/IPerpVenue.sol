@@ -50,9 +50,6 @@ interface IPerpVenue {
     /// @dev A market parameter is outside its hard bounds; `name` is its MarketConfig field. Fields are
     /// checked in struct order and the first that fails is named.
     error InvalidConfig(string name);
-    /// @dev A configuration change raises field `name` from `current` to `proposed`, more than `maxStep` in one
-    /// change (DESIGN.md 11: a holder sees each step coming, and many steps take many delays).
-    error ConfigStepTooLarge(string name, uint256 current, uint256 proposed, uint256 maxStep);
     /// @dev The account would fall below initial margin (or below zero value).
     error InsufficientMargin(int256 value, uint256 required);
     /// @dev The margin balance cannot cover the withdrawal (unrealised profit cannot be withdrawn).

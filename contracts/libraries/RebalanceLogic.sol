@@ -2,8 +2,17 @@
 pragma solidity 0.8.28;
 
 import {ILeveragedToken} from "../interfaces/ILeveragedToken.sol";
-import {FixedPointMath as FPM, WAD} from "./FixedPointMath.sol";
+import {checkStep} from "../interfaces/Errors.sol";
+import {FixedPointMath as FPM, WAD, BPS} from "./FixedPointMath.sol";
 import {HedgeMath} from "./HedgeMath.sol";
+
+/// @dev Most a mint or redeem fee rises in one change, 0.5% (half its maximum: two changes, two delays).
+uint256 constant MAX_FEE_STEP_BPS = 50;
+/// @dev Most the streaming fee rises in one change, 0.025% per day (a quarter of its maximum).
+uint256 constant MAX_STREAMING_FEE_STEP = 2.5e14;
+/// @dev Least trade cap a change may lower maxTradeNotional to, 10% of equity: a token must still reach its target
+/// in a few trades after a large move.
+uint256 constant MIN_TRADE_CAP_BPS = 1_000;
 
 /// @title RebalanceLogic
 /// @notice The rebalance decision: which action is due and why, how large one trade may be, when the
@@ -79,6 +88,23 @@ library RebalanceLogic {
         if (p.maxTradeNotional == 0) revert ILeveragedToken.InvalidParameter("maxTradeNotional");
         if (p.ripcordBounty > maxBounty) revert ILeveragedToken.InvalidParameter("ripcordBounty");
         if (p.supplyCap == 0) revert ILeveragedToken.InvalidParameter("supplyCap");
+    }
+
+    /// @notice Bounds on one change of the parameters from `current` to `next`, for a token of `equityUnits`
+    /// (collateral units): ConfigStepTooLarge for the first fee, in struct order, raised by more than its step
+    /// (MAX_FEE_STEP_BPS, MAX_STREAMING_FEE_STEP); TradeCapBelowFloor when maxTradeNotional is lowered below
+    /// MIN_TRADE_CAP_BPS of equity. Lowering a fee and raising the cap are never limited.
+    function checkSteps(ILeveragedToken.Params memory current, ILeveragedToken.Params memory next, uint256 equityUnits)
+        internal
+        pure
+    {
+        checkStep("mintFeeBps", current.mintFeeBps, next.mintFeeBps, MAX_FEE_STEP_BPS);
+        checkStep("redeemFeeBps", current.redeemFeeBps, next.redeemFeeBps, MAX_FEE_STEP_BPS);
+        checkStep("streamingFeePerDay", current.streamingFeePerDay, next.streamingFeePerDay, MAX_STREAMING_FEE_STEP);
+        uint256 floor = FPM.mulDivDown(equityUnits, MIN_TRADE_CAP_BPS, BPS);
+        if (next.maxTradeNotional < current.maxTradeNotional && next.maxTradeNotional < floor) {
+            revert ILeveragedToken.TradeCapBelowFloor(next.maxTradeNotional, floor);
+        }
     }
 
     /// @notice `sizeDelta` cut to `maxNotionalWad` (18 decimals) of notional at `price`, rounded toward zero;

@@ -130,7 +130,15 @@ class InvalidConfig(Revert):
 
 
 class ConfigStepTooLarge(Revert):
-    """A configuration change raises a field by more than its step: (name, current, proposed, maxStep)."""
+    """A configuration or parameter change raises a field by more than its step: (name, current, proposed,
+    maxStep)."""
+
+
+def check_step(name: str, current: int, proposed: int, max_step: int) -> None:
+    """checkStep (contracts/interfaces/Errors.sol): ConfigStepTooLarge unless `proposed` is at most `current` +
+    `max_step` (lowering is never limited)."""
+    if proposed > current + max_step:
+        raise ConfigStepTooLarge(name, current, proposed, max_step)
 
 
 class InsufficientMargin(Revert):
@@ -190,6 +198,10 @@ class RipcordNotDue(Revert):
 
 class InvalidParameter(Revert):
     """A token parameter is outside its bounds; the argument is the Params field's name."""
+
+
+class TradeCapBelowFloor(Revert):
+    """A parameter change lowers maxTradeNotional below a tenth of the token's equity: (proposed, floor)."""
 
 
 class PreviewNotAvailable(Revert):

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 
 from levtoken.model.async_requests import AsyncRequests
 from levtoken.model.clock import Clock
-from levtoken.model.errors import EnforcedPause, ExpectedPause
+from levtoken.model.errors import AccessControlUnauthorizedAccount, EnforcedPause, ExpectedPause
 from levtoken.model.journal import Journal
 from levtoken.model.leveraged_token_logic import LeveragedTokenLogic
-from levtoken.model.libraries import hedge_math, shares_math
+from levtoken.model.libraries import hedge_math, rebalance_logic, shares_math
 from levtoken.model.perp_venue import PerpVenue
 from levtoken.model.price_feed import Feed
 from levtoken.shapes import Params
@@ -65,6 +65,14 @@ class LeveragedToken(AsyncRequests, LeveragedTokenLogic):
         """accrueStreamingFee (anyone)."""
         with self._atomic():
             self._accrue_streaming_fee()
+
+    def set_params(self, caller: str, params: Params) -> None:
+        """setParams (admin): the change's steps against the parameters in force and the equity
+        (RebalanceLogic.checkSteps), then the logic's setParams."""
+        if caller != self.admin:
+            raise AccessControlUnauthorizedAccount(caller)
+        rebalance_logic.check_steps(self.params, params, self._valuation()[0])
+        super().set_params(caller, params)
 
     # --- views -----------------------------------------------------------------------------------
     def equity(self) -> int:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from levtoken.model.clock import Clock
 from levtoken.model.erc20 import ERC20
 from levtoken.model.errors import (
-    ConfigStepTooLarge, InsufficientFreeMargin, InsufficientMargin, InsufficientPoolLiquidity, InsufficientShares, InvalidConfig,
+    InsufficientFreeMargin, InsufficientMargin, InsufficientPoolLiquidity, InsufficientShares, InvalidConfig,
     NotLiquidatable, NotOrders, NotRegistered, NotRegistrar, OpenInterestCapExceeded, OwnableUnauthorizedAccount,
-    PoolReserveBreached, SlippageExceeded, UnknownMarket, ZeroAmount,
+    PoolReserveBreached, SlippageExceeded, UnknownMarket, ZeroAmount, check_step,
 )
 from levtoken.model.journal import Journal, Journaled, memory
 from levtoken.model.libraries import oracle_lib, shares_math
@@ -697,9 +697,7 @@ class PerpVenue(Journaled):
         more than its step."""
         for name, step in CONFIG_STEPS:
             field = MarketConfig.python_name(name)
-            before, after = getattr(current, field), getattr(proposed, field)
-            if after > before + step:
-                raise ConfigStepTooLarge(name, before, after, step)
+            check_step(name, getattr(current, field), getattr(proposed, field), step)
 
     @staticmethod
     def _validate(c: MarketConfig) -> None:

@@ -4,19 +4,19 @@ Every Params bound and the non-admin check of setParams are in tests/unit/token/
 every MarketConfig bound and the non-owner checks with a valid config in
 tests/unit/venue/test_venue_markets.py, and the guardian checks in test_token_pause.py. Added here: a
 stranger or the keeper pushing a harmful market config or granting itself a role, taking over ownership;
-the settlement window's bounds; and an admin changing the mint and redeem fees (within bounds) between a
-request and its settlement: the request pays the lower of the two.
+the settlement window's bounds; and an admin changing the mint and redeem fees (within bounds, by at most one
+change's step) between a request and its settlement: the request pays the lower of the two.
 """
 
 import pytest
 
+from levtoken.model.libraries.rebalance_logic import MAX_FEE_STEP_BPS
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import to_feed
 from tests.utils.chain import advance
 from tests.utils.constants import ADMIN_ROLE, BTC, GUARDIAN_ROLE, KEEPER_ROLE
 from tests.utils.requests import settlement_of
 
-MAX_FEE_BPS = 100  # LeveragedTokenLogic: largest mint or redeem fee, 1%
 
 def market_config(venue, **overrides):
     """The BTC market's current config as a dict, with some fields replaced."""
@@ -86,7 +86,7 @@ def test_fee_changed_between_request_and_settlement__lower_fee_charged(
     shares = token.balanceOf(whale) // 10
     token.requestRedeem(shares, whale, whale, sender=whale)
     # The admin changes both fees (within bounds) after the requests, before the keeper settles them.
-    fee = MAX_FEE_BPS if change == "raised" else 0
+    fee = before.mintFeeBps + MAX_FEE_STEP_BPS if change == "raised" else 0  # the most one change raises it
     params = {**Params.abi_dict(before), "mintFeeBps": fee, "redeemFeeBps": fee}
     token.setParams(Params.tuple_of(params), sender=gov)
     advance(chain, 1)

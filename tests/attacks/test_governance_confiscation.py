@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from levtoken.governance import Change, deploy_governance, execute, hand_over, schedule
+from levtoken.model.libraries.rebalance_logic import MAX_STREAMING_FEE_STEP
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import DAY
 from tests.utils.chain import advance
@@ -97,16 +98,16 @@ def test_confiscation__through_the_governance__delayed_and_still_bounded(
 def test_harmful_token_change__every_holder_exits_before_it_lands(
     held, gov, keeper, fish, whale, fee_recipient, stranger, feed, chain, settle, usd
 ):
-    """The admin (a Governance with a two-day delay) schedules the highest streaming fee and a new fee
-    recipient; every holder asks to exit, the keeper settles them at the next round, they claim, and only
-    then does the change land."""
+    """The admin (a Governance with a two-day delay) schedules the largest streaming-fee rise one change may make
+    and a new fee recipient; every holder asks to exit, the keeper settles them at the next round, they claim,
+    and only then does the change land."""
     governance = deploy_governance(gov, 0, [gov.address])
     hand_over(governance, gov, tokens=[held])
     raise_delay = Change(governance, "updateDelay", (DELAY,))
     schedule(governance, gov, raise_delay)
     execute(governance, gov, raise_delay)
     params = Params.from_abi(held.params())
-    params.streaming_fee_per_day = 10**15  # the most the token allows, 0.1%/day
+    params.streaming_fee_per_day += MAX_STREAMING_FEE_STEP  # the most one change raises it, to 0.035%/day
     params.fee_recipient = stranger.address
     change = Change(held, "setParams", (params.to_tuple(),))
     receipt = schedule(governance, gov, change)

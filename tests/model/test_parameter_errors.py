@@ -9,10 +9,13 @@ import pytest
 
 from levtoken.model import MarketConfig, Params, default_params, errors, standard_model
 from levtoken.shapes import ZERO_ADDRESS
-from levtoken.units import WAD
+from levtoken.units import WAD, to_units
+from tests.utils.model_flows import model_deposit
 
 TARGET = 3 * WAD
 DEFAULTS = default_params(TARGET, "fees")
+# The defaults with every fee at its maximum, so that one unit more is within a change's step and out of bounds.
+AT_MAXIMA = dataclasses.replace(DEFAULTS, mint_fee_bps=100, redeem_fee_bps=100, streaming_fee_per_day=10**15)
 
 # One change per Params field, each out of bounds for that field alone (the 3x token's defaults otherwise).
 PARAMS_OUT_OF_BOUNDS = {
@@ -56,18 +59,18 @@ def test_every_field_has_a_case():
 @pytest.mark.parametrize("field", list(PARAMS_OUT_OF_BOUNDS))
 def test_set_params__field_out_of_bounds__invalid_parameter_names_it(field):
     model = standard_model(30_000 * WAD)
-    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    token = model.add_token("token", 1, TARGET, AT_MAXIMA)
     with pytest.raises(errors.InvalidParameter) as info:
-        token.set_params("gov", dataclasses.replace(DEFAULTS, **PARAMS_OUT_OF_BOUNDS[field]))
+        token.set_params("gov", dataclasses.replace(AT_MAXIMA, **PARAMS_OUT_OF_BOUNDS[field]))
     assert info.value.args == (field,)
 
 
 def test_set_params__every_field_out_of_bounds__the_first_is_named():
     model = standard_model(30_000 * WAD)
-    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    token = model.add_token("token", 1, TARGET, AT_MAXIMA)
     changes = {name: value for change in PARAMS_OUT_OF_BOUNDS.values() for name, value in change.items()}
     with pytest.raises(errors.InvalidParameter) as info:
-        token.set_params("gov", dataclasses.replace(DEFAULTS, **changes))
+        token.set_params("gov", dataclasses.replace(AT_MAXIMA, **changes))
     assert info.value.args == ("leverageMax",)
 
 
@@ -81,3 +84,29 @@ def test_set_market_config__field_out_of_bounds__invalid_config_names_it(field):
     with pytest.raises(errors.InvalidConfig) as info:
         model.venue.list_market("gov", "ETH", config)
     assert info.value.args == (field,)
+
+
+@pytest.mark.parametrize("name, step", [("mintFeeBps", 50), ("redeemFeeBps", 50), ("streamingFeePerDay", 25 * 10**13)])
+def test_set_params__fee_raised_past_its_step__config_step_too_large_names_it(name, step):
+    """A fee rises by at most its step in one change, as the contract's checkSteps; any cut goes at once."""
+    model = standard_model(30_000 * WAD)
+    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    field = Params.python_name(name)
+    current = getattr(DEFAULTS, field)
+    with pytest.raises(errors.ConfigStepTooLarge) as info:
+        token.set_params("gov", dataclasses.replace(DEFAULTS, **{field: current + step + 1}))
+    assert info.value.args == (name, current, current + step + 1, step)
+    token.set_params("gov", dataclasses.replace(DEFAULTS, **{field: current + step}))
+    token.set_params("gov", dataclasses.replace(DEFAULTS, **{field: 0}))
+
+
+def test_set_params__trade_cap_cut_below_a_tenth_of_equity__trade_cap_below_floor():
+    model = standard_model(30_000 * WAD)
+    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    model.collateral.mint("whale", to_units(100_000))
+    model_deposit(model, token, "whale", to_units(100_000))
+    floor = token.equity() // 10
+    with pytest.raises(errors.TradeCapBelowFloor) as info:
+        token.set_params("gov", dataclasses.replace(DEFAULTS, max_trade_notional=floor - 1))
+    assert info.value.args == (floor - 1, floor)
+    token.set_params("gov", dataclasses.replace(DEFAULTS, max_trade_notional=floor))

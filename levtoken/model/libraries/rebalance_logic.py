@@ -5,11 +5,15 @@ and caps within their maxima)."""
 
 from __future__ import annotations
 
-from levtoken.model.errors import InvalidParameter
+from levtoken.model.errors import InvalidParameter, TradeCapBelowFloor, check_step
 from levtoken.model.libraries.fixed_point_math import mul_div_down
 from levtoken.model.libraries.hedge_math import with_sign
 from levtoken.shapes import ZERO_ADDRESS, Action, Params, Reason
-from levtoken.units import DAY, WAD
+from levtoken.units import BPS, DAY, WAD
+
+MAX_FEE_STEP_BPS = 50  # most a mint or redeem fee rises in one change, 0.5%
+MAX_STREAMING_FEE_STEP = 25 * 10**13  # most the streaming fee rises in one change, 0.025% per day
+MIN_TRADE_CAP_BPS = 1_000  # least trade cap a change may lower maxTradeNotional to, 10% of equity
 
 
 def decide(leverage: int, target_leverage: int, off_target: bool, iterating: bool, interval_elapsed: bool,
@@ -28,6 +32,19 @@ def decide(leverage: int, target_leverage: int, off_target: bool, iterating: boo
     if interval_elapsed and abs(leverage - target_leverage) >= min_drift and off_target:
         return Action.REBALANCE, Reason.TIME
     return Action.NONE, Reason.NONE
+
+
+def check_steps(current: Params, proposed: Params, equity_units: int) -> None:
+    """Bounds on one change of the parameters for a token of `equity_units`: ConfigStepTooLarge for the first
+    fee, in struct order, raised by more than its step; TradeCapBelowFloor when max_trade_notional is lowered
+    below MIN_TRADE_CAP_BPS of equity. Lowering a fee and raising the cap are never limited."""
+    check_step("mintFeeBps", current.mint_fee_bps, proposed.mint_fee_bps, MAX_FEE_STEP_BPS)
+    check_step("redeemFeeBps", current.redeem_fee_bps, proposed.redeem_fee_bps, MAX_FEE_STEP_BPS)
+    check_step("streamingFeePerDay", current.streaming_fee_per_day, proposed.streaming_fee_per_day,
+               MAX_STREAMING_FEE_STEP)
+    floor = mul_div_down(equity_units, MIN_TRADE_CAP_BPS, BPS)
+    if proposed.max_trade_notional < current.max_trade_notional and proposed.max_trade_notional < floor:
+        raise TradeCapBelowFloor(proposed.max_trade_notional, floor)
 
 
 def check_params(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int, max_streaming_fee_per_day: int,

@@ -10,6 +10,7 @@ from ape import project
 from web3.exceptions import ContractCustomError
 
 from levtoken.governance import ZERO_ADDRESS, Change, cancel, deploy_governance, execute, hand_over, schedule
+from levtoken.model.libraries.rebalance_logic import MAX_STREAMING_FEE_STEP
 from levtoken.shapes import Params
 from levtoken.units import DAY
 from tests.utils.chain import advance
@@ -36,7 +37,7 @@ def governed(chain, gov, fish, venue, create_token):
     chain.restore(snapshot)
 
 
-def _fee_raise(token, per_day=10**15):
+def _fee_raise(token, per_day=10**14 + MAX_STREAMING_FEE_STEP):
     params = Params.from_abi(token.params())
     params.streaming_fee_per_day = per_day
     return Change(token, "setParams", (params.to_tuple(),))
@@ -71,7 +72,7 @@ def test_change__lands_only_after_the_delay__executed_by_anyone(governed, gov, s
     advance(chain, DELAY)
     feed.submit(feed.latestRoundData()[1], sender=gov)
     execute(governance, stranger, change)
-    assert token.params().streamingFeePerDay == 10**15
+    assert token.params().streamingFeePerDay == 10**14 + MAX_STREAMING_FEE_STEP
 
 
 def test_cancel__proposer_or_guardian__the_change_never_lands(governed, gov, fish, stranger, chain, reverts):
@@ -84,7 +85,7 @@ def test_cancel__proposer_or_guardian__the_change_never_lands(governed, gov, fis
     advance(chain, DELAY)
     with reverts(governance.TimelockUnexpectedOperationState):
         execute(governance, gov, change)
-    assert token.params().streamingFeePerDay != 10**15
+    assert token.params().streamingFeePerDay != 10**14 + MAX_STREAMING_FEE_STEP
 
 
 def test_hand_over__old_owner_has_no_direct_power__guardian_still_pauses_at_once(

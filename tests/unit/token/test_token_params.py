@@ -1,13 +1,16 @@
-"""setParams: every field checked against its bound, admin only; the constructor's leverage check."""
+"""setParams: every field checked against its bound, each fee's rise per change and the trade cap's floor
+(DESIGN.md 11), admin only; the constructor's leverage check."""
 
 import pytest
 
+from levtoken.model.libraries.rebalance_logic import MAX_FEE_STEP_BPS, MAX_STREAMING_FEE_STEP
 from levtoken.shapes import Params
 from levtoken.units import WAD, to_units, to_wad
 
 ZERO = "0x" + "00" * 20
 
 # (field, rejected value, accepted boundary value or None) for a 3x token (band 2.25-4, ripcord 4.5, cap 6).
+# A fee reaches its maximum over several changes (each within its step); one unit more is out of bounds.
 BOUNDS = [
     ("leverageMax", 3 * WAD, 3 * WAD + 3 * 10**16 + 1),  # just above target + minDrift
     ("leverageMin", 0, 1),
@@ -27,8 +30,22 @@ BOUNDS = [
 ]
 
 
+# The most each fee rises in one change (RebalanceLogic.checkSteps).
+STEPS = {"mintFeeBps": MAX_FEE_STEP_BPS, "redeemFeeBps": MAX_FEE_STEP_BPS, "streamingFeePerDay": MAX_STREAMING_FEE_STEP}
+
+
+def _raise_in_steps(token, gov, field, value):
+    """Raises `field` to `value` one step at a time, as an admin must."""
+    while (current := getattr(token.params(), field)) < value:
+        params = Params.abi_dict(token.params())
+        params[field] = min(value, current + STEPS[field])
+        token.setParams(Params.tuple_of(params), sender=gov)
+
+
 @pytest.mark.parametrize("field, bad, good", BOUNDS, ids=[f"{b[0]}={b[1]}" for b in BOUNDS])
 def test_setParams__out_of_bounds__reverts_naming_the_field(token, gov, field, bad, good, reverts):
+    if field in STEPS:
+        _raise_in_steps(token, gov, field, good)
     params = Params.abi_dict(token.params())
     params[field] = bad
     with reverts(token.InvalidParameter, name=field):
@@ -37,6 +54,48 @@ def test_setParams__out_of_bounds__reverts_naming_the_field(token, gov, field, b
         params[field] = good
         token.setParams(Params.tuple_of(params), sender=gov)
         assert getattr(token.params(), field) == good
+
+
+@pytest.mark.parametrize("field", list(STEPS))
+def test_setParams__fee_raised_past_its_step__reverts_ConfigStepTooLarge_lowering_is_free(token, gov, field, reverts):
+    current = getattr(token.params(), field)
+    params = Params.abi_dict(token.params())
+    params[field] = current + STEPS[field] + 1
+    with reverts(token.ConfigStepTooLarge, name=field, current=current, proposed=current + STEPS[field] + 1,
+                 maxStep=STEPS[field]):
+        token.setParams(Params.tuple_of(params), sender=gov)
+    params[field] = current + STEPS[field]
+    token.setParams(Params.tuple_of(params), sender=gov)
+    params[field] = 0  # any cut at once
+    token.setParams(Params.tuple_of(params), sender=gov)
+    assert getattr(token.params(), field) == 0
+
+
+def test_setParams__trade_cap_cut_below_a_tenth_of_equity__reverts_TradeCapBelowFloor(token, gov, deposit, whale,
+                                                                                        reverts):
+    deposit(token, whale, 100_000)
+    floor = token.equity() // 10
+    params = Params.abi_dict(token.params())
+    params["maxTradeNotional"] = floor - 1
+    with reverts(token.TradeCapBelowFloor, proposed=floor - 1, floor=floor):
+        token.setParams(Params.tuple_of(params), sender=gov)
+    params["maxTradeNotional"] = floor
+    token.setParams(Params.tuple_of(params), sender=gov)
+    assert token.params().maxTradeNotional == floor
+
+
+def test_setParams__trade_cap_already_below_the_floor__may_rise_but_not_fall(token, gov, deposit, whale, reverts):
+    """A cap the token outgrew is no reason to block raising it, nor to lower it further."""
+    params = Params.abi_dict(token.params())
+    params["maxTradeNotional"] = to_units(1_000)
+    token.setParams(Params.tuple_of(params), sender=gov)  # an empty token: no floor
+    deposit(token, whale, 100_000)
+    floor = token.equity() // 10
+    params["maxTradeNotional"] = to_units(2_000)
+    token.setParams(Params.tuple_of(params), sender=gov)
+    params["maxTradeNotional"] = to_units(1_500)
+    with reverts(token.TradeCapBelowFloor, proposed=to_units(1_500), floor=floor):
+        token.setParams(Params.tuple_of(params), sender=gov)
 
 
 def test_setParams__admin__stores_and_emits(token, gov, stranger):

@@ -70,7 +70,7 @@ def test_setParams__fee_change__accrues_at_old_rate_first(token, deposit, whale,
     advance(2 * DAY)
     supply = token.totalSupply()
     fee_before = token.balanceOf(fee_recipient)
-    tx = set_params(token, streamingFeePerDay=10**15)
+    tx = set_params(token, streamingFeePerDay=3 * 10**14)  # 0.01%/day to 0.03%/day, within one change's step
     accrued = tx.events.filter(token.StreamingFeeAccrued)[0].holdersFee
     assert accrued == _fee(supply, 10**14, tx.timestamp - start)
     assert token.balanceOf(fee_recipient) - fee_before == accrued
