@@ -4,6 +4,7 @@
 #   toolchain/setup.sh            Python venv, npm packages, solc, anvil
 #   toolchain/setup.sh --test     the same, plus redis-server (the keeper's broker test) and chromium with
 #                                 chromium-driver (the product page's browser tests) from Debian
+#   toolchain/setup.sh --prove    the same, plus .venv-prove: halmos and its SMT solvers for `make prove`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -104,5 +105,21 @@ if [ "${1:-}" = "--test" ]; then
       die "the tests need ${missing[*]} (Debian's packages); install them ('sudo apt install ${missing[*]}') and run again."
     fi
   fi
+fi
+# --- halmos for `make prove`, in its own venv: halmos requires rich<14.1, requirements.lock pins rich 14.3.4 ------
+if [ "${1:-}" = "--prove" ]; then
+  PROVE_VENV=$ROOT/.venv-prove
+  prove_stamp=$(hash_of toolchain/requirements-prove.lock)
+  if [ "$(cat "$PROVE_VENV/.levtoken-stamp" 2>/dev/null)" != "$prove_stamp" ]; then
+    say "creating the proof environment in .venv-prove (halmos, cvc5, bitwuzla; pinned by toolchain/requirements-prove.lock)"
+    [ -x "$PROVE_VENV/bin/python" ] || "$PYTHON" -m venv "$PROVE_VENV" || die "could not create .venv-prove; install the venv module (e.g. 'apt install python3.11-venv')."
+    if ! "$PROVE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r toolchain/requirements-prove.lock 2>"$PROVE_VENV/pip-error.log"; then
+      tail -n 5 "$PROVE_VENV/pip-error.log" >&2
+      die "pip could not install toolchain/requirements-prove.lock into .venv-prove; check that PyPI is reachable. Full log: .venv-prove/pip-error.log"
+    fi
+    echo "$prove_stamp" > "$PROVE_VENV/.levtoken-stamp"
+  fi
+  [ -x "$ROOT/node_modules/@foundry-rs/forge-linux-amd64/bin/forge" ] \
+    || die "the forge binary is missing from node_modules; delete node_modules and run 'make setup' again."
 fi
 exit 0

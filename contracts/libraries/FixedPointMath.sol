@@ -35,10 +35,9 @@ library FixedPointMath {
         return Math.mulDiv(x, WAD, y, Math.Rounding.Ceil);
     }
 
-    /// @dev a / b for signed a and positive b, rounded toward negative infinity.
-    function sDivDown(int256 a, int256 b) internal pure returns (int256 q) {
-        q = a / b;
-        if (a % b != 0 && a < 0) q -= 1;
+    /// @dev a / b for signed a and positive b, rounded toward negative infinity: for a < 0, -(-a / b rounded up).
+    function sDivDown(int256 a, int256 b) internal pure returns (int256) {
+        return a < 0 ? -sDivUp(-a, b) : a / b;
     }
 
     /// @dev a / b for signed a and positive b, rounded toward positive infinity.

@@ -69,7 +69,7 @@ library HedgeMath {
     /// reaches the total), rounded toward zero.
     function proRata(int256 size, uint256 shares, uint256 totalShares) internal pure returns (int256) {
         if (shares >= totalShares) return size;
-        return size * int256(shares) / int256(totalShares);
+        return withSign(size, FPM.mulDivDown(FPM.abs(size), shares, totalShares));
     }
 
     /// @dev |target| * (fee + impact), saturating at the largest uint256 (a cost that large leaves no net trade).
