@@ -92,11 +92,12 @@ def hand_over(governance, owner, ownables: Iterable[Any] = (), tokens: Iterable[
 @dataclass(frozen=True)
 class Pending:
     """A scheduled change not yet executed or cancelled: its operation id (0x-hex), when it may land (unix
-    seconds) and what it does, in plain words."""
+    seconds), what it does in plain words, and the symbols of the tokens it affects (see `affected_tokens`)."""
 
     id: str
     lands_at: int
     description: str
+    tokens: tuple[str, ...] = ()
 
 
 def pending_changes(record, from_block: int | None = None, to_block: int | None = None) -> list[Pending]:
@@ -113,9 +114,30 @@ def pending_changes(record, from_block: int | None = None, to_block: int | None 
     pending = []
     for op_id, events in calls.items():
         if governance.isOperationPending(op_id):
-            words = "; ".join(describe_call(record, e.target, bytes(e.data)) for e in sorted(events, key=lambda e: e.index))
-            pending.append(Pending("0x" + op_id.hex(), governance.getTimestamp(op_id), words))
+            events.sort(key=lambda e: e.index)
+            words = "; ".join(describe_call(record, e.target, bytes(e.data)) for e in events)
+            tokens = sorted({s for e in events for s in affected_tokens(record, e.target, bytes(e.data))})
+            pending.append(Pending("0x" + op_id.hex(), governance.getTimestamp(op_id), words, tuple(tokens)))
     return sorted(pending, key=lambda p: p.lands_at)
+
+
+def affected_tokens(record, target: str, data: bytes) -> set[str]:
+    """The symbols of the record's tokens one scheduled call affects: a token's own call affects that token, a
+    market's new configuration the tokens on that market, any other call to the venue or the governance itself
+    (its delay) every token; the factory's and DelayedOrders' calls affect no existing token."""
+    address = target.lower()
+    for symbol, token in record.tokens.items():
+        if token.address.lower() == address:
+            return {symbol}
+    if record.venue and address == record.venue.lower():
+        signature, args = record.venue_contract().decode_input(data)
+        if signature.startswith("setMarketConfig"):
+            market_id = list(args.values())[0]
+            return {s for s, t in record.tokens.items() if record.markets.get(t.market) == market_id}
+        return set(record.tokens)
+    if record.governance and address == record.governance.lower():
+        return set(record.tokens)
+    return set()
 
 
 def describe_call(record, target: str, data: bytes) -> str:
@@ -211,8 +233,9 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
     description = describe_call(record, target.address, change.data)
     governance = record.governance_contract()
     receipt = schedule(governance, proposer, change)
-    return Pending("0x" + change.operation_id(governance).hex(), governance.getTimestamp(change.operation_id(governance)),
-                   description), receipt
+    op_id = change.operation_id(governance)
+    tokens = tuple(sorted(affected_tokens(record, target.address, change.data)))
+    return Pending("0x" + op_id.hex(), governance.getTimestamp(op_id), description, tokens), receipt
 
 
 def governance_lines(record, from_block: int | None, to_block: int) -> list[str]:

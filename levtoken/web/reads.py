@@ -15,7 +15,7 @@ from levtoken.deployment import Deployment
 from levtoken.rpc import RPC, Contract
 from levtoken.shapes import Action, Params, Position, Reason, Settlement, Status
 from levtoken.status import time_rebalance_text
-from levtoken.units import BPS, DAY, WAD, from_units, from_wad, leverage_label
+from levtoken.units import BPS, DAY, WAD, from_units, from_wad, leverage_label, utc_text
 
 HISTORY_POINTS = 500  # the NAV and leverage history keeps the blocks of the latest 500 price or token events
 HISTORY_ROWS = 50  # rebalances and settlements listed, newest first
@@ -243,7 +243,20 @@ class ChainReader:
             "history": self.rebalances_and_settlements(symbol, block),
             "requests": self.requests(symbol, status, block),
             "attribution": attribution_rows(self, symbol, block),
+            "governance": self.scheduled_changes(symbol, block, now),
         }
+
+    def scheduled_changes(self, symbol: str, block: int, now: int) -> list[dict[str, str]]:
+        """The governance's pending changes that affect the token (levtoken.governance.pending_changes, read once
+        per block), each with when it lands ("ready now" once its delay has passed) and what it does."""
+        from levtoken.governance import pending_changes
+
+        if not self.deployment.governance:
+            return []
+        pending = self.once(("governance", block), lambda: pending_changes(self.deployment, to_block=block))
+        return [{"lands": "ready now" if change.lands_at <= now else utc_text(change.lands_at),
+                 "change": change.description, "id": change.id}
+                for change in pending if symbol in change.tokens]
 
     def position(self, symbol: str, block: int) -> dict[str, str]:
         """The token's venue position: size in the market's asset, notional and margin in dollars, the funding

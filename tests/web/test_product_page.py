@@ -19,7 +19,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.utils.cli import ROOT, assert_one_clear_error, deployed_token, levtoken, wait_for
+from tests.utils.cli import ROOT, assert_one_clear_error, deployed_token, invoke, levtoken, wait_for
 
 SYMBOLS = ("BTC3L", "BTC3S", "BTC1S")
 PAGE_WAIT = 30  # seconds for the page to show what the chain holds (it polls the head every second)
@@ -232,6 +232,24 @@ def test_decay_calculator__formula_beside_the_shipped_closes(served, browser):
     box.send_keys("high")
     browser.find_element(By.CSS_SELECTOR, "#decay-form button").click()
     wait_text(browser, '#decay-result [data-key="error"]', "volatility 'high' is not a number of % a year")
+
+
+def test_scheduled_changes__shown_on_the_tokens_they_affect_until_cancelled(node, deployed, served, browser):
+    """A change scheduled for BTC3L shows on its page in plain words with when it lands (the local delay is 0: ready
+    now), not on BTC3S's; once cancelled, the page says none is scheduled."""
+    proposed = invoke(node, deployed, "levtoken governance propose BTC3L streaming_fee_per_day=0.0002")
+    assert proposed.returncode == 0, proposed.stderr
+    operation = next(word.rstrip(":") for word in proposed.stdout.split() if word.startswith("0x") and len(word) == 67)
+    browser.get(f"{served}/token/BTC3L")
+    wait_text(browser, "#governance tbody tr td:nth-child(2)", "BTC3L: streamingFeePerDay 0.0001 -> 0.0002")
+    assert text_of(browser, "#governance tbody tr td:nth-child(1)") == "ready now"
+    browser.get(f"{served}/token/BTC3S")
+    wait_text(browser, "#governance-none", "None scheduled.")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#governance tbody tr")
+    cancelled = invoke(node, deployed, f"levtoken governance cancel {operation}")
+    assert cancelled.returncode == 0, cancelled.stderr
+    browser.get(f"{served}/token/BTC3L")
+    wait_text(browser, "#governance-none", "None scheduled.")
 
 
 def test_api__unknown_token__one_line_and_404(served):

@@ -73,6 +73,8 @@ async function showToken() {
   pairs($("fees"), [["mint", "mint fee", f.mint], ["redeem", "redeem fee", f.redeem], ["streaming", "streaming fee", f.streaming],
     ["streaming_taken", "streamed so far", f.streaming_taken], ["entry_exit_taken", "mint and redeem fees so far", f.entry_exit_taken]]);
   pairs($("attribution"), t.attribution.map((a, i) => [`a${i}`, a.label, a.value]));
+  $("governance-none").hidden = t.governance.length > 0;
+  body($("governance"), t.governance, (g) => [g.lands, g.change]);
   body($("history"), t.history, (h) => [h.block, utc(h.time), h.action, h.reason, h.before, h.after, h.size, h.notional, h.cost]);
   $("requests-due").textContent = t.requests.due || `no settlement due now; ${t.requests.escrow} in escrow`;
   body($("requests"), t.requests.rows, (q) => [q.block, utc(q.time), q.side, q.controller, q.amount, q.state]);
