@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ape import project
+from eth_utils import is_address, keccak, to_checksum_address
 
 from levtoken.shapes import MarketConfig, Params
 
@@ -22,6 +23,8 @@ class GovernanceError(Exception):
 
 ZERO_HASH = b"\x00" * 32
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+# A token's roles by the name the command line uses (LeveragedTokenStorage: KEEPER_ROLE, GUARDIAN_ROLE).
+TOKEN_ROLES = {"admin": DEFAULT_ADMIN_ROLE, "keeper": keccak(text="KEEPER_ROLE"), "guardian": keccak(text="GUARDIAN_ROLE")}
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,10 @@ def describe_call(record, target: str, data: bytes) -> str:
         market = next((s for s, i in record.markets.items() if i == values[0]), str(values[0]))
         current = record.venue_contract().marketConfig(values[0])
         return f"market {market}: " + _diff(MarketConfig, current, values[1], decimals)
+    if method in ("grantRole", "revokeRole"):
+        role = next((r for r, value in TOKEN_ROLES.items() if value == bytes(values[0])), "0x" + bytes(values[0]).hex())
+        verb = "grant" if method == "grantRole" else "revoke"
+        return f"{name}: {verb} the {role} role {'to' if verb == 'grant' else 'from'} {values[1]}"
     return f"{name}.{method}({', '.join(str(v) for v in values)})"
 
 
@@ -229,12 +236,31 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
             raise GovernanceError(f"{subject} has no setting {name!r}; its settings: {known}") from None
         except (ValueError, ArithmeticError):
             raise GovernanceError(f"{name}={value!r} is not a value for that setting") from None
-    change = Change(target, method, (*prefix, current.to_tuple()))
-    description = describe_call(record, target.address, change.data)
+    return _propose(record, proposer, Change(target, method, (*prefix, current.to_tuple())))
+
+
+def propose_role(record, proposer, symbol: str, role: str, account: str, grant: bool = True):
+    """Schedules granting (or, with `grant` false, revoking) token `symbol`'s `role` (admin, keeper or guardian)
+    to `account`; returns (the Pending change, its receipt). GovernanceError names an unknown token or role, or an
+    account that is not an address."""
+    if symbol not in record.tokens:
+        raise GovernanceError(f"{symbol!r} is not a token of this deployment ({', '.join(record.tokens)})")
+    if role not in TOKEN_ROLES:
+        raise GovernanceError(f"{role!r} is not a token role ({', '.join(TOKEN_ROLES)})")
+    if not is_address(account):
+        raise GovernanceError(f"{account!r} is not an address (0x followed by 40 hex digits)")
+    method = "grantRole" if grant else "revokeRole"
+    return _propose(record, proposer, Change(record.token(symbol), method, (TOKEN_ROLES[role], to_checksum_address(account))))
+
+
+def _propose(record, proposer, change: Change):
+    """Schedules `change` on the record's governance; returns (the Pending change, its receipt)."""
+    target = change.target.address
+    description = describe_call(record, target, change.data)
     governance = record.governance_contract()
     receipt = schedule(governance, proposer, change)
     op_id = change.operation_id(governance)
-    tokens = tuple(sorted(affected_tokens(record, target.address, change.data)))
+    tokens = tuple(sorted(affected_tokens(record, target, change.data)))
     return Pending("0x" + op_id.hex(), governance.getTimestamp(op_id), description, tokens), receipt
 
 

@@ -1,7 +1,7 @@
 """The governance's commands: `levtoken governance` lists the pending changes with the time each lands, in plain
 words; `governance propose SUBJECT name=value...` schedules a token's or a market's new settings (a proposer);
-`governance execute ID` lands a ready one (anyone may); `governance cancel ID` revokes one (a proposer or a
-guardian). What they do lives in levtoken.governance."""
+`governance grant|revoke SYMBOL ROLE ACCOUNT` schedules a change of a token's role; `governance execute ID` lands
+a ready one (anyone may); `governance cancel ID` revokes one (a proposer or a guardian). What they do lives in levtoken.governance."""
 
 from __future__ import annotations
 
@@ -53,7 +53,6 @@ def propose(subject: str, settings: tuple[str, ...], record: Path, network: str,
     """Schedules new SETTINGS (name=value, human units, e.g. streaming_fee_per_day=0.0002) for SUBJECT, a token
     (its parameters) or a market (its configuration); they land after the governance's delay."""
     from levtoken.governance import GovernanceError, propose_settings
-    from levtoken.units import utc_text
 
     pairs = {}
     for setting in settings:
@@ -63,9 +62,34 @@ def propose(subject: str, settings: tuple[str, ...], record: Path, network: str,
         pairs[name] = value
     with connect(network):
         deployment = Deployment.load(record)
-        change, receipt = propose_settings(deployment, load_account(account), subject, pairs)
-        console.print(f"proposed {change.id}: {change.description}; lands from {utc_text(change.lands_at)}; "
-                      f"tx {receipt.txn_hash}")
+        _print_proposed(*propose_settings(deployment, load_account(account), subject, pairs))
+
+
+def _print_proposed(change, receipt) -> None:
+    console.print(f"proposed {change.id}: {change.description}; lands from {utc_text(change.lands_at)}; "
+                  f"tx {receipt.txn_hash}")
+
+
+def _role_command(name: str, grant: bool):
+    """`governance grant|revoke SYMBOL ROLE ACCOUNT`: schedules a change of a token's role."""
+
+    @command(name=name, help=f"Schedules {'granting' if grant else 'revoking'} token SYMBOL's ROLE (admin, keeper or "
+             f"guardian) {'to' if grant else 'from'} ACCOUNT; it lands after the governance's delay.")
+    @click.argument("symbol")
+    @click.argument("role")
+    @click.argument("target_account", metavar="ACCOUNT")
+    @record_option
+    @network_option()
+    @account_option
+    @friendly_errors
+    def run(symbol: str, role: str, target_account: str, record: Path, network: str, account: str):
+        from levtoken.governance import propose_role
+
+        with connect(network):
+            deployment = Deployment.load(record)
+            _print_proposed(*propose_role(deployment, load_account(account), symbol, role, target_account, grant))
+
+    return run
 
 
 def _operation_command(name: str, done: str, help_text: str, act):
@@ -104,6 +128,8 @@ cancel = _operation_command("cancel", "cancelled", "Revokes the pending change O
 
 
 governance.add_command(propose)
+governance.add_command(_role_command("grant", grant=True))
+governance.add_command(_role_command("revoke", grant=False))
 governance.add_command(execute)
 governance.add_command(cancel)
 COMMANDS = (governance,)

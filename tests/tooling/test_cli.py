@@ -196,3 +196,29 @@ def test_governance__proposed_change_in_plain_words__executed_then_none(node, de
     fields = [name for name, _, _ in Params.table()]
     assert token.functions.params().call()[fields.index("streaming_fee_per_day")] == 2 * 10**14
     assert "no change is pending" in run("levtoken governance").stdout
+
+
+def test_governance_grant__as_the_readme_writes_it__lands_the_role(node, deployed):
+    """`levtoken governance grant BTC3L keeper ADDRESS` schedules the role in plain words, `execute` lands it and
+    `revoke` schedules taking it back; an unknown role or a bad address is one line."""
+    from ape import project
+    from eth_utils import keccak
+
+    run = lambda command: invoke(node, deployed, command)  # noqa: E731
+    record = json.loads(deployed.read_text())
+    token = node.contract(record["tokens"]["BTC3L"]["address"], project.LeveragedToken.contract_type)
+    account = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+    assert_one_clear_error(run(f"levtoken governance grant BTC3L minter {account}"),
+                           "'minter' is not a token role (admin, keeper, guardian)")
+    assert_one_clear_error(run("levtoken governance grant BTC3L keeper 0x1234"), "'0x1234' is not an address")
+    granted = run(f"levtoken governance grant BTC3L keeper {account}")
+    assert granted.returncode == 0 and f"BTC3L: grant the keeper role to {account}" in granted.stdout, granted.stderr
+    operation = next(word.rstrip(":") for word in granted.stdout.split() if word.startswith("0x") and len(word) == 67)
+    assert not token.functions.hasRole(keccak(text="KEEPER_ROLE"), account).call()
+    assert run(f"levtoken governance execute {operation}").returncode == 0
+    assert token.functions.hasRole(keccak(text="KEEPER_ROLE"), account).call()
+    revoked = run(f"levtoken governance revoke BTC3L keeper {account}")
+    assert f"BTC3L: revoke the keeper role from {account}" in revoked.stdout, revoked.stderr
+    operation = next(word.rstrip(":") for word in revoked.stdout.split() if word.startswith("0x") and len(word) == 67)
+    assert run(f"levtoken governance execute {operation}").returncode == 0
+    assert not token.functions.hasRole(keccak(text="KEEPER_ROLE"), account).call()
