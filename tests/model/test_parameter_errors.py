@@ -6,8 +6,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from levtoken.model import MarketConfig, Params, default_params, errors, standard_model
+from levtoken.model.libraries.rebalance_logic import MAX_FEE_STEP_BPS, MAX_STREAMING_FEE_STEP
 from levtoken.shapes import ZERO_ADDRESS
 from levtoken.units import WAD, to_units
 from tests.utils.model_flows import model_deposit
@@ -110,3 +113,30 @@ def test_set_params__trade_cap_cut_below_a_tenth_of_equity__trade_cap_below_floo
         token.set_params("gov", dataclasses.replace(DEFAULTS, max_trade_notional=floor - 1))
     assert info.value.args == (floor - 1, floor)
     token.set_params("gov", dataclasses.replace(DEFAULTS, max_trade_notional=floor))
+
+
+@settings(max_examples=200, deadline=None)
+@given(proposals=st.lists(st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 10**15),
+                                    st.integers(1, 10**12)), min_size=1, max_size=12))
+def test_set_params__any_sequence_of_proposals__each_accepted_change_within_its_steps(proposals):
+    """Whatever an admin proposes, one after another, every change the token accepts raises each fee by at most its
+    step and never lowers the trade cap below both its previous value and a tenth of equity; the rest are refused
+    by name."""
+    model = standard_model(30_000 * WAD)
+    token = model.add_token("token", 1, TARGET, DEFAULTS)
+    model.collateral.mint("whale", to_units(100_000))
+    model_deposit(model, token, "whale", to_units(100_000))
+    for mint, redeem, streaming, max_trade in proposals:
+        before, equity = token.params, token.equity()
+        proposed = dataclasses.replace(before, mint_fee_bps=mint, redeem_fee_bps=redeem,
+                                       streaming_fee_per_day=streaming, max_trade_notional=max_trade)
+        try:
+            token.set_params("gov", proposed)
+        except (errors.ConfigStepTooLarge, errors.TradeCapBelowFloor, errors.InvalidParameter):
+            assert token.params == before
+            continue
+        after = token.params
+        assert after.mint_fee_bps <= before.mint_fee_bps + MAX_FEE_STEP_BPS
+        assert after.redeem_fee_bps <= before.redeem_fee_bps + MAX_FEE_STEP_BPS
+        assert after.streaming_fee_per_day <= before.streaming_fee_per_day + MAX_STREAMING_FEE_STEP
+        assert after.max_trade_notional >= min(before.max_trade_notional, equity // 10)
