@@ -63,7 +63,7 @@ def load_prices(path: Path | str, start: int | None = None, end: int | None = No
     if not path.is_file():
         raise PriceDataError(f"price file {path} not found")
     points: list[PricePoint] = []
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's byte-order mark is not a header
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

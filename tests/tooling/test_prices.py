@@ -32,3 +32,11 @@ def test_load__malformed__names_line_and_problem(written, content, message):
 def test_load__missing_file__clear_error(tmp_path):
     with pytest.raises(PriceDataError, match="not found"):
         load_prices(tmp_path / "nope.csv")
+
+
+def test_load__byte_order_mark__read_like_any_csv(tmp_path):
+    """A spreadsheet's export starts with a UTF-8 byte-order mark; its header is still 'date,close'."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffdate,close\n2020-01-01,7200.17\n2020-01-02,6985.47\n".encode("utf-8"))
+    points = load_prices(path)
+    assert [str(p.close) for p in points] == ["7200.17", "6985.47"]
