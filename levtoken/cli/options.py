@@ -14,6 +14,7 @@ from levtoken.deployment import DEFAULT_RECORD
 
 console = Console(soft_wrap=True)  # one line per message, whatever the terminal's width
 NODE_NETWORK = "ethereum:local:node"
+DEFAULT_NODE_PORT = 8545  # where `levtoken node` listens and NODE_NETWORK looks (ape-config.yaml's node uri)
 
 
 @contextlib.contextmanager

@@ -10,14 +10,15 @@ from pathlib import Path
 import click
 
 from levtoken.cli.errors import friendly_errors
-from levtoken.cli.options import NODE_NETWORK, account_option, command, connect, console, load_account, network_option, record_option
+from levtoken.cli.options import DEFAULT_NODE_PORT, NODE_NETWORK, account_option, command, connect, console, load_account, network_option, record_option
 from levtoken.deployment import Deployment
 from levtoken.node import NodeError, anvil_binary, port_taken
 
 
 @command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8545, show_default=True, help="Port to listen on (ethereum:local:node uses 8545).")
+@click.option("--port", default=DEFAULT_NODE_PORT, show_default=True,
+              help=f"Port to listen on (ethereum:local:node uses {DEFAULT_NODE_PORT}).")
 def node(host: str, port: int):
     """Runs a local anvil node (the project's own binary) with the standard test accounts, until Ctrl-C or
     SIGTERM. anvil takes this process's place, so stopping its PID stops the node."""
@@ -29,8 +30,12 @@ def node(host: str, port: int):
     if taken:
         raise click.ClickException(f"port {port} on {host} is already in use ({taken}): a node may already "
                                    "run there; stop it or choose another --port")
-    console.print(f"anvil on http://{host}:{port} (chain 31337); the other commands use it by default "
-                  f"(--network {NODE_NETWORK})")
+    if (host, port) == ("127.0.0.1", DEFAULT_NODE_PORT):
+        console.print(f"anvil on http://{host}:{port} (chain 31337); the other commands use it by default "
+                      f"(--network {NODE_NETWORK})")
+    else:
+        console.print(f"anvil on http://{host}:{port} (chain 31337); the other commands use "
+                      f"127.0.0.1:{DEFAULT_NODE_PORT} by default (--network {NODE_NETWORK}), not this node")
     sys.stdout.flush()
     os.execv(anvil, [anvil, "--host", host, "--port", str(port), "--silent"])
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from web3 import Web3
 
+from levtoken.cli.options import DEFAULT_NODE_PORT
 from levtoken.node import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> N
     assert len(errors) == 1 and fragment in errors[0], lines
 
 
-DEFAULT_PORT = 8545  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
+DEFAULT_PORT = DEFAULT_NODE_PORT  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
 
 
 
