@@ -3,6 +3,7 @@ product page)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -74,8 +75,11 @@ def serve(host: str, port: int, record: Path, network: str):
     from levtoken.rpc import RPC
     from levtoken.web.server import create_app
 
-    if port_taken(host, port):
+    reason = port_taken(host, port)
+    if reason == os.strerror(errno.EADDRINUSE):
         raise click.ClickException(f"something already listens on {host}:{port}; choose another --port")
+    if reason:
+        raise click.ClickException(f"cannot listen on {host}:{port} ({reason}); choose another --host or --port")
     with connect(network):
         deployment = Deployment.load(record)
         app = create_app(deployment, chain.provider.web3, RPC.of(chain.provider))

@@ -268,6 +268,13 @@ def test_serve__port_taken__one_clear_line(tmp_path):
     assert_one_clear_error(out, f"something already listens on 127.0.0.1:{port}; choose another --port")
 
 
+def test_serve__address_not_this_machines__says_why(tmp_path):
+    """A host the machine has no address for is refused in the OS's words, not taken for a port in use."""
+    out = levtoken("serve", "--host", "192.0.2.1", "--port", "8000", "--record", str(tmp_path / "none.json"))
+    assert_one_clear_error(out, "cannot listen on 192.0.2.1:8000 (Cannot assign requested address); choose another "
+                                "--host or --port")
+
+
 def test_serve__missing_record__says_to_deploy(node, tmp_path):
     out = node.run(f"levtoken serve --port 1 --record {tmp_path / 'none.json'}", tmp_path / "unused.json")
     assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
