@@ -128,19 +128,16 @@ def affected_tokens(record, target: str, data: bytes) -> set[str]:
     """The symbols of the record's tokens one scheduled call affects: a token's own call affects that token, a
     market's new configuration the tokens on that market, any other call to the venue or the governance itself
     (its delay) every token; the factory's and DelayedOrders' calls affect no existing token."""
-    address = target.lower()
-    for symbol, token in record.tokens.items():
-        if token.address.lower() == address:
-            return {symbol}
-    if record.venue and address == record.venue.lower():
-        signature, args = record.venue_contract().decode_input(data)
+    contract, name = _known_contract(record, target)
+    if name in record.tokens:
+        return {name}
+    if name == "venue":
+        signature, args = contract.decode_input(data)
         if signature.startswith("setMarketConfig"):
             market_id = list(args.values())[0]
             return {s for s, t in record.tokens.items() if record.markets.get(t.market) == market_id}
         return set(record.tokens)
-    if record.governance and address == record.governance.lower():
-        return set(record.tokens)
-    return set()
+    return set(record.tokens) if name == "governance" else set()
 
 
 def describe_call(record, target: str, data: bytes) -> str:

@@ -13,7 +13,7 @@ from web3 import Web3
 from levtoken.shapes import Params
 
 from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, ROOT, LocalNode, assert_one_clear_error, deployed_token, free_port,
-                             invoke, levtoken, port_open, readme_commands, running, wait_for)
+                             invoke, levtoken, operation_id, port_open, readme_commands, running, wait_for)
 
 
 def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
@@ -189,7 +189,7 @@ def test_governance__proposed_change_in_plain_words__executed_then_none(node, de
     assert "BTC3L: streamingFeePerDay 0.0001 -> 0.0002" in listed.stdout and "(ready now)" in listed.stdout
     status = run("levtoken status")
     assert "changes the governance has scheduled" in status.stdout and "streamingFeePerDay" in status.stdout
-    operation = next(word.rstrip(":") for word in listed.stdout.split() if word.startswith("0x") and len(word) == 67)
+    operation = operation_id(listed.stdout)
     assert_one_clear_error(run("levtoken governance execute 0x1234"), "no change 0x1234 was scheduled")
     executed = run(f"levtoken governance execute {operation}")
     assert executed.returncode == 0, executed.stderr
@@ -213,12 +213,12 @@ def test_governance_grant__as_the_readme_writes_it__lands_the_role(node, deploye
     assert_one_clear_error(run("levtoken governance grant BTC3L keeper 0x1234"), "'0x1234' is not an address")
     granted = run(f"levtoken governance grant BTC3L keeper {account}")
     assert granted.returncode == 0 and f"BTC3L: grant the keeper role to {account}" in granted.stdout, granted.stderr
-    operation = next(word.rstrip(":") for word in granted.stdout.split() if word.startswith("0x") and len(word) == 67)
+    operation = operation_id(granted.stdout)
     assert not token.functions.hasRole(keccak(text="KEEPER_ROLE"), account).call()
     assert run(f"levtoken governance execute {operation}").returncode == 0
     assert token.functions.hasRole(keccak(text="KEEPER_ROLE"), account).call()
     revoked = run(f"levtoken governance revoke BTC3L keeper {account}")
     assert f"BTC3L: revoke the keeper role from {account}" in revoked.stdout, revoked.stderr
-    operation = next(word.rstrip(":") for word in revoked.stdout.split() if word.startswith("0x") and len(word) == 67)
+    operation = operation_id(revoked.stdout)
     assert run(f"levtoken governance execute {operation}").returncode == 0
     assert not token.functions.hasRole(keccak(text="KEEPER_ROLE"), account).call()

@@ -196,6 +196,11 @@ def running(command: str, env: dict[str, str], log: Path, cwd: Path = ROOT):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def operation_id(stdout: str) -> str:
+    """The operation id (0x and 64 hex digits) a `levtoken governance` command printed first."""
+    return next(word.rstrip(":") for word in stdout.split() if word.startswith("0x") and len(word.rstrip(":")) == 66)
+
+
 def deployed_token(node: LocalNode, record: Path, symbol: str):
     """A web3 handle of a deployed token."""
     from ape import project

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
+from levtoken.governance import TOKEN_ROLES
 from levtoken.shapes import ZERO_ADDRESS, MarketConfig
 
 # The test venue's one market (listed first, so id 1), its feed's first price and default heartbeat.
@@ -18,10 +19,8 @@ HEARTBEAT = MarketConfig.defaults(ZERO_ADDRESS).heartbeat
 # A deadline no test reaches.
 FAR = 2**63
 
-# AccessControl role ids.
-ADMIN_ROLE = b"\x00" * 32
-KEEPER_ROLE = keccak(text="KEEPER_ROLE")
-GUARDIAN_ROLE = keccak(text="GUARDIAN_ROLE")
+# AccessControl role ids (a token's, as levtoken.governance names them).
+ADMIN_ROLE, KEEPER_ROLE, GUARDIAN_ROLE = TOKEN_ROLES["admin"], TOKEN_ROLES["keeper"], TOKEN_ROLES["guardian"]
 UPDATER_ROLE = keccak(text="UPDATER_ROLE")
 
 # The contracts' own numbers.

@@ -19,7 +19,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.utils.cli import ROOT, assert_one_clear_error, deployed_token, invoke, levtoken, wait_for
+from tests.utils.cli import ROOT, assert_one_clear_error, deployed_token, invoke, levtoken, operation_id, wait_for
 
 SYMBOLS = ("BTC3L", "BTC3S", "BTC1S")
 PAGE_WAIT = 30  # seconds for the page to show what the chain holds (it polls the head every second)
@@ -239,7 +239,7 @@ def test_scheduled_changes__shown_on_the_tokens_they_affect_until_cancelled(node
     now), not on BTC3S's; once cancelled, the page says none is scheduled."""
     proposed = invoke(node, deployed, "levtoken governance propose BTC3L streaming_fee_per_day=0.0002")
     assert proposed.returncode == 0, proposed.stderr
-    operation = next(word.rstrip(":") for word in proposed.stdout.split() if word.startswith("0x") and len(word) == 67)
+    operation = operation_id(proposed.stdout)
     browser.get(f"{served}/token/BTC3L")
     wait_text(browser, "#governance tbody tr td:nth-child(2)", "BTC3L: streamingFeePerDay 0.0001 -> 0.0002")
     assert text_of(browser, "#governance tbody tr td:nth-child(1)") == "ready now"
