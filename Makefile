@@ -15,10 +15,14 @@ demo: setup
 	@./toolchain/build.sh
 	levtoken demo $(ARGS)
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each with its own anvil; the tests that share the project's
+# folder or port 8545 run in one of them, one after another (xdist_group "project-folder").
+TEST_WORKERS ?= 2
+
 test: setup
 	@./toolchain/setup.sh --test
 	@./toolchain/build.sh
-	ape test $(ARGS)
+	ape test -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 test-long: setup
 	@./toolchain/setup.sh --test

@@ -44,7 +44,8 @@ import threading
 from ape import chain
 from silverback import SilverbackBot
 
-from levtoken.deployment import Deployment, DeploymentError
+from levtoken.deploy_config import DeploymentError
+from levtoken.deployment import Deployment
 from levtoken.governance import governance_lines
 from levtoken.keeper import CONFIG_ERROR_EXIT, Keeper, is_connection_error
 

@@ -19,9 +19,11 @@ An exception out of `_block_task` fails silverback's runtime task group, which s
 The WebsocketRunner has the same end when the node goes away (its subscription breaks), and `bot.cron`
 fires once a minute at best. So `KeeperRunner` replaces only `_block_task` (the abstract method of
 silverback's `BaseRunner` that each runner implements): it reads the head every LEVTOKEN_KEEPER_POLL
-seconds (default 1) and queues one task for the newest block the way PollingRunner does
-(`run_task` in the runtime task group); when the node goes away it logs and waits with
-`levtoken.keeper.Backoff` (1 s doubling to 60 s), then resumes from the head. Blocks missed meanwhile are
+seconds (default 1) and queues one task for each new head the way PollingRunner does (`run_task` in the
+runtime task group). A head is new when its hash is, so a chain that goes back (a reset node, a reverted
+snapshot, a reorg) is followed from its new head rather than ignored until it passes the old height. When
+the node goes away it logs and waits with `levtoken.keeper.Backoff` (1 s doubling to 60 s), then resumes
+from the head. Blocks missed meanwhile are
 not replayed: the keeper only needs the newest state. Events and cron tasks stay silverback's.
 
 It lives in its own module because silverback imports the runner before it connects to the network
@@ -48,17 +50,21 @@ class KeeperRunner(PollingRunner):
 
     async def _block_task(self, task_data) -> None:
         """Queues the newest block for the bot's block handler whenever the head moves, until shutdown."""
-        last: int | None = None
+        last: tuple[int, bytes] | None = None  # the newest block handled: its number and hash
         backoff = Backoff(initial=1.0, maximum=60.0)
         while not self.shutdown_event.is_set():
             try:
-                height = await asyncio.to_thread(lambda: chain.provider.web3.eth.block_number)
-                if last is None or height > last:
-                    if last is not None and height > last + 1:
-                        logger.info(f"blocks {last + 1}..{height - 1} not handled; going on from {height}")
-                    block = await asyncio.to_thread(chain.provider.get_block, height)
+                block = await asyncio.to_thread(chain.provider.get_block, "latest")
+                height, head = block.number, bytes(block.hash)
+                if last is None or head != last[1]:
+                    if last is not None and height > last[0] + 1:
+                        logger.info(f"blocks {last[0] + 1}..{height - 1} not handled; going on from {height}")
+                    elif last is not None and height <= last[0]:
+                        # A reset (a restarted or reverted local node) or a reorg: the chain's head is the truth.
+                        logger.info(f"the chain went back from block {last[0]} to {height} (a reset or a reorg); "
+                                    f"going on from {height}")
                     self._runtime_task_group.create_task(self.run_task(task_data, block))
-                    last = height
+                    last = (height, head)
                 if backoff.reset():
                     logger.info(f"node answering again at block {height}")
                 await asyncio.sleep(self.poll_interval)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from levtoken.deployment import DeployConfig, deploy, mint_for
+from levtoken.deploy_config import DeployConfig
+from levtoken.deployment import deploy, mint_for
 from levtoken.prices import PricePoint
 from levtoken.replay.replayer import Replayer
 from levtoken.units import from_units, to_units

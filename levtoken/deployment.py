@@ -7,128 +7,28 @@ Deploying again against the same record and chain reuses what is there and adds 
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from ape import chain, project
+from eth_utils import is_address, to_checksum_address
 
+from levtoken.deploy_config import GOVERNANCE_DELAY, DeployConfig, DeploymentError, token_params
 from levtoken.governance import DEFAULT_ADMIN_ROLE, Change, deploy_governance, execute, hand_over, schedule
 from levtoken.shapes import MarketConfig, Params
-from levtoken.units import from_units, to_feed, to_units, to_wad
+from levtoken.units import COLLATERAL_DECIMALS, from_units, to_feed, to_units, to_wad
 
-DEFAULT_CONFIG = Path("config/local.toml")
 DEFAULT_RECORD = Path("deployments/local.json")
 # The test account (test:N) that collects the tokens' fees on local chains, unless the config or --fee-recipient
 # names another: not test:0, the deployer and every command's default account, so that account's holding is its
 # own and `redeem ... all` takes only what it minted.
 LOCAL_FEE_ACCOUNT = 8
 
-
-class DeploymentError(Exception):
-    """A deployment cannot proceed or a record does not fit the connected chain; the message says why."""
-
-
 # The venue's DelayedOrders on a new deployment: the keeper's fee per order (whole collateral units) and how long
 # keepers have to execute an order before its requester may cancel it (seconds).
 ORDER_EXECUTION_FEE = 1
 ORDER_WINDOW = 600
-# The governance's delay when the config names none: Governance.MIN_DELAY, the least any chain but a local one
-# accepts (seconds).
-GOVERNANCE_DELAY = 2 * 86_400
-
-# Settings a config file may give a market or a token: the struct fields by Python name (the feed is the
-# market's `feed` key or a PriceFeed deployed with it, so it is not a setting).
-MARKET_SETTINGS = tuple(name for name, _, _ in MarketConfig.table() if name != "feed")
-TOKEN_SETTINGS = tuple(name for name, _, _ in Params.table())
-
-
-@dataclass
-class MarketEntry:
-    """One venue market as written in the config file: its symbol, its price source (the first price of a
-    PriceFeed the deployment creates, or the address of an existing AggregatorV3 feed), and the MarketConfig
-    fields it sets (Python names, human units); the rest are the project's defaults."""
-
-    symbol: str
-    initial_price: float | None
-    settings: dict[str, Any] = field(default_factory=dict)
-    feed: str = ""
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> "MarketEntry":
-        """From a `[[markets]]` table; KeyError or TypeError when it is missing a key, sets an unknown one, or
-        gives both or neither of `initial_price` and `feed`."""
-        if not isinstance(raw, Mapping):
-            raise TypeError(f"a market is a table of settings, found {raw!r}")
-        settings = {k: v for k, v in raw.items() if k not in ("symbol", "initial_price", "feed")}
-        unknown = set(settings) - set(MARKET_SETTINGS)
-        if unknown:
-            raise TypeError(f"unknown market setting(s) {sorted(unknown)}; known: {sorted(MARKET_SETTINGS)}")
-        if ("initial_price" in raw) == ("feed" in raw):
-            raise TypeError(f"market {raw['symbol']!r} needs either initial_price (a PriceFeed is deployed) or "
-                            "feed (the address of an existing AggregatorV3 feed), not both")
-        return cls(raw["symbol"], raw.get("initial_price"), settings, str(raw.get("feed", "")))
-
-    def venue_config(self, feed: str, decimals: int) -> MarketConfig:
-        """The MarketConfig struct for PerpVenue.listMarket, in contract units."""
-        overrides = {name: MarketConfig.convert(name, value, decimals) for name, value in self.settings.items()}
-        return MarketConfig.defaults(feed, decimals, **overrides)
-
-
-@dataclass
-class TokenEntry:
-    """One token as written in the config file: market symbol, signed leverage and overrides."""
-
-    market: str
-    leverage: float
-    overrides: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class DeployConfig:
-    """The deployment config file (TOML): collateral, markets, tokens and the governance's delay."""
-
-    collateral_address: str
-    pool_seed: float
-    markets: list[MarketEntry]
-    tokens: list[TokenEntry]
-    governance_delay: int = GOVERNANCE_DELAY
-
-    @classmethod
-    def load(cls, path: Path | str = DEFAULT_CONFIG) -> "DeployConfig":
-        """Reads and validates a config file; raises DeploymentError with the offending key."""
-        path = Path(path)
-        if not path.is_file():
-            raise DeploymentError(f"config file {path} not found (see config/local.toml for the format)")
-        try:
-            raw = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as err:
-            raise DeploymentError(f"config file {path} is not valid TOML: {err}") from err
-        try:
-            markets = [MarketEntry.parse(m) for m in raw["markets"]]
-            defaults = {k: v for k, v in raw.get("tokens", {}).items() if k != "list"}
-            tokens = []
-            for entry in raw["tokens"]["list"]:
-                entry = dict(entry)
-                overrides = {**defaults, **{k: v for k, v in entry.items() if k not in ("market", "leverage")}}
-                unknown = set(overrides) - set(TOKEN_SETTINGS)
-                if unknown:
-                    raise DeploymentError(f"{path}: unknown token setting(s) {sorted(unknown)}; known: {sorted(TOKEN_SETTINGS)}")
-                tokens.append(TokenEntry(entry["market"], float(entry["leverage"]), overrides))
-        except (KeyError, TypeError) as err:
-            raise DeploymentError(f"{path}: missing or malformed entry {err}") from err
-        symbols = {m.symbol for m in markets}
-        for token in tokens:
-            if token.market not in symbols:
-                raise DeploymentError(f"{path}: token market {token.market!r} is not among markets {sorted(symbols)}")
-            if token.leverage == 0:
-                raise DeploymentError(f"{path}: token leverage must not be 0")
-        collateral = raw.get("collateral", {})
-        delay = raw.get("governance", {}).get("delay", GOVERNANCE_DELAY)
-        if not isinstance(delay, int) or delay < 0:
-            raise DeploymentError(f"{path}: [governance] delay must be a whole number of seconds, found {delay!r}")
-        return cls(collateral.get("address", ""), collateral.get("pool_seed", 0), markets, tokens, delay)
 
 
 @dataclass
@@ -293,14 +193,6 @@ def _check_seed_funds(collateral, deployer, pool_seed: float) -> None:
         )
 
 
-def _token_params(factory, spec: TokenEntry, fee_recipient: str, decimals: int) -> Params:
-    """The factory's default Params for the token's leverage with the config's settings applied."""
-    params = Params.from_abi(factory.defaultParams(to_wad(spec.leverage), fee_recipient))
-    for name, value in spec.overrides.items():
-        setattr(params, name, Params.convert(name, value, decimals))
-    return params
-
-
 def deploy(
     config: DeployConfig,
     deployer,
@@ -339,12 +231,26 @@ def deploy(
         from ape import accounts
 
         fee_recipient = accounts.test_accounts[LOCAL_FEE_ACCOUNT].address if is_local else deployer.address
+    # Nothing is sent before the whole config is known to be one the contracts take (and, on a record, the one
+    # it deployed).
+    decimals = COLLATERAL_DECIMALS  # the test stablecoin's
+    if record is not None:
+        decimals = record.collateral_contract().decimals()
+    elif config.collateral_address:
+        address = config.collateral_address
+        if not (is_address(address) and chain.provider.get_code(address)):
+            raise DeploymentError(f"{config.path}: [collateral] address {address} is not a contract on chain "
+                                  f"{chain.chain_id}")
+        decimals = project.TestStablecoin.at(address).decimals()
+    config.check(decimals, fee_recipient)
+    if record is not None:
+        _check_matches(config, record, record_path)
+    for market in config.markets:  # an existing feed the venue could not read
+        if market.feed and (record is None or market.symbol not in record.markets):
+            check_feed(market.symbol, market.feed, market.venue_config(market.feed, decimals).heartbeat)
 
     if record is None:
         if config.collateral_address:
-            if not chain.provider.get_code(config.collateral_address):
-                raise DeploymentError(f"[collateral] address {config.collateral_address} is not a contract on "
-                                      f"chain {chain.chain_id}")
             collateral = project.TestStablecoin.at(config.collateral_address)
             collateral_is_test = False
             _check_seed_funds(collateral, deployer, config.pool_seed)  # before anything is deployed
@@ -392,8 +298,7 @@ def deploy(
         if market.symbol in record.markets:
             continue
         if market.feed:
-            feed = market.feed
-            check_feed(market.symbol, feed, market.venue_config(feed, decimals).heartbeat)
+            feed = to_checksum_address(market.feed)
             source = {"feed_deployed": False}
         else:
             deployed = deployer.deploy(project.PriceFeed, 8, f"{market.symbol} / USD", deployer.address)
@@ -421,7 +326,7 @@ def deploy(
         leverage = to_wad(spec.leverage)
         address = factory.tokenFor(market_id, leverage)
         if int(address, 16) == 0:
-            params = _token_params(factory, spec, fee_recipient, decimals)
+            params = token_params(spec, fee_recipient, decimals)
             token_spec = (market_id, leverage, 0, params.to_tuple(), keeper, guardian)
             _as_owner(record, deployer, factory, "createToken", token_spec)
             address = factory.tokenFor(market_id, leverage)
@@ -436,6 +341,47 @@ def deploy(
     record.complete = True
     record.save(record_path)
     return record
+
+
+def _check_matches(config: DeployConfig, record: Deployment, record_path: Path) -> None:
+    """DeploymentError unless every market and token the config shares with the deployment of `record` stands at
+    the config's settings now (the venue's and the tokens' own values), and the collateral and the governance's
+    delay are the config's: a config that differs is refused with what differs, never ignored. Markets and
+    tokens only the config names are what a second deploy adds."""
+    decimals = record.collateral_contract().decimals()
+    differs = []
+    if config.collateral_address and to_checksum_address(config.collateral_address) != record.collateral:
+        differs.append(f"[collateral] address {record.collateral} deployed, {config.collateral_address} in the file")
+    if record.governance:
+        delay = record.governance_contract().getMinDelay()
+        if delay != config.governance_delay:
+            differs.append(f"[governance] delay {delay} s deployed, {config.governance_delay} s in the file")
+    venue = record.venue_contract()
+    for market in config.markets:
+        if market.symbol in record.markets:
+            current = MarketConfig.from_abi(venue.marketConfig(record.markets[market.symbol]))
+            wanted = market.venue_config(to_checksum_address(market.feed) if market.feed else current.feed, decimals)
+            differs += _differences(f"market {market.symbol}", current, wanted, decimals)
+    symbols = {(token.market, token.leverage_wad): symbol for symbol, token in record.tokens.items()}
+    for spec in config.tokens:
+        symbol = symbols.get((spec.market, to_wad(spec.leverage)))
+        if symbol is not None:
+            current = Params.from_abi(record.token(symbol).params())
+            # the fee recipient differs only when the file names one
+            differs += _differences(symbol, current, token_params(spec, current.fee_recipient, decimals), decimals)
+    if differs:
+        raise DeploymentError(
+            f"{config.path} differs from the deployment in {record_path}: {'; '.join(differs)}. Change a deployed "
+            "setting through the governance (`levtoken governance propose SYMBOL setting=value`), or deploy this "
+            "config beside it with another --record"
+        )
+
+
+def _differences(where: str, current, wanted, decimals: int) -> list[str]:
+    """Each field of two structs of one shape that differs, in a reader's words."""
+    return [f"{where} {name} {current.human(name, getattr(current, name), decimals)} deployed, "
+            f"{current.human(name, getattr(wanted, name), decimals)} in the file"
+            for name, _, _ in current.table() if getattr(current, name) != getattr(wanted, name)]
 
 
 def _put_governance_in_place(record: Deployment, record_path, delay: int, deployer, guardian: str, log) -> None:

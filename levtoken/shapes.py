@@ -17,8 +17,11 @@ Constants live in `levtoken.units`; the contracts' own constants (bounds) live i
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, localcontext
 from enum import IntEnum
 from typing import Any, ClassVar, Mapping, Sequence
+
+from eth_utils import to_checksum_address
 
 from levtoken.units import COLLATERAL_DECIMALS, DAY, WAD, to_units, to_wad
 
@@ -114,9 +117,14 @@ class Struct:
         raise KeyError(name)
 
     @classmethod
+    def unit(cls, name: str) -> str:
+        """Field `name`'s unit (either spelling); KeyError for an unknown field."""
+        return {py: u for py, _, u in cls.table()}[cls.python_name(name)]
+
+    @classmethod
     def convert(cls, name: str, value: Any, decimals: int = COLLATERAL_DECIMALS) -> Any:
         """A human value (3 for 3x, "0.0001", 1000 for 1,000 USD) in field `name`'s unit."""
-        unit = {py: u for py, _, u in cls.table()}[cls.python_name(name)]
+        unit = cls.unit(name)
         if unit == WAD_UNIT:
             return to_wad(value)
         if unit == COLLATERAL:
@@ -124,10 +132,38 @@ class Struct:
         return _cast(unit, value)
 
     @classmethod
+    def parse(cls, name: str, value: Any, decimals: int = COLLATERAL_DECIMALS) -> Any:
+        """`convert`, strictly, for a value a person wrote (a config file's, a command's): ValueError saying in
+        words what is wrong with it (not a number, not finite, not whole where the unit is, more decimals than
+        the unit holds, negative, not an address). KeyError for an unknown field."""
+        unit = cls.unit(name)
+        if unit == ADDRESS:
+            if not (isinstance(value, str) and len(value) == 42 and value.startswith("0x")
+                    and all(c in "0123456789abcdefABCDEF" for c in value[2:])):
+                raise ValueError("is not an address (0x followed by 40 hex digits)")
+            return to_checksum_address(value)
+        if isinstance(value, bool):
+            raise ValueError("is not a number")
+        try:
+            exact = Decimal(str(value).replace("_", ""))
+        except ArithmeticError:
+            raise ValueError("is not a number") from None
+        if not exact.is_finite():
+            raise ValueError("is not a finite number")
+        if exact < 0:
+            raise ValueError("must not be negative")
+        places = {WAD_UNIT: 18, COLLATERAL: decimals}.get(unit, 0)
+        with localcontext(prec=200):  # exact for any value a uint256 holds
+            scaled = exact.scaleb(places)
+            if scaled != scaled.to_integral_value():
+                raise ValueError("must be a whole number" if places == 0 else f"has more than {places} decimals")
+            return int(scaled)
+
+    @classmethod
     def human(cls, name: str, value: Any, decimals: int = COLLATERAL_DECIMALS) -> str:
         """Field `name`'s contract value in a reader's words (the inverse of `convert`): 0.0001 for a WAD
         fraction, 1,000 for collateral units, "10 bps", "3600 s", an address as is."""
-        unit = {py: u for py, _, u in cls.table()}[cls.python_name(name)]
+        unit = cls.unit(name)
         if unit == WAD_UNIT:
             return f"{value / 10**18:,.6g}" if value < 2**255 else "no limit"
         if unit == COLLATERAL:

@@ -18,7 +18,8 @@ from ape import accounts, chain, networks, project
 from rich.table import Table
 
 from levtoken.code_size import DEPLOYED, FACTORY_INIT_ROOM, INITCODE_LIMIT, MARGIN, RUNTIME_LIMIT, TOKEN_ROOM, code_sizes
-from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, deploy
+from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig
+from levtoken.deployment import deploy
 from levtoken.permit import sign_permit
 from levtoken.shapes import Action, Params
 from levtoken.units import DAY, to_feed, to_units, to_wad

@@ -12,7 +12,7 @@ from ape import accounts
 
 from levtoken.bench.model import MODEL_REPEATS, MODEL_SERIES, ModelRun, model_replay
 from levtoken.demo import DEMO_DEPOSITS
-from levtoken.deployment import DEFAULT_CONFIG, DeployConfig
+from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig
 from levtoken.prices import load_prices, parse_date
 
 REPLAY_SERIES = MODEL_SERIES[0]  # the hourly year, as the model replays it

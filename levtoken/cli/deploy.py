@@ -10,7 +10,8 @@ from eth_utils import is_address
 
 from levtoken.cli.errors import friendly_errors
 from levtoken.cli.options import account_option, command, connect, console, load_account, network_option, record_option
-from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, Deployment
+from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig
+from levtoken.deployment import Deployment
 from levtoken.node import LOCAL_CHAIN_IDS
 
 

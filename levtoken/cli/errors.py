@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import click
 
-from levtoken.deployment import DeploymentError
+from levtoken.deploy_config import DeploymentError
 from levtoken.governance import GovernanceError
 from levtoken.flows import FlowError
 from levtoken.node import NodeError

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from levtoken.cli.errors import friendly_errors
 from levtoken.cli.options import account_option, command, connect, console, load_account, network_option, record_option
-from levtoken.deployment import DEFAULT_CONFIG, DeployConfig, Deployment
+from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig
+from levtoken.deployment import Deployment
 from levtoken.prices import load_series
 
 CHECK_MODEL_HELP = "Run the reference model beside the chain and report any divergence."

@@ -164,6 +164,7 @@ class Keeper:
         self.changes = changes
         self._changes_to: int | None = None
         self._next_order = 1  # every order below it is executed, cancelled or expired
+        self._last_block: int | None = None  # the block last served
         self._lock = threading.Lock()
 
     # --- entry point ---------------------------------------------------------------------
@@ -177,6 +178,9 @@ class Keeper:
                 return self.metrics
             try:
                 block = block_number if block_number is not None else chain.blocks.height
+                if self._last_block is not None and block < self._last_block:
+                    self._went_back(block)
+                self._last_block = block
                 self.metrics.blocks += 1
                 for state in self.tokens.values():
                     self._serve(state, block)
@@ -198,6 +202,16 @@ class Keeper:
             return self.metrics
         finally:
             self._lock.release()
+
+    def _went_back(self, block: int) -> None:
+        """The chain went back (a reset node, a reverted snapshot, a reorg) to `block`: what the keeper remembers by
+        block number (due since, cooldowns, orders and changes seen) may not hold on this chain; forget it."""
+        self.log.info("chain went back from block %s to %s; serving it afresh", self._last_block, block)
+        for state in self.tokens.values():
+            state.due_since = state.settle_since = None
+            state.cooldown_until = -1
+        self._next_order = 1
+        self._changes_to = None
 
     def _log_changes(self, block: int) -> None:
         """Logs each governance change scheduled since the last block served (at the first, every pending one)."""

@@ -7,7 +7,6 @@ One definition for the keeper's logs, the `levtoken` command and the replay.
 from __future__ import annotations
 
 import functools
-import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -77,12 +76,13 @@ def format_error(name: str, inputs: dict[str, Any]) -> str:
 
 @functools.lru_cache(maxsize=1)
 def project_errors() -> dict[str, Any]:
-    """Every custom error the project's contracts declare, by 0x-hex 4-byte selector."""
+    """Every custom error the project's contracts declare, by 0x-hex 4-byte selector: read from the compiled
+    artifacts (ape's manifest), never by compiling (a file that declares only errors would look uncompiled)."""
     from ape import project
     from eth_utils import keccak
 
     errors = {}
-    for contract_type in project.contracts.values():
+    for contract_type in (project.manifest.contract_types or {}).values():
         for abi in contract_type.errors:
             errors["0x" + keccak(text=abi.selector)[:4].hex()] = abi
     return errors
@@ -95,12 +95,24 @@ def decode_revert(err: Exception) -> tuple[str, dict[str, Any]] | None:
 
     if isinstance(err, CustomError):
         return err.abi.name, dict(err.inputs)
-    text = "".join(str(getattr(err, "revert_message", None) or getattr(err, "message", None) or err).split())
-    # ape names an error it cannot decode "custom error 0x<selector>: <arguments>" (one from a nested call).
-    unknown = re.fullmatch(r"customerror(0x[0-9a-fA-F]{8}):?([0-9a-fA-F]*)", text)
-    if unknown:
-        text = unknown.group(1) + unknown.group(2)
-    return decode_revert_data(text)
+    return decode_revert_data(revert_data(err))
+
+
+def revert_data(err: Exception) -> str:
+    """The 0x-hex revert data of a revert ape left undecoded (an error raised in a nested call), from its message.
+
+    ape words it as the raw data ("0x<selector><arguments>") or as "custom error 0x<selector>: <arguments>" with
+    the arguments in hex or, from a dry run (`.call()` of a transaction), as raw bytes."""
+    text = str(getattr(err, "revert_message", None) or getattr(err, "message", None) or err)
+    if not text.startswith("custom error "):
+        return "".join(text.split())
+    head, _, tail = text.removeprefix("custom error ").partition(":")
+    tail = tail[1:] if tail.startswith(" ") else tail
+    try:
+        arguments = bytes.fromhex("".join(tail.split()).removeprefix("0x"))
+    except ValueError:
+        arguments = tail.encode("latin-1")
+    return "0x" + head.strip().removeprefix("0x") + arguments.hex()
 
 
 def decode_revert_data(data: str) -> tuple[str, dict[str, Any]] | None:

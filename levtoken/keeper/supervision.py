@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Mapping
@@ -84,11 +86,30 @@ def run_keeper(
     - `broker_url`: a Redis URL to hand tasks to workers; with `workers` > 0 that many worker threads
       are started here as well (`silverback worker`), otherwise start workers elsewhere against the same
       Redis, record and node (see docs/keeper.md).
-    Returns the exit code of the last run (0 after Ctrl-C; CONFIG_ERROR_EXIT, without a restart, when the
-    deployment record cannot serve).
+    Returns the exit code of the last run (0 after Ctrl-C or SIGTERM, which stop the bot's processes too;
+    CONFIG_ERROR_EXIT, without a restart, when the deployment record cannot serve).
     """
     cwd = Path(project_dir) if project_dir else Path(__file__).resolve().parents[2]
     env = keeper_env(record_path, broker_url)
+    # SIGTERM (`kill PID`) stops the keeper as Ctrl-C does: through the `finally` that stops its silverback
+    # processes, which Python's default SIGTERM (an immediate exit) would leave running.
+    stopping = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _supervise(network_choice, account, broker_url, workers, cwd, env, restart_backoff_max, log)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, stopping)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _supervise(network_choice: str, account: str, broker_url: str | None, workers: int, cwd: Path,
+               env: dict[str, str], restart_backoff_max: float, log: logging.Logger) -> int:
+    """run_keeper's loop: runs the bot, restarting it with back-off after an error exit, until interrupted."""
     backoff = Backoff(initial=2.0, maximum=restart_backoff_max)
     while True:
         started = time.monotonic()

@@ -702,22 +702,31 @@ class PerpVenue(Journaled):
     @staticmethod
     def _validate(c: MarketConfig) -> None:
         """Hard bounds of a market's parameters: InvalidConfig(field) for the first failing field, in the
-        struct's order."""
-        failing = (
-            ("feed", not c.feed or c.feed == ZERO_ADDRESS),
-            ("heartbeat", c.heartbeat < 60 or c.heartbeat > 7 * DAY),
-            ("takerFeeBps", c.taker_fee_bps > 100),
-            ("maxImpactBps", c.max_impact_bps > 500),
-            ("initialMarginBps", c.initial_margin_bps > 5000),
-            ("maintenanceMarginBps", c.maintenance_margin_bps < 50 or c.maintenance_margin_bps >= c.initial_margin_bps
-             or c.maintenance_margin_bps > MAX_MAINTENANCE_MARGIN_BPS),
-            ("liquidationPenaltyBps", c.liquidation_penalty_bps > c.maintenance_margin_bps
-             or c.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS),
-            ("liquidatorShareBps", c.liquidator_share_bps > MAX_LIQUIDATOR_SHARE_BPS),
-            ("impactDepth", c.impact_depth == 0),
-            ("maxFundingRatePerDay", c.max_funding_rate_per_day > 10**16),
-            ("maxOpenInterest", c.max_open_interest == 0),
-        )
-        for name, fails in failing:
-            if fails:
-                raise InvalidConfig(name)
+        struct's order (`config_out_of_bounds`)."""
+        failing = config_out_of_bounds(c)
+        if failing:
+            raise InvalidConfig(failing[0][0])
+
+
+def config_out_of_bounds(c: MarketConfig) -> list[tuple[str, str]]:
+    """Every field of a market's configuration outside its hard bounds, in the struct's order, each with the
+    bound in a reader's words (the config file's units)."""
+    rules = (
+        ("feed", not c.feed or c.feed == ZERO_ADDRESS, "an address other than zero"),
+        ("heartbeat", c.heartbeat < 60 or c.heartbeat > 7 * DAY, f"from 60 s to {7 * DAY} s (a week)"),
+        ("takerFeeBps", c.taker_fee_bps > 100, "at most 100 bps"),
+        ("maxImpactBps", c.max_impact_bps > 500, "at most 500 bps"),
+        ("initialMarginBps", c.initial_margin_bps > 5000, "at most 5000 bps"),
+        ("maintenanceMarginBps", c.maintenance_margin_bps < 50 or c.maintenance_margin_bps >= c.initial_margin_bps
+         or c.maintenance_margin_bps > MAX_MAINTENANCE_MARGIN_BPS,
+         f"from 50 bps to {MAX_MAINTENANCE_MARGIN_BPS} bps, and below initial_margin_bps ({c.initial_margin_bps} bps)"),
+        ("liquidationPenaltyBps", c.liquidation_penalty_bps > c.maintenance_margin_bps
+         or c.liquidation_penalty_bps > MAX_LIQUIDATION_PENALTY_BPS,
+         f"at most {MAX_LIQUIDATION_PENALTY_BPS} bps and at most maintenance_margin_bps ({c.maintenance_margin_bps} bps)"),
+        ("liquidatorShareBps", c.liquidator_share_bps > MAX_LIQUIDATOR_SHARE_BPS,
+         f"at most {MAX_LIQUIDATOR_SHARE_BPS} bps"),
+        ("impactDepth", c.impact_depth == 0, "above 0"),
+        ("maxFundingRatePerDay", c.max_funding_rate_per_day > 10**16, "at most 0.01 per day"),
+        ("maxOpenInterest", c.max_open_interest == 0, "above 0"),
+    )
+    return [(name, words) for name, fails, words in rules if fails]

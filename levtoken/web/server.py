@@ -24,7 +24,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from levtoken.decay import expected_decay, shipped_window
-from levtoken.deployment import Deployment, DeploymentError
+from levtoken.deploy_config import DeploymentError
+from levtoken.deployment import Deployment
 from levtoken.keeper.reverts import decode_revert_data, format_error
 from levtoken.rpc import RPC
 from levtoken.web.reads import ChainReader, abi_of

@@ -13,7 +13,8 @@ import requests
 from ape import accounts, networks
 
 from levtoken.node import free_port
-from levtoken.deployment import DeployConfig, Deployment, deploy, mint_for
+from levtoken.deploy_config import DeployConfig
+from levtoken.deployment import Deployment, deploy, mint_for
 from levtoken.units import to_units
 
 

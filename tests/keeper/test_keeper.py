@@ -363,7 +363,8 @@ def test_keeper__venue_orders__executed_once_a_newer_round_qualifies_them(
 
 def test_on_block__governance_change_scheduled__logged_once(gov, tmp_path, make_keeper, chain, caplog):
     """The keeper logs every pending governance change at its first block, and each new one once."""
-    from levtoken.deployment import DeployConfig, deploy
+    from levtoken.deploy_config import DeployConfig
+    from levtoken.deployment import deploy
     from levtoken.governance import governance_lines, propose_settings
 
     caplog.set_level(logging.INFO, "levtoken.keeper")

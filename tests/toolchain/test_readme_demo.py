@@ -6,7 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.utils.cli import README, ROOT
+from tests.utils.cli import PROJECT_FOLDER, README, ROOT
+
+pytestmark = PROJECT_FOLDER
 
 COMMANDS = ["make demo", 'make demo ARGS="--start 2020-01-01 --end 2020-12-31"', 'make demo ARGS="--hourly"']
 

@@ -12,8 +12,11 @@ from web3 import Web3
 
 from levtoken.shapes import Params
 
-from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, ROOT, LocalNode, assert_one_clear_error, deployed_token, free_port,
-                             invoke, levtoken, operation_id, port_open, readme_commands, running, wait_for)
+from tests.utils.cli import (DEFAULT_PORT, LEVTOKEN, PROJECT_FOLDER, ROOT, LocalNode, assert_one_clear_error,
+                             deployed_token, free_port, invoke, levtoken, operation_id, port_open, readme_commands, running,
+                             user_env, wait_for)
+
+pytestmark = PROJECT_FOLDER
 
 
 def test_readme__running_the_pieces__every_command_as_written_on_the_default_network(tmp_path):
@@ -83,7 +86,7 @@ def test_node__venv_bin_without_activated_venv__runs_the_projects_anvil_and_stop
     """`.venv/bin/levtoken node` with a PATH that lacks the venv finds the project's anvil; SIGTERM to its PID
     frees the port (anvil is that process, nothing is left behind)."""
     port = free_port()
-    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    env = {**user_env(), "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen([LEVTOKEN, "node", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -2,7 +2,6 @@
 and a time-rebalance column that agrees with the rebalance decision."""
 
 import json
-import os
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -12,7 +11,8 @@ from hypothesis import strategies as st
 
 from levtoken.status import time_rebalance_text
 from levtoken.shapes import Action, Reason, Status
-from tests.utils.cli import LEVTOKEN, ROOT, LocalNode, deployed_token, free_port, invoke, running, wait_for
+from tests.utils.cli import (LEVTOKEN, ROOT, LocalNode, deployed_token, free_port, invoke, running, user_env,
+                             wait_for)
 
 WAD = 10**18
 TEST_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's (and ape's) first test account
@@ -114,7 +114,7 @@ def test_node__another_port__says_the_other_commands_do_not_use_it(tmp_path):
     the other commands use it."""
     port = free_port()
     log = tmp_path / "node.log"
-    with running(f"levtoken node --port {port}", dict(os.environ), log):
+    with running(f"levtoken node --port {port}", user_env(), log):
         wait_for(lambda: "anvil on" in log.read_text(), 30, f"levtoken node did not start: {log.read_text()}")
     assert (f"anvil on http://127.0.0.1:{port} (chain 31337); the other commands use 127.0.0.1:8545 by default "
             "(--network ethereum:local:node), not this node") in log.read_text()

@@ -1,12 +1,14 @@
 """levtoken.deployment: config file in, deployment record out, idempotent, chain-checked."""
 
 import json
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
 from ape import project
 
-from levtoken.deployment import LOCAL_FEE_ACCOUNT, DeployConfig, Deployment, DeploymentError, deploy
+from levtoken.deploy_config import DeployConfig, DeploymentError
+from levtoken.deployment import LOCAL_FEE_ACCOUNT, Deployment, deploy
 from levtoken.governance import DEFAULT_ADMIN_ROLE
 from levtoken.shapes import MarketConfig
 from levtoken.units import to_feed, to_units
@@ -121,17 +123,21 @@ def test_config__market_settings__human_units_over_the_shapes_defaults(config):
     )
 
 
-def test_deploy__fails_half_way__record_says_incomplete_and_a_rerun_resumes(config, gov, tmp_path):
+def test_deploy__stopped_half_way__record_says_incomplete_and_a_rerun_resumes(config, gov, tmp_path):
+    """Ctrl-C once the market is listed (the deployment's own progress line raises it) leaves a record marked
+    incomplete; the same command again resumes it."""
+    def interrupt(message: str) -> None:
+        if message.startswith("listed market BTC"):
+            raise KeyboardInterrupt
+
     record_path = tmp_path / "record.json"
-    good = list(config.tokens)
-    config.tokens.append(type(config.tokens[0])("BTC", 50.0, {}))  # beyond the factory's leverage bounds
-    with pytest.raises(Exception):
-        deploy(config, gov, record_path, log=lambda m: None)
+    with pytest.raises(KeyboardInterrupt):
+        deploy(config, gov, record_path, log=interrupt)
     assert json.loads(record_path.read_text())["complete"] is False
     with pytest.raises(DeploymentError, match="is incomplete .* run `levtoken deploy` again"):
         Deployment.load(record_path)
     half = Deployment.load(record_path, require_complete=False)
-    config.tokens[:] = good
+    assert list(half.markets) == ["BTC"] and not half.tokens
     resumed = deploy(config, gov, record_path, log=lambda m: None)
     assert resumed.complete and resumed.venue == half.venue and set(resumed.tokens) == {"BTC3L", "BTC3S", "BTC1S"}
     assert Deployment.load(record_path) == resumed
@@ -178,7 +184,7 @@ def test_deploy__market_names_an_existing_feed__venue_reads_it_and_record_says_s
 
 
 @pytest.mark.parametrize("problem", ["not a contract", "not a feed", "no complete round", "stale"])
-def test_deploy__existing_feed_the_venue_cannot_use__one_clear_error_before_listing(config, gov, tmp_path, chain,
+def test_deploy__existing_feed_the_venue_cannot_use__one_clear_error_before_anything_is_sent(config, gov, tmp_path, chain,
                                                                                    problem):
     if problem == "not a contract":
         address, message = "0x" + "12" * 20, " is not a contract on chain"
@@ -190,9 +196,10 @@ def test_deploy__existing_feed_the_venue_cannot_use__one_clear_error_before_list
         address, message = live_feed(gov).address, r": its latest round is 259200 s old, older than the market's heartbeat"
         chain.mine(timestamp=chain.pending_timestamp + 3 * 86_400)
     record_path = tmp_path / "record.json"
+    nonce = gov.nonce
     with pytest.raises(DeploymentError, match=f"market BTC: feed {address}{message}"):
         deploy(on_feed(config, address), gov, record_path, log=lambda m: None)
-    assert json.loads(record_path.read_text())["markets"] == {}
+    assert gov.nonce == nonce and not record_path.exists()
 
 
 @pytest.mark.parametrize("keys", ["initial_price = 1\nfeed = '0x" + "12" * 20 + "'\n", ""])
@@ -219,3 +226,49 @@ def test_deploy__existing_collateral__pool_seeded_from_the_deployers_balance(con
     assert not record.collateral_is_test and record.collateral == usd.address
     assert record.venue_contract().poolCash() == to_units(config.pool_seed)
     assert usd.balanceOf(gov) == 5
+
+
+def test_deploy__values_the_contracts_refuse__each_named_in_the_files_units_before_anything_is_sent(written, gov,
+                                                                                                 tmp_path):
+    """Every bad value of a config is one line (the table it sits in, the setting as written, what it must be),
+    found before the first transaction: nothing is sent and no record is written."""
+    text = (Path("config/local.toml").read_text()
+            .replace("initial_price = 30_000", "initial_price = 0")
+            .replace("taker_fee_bps = 5 ", "taker_fee_bps = 500 ")
+            .replace("mint_fee_bps = 10\n", "mint_fee_bps = -10\n")
+            .replace("leverage = -1\n", "leverage = -1\nredeem_fee_bps = 20000\n")
+            .replace("leverage = -3\n", "leverage = -12\n"))
+    nonce = gov.nonce
+    with pytest.raises(DeploymentError) as raised:
+        deploy(DeployConfig.load(written("bad.toml", text)), gov, tmp_path / "record.json", log=lambda m: None)
+    assert str(raised.value).splitlines() == [f"{tmp_path}/bad.toml: {line}" for line in (
+        "market BTC: initial_price = 0 must be a positive price in dollars",
+        "market BTC: taker_fee_bps = 500 must be at most 100 bps",
+        "[tokens]: mint_fee_bps = -10 must not be negative",
+        "token BTC 12x short: leverage = -12 must be from -10 to 10 (a token's hard cap, twice its target, is at most "
+        "20x)",
+    )]
+    assert gov.nonce == nonce and not (tmp_path / "record.json").exists()
+    fixed = text.replace("initial_price = 0", "initial_price = 30_000").replace("taker_fee_bps = 500 ", "taker_fee_bps = 5 ")
+    fixed = fixed.replace("mint_fee_bps = -10\n", "mint_fee_bps = 10\n").replace("leverage = -12\n", "leverage = -3\n")
+    with pytest.raises(DeploymentError, match=r"bad.toml: token BTC 1x short: redeem_fee_bps = 20000 must be at most 100 bps$"):
+        deploy(DeployConfig.load(written("bad.toml", fixed)), gov, tmp_path / "record.json", log=lambda m: None)
+    assert gov.nonce == nonce and not (tmp_path / "record.json").exists()
+
+
+def test_deploy__config_differs_from_the_deployed_one__refused_with_what_differs(config, written, gov, tmp_path):
+    """A second deploy on a record whose markets and tokens the config sets otherwise is refused, naming each
+    difference, instead of exiting 0 with the file ignored; nothing is sent and the record is unchanged."""
+    record_path = tmp_path / "record.json"
+    deploy(config, gov, record_path, log=lambda m: None)
+    saved, nonce = record_path.read_text(), gov.nonce
+    text = (Path("config/local.toml").read_text().replace("taker_fee_bps = 5 ", "taker_fee_bps = 6 ")
+            .replace("leverage = -1\n", "leverage = -1\nmint_fee_bps = 20\n"))
+    with pytest.raises(DeploymentError) as raised:
+        deploy(DeployConfig.load(written("other.toml", text)), gov, record_path, log=lambda m: None)
+    assert str(raised.value) == (
+        f"{tmp_path}/other.toml differs from the deployment in {record_path}: market BTC taker_fee_bps 5 bps deployed, "
+        "6 bps in the file; BTC1S mint_fee_bps 10 bps deployed, 20 bps in the file. Change a deployed setting through "
+        "the governance (`levtoken governance propose SYMBOL setting=value`), or deploy this config beside it with "
+        "another --record")
+    assert gov.nonce == nonce and record_path.read_text() == saved

@@ -2,7 +2,6 @@
 numbers checked against the chain."""
 
 import csv
-import os
 import subprocess
 import sys
 import time
@@ -13,12 +12,14 @@ import pytest
 from web3 import Web3
 
 from levtoken.node import free_port
-from levtoken.deployment import DeployConfig, deploy, mint_for
+from levtoken.deploy_config import DeployConfig
+from levtoken.deployment import deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
 from levtoken.replay.replayer import Replayer, ReplayStartError
 from levtoken.report import summarize, write_chart, write_csv, write_markdown
 from levtoken.shapes import Action, Reason, Settlement
 from levtoken.units import WAD, to_units
+from tests.utils.cli import user_env
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +211,7 @@ def test_replay_command__far_from_the_feed__one_line_and_exit_1__force_replays_a
     """`levtoken replay` on a fresh deployment (feed at the config's $30,000) of a period starting near $44k:
     refused in one line, nothing sent; with --force it says what it does (the jump, no holders) and reports."""
     levtoken = str(Path(sys.executable).parent / "levtoken")
-    env = {**os.environ, "LEVTOKEN_NETWORK": node_url, "LEVTOKEN_RECORD": str(tmp_path / "r.json")}
+    env = user_env(LEVTOKEN_NETWORK=node_url, LEVTOKEN_RECORD=str(tmp_path / "r.json"))
     run = lambda *args: subprocess.run([levtoken, *args], capture_output=True, text=True, env=env, timeout=300)  # noqa: E731
     assert run("deploy").returncode == 0
     w3 = Web3(Web3.HTTPProvider(node_url))

@@ -23,7 +23,7 @@ import pytest
 from ape import networks
 
 from levtoken.demo import demo_replayer
-from levtoken.deployment import DEFAULT_CONFIG, DeployConfig
+from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig
 from levtoken.prices import DAILY_CSV, HOURLY_CSV, load_prices, parse_date
 from levtoken.report import write_csv
 from tests.utils.cli import ROOT, LocalNode, session_caches_kept

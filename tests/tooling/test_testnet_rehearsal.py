@@ -13,11 +13,9 @@ another key, the feed's only updater. The commands' one signer is a keyfile acco
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from ape import project
 from eth_account import Account
 
 from levtoken.units import to_feed, to_units
-from tests.utils.cli import ROOT, LocalNode, assert_one_clear_error, readme_commands, running, wait_for
+from tests.utils.cli import ROOT, LocalNode, assert_one_clear_error, readme_commands, running, user_env, wait_for
 
 SEPOLIA = 11_155_111
 ALIAS = "deployer"  # the README's
@@ -104,9 +102,7 @@ class Rehearsal:
         self.owner.transact(self.feed, "submit", to_feed(30_000))
         self.folder = project_folder(tmp, self.node.url)
         (self.folder / "config" / "sepolia.toml").write_text(sepolia_config(self.usd.address, self.feed.address))
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LEVTOKEN_", "APE_"))}
-        self.env.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-                        APE_DATA_FOLDER=str(tmp / "ape"))
+        self.env = user_env(APE_DATA_FOLDER=str(tmp / "ape"))
 
     def funded_key(self):
         """A new key holding 10 ETH and FUNDS of the chain's stablecoin, sent by their owner."""

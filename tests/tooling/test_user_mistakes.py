@@ -19,6 +19,10 @@ FILES = {
     "unknown_setting.toml": CONFIG.replace("leverage = 3\n", "leverage = 3\nslippage_bps = 50\n", 1),
     "leverage0.toml": CONFIG.replace("leverage = 3\n", "leverage = 0\n", 1),
     "unknown_market.toml": CONFIG.replace('market = "BTC"\nleverage = 3', 'market = "ETH"\nleverage = 3', 1),
+    "negative_fee.toml": CONFIG.replace("mint_fee_bps = 10\n", "mint_fee_bps = -10\n", 1),
+    "fee_too_high.toml": CONFIG.replace("mint_fee_bps = 10\n", "mint_fee_bps = 20000\n", 1),
+    "price0.toml": CONFIG.replace("initial_price = 30_000", "initial_price = 0", 1),
+    "other_fee.toml": CONFIG.replace("mint_fee_bps = 10\n", "mint_fee_bps = 20\n", 1),
     "negative.csv": "date,close\n2020-01-01,100\n2020-01-02,-5\n",
     "empty.csv": "",
     "unordered.csv": "date,close\n2020-01-02,100\n2020-01-01,101\n2020-01-03,102\n",
@@ -73,6 +77,17 @@ MISTAKES = [
      "unknown token setting(s) ['slippage_bps']"),
     ("levtoken deploy --config {dir}/leverage0.toml --record {dir}/new.json", "token leverage must not be 0"),
     ("levtoken demo --config {dir}/unknown_market.toml --out {dir}/out", "token market 'ETH' is not among markets"),
+    # configs the contracts would refuse: every value checked before the first transaction, on a new record or not
+    ("levtoken deploy --config {dir}/negative_fee.toml --record {dir}/new.json",
+     "negative_fee.toml: [tokens]: mint_fee_bps = -10 must not be negative"),
+    ("levtoken deploy --config {dir}/negative_fee.toml", "[tokens]: mint_fee_bps = -10 must not be negative"),
+    ("levtoken deploy --config {dir}/fee_too_high.toml --record {dir}/new.json",
+     "[tokens]: mint_fee_bps = 20000 must be at most 100 bps"),
+    ("levtoken deploy --config {dir}/price0.toml --record {dir}/new.json",
+     "market BTC: initial_price = 0 must be a positive price in dollars"),
+    # a config that differs from what the record deployed: refused with what differs, not ignored
+    ("levtoken deploy --config {dir}/other_fee.toml",
+     "other_fee.toml differs from the deployment in {record}: BTC3L mint_fee_bps 10 bps deployed, 20 bps in the file;"),
     # price files and periods
     ("levtoken replay --csv {dir}/none.csv --out {dir}/out", "none.csv not found"),
     ("levtoken demo --csv {dir}/negative.csv --out {dir}/out", "negative.csv:3: close must be a positive number"),
@@ -136,7 +151,7 @@ def files(*folders: Path) -> dict[Path, bytes | None]:
 
 @pytest.mark.parametrize("command, fragment", MISTAKES, ids=[command for command, _ in MISTAKES])
 def test_mistake__one_clear_line__nothing_written_or_changed(node, deployed, mistakes_dir, command, fragment):
-    values = {"dir": mistakes_dir, "port": node.port}
+    values = {"dir": mistakes_dir, "port": node.port, "record": deployed}
     command, fragment = command.format(**values), fragment.format(**values)
     before = chain_state(node, deployed), files(mistakes_dir, node.tmp)
 

@@ -13,14 +13,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from web3 import Web3
 
 from levtoken.cli.options import DEFAULT_NODE_PORT
 from levtoken.node import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-LEVTOKEN = str(Path(sys.executable).parent / "levtoken")
+VENV_BIN = Path(sys.executable).parent
+LEVTOKEN = str(VENV_BIN / "levtoken")
 README = ROOT / "README.md"
+
+
+def user_env(**variables: str) -> dict[str, str]:
+    """The environment of a reader who ran `source .venv/bin/activate` and set nothing else: the venv's bin ahead
+    of the system's, HOME, and `variables` (the test's own, e.g. LEVTOKEN_NETWORK). Nothing the Makefile exports
+    (no SOLCX_BINARY_PATH): a command that needed it would try to download a compiler and fail here."""
+    system = os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin"])
+    return {"HOME": os.environ["HOME"], "PATH": f"{VENV_BIN}{os.pathsep}{system}", **variables}
 
 
 def readme_commands(section: str) -> list[str]:
@@ -32,8 +42,9 @@ def readme_commands(section: str) -> list[str]:
 
 
 def levtoken(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """Runs the console script with `args` from `cwd`, in this process's environment; returns its outcome."""
-    return subprocess.run([LEVTOKEN, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    """Runs the console script with `args` from `cwd`, in a reader's environment (`user_env`); returns its
+    outcome."""
+    return subprocess.run([LEVTOKEN, *args], capture_output=True, text=True, cwd=cwd, env=user_env(), timeout=300)
 
 
 def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> None:
@@ -48,6 +59,11 @@ def assert_one_clear_error(out: subprocess.CompletedProcess, fragment: str) -> N
 
 
 DEFAULT_PORT = DEFAULT_NODE_PORT  # the port of `levtoken node`, which the default network (ethereum:local:node) talks to
+
+# A module whose tests use what the project's folder has one of (port 8545 and `levtoken serve`'s 8000, out/demo,
+# deployments/local.json) sets `pytestmark = PROJECT_FOLDER`: `make test`'s workers run all such tests in one of
+# them, one after another.
+PROJECT_FOLDER = pytest.mark.xdist_group("project-folder")
 
 
 
@@ -101,8 +117,8 @@ class LocalNode:
         return None if self.reader else self.url
 
     def env(self, record: Path | None) -> dict[str, str]:
-        """The environment of a `levtoken` command run against this node and `record`."""
-        env = {k: v for k, v in os.environ.items() if k not in ("LEVTOKEN_NETWORK", "LEVTOKEN_RECORD")}
+        """The environment of a `levtoken` command run against this node and `record`: a reader's (`user_env`)."""
+        env = user_env()
         if self.network:
             env["LEVTOKEN_NETWORK"] = self.network
         if record is not None:

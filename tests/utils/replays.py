@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from levtoken.deployment import DeployConfig, deploy, mint_for
+from levtoken.deploy_config import DeployConfig
+from levtoken.deployment import deploy, mint_for
 from levtoken.prices import DAILY_CSV, load_prices, parse_date
 from levtoken.replay.records import ReplayResult
 from levtoken.replay.replayer import Replayer

@@ -28,6 +28,7 @@ from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 from ethpm_types.abi import ErrorABI
 
+from levtoken.keeper.reverts import revert_data
 from tests.utils.requests import quiet
 
 
@@ -39,23 +40,6 @@ def error_abi(error: Any) -> ErrorABI:
 def error_selector(error: Any) -> str:
     """0x-hex 4-byte selector of an error class or ErrorABI."""
     return "0x" + keccak(text=error_abi(error).selector)[:4].hex()
-
-
-def revert_data(exc: ContractLogicError) -> str:
-    """The 0x-hex revert data of a revert ape left undecoded, from its message.
-
-    ape words an undecoded error as the raw data ("0x<selector><arguments>") or, for a view call, as
-    "custom error 0x<selector>: <arguments>" with the arguments in hex or as raw bytes."""
-    data = str(exc.revert_message or "")
-    if not data.startswith("custom error "):
-        return data
-    head, _, tail = data.removeprefix("custom error ").partition(":")
-    tail = tail[1:] if tail.startswith(" ") else tail
-    try:
-        arguments = bytes.fromhex(tail.removeprefix("0x"))
-    except ValueError:
-        arguments = tail.encode("latin-1")
-    return "0x" + head.strip().removeprefix("0x") + arguments.hex()
 
 
 def decode_inputs(abi: ErrorABI, data: str) -> dict[str, Any]:

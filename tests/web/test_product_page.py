@@ -15,6 +15,8 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
+from eth_abi import encode
+from eth_utils import keccak
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -257,6 +259,19 @@ def test_api__unknown_token__one_line_and_404(served):
         urllib.request.urlopen(f"{served}/api/token/ETH3L")
     assert raised.value.code == 404
     assert json.loads(raised.value.read())["error"] == "unknown token 'ETH3L'; deployed: BTC3L, BTC3S, BTC1S"
+
+
+def test_api__revert_data_of_a_nested_call__decoded_from_the_artifacts(served):
+    """`levtoken serve` runs in a reader's environment (the venv's PATH, no compiler path): revert data of an error
+    declared only in contracts/interfaces/Errors.sol, as a nested call raises it, is decoded by name from the
+    compiled artifacts, with no compiler to find or download."""
+    data = "0x" + keccak(text="ConfigStepTooLarge(string,uint256,uint256,uint256)")[:4].hex() + encode(
+        ["string", "uint256", "uint256", "uint256"], ["mintFeeBps", 10, 100, 50]).hex()
+    request = urllib.request.Request(f"{served}/api/revert", data=json.dumps({"data": data}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert json.loads(answer.read()) == {
+            "error": "ConfigStepTooLarge(name=mintFeeBps, current=10, proposed=100, maxStep=50)"}
 
 
 def test_serve__port_taken__one_clear_line(tmp_path):

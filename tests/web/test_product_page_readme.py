@@ -5,7 +5,10 @@ the page and its token list answer with the chain's numbers."""
 import json
 import urllib.request
 
-from tests.utils.cli import DEFAULT_PORT, LocalNode, deployed_token, invoke, port_open, readme_commands, running, wait_for
+from tests.utils.cli import (DEFAULT_PORT, PROJECT_FOLDER, LocalNode, deployed_token, invoke, port_open, readme_commands,
+                             running, wait_for)
+
+pytestmark = PROJECT_FOLDER
 
 SERVE_PORT = 8000  # `levtoken serve`'s default port, as the README's comment says
 

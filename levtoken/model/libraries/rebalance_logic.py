@@ -9,7 +9,7 @@ from levtoken.model.errors import InvalidParameter, TradeCapBelowFloor, check_st
 from levtoken.model.libraries.fixed_point_math import mul_div_down
 from levtoken.model.libraries.hedge_math import with_sign
 from levtoken.shapes import ZERO_ADDRESS, Action, Params, Reason
-from levtoken.units import BPS, DAY, WAD
+from levtoken.units import BPS, COLLATERAL_DECIMALS, DAY, WAD
 
 MAX_FEE_STEP_BPS = 50  # most a mint or redeem fee rises in one change, 0.5%
 MAX_STREAMING_FEE_STEP = 25 * 10**13  # most the streaming fee rises in one change, 0.025% per day
@@ -47,30 +47,47 @@ def check_steps(current: Params, proposed: Params, equity_units: int) -> None:
         raise TradeCapBelowFloor(proposed.max_trade_notional, floor)
 
 
+def params_out_of_bounds(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int,
+                         max_streaming_fee_per_day: int, max_bounty: int,
+                         decimals: int = COLLATERAL_DECIMALS) -> list[tuple[str, str]]:
+    """Every field of `p` outside its bounds, in struct order, each with the bound in a reader's words (the
+    config file's units; collateral of `decimals`): leverageMin > 0 and leverageMax above |target| by more than
+    minDrift around it, ripcordLeverage above leverageMax and at most `max_leverage`, an interval of a minute to
+    a week, a settlement window of five minutes to a day, fees at most their maxima, a fee recipient, a non-zero
+    trade cap and supply cap, a bounty at most `max_bounty`."""
+    def h(name: str, value: int) -> str:
+        return Params.human(name, value, decimals)
+
+    rules = (
+        ("leverageMax", p.leverage_max <= abs_target, f"above the target's {h('leverageMax', abs_target)}"),
+        ("leverageMin", p.leverage_min == 0 or p.leverage_min >= abs_target,
+         f"above 0 and below the target's {h('leverageMin', abs_target)}"),
+        ("ripcordLeverage", p.ripcord_leverage <= p.leverage_max or p.ripcord_leverage > max_leverage,
+         f"above leverage_max ({h('leverageMax', p.leverage_max)}) and at most {h('ripcordLeverage', max_leverage)}"),
+        ("minDrift", p.min_drift >= p.leverage_max - abs_target,
+         f"below leverage_max minus the target ({h('minDrift', max(p.leverage_max - abs_target, 0))})"),
+        ("rebalanceInterval", p.rebalance_interval < 60 or p.rebalance_interval > 7 * DAY,
+         f"from 60 s to {7 * DAY} s (a week)"),
+        ("settlementWindow", p.settlement_window < 5 * 60 or p.settlement_window > DAY, f"from 300 s to {DAY} s"),
+        ("mintFeeBps", p.mint_fee_bps > max_fee_bps, f"at most {max_fee_bps} bps"),
+        ("redeemFeeBps", p.redeem_fee_bps > max_fee_bps, f"at most {max_fee_bps} bps"),
+        ("streamingFeePerDay", p.streaming_fee_per_day > max_streaming_fee_per_day,
+         f"at most {h('streamingFeePerDay', max_streaming_fee_per_day)} per day"),
+        ("feeRecipient", p.fee_recipient == ZERO_ADDRESS, "an address other than zero"),
+        ("maxTradeNotional", p.max_trade_notional == 0, "above 0"),
+        ("ripcordBounty", p.ripcord_bounty > max_bounty, f"at most {h('ripcordBounty', max_bounty)} collateral"),
+        ("supplyCap", p.supply_cap == 0, "above 0"),
+    )
+    return [(name, words) for name, fails, words in rules if fails]
+
+
 def check_params(p: Params, abs_target: int, max_leverage: int, max_fee_bps: int, max_streaming_fee_per_day: int,
                  max_bounty: int) -> None:
-    """Raises InvalidParameter naming the first field of `p`, in struct order, outside its bounds:
-    leverageMin > 0 and leverageMax above |target| by more than minDrift around it, ripcordLeverage above
-    leverageMax and at most `max_leverage`, an interval of a minute to a week, a settlement window of five
-    minutes to a day, fees at most their maxima, a fee recipient, a non-zero trade cap and supply cap, a bounty at most `max_bounty`."""
-    failing = (
-        ("leverageMax", p.leverage_max <= abs_target),
-        ("leverageMin", p.leverage_min == 0 or p.leverage_min >= abs_target),
-        ("ripcordLeverage", p.ripcord_leverage <= p.leverage_max or p.ripcord_leverage > max_leverage),
-        ("minDrift", p.min_drift >= p.leverage_max - abs_target),
-        ("rebalanceInterval", p.rebalance_interval < 60 or p.rebalance_interval > 7 * DAY),
-        ("settlementWindow", p.settlement_window < 5 * 60 or p.settlement_window > DAY),
-        ("mintFeeBps", p.mint_fee_bps > max_fee_bps),
-        ("redeemFeeBps", p.redeem_fee_bps > max_fee_bps),
-        ("streamingFeePerDay", p.streaming_fee_per_day > max_streaming_fee_per_day),
-        ("feeRecipient", p.fee_recipient == ZERO_ADDRESS),
-        ("maxTradeNotional", p.max_trade_notional == 0),
-        ("ripcordBounty", p.ripcord_bounty > max_bounty),
-        ("supplyCap", p.supply_cap == 0),
-    )
-    for name, fails in failing:
-        if fails:
-            raise InvalidParameter(name)
+    """Raises InvalidParameter naming the first field of `p`, in struct order, outside its bounds
+    (`params_out_of_bounds`)."""
+    failing = params_out_of_bounds(p, abs_target, max_leverage, max_fee_bps, max_streaming_fee_per_day, max_bounty)
+    if failing:
+        raise InvalidParameter(failing[0][0])
 
 
 def cap_trade(size_delta: int, max_notional_wad: int, price: int) -> tuple[int, bool]:
