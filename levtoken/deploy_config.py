@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -187,6 +187,17 @@ class DeployConfig:
                 found += [f"{'[tokens]' if name in self.token_defaults and name not in own else where}: {line}"
                           for name, line in _bound_problems(Params, params, token.overrides, bounds, decimals)]
         return list(dict.fromkeys(found))
+
+
+def named_for(config: DeployConfig, asset: str | None) -> DeployConfig:
+    """The config with the market of its first token named `asset` (its tokens follow: ETH3L), so that a replay of
+    another asset's prices calls it by its name; unchanged when `asset` is None or already the name."""
+    old = config.tokens[0].market if config.tokens else None
+    if asset is None or old is None or asset == old:
+        return config
+    markets = [replace(m, symbol=asset) if m.symbol == old else m for m in config.markets]
+    tokens = [replace(t, market=asset) if t.market == old else t for t in config.tokens]
+    return replace(config, markets=markets, tokens=tokens)
 
 
 def token_params(spec: TokenEntry, fee_recipient: str, decimals: int) -> Params:

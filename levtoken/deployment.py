@@ -473,7 +473,7 @@ def local_account(address: str):
     raise DeploymentError(f"{address} is not one of the local test accounts: pass the account that signs for it")
 
 
-def _updatable_feed(deployment: Deployment, market: str, updater) -> Any:
+def updatable_feed(deployment: Deployment, market: str, updater) -> Any:
     """The market's feed; DeploymentError unless `updater` may publish its prices (UPDATER_ROLE)."""
     feed = deployment.feed_contract(market)
     if not feed.hasRole(feed.UPDATER_ROLE(), updater):
@@ -486,7 +486,7 @@ def publish_newer_round(deployment: Deployment, market: str, updater) -> Any:
     qualifies (a round in the same second as a request never prices it); returns the receipt. Local chains
     only (the next block's time is set with evm_setNextBlockTimestamp); `updater` holds the feed's
     UPDATER_ROLE."""
-    feed = _updatable_feed(deployment, market, updater)
+    feed = updatable_feed(deployment, market, updater)
     head = chain.provider.web3.eth.get_block("latest")["timestamp"]
     chain.provider.make_request("evm_setNextBlockTimestamp", [head + 1])
     return feed.submit(feed.latestRoundData()[1], sender=updater)
@@ -496,7 +496,7 @@ def check_settle_now(deployment: Deployment, symbols: Iterable[str], updater, ke
     """Raises DeploymentError unless `updater` may publish the prices of the markets of `symbols` (the feeds'
     UPDATER_ROLE) and `keeper` may settle those tokens (KEEPER_ROLE)."""
     for symbol in symbols:
-        _updatable_feed(deployment, deployment.tokens[symbol].market, updater)
+        updatable_feed(deployment, deployment.tokens[symbol].market, updater)
         token = deployment.token(symbol)
         if not token.hasRole(token.KEEPER_ROLE(), keeper):
             raise DeploymentError(f"{keeper.address} may not settle {symbol} (no KEEPER_ROLE)")

@@ -11,7 +11,11 @@ from typing import Any
 from levtoken.deployment import Deployment, check_settle_now, settle_now
 from levtoken.node import LOCAL_CHAIN_IDS
 from levtoken.shapes import UINT256_MAX, Settlement
-from levtoken.units import from_units, from_wad
+from levtoken.units import from_units, from_wad, utc_text
+
+
+# Seconds a waiting command waits before it says why the request has not settled yet.
+EXPLAIN_AFTER = 5
 
 
 class FlowError(Exception):
@@ -65,9 +69,11 @@ def check_settle(holder: Holder, settle: bool) -> None:
     check_settle_now(holder.deployment, [holder.symbol], holder.sender, holder.sender)
 
 
-def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | None, settle: bool, timeout: int):
+def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | None, settle: bool, timeout: int,
+                        say=lambda line: None):
     """After a request: settles it (`settle`) or waits up to `timeout` seconds for a keeper to; returns the
-    Settled event, or None when not waiting (`wait` None: wait on local chains)."""
+    Settled event, or None when not waiting (`wait` None: wait on local chains). A wait that lasts says once,
+    through `say`, why the request waits (`waiting_reason`)."""
     from ape import chain
 
     if wait is None:
@@ -77,15 +83,80 @@ def wait_for_settlement(holder: Holder, deposit: bool, receipt, wait: bool | Non
     request_time = chain.blocks[receipt.block_number].timestamp
     if settle:
         settle_now(holder.deployment, [holder.symbol], holder.sender, holder.sender)
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    explained = False
     while (event := find_settlement(holder.token, deposit, receipt.block_number, request_time)) is None:
-        if time.monotonic() > deadline:
-            raise FlowError(
-                f"no settlement within {timeout} s; the request waits for a keeper and a newer price "
-                f"(`levtoken requests {holder.symbol}`, then `levtoken claim {holder.symbol}`)"
-            )
+        waited = time.monotonic() - started
+        if waited > timeout:
+            raise FlowError(f"no settlement within {timeout} s: {waiting_reason(holder) or 'it waits for a keeper'} "
+                            f"(`levtoken requests {holder.symbol}`, then `levtoken claim {holder.symbol}`)")
+        if waited > EXPLAIN_AFTER and not explained:
+            explained = True
+            say(f"still waiting: {waiting_reason(holder) or 'for a keeper'}")
         time.sleep(1)
     return event
+
+
+def deposit_refusal(holder: Holder, assets: int) -> str | None:
+    """Why a deposit of `assets` (collateral units) could not settle now, in one line; None when nothing stops it.
+    What stops one: a paused token, a supply cap already reached (below it a deposit fills pro rata: see
+    `supply_room`), or a venue that refuses the hedge such a deposit adds (its open-interest cap, the pool's
+    liquidity, its margin rules), asked at the deposit's gross size, which its trading cost only lowers."""
+    from ape.exceptions import ContractLogicError
+
+    from levtoken.keeper.reverts import describe_revert
+
+    token = holder.token
+    if token.paused():
+        return f"{holder.symbol} is paused: deposits wait until its guardian unpauses it"
+    params = token.params()
+    if params.supplyCap != UINT256_MAX and token.totalSupply() >= params.supplyCap:
+        return (f"{holder.symbol} is at its supply cap of {from_wad(params.supplyCap):,.6f} tokens: a mint settles "
+                "only as holders redeem")
+    venue, market = holder.deployment.venue_contract(), token.marketId()
+    decimals = holder.deployment.collateral_contract().decimals()
+    try:
+        size = assets * 10 ** (18 - decimals) * token.targetLeverage() // venue.indexPrice(market)
+        if assets >= 2**128 or abs(size) >= 2**127:
+            return (f"{from_units(assets, decimals):,.6f} collateral is beyond any position the venue can hold "
+                    f"(its amounts are 128-bit)")
+        venue.quoteModify(market, token.address, assets, size)
+    except ContractLogicError as err:
+        return (f"the venue would refuse the hedge of {from_units(assets, decimals):,.6f} collateral on "
+                f"{holder.symbol} now: {describe_revert(err)}")
+    return None
+
+
+def supply_room(holder: Holder) -> int | None:
+    """Tokens the supply cap leaves room for (18 decimals); None without a cap."""
+    cap = holder.token.params().supplyCap
+    return None if cap == UINT256_MAX else max(cap - holder.token.totalSupply(), 0)
+
+
+def waiting_reason(holder: Holder) -> str | None:
+    """Why the account's pending requests on the token have not settled yet, in one line (None with none
+    pending): no round newer than the latest of them yet (and, on a local chain, how to publish one), a round
+    that qualifies them and a keeper's settlement to come, or what keeps a qualified deposit from settling."""
+    from ape import chain
+
+    token, who = holder.token, holder.sender.address
+    deposit, redeem = token.pendingDepositRequest(0, who), token.pendingRedeemRequest(0, who)
+    if not deposit and not redeem:
+        return None
+    requested = [e.block_number for kind in (token.DepositRequest, token.RedeemRequest)
+                 for e in kind.range(holder.deployment.block, chain.blocks.height + 1, search_topics={"controller": who})]
+    request_time = chain.blocks[max(requested)].timestamp if requested else 0
+    feed = holder.deployment.feed_contract(holder.deployment.tokens[holder.symbol].market)
+    round_time = feed.latestRoundData()[3]
+    if round_time <= request_time:
+        publish = ("; on this local chain nothing else publishes one: `levtoken feed publish` (or `levtoken feed "
+                   "push &`, or `--settle`)") if holder.local else ""
+        return (f"waits for a price round newer than the request ({utc_text(request_time, seconds=True)}); the "
+                f"latest round is from {utc_text(round_time, seconds=True)}{publish}")
+    refusal = deposit_refusal(holder, deposit) if deposit else None
+    if refusal is not None:
+        return f"the round of {utc_text(round_time)} qualifies it, but {refusal}"
+    return f"the round of {utc_text(round_time)} qualifies it; a keeper's settle() prices it"
 
 
 def round_block(holder: Holder, price_time: int, from_block: int) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -111,3 +112,12 @@ def load_series(csv_path: Path | None, start: str | None, end: str | None, hourl
         if start is None and end is None:
             start, end = DEFAULT_WINDOWS[csv_path]
     return csv_path, load_prices(csv_path, parse_date(start), parse_date(end))
+
+
+def asset_of(path: Path | str) -> str | None:
+    """The asset a price file quotes, from its name when that says it as `<ASSET>_USD...` or `<ASSET>-USD...`
+    (btc_usd_daily.csv, eth-usdt.csv: BTC, ETH); None when the name does not."""
+    words = re.split(r"[^A-Za-z0-9]+", Path(path).stem)
+    if len(words) >= 2 and words[1].lower() in ("usd", "usdt", "usdc") and words[0].isalnum() and len(words[0]) <= 10:
+        return words[0].upper()
+    return None

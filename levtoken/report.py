@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +19,10 @@ class Attribution:
     to `actual`. Each cost also takes what the money it took would have earned since (its effect on the end)."""
 
     static: float  # a static L x position held from the start: L times the underlying's return
-    decay: float  # ideal daily-reset product minus static: volatility decay, pure mathematics
+    compounding: float  # the ideal daily reset against the static position, up to any gap: pure mathematics,
+    # negative in a choppy market (volatility decay), positive in a trend
+    gap: float  # a day whose move takes the ideal L x position below zero (a move past -1/L), and what the
+    # static position moved after it, which the wiped-out position does not get (zero without such a day)
     schedule: float  # the token's own rebalance schedule at zero cost minus the ideal: band and timing
     fees: float  # the streaming fee (mint and redeem fees are charged to the requesters' shares, not the NAV)
     funding: float  # funding accrued on the venue position
@@ -30,7 +33,7 @@ class Attribution:
     actual: float  # the token's NAV return
 
     TERMS = (
-        ("static Lx", "static"), ("volatility decay", "decay"), ("schedule effect", "schedule"),
+        ("static Lx", "static"), ("compounding", "compounding"), ("gap", "gap"), ("schedule effect", "schedule"),
         ("streaming fee", "fees"), ("funding", "funding"), ("trading costs", "trading"),
         ("liquidation", "liquidation"), ("rounding", "rounding"),
     )
@@ -66,10 +69,16 @@ class TokenSummary:
     liquidated: bool
     liquidated_on: str = ""  # the date of the step in which the token was liquidated
     liquidation_move: float = 0.0  # that step's price move, close to close
+    liquidation_equity: int = 0  # the token's equity before that step, collateral units
+    liquidation_leverage: float = 0.0  # its leverage before that step
+    term_dollars: dict[str, int] = field(default_factory=dict)  # each attribution term in dollars (`attribute`)
 
-    def dollars(self, fraction: float) -> int:
-        """A fraction of the start's NAV in collateral units, for the tokens outstanding at the start."""
-        return round(fraction * self.start_value)
+    def dollars(self, term: str) -> int:
+        """An attribution term (Attribution's attribute name, or "actual": their sum) in collateral units, on the
+        tokens outstanding at each step (`attribute`)."""
+        if term == "actual":
+            return sum(self.term_dollars.values())
+        return self.term_dollars[term]
 
 
 def _day(timestamp: int) -> str:
@@ -77,20 +86,37 @@ def _day(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
 
 
+def _daily_closes(result: ReplayResult) -> list[Step]:
+    """The states daily returns are measured over: the start, then the last step of each UTC day."""
+    closes: dict[str, Step] = {}
+    for step in result.steps:
+        closes[_day(step.timestamp)] = step
+    return [result.origin(), *closes.values()]
+
+
 def ideal_path(result: ReplayResult, leverage: float) -> list[tuple[int, float]]:
     """The ideal daily-reset value prod(1 + L * r_i), start = 1, over daily returns (the start's price, then the
     last price of each UTC day), each factor floored at zero: (data timestamp, value) at the start and at each
     day's close."""
-    closes: dict[str, Step] = {}
-    for step in result.steps:
-        closes[_day(step.timestamp)] = step
-    origin = result.origin()
-    points, value, prev = [(origin.timestamp, 1.0)], 1.0, origin.price
-    for step in closes.values():
-        value *= max(0.0, 1 + leverage * float(step.price / prev - 1))
+    closes = _daily_closes(result)
+    points, value = [(closes[0].timestamp, 1.0)], 1.0
+    for prev, step in zip(closes, closes[1:]):
+        value *= max(0.0, 1 + leverage * float(step.price / prev.price - 1))
         points.append((step.timestamp, value))
-        prev = step.price
     return points
+
+
+def before_gap(result: ReplayResult, leverage: float) -> tuple[float, float] | None:
+    """At the close before the first day whose move takes the ideal L x position to zero or below (a move past
+    -1/L): (the ideal daily-reset return, the underlying's return) from the start; None when no day does."""
+    closes = _daily_closes(result)
+    value = 1.0
+    for prev, step in zip(closes, closes[1:]):
+        factor = 1 + leverage * float(step.price / prev.price - 1)
+        if factor <= 0:
+            return value - 1, float(prev.price / closes[0].price - 1)
+        value *= factor
+    return None
 
 
 def _ideal(result: ReplayResult, leverage: float) -> float:
@@ -113,18 +139,26 @@ def liquidation_step(result: ReplayResult, symbol: str) -> int | None:
     return next((i for i, step in enumerate(_path(result)) if i and step.tokens[symbol].liquidated), None)
 
 
-def attribute(result: ReplayResult, symbol: str, static: float, ideal: float) -> tuple[Attribution, float]:
-    """The attribution of one token's return, and its zero-cost schedule return.
+def attribute(result: ReplayResult, symbol: str, static: float, ideal: float,
+              gap: float = 0.0) -> tuple[Attribution, float, dict[str, int]]:
+    """The attribution of one token's return, its zero-cost schedule return, and each term in dollars.
 
     Per step i, the zero-cost factor is g_i = max(0, 1 + L_(i-1) r_i) (the leverage the token held after the
     previous step times the price move) and the actual factor f_i is the NAV's ratio. Their products give the
     schedule and actual returns, and prod g - prod f = sum_i f_1..f_(i-1) (g_i - f_i) g_(i+1)..g_n exactly; each
     step's g_i - f_i is split into the measured funding and rebalance cost (as fractions of the equity before
     the step), the streaming fee (its dilution over the step's time) and what is left (rounding, or the
-    liquidation in the step that had one)."""
+    liquidation in the step that had one). `gap` is the part of ideal - static a gap took (`before_gap`); the
+    rest is the compounding.
+
+    Dollars count the holders present at each step: a cost's dollars are the sum over steps of its part in that
+    step (valued at the end, as the percentage) times the tokens outstanding during it, at the start's NAV; the
+    market's terms (static to schedule, whose sum is prod g - 1 = sum_i g_1..g_(i-1) (g_i - 1)) share the
+    market's dollars counted the same way, in proportion to their percentages. With the same tokens outstanding
+    throughout, dollars are the percentages of the start's value."""
     path = _path(result)
     fee_per_day = result.params.get(symbol, {}).get("streamingFeePerDay", 0) / WAD
-    g, f, parts = [], [], []
+    g, f, parts, supplies = [], [], [], []
     for prev, cur in zip(path, path[1:]):
         a, b = prev.tokens[symbol], cur.tokens[symbol]
         move = float(cur.price / prev.price - 1)
@@ -141,22 +175,36 @@ def attribute(result: ReplayResult, symbol: str, static: float, ideal: float) ->
             parts.append((-(after * fee), -funding, -trading, 0.0, fi - after * (1 - fee)))
         g.append(gi)
         f.append(fi)
-    totals = [0.0] * 5
-    before = 1.0
+        supplies.append(a.supply / WAD)
+    totals, held = [0.0] * 5, [0.0] * 5  # each cost's percentage, and its sum weighted by the tokens held
+    market, market_held = 0.0, 0.0
+    before, zero_cost = 1.0, 1.0
     for i, part in enumerate(parts):
         after = 1.0
         for gj in g[i + 1 :]:
             after *= gj
         for k, value in enumerate(part):
             totals[k] += before * value * after
+            held[k] += before * value * after * supplies[i]
+        step_market = zero_cost * (g[i] - 1)
+        market += step_market
+        market_held += step_market * supplies[i]
         before *= f[i]
-    schedule = 1.0
-    for gi in g:
-        schedule *= gi
+        zero_cost *= g[i]
+    schedule = zero_cost - 1
     actual = before - 1
     fees, funding, trading, liquidation, rounding = totals
-    return Attribution(static, ideal - static, (schedule - 1) - ideal, fees, funding, trading, liquidation, rounding,
-                       actual), schedule - 1
+    attribution = Attribution(static, ideal - static - gap, gap, schedule - ideal, fees, funding, trading, liquidation,
+                              rounding, actual)
+    start_nav = path[0].tokens[symbol].nav
+    average = sum(supplies) / len(supplies) if supplies else 0.0
+    per_market = market_held / market if abs(market) > 1e-12 else average  # tokens the market's terms apply to
+    dollars = {name: round(value * per_market * start_nav)
+               for name, value in (("static", static), ("compounding", ideal - static - gap), ("gap", gap),
+                                   ("schedule", schedule - ideal))}
+    for name, value in zip(("fees", "funding", "trading", "liquidation", "rounding"), held):
+        dollars[name] = round(value * start_nav)
+    return attribution, schedule, dollars
 
 
 def summarize(result: ReplayResult) -> list[TokenSummary]:
@@ -176,7 +224,12 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
             if peak:
                 drawdown = max(drawdown, 1 - nav / peak)
         static = max(-1.0, lev * underlying)
-        attribution, schedule = attribute(result, symbol, static, _ideal(result, lev))
+        ideal = _ideal(result, lev)
+        gap = 0.0
+        if (pre := before_gap(result, lev)) is not None:
+            ideal_pre, underlying_pre = pre
+            gap = ideal - ideal_pre - (static - max(-1.0, lev * underlying_pre))
+        attribution, schedule, dollars = attribute(result, symbol, static, ideal, gap)
         end = last.tokens[symbol]
         start = first.tokens[symbol]
         equities = [max(step.tokens[symbol].equity, 0) for step in path]
@@ -184,6 +237,7 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
         accrued = sum(step.tokens[symbol].funding for step in path[1:])
         liquidation = liquidation_step(result, symbol)
         liquidated_on, move = (_day(path[liquidation].timestamp), _move(path, liquidation)) if liquidation else ("", 0.0)
+        held = path[liquidation - 1].tokens[symbol] if liquidation else None  # the token as the move found it
         summaries.append(
             TokenSummary(
                 symbol=symbol,
@@ -193,7 +247,7 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
                 start_value=start.supply * start_nav // WAD,
                 token_return=attribution.actual,
                 underlying_return=underlying,
-                ideal_return=_ideal(result, lev),
+                ideal_return=ideal,
                 static_return=static,
                 schedule_return=schedule,
                 attribution=attribution,
@@ -208,6 +262,9 @@ def summarize(result: ReplayResult) -> list[TokenSummary]:
                 liquidated=bool(liquidated_on),
                 liquidated_on=liquidated_on,
                 liquidation_move=move,
+                liquidation_equity=held.equity if held else 0,
+                liquidation_leverage=held.leverage / WAD if held else 0.0,
+                term_dollars=dollars,
             )
         )
     return summaries
@@ -225,16 +282,26 @@ def _nav(units: int) -> str:
     return f"${from_units(units):,.6f}"
 
 
-def _term(summary: TokenSummary, fraction: float) -> str:
-    dollars = summary.dollars(fraction)
+def _term(summary: TokenSummary, term: str) -> str:
+    fraction = getattr(summary.attribution, term)
+    dollars = summary.dollars(term)
     return f"{_pct(fraction)} ({'+' if dollars >= 0 else ''}{_usd(dollars)})"
 
 
+def _liquidation(s: TokenSummary) -> str:
+    """When a liquidated token went, the move that did it, and the token that move found."""
+    return (f"{s.liquidated_on} ({s.liquidation_move * 100:+.1f}% close to close; before it: equity "
+            f"{_usd(s.liquidation_equity)} at {s.liquidation_leverage:+.1f}x)")
+
+
 ATTRIBUTION_ROWS = tuple(name for name, _ in Attribution.TERMS)
+# The attribution's dollars are each term's effect on the end (as its percentage); the last columns' are what was
+# paid when it was paid: two figures for funding and trading, named apart.
 COLUMNS = (
     "token", "start NAV", "end NAV", "return", "underlying", "ideal daily-reset", "schedule at zero cost",
-    *(f"{name} % ($)" for name in ATTRIBUTION_ROWS), "= actual % ($)", "liquidated", "fees paid", "rebalances",
-    "rebalance cost", "settlements", "settlement cost", "funding paid", "funding rate", "max drawdown",
+    *(f"{name} % ($ at the end)" for name in ATTRIBUTION_ROWS), "= actual % ($ at the end)", "liquidated",
+    "fees paid (recipient's tokens)", "rebalances", "rebalance cost (as paid)", "settlements",
+    "settlement cost (as paid)", "funding paid (as settled)", "funding rate", "max drawdown",
 )
 
 
@@ -246,8 +313,8 @@ def summary_rows(summaries: list[TokenSummary]) -> list[list[str]]:
             f"{s.symbol} ({leverage_label(int(s.leverage * WAD))})" + (" LIQUIDATED" if s.liquidated else ""),
             _nav(s.start_nav), _nav(s.end_nav), _pct(s.token_return), _pct(s.underlying_return),
             _pct(s.ideal_return), _pct(s.schedule_return),
-            *(_term(s, value) for _, value in s.attribution.terms()), _term(s, s.attribution.actual),
-            f"{s.liquidated_on} ({s.liquidation_move * 100:+.1f}% close to close)" if s.liquidated else "no",
+            *(_term(s, attr) for _, attr in Attribution.TERMS), _term(s, "actual"),
+            _liquidation(s) if s.liquidated else "no",
             _usd(s.fees_paid), str(s.rebalances), _usd(s.rebalance_cost), str(s.settlements), _usd(s.settlement_cost),
             _usd(s.funding_paid), f"{s.funding_rate * 100:+.2f}% of equity/yr", f"{s.max_drawdown * 100:.2f}%",
         ])
@@ -307,22 +374,28 @@ def write_markdown(result: ReplayResult, summaries: list[TokenSummary], path: Pa
     lines += [f"| {name} | " + " | ".join(r[i] for r in rows) + " |" for i, name in enumerate(COLUMNS[1:], start=1)]
     if attribution:
         lines += ["", f"![Where each token's return went, from static Lx to the actual return]({attribution})"]
-    start_values = ", ".join(f"{s.symbol} {_usd(s.start_value)}" for s in summaries)
     lines += [
         "",
         "NAV is per whole token in collateral units; returns are a holder's, from the replay's start (the state the",
         "replay found, before its first price) to its end. Where the return went (DESIGN.md section 8): 'static Lx'",
-        "is L times the underlying's return; 'volatility decay' takes it to the ideal daily-reset product",
-        "prod(1 + L r_i) over daily closes; 'schedule effect' to the token's own leverage step by step at zero cost",
-        "(band and timing); then the streaming fee, funding and the rebalances' trading costs (ripcord bounties",
-        "included), each with what the money it took would have earned since; 'liquidation' what a liquidation took beyond that; 'rounding' what",
-        "the measured costs leave unexplained. They add up to the actual return. Dollars apply the percentages to",
-        f"the tokens outstanding at the start ({start_values}).",
+        "is L times the underlying's return; 'compounding' takes it to the ideal daily-reset product",
+        "prod(1 + L r_i) over daily closes: the daily reset against a static position, negative in a choppy market",
+        "(volatility decay), positive in a trend; 'gap' is a day whose move takes that ideal position below zero",
+        "(a move past -1/L, which no daily reset survives) and what the static position moved after it, which a",
+        "wiped-out position does not get; 'schedule effect' takes it to the token's own leverage step by step at",
+        "zero cost (band and timing); then the streaming fee, funding and the rebalances' trading costs (ripcord",
+        "bounties included), each with what the money it took would have earned since; 'liquidation' what a",
+        "liquidation took beyond that; 'rounding' what the measured costs leave unexplained. They add up to the",
+        "actual return. Their dollars ('$ at the end') count the holders present at each step: each step's part",
+        "applies to the tokens outstanding during it, so holders who came or left during the replay are counted",
+        "while they held.",
+        "The last rows are dollars as they were paid, not effects at the end: 'funding paid (as settled)' is what the",
+        "venue settled (negative: received), 'rebalance cost (as paid)' the rebalances' venue fee and impact; the",
+        "attribution's funding and trading rows differ from them by what that money would have earned since.",
         "Mint and redeem fees and the settlements' trade costs are charged to the requesters' shares, not to the",
         "holders' NAV: 'fees paid' (the fee recipient's tokens at the end, at the end's NAV) and",
-        "'settlement cost' show them.",
-        "'funding paid' is what the venue settled (negative: received); 'funding rate' is the funding accrued as a",
-        "share of the mean equity per year.",
+        "'settlement cost (as paid)' show them. 'funding rate' is the funding accrued as a share of the mean",
+        "equity per year.",
         "",
     ]
     mean_lag, max_lag = result.lag_blocks()

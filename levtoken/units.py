@@ -40,8 +40,8 @@ def leverage_label(leverage_wad: int) -> str:
     return f"{magnitude:f}x {'long' if leverage_wad > 0 else 'short'}"
 
 
-def utc_text(timestamp: int) -> str:
-    """A unix time as a reader's UTC date and minute: `2027-01-03 14:00 UTC`."""
+def utc_text(timestamp: int, seconds: bool = False) -> str:
+    """A unix time as a reader's UTC date and minute: `2027-01-03 14:00 UTC` (with `seconds`, `14:00:05`)."""
     from datetime import datetime, timezone
 
-    return f"{datetime.fromtimestamp(timestamp, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"{datetime.fromtimestamp(timestamp, tz=timezone.utc):%Y-%m-%d %H:%M{':%S' if seconds else ''}} UTC"

@@ -59,6 +59,12 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(f"no node to talk to: {err}. Start one (`levtoken node`) or check --network") from None
         except ApeException as err:
             text = str(err)
+            if text.startswith("Missing URI for network"):
+                network = kwargs.get("network", "the selected network")
+                raise click.ClickException(
+                    f"no RPC URL for {network}: give your node's URL in ape-config.yaml (node: ethereum: <network>: "
+                    "uri:, as the README's \"On a testnet\" shows) or pass --network https://..."
+                ) from None
             if any(k in text.lower() for k in ("node found", "connect", "refused")):
                 network = kwargs.get("network", "the selected network")
                 raise click.ClickException(

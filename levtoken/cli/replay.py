@@ -13,10 +13,12 @@ from rich.table import Table
 
 from levtoken.cli.errors import friendly_errors
 from levtoken.cli.options import account_option, command, connect, console, load_account, network_option, record_option
-from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig
+from levtoken.deploy_config import DEFAULT_CONFIG, DeployConfig, named_for
 from levtoken.deployment import Deployment
-from levtoken.prices import load_series
+from levtoken.prices import asset_of, load_series
+from levtoken.units import utc_text
 
+DEMO_OUT, REPLAY_OUT = Path("out/demo"), Path("out/replay")  # each command's own folder for its report
 CHECK_MODEL_HELP = "Run the reference model beside the chain and report any divergence."
 CSV_HELP = "date,close file (default: the shipped BTC daily series)."
 END_HELP = "Last date (default: 2025-09-24, or 2024-04-18 with --hourly)."
@@ -33,6 +35,23 @@ def _replay_with_progress(replayer, points, label: str):
             progress.update(task, advance=1, info=f"{points[index].when:%Y-%m-%d %H:%M} ${step.price:,.0f}")
 
         return replayer.run(points, on_step=on_step)
+
+
+OVERWRITE_HELP = "Replace a report already in --out (the default folder's is replaced anyway, and said so)."
+
+
+def _check_out(out: Path, default: Path, overwrite: bool) -> None:
+    """Before a report is made: a folder of the user's that holds one already is refused unless `overwrite`; the
+    command's own default folder is replaced, with a line that says so."""
+    existing = out / "report.md"
+    if not existing.is_file():
+        return
+    made = utc_text(int(existing.stat().st_mtime))
+    if out == default or overwrite:
+        console.print(f"replacing the report in {out} (made {made})")
+        return
+    raise click.ClickException(f"{out} already holds a report (made {made}); pass --overwrite to replace it, or "
+                               "give another --out")
 
 
 def _write_report(result, out: Path, title: str) -> dict[str, Path]:
@@ -84,19 +103,21 @@ def _print_files(files: dict[str, Path]) -> None:
 @click.option("--end", default=None, help=END_HELP)
 @click.option("--hourly", is_flag=True, help="Use the shipped BTC perpetual hourly series.")
 @click.option("--market", default="BTC", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/replay"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=REPLAY_OUT, show_default=True)
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--check-model", is_flag=True, help=CHECK_MODEL_HELP)
 @click.option("--force", is_flag=True, help="Replay even when the series' first price is more than 10% away from the feed's.")
 @record_option
 @network_option()
 @account_option
 @friendly_errors
-def replay(csv_path, start, end, hourly, market, out, check_model, force, record, network, account):
+def replay(csv_path, start, end, hourly, market, out, overwrite, check_model, force, record, network, account):
     """Replays a price series through the feed of a running local deployment, keeper acting every step; returns
     are measured from the state it finds. It refuses a series that starts far from the feed's price (--force)."""
     from levtoken.replay.replayer import Replayer, ReplayStartError
 
     csv_path, points = load_series(csv_path, start, end, hourly)
+    _check_out(out, REPLAY_OUT, overwrite)
     with connect(network):
         deployment = Deployment.load(record)
         if market not in deployment.markets:
@@ -110,7 +131,7 @@ def replay(csv_path, start, end, hourly, market, out, check_model, force, record
         for note in notes:
             console.print(note)
         result = _replay_with_progress(replayer, points, f"replaying {csv_path.name}")
-        files = _write_report(result, out, f"{market} replay {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
+        files = _write_report(result, out, f"{market} replay of {csv_path.name}, {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     _print_keeper_and_model(result)
     _print_files(files)
 
@@ -121,12 +142,15 @@ def replay(csv_path, start, end, hourly, market, out, check_model, force, record
 @click.option("--end", default=None, help=END_HELP)
 @click.option("--hourly", is_flag=True, help="Replay the BTC perpetual hourly series (default: its last year, 2023-04-18 to 2024-04-18).")
 @click.option("--config", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=DEMO_OUT, show_default=True)
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+@click.option("--asset", default=None, help="The market's name (default: the price file's, as in eth_usd_daily.csv: "
+              "ETH; else the config's).")
 @click.option("--keeper", "keeper_kind", type=click.Choice(["fast", "bot"]), default="fast", show_default=True,
               help="fast: in-process keeper over batched RPC; bot: the silverback bot's Keeper, block by block (slower).")
 @click.option("--check-model", is_flag=True, help=CHECK_MODEL_HELP)
 @friendly_errors
-def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
+def demo(csv_path, start, end, hourly, config, out, overwrite, asset, keeper_kind, check_model):
     """The main job: start anvil, deploy BTC 3x long, 3x short and 1x short, mint from a few holders,
     replay a real period with the keeper acting, then print the report and write its files."""
     from levtoken.demo import demo_replayer
@@ -134,7 +158,8 @@ def demo(csv_path, start, end, hourly, config, out, keeper_kind, check_model):
 
     started = time.time()
     csv_path, points = load_series(csv_path, start, end, hourly)
-    spec = DeployConfig.load(config)
+    spec = named_for(DeployConfig.load(config), asset or asset_of(csv_path))
+    _check_out(out, DEMO_OUT, overwrite)
     console.print(f"[bold]levtoken demo[/bold]: {len(points)} prices from {csv_path.name}, {points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
     with own_node():
         record = out / "deployment.json"

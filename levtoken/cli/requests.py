@@ -14,10 +14,10 @@ from rich.table import Table
 from levtoken.cli.errors import friendly_errors
 from levtoken.cli.options import Seconds, account_option, command, connect, console, load_account, network_option, record_option
 from levtoken.deployment import Deployment
-from levtoken.flows import (Holder, check_settle, claim_all, describe_settlement, send, send_after_window_poke,
-                            wait_for_settlement)
+from levtoken.flows import (Holder, check_settle, claim_all, deposit_refusal, describe_settlement, send,
+                            send_after_window_poke, supply_room, wait_for_settlement, waiting_reason)
 from levtoken.shapes import Action, Settlement, Status
-from levtoken.units import from_units, from_wad
+from levtoken.units import from_units, from_wad, utc_text
 
 
 def _amount(text: str, decimals: int, unit: str = "collateral") -> int:
@@ -70,7 +70,7 @@ def holder_command(*arguments: str, waits: bool = False):
 
 
 def _settle_and_claim(holder: Holder, deposit: bool, units: int, receipt, wait, settle_now_, timeout) -> None:
-    event = wait_for_settlement(holder, deposit, receipt, wait, settle_now_, timeout)
+    event = wait_for_settlement(holder, deposit, receipt, wait, settle_now_, timeout, say=console.print)
     if event is None:
         console.print(f"waiting for a keeper to settle at a newer price: `levtoken requests {holder.symbol}`, "
                       f"then `levtoken claim {holder.symbol}`")
@@ -88,6 +88,13 @@ def mint(holder: Holder, amount: str, wait: bool | None, settle_now_: bool, time
     collateral = holder.deployment.collateral_contract()
     units = _amount(amount, collateral.decimals())
     check_settle(holder, settle_now_)
+    refusal = deposit_refusal(holder, units)
+    if refusal is not None:
+        raise click.ClickException(f"{refusal}; nothing was sent")
+    room = supply_room(holder)
+    if room is not None and token.convertToShares(units) > room:
+        console.print(f"note: the supply cap leaves room for {from_wad(room):,.6f} {holder.symbol}, less than this "
+                      "mint would make: it fills pro rata at settlement and the rest of the collateral is refunded")
     balance = collateral.balanceOf(sender)
     if balance < units:
         if not holder.deployment.collateral_is_test:
@@ -136,13 +143,16 @@ def requests(holder: Holder) -> None:
                   f"{from_wad(token.claimableRedeemRequest(0, who)):,.6f} {holder.symbol}",
                   f"{from_units(token.maxWithdraw(who)):,.6f} collateral")
     console.print(table)
+    reason = waiting_reason(holder)
+    if reason is not None:
+        console.print(f"pending: {reason}")
     status = Status.from_abi(token.rebalanceStatus())
     if status.action == Action.SETTLE:
-        console.print(f"a settlement is due now at the round of {status.price_time}: "
+        console.print(f"a settlement is due now at the round of {utc_text(status.price_time)}: "
                       f"{from_units(status.deposit_assets):,.6f} collateral in, "
                       f"{from_wad(status.redeem_shares):,.6f} {holder.symbol} out")
-    else:
-        console.print("no settlement due now (waiting requests need a round newer than the latest request)")
+    elif reason is None:
+        console.print("no settlement due now")
 
 
 @holder_command()

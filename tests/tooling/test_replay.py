@@ -228,4 +228,4 @@ def test_replay_command__far_from_the_feed__one_line_and_exit_1__force_replays_a
     assert forced.returncode == 0, forced.stderr
     assert "warning: the feed's price is $30,000.00" in forced.stdout and "(--force)" in forced.stdout
     assert "warning: no one holds BTC3L (supply 0)" in forced.stdout
-    assert "volatility decay" in (tmp_path / "out" / "report.md").read_text()
+    assert "compounding" in (tmp_path / "out" / "report.md").read_text()

@@ -157,3 +157,16 @@ def test_demo__writes_the_attribution_beside_the_chart__report_embeds_it_under_t
     report = (out / "report.md").read_text()
     link = report.index("](attribution.png)")
     assert report.rindex("| max drawdown |") < link < report.index("## Keeper")
+
+
+def test_demo__another_assets_prices__market_and_tokens_named_for_it(tmp_path):
+    """A price file named for its asset (eth_usd_daily.csv) names the demo's market and tokens (ETH, ETH3L, ...),
+    not the config's BTC; --asset names them outright."""
+    prices = tmp_path / "eth_usd_daily.csv"
+    prices.write_text("date,close\n" + "".join(f"2024-01-0{d},{2_300 + 20 * d}\n" for d in range(1, 6)))
+    run = levtoken("demo", "--csv", str(prices), "--out", str(tmp_path / "eth"))
+    assert run.returncode == 0, run.stderr
+    assert "ETH3L" in run.stdout and "BTC3L" not in run.stdout
+    assert (tmp_path / "eth" / "report.md").read_text().startswith("# ETH ETH3L, ETH3S, ETH1S: 2024-01-01 to 2024-01-05")
+    named = levtoken("demo", "--csv", str(prices), "--asset", "WETH", "--out", str(tmp_path / "weth"))
+    assert named.returncode == 0 and "WETH3L" in named.stdout, named.stderr

@@ -184,6 +184,11 @@ def test_readme__on_a_testnet__every_command_as_written_with_a_keyfile_account(r
     assert "minted " in claimed.stdout and token.functions.balanceOf(deployer.address).call() > 0
     assert token.functions.maxDeposit(deployer.address).call() == 0
 
+    # The chain's feed is its own: `levtoken feed` publishes only on a local chain.
+    refused = rehearsal.run(f"levtoken feed publish 1 --network ethereum:sepolia:node --account {ALIAS} "
+                            "--record deployments/sepolia.json", env=env)
+    assert_one_clear_error(refused, f"chain {SEPOLIA} is not a local chain: its prices are its own feed's")
+
 
 def test_keyfile_account__wrong_passphrase_in_the_environment__one_clear_line(rehearsal):
     """A command that signs, with the keyfile's passphrase wrong in APE_ACCOUNTS_<alias>_PASSPHRASE: one line,

@@ -61,6 +61,7 @@ MISTAKES = [
     # networks and accounts
     ("levtoken status --network ethereum:nowhere:node", "unknown network 'ethereum:nowhere:node'"),
     ("levtoken status --network http://127.0.0.1:9", "cannot reach a node at http://127.0.0.1:9"),
+    ("levtoken status --network ethereum:sepolia:node", "no RPC URL for ethereum:sepolia:node: give your node's URL"),
     ("levtoken status --account test:12", "--account 'test:12': expected test:0 .. test:9"),
     ("levtoken mint BTC3L 100 --account nobody", "--account 'nobody' is neither test:N nor a known"),
     # records
@@ -90,6 +91,8 @@ MISTAKES = [
      "other_fee.toml differs from the deployment in {record}: BTC3L mint_fee_bps 10 bps deployed, 20 bps in the file;"),
     # price files and periods
     ("levtoken replay --csv {dir}/none.csv --out {dir}/out", "none.csv not found"),
+    ("levtoken demo --out {dir}/reported", "reported already holds a report (made 20"),
+    ("levtoken replay --out {dir}/reported", "pass --overwrite to replace it, or give another --out"),
     ("levtoken demo --csv {dir}/negative.csv --out {dir}/out", "negative.csv:3: close must be a positive number"),
     ("levtoken replay --csv {dir}/empty.csv --out {dir}/out", "empty.csv is empty"),
     ("levtoken replay --csv {dir}/unordered.csv --out {dir}/out", "unordered.csv:3: dates must be strictly ascending"),
@@ -100,6 +103,13 @@ MISTAKES = [
      "fewer than two rows from 1990-01-01 to 1990-12-31"),
     ("levtoken replay --start 2024-09-24 --end 2024-10-24 --out {dir}/out", "pass --force to replay it anyway"),
     ("levtoken replay --market ETH --start 2023-06-21 --end 2023-07-21 --out {dir}/out", "unknown market 'ETH'"),
+    # a local chain's prices
+    ("levtoken feed publish abc", "price 'abc' is not a positive number of dollars"),
+    ("levtoken feed publish 0", "price '0' is not a positive number of dollars"),
+    ("levtoken feed publish 100 --market ETH", "unknown market 'ETH'; markets of this deployment: BTC"),
+    ("levtoken feed publish 100 --account test:5", "may not publish BTC prices (no UPDATER_ROLE"),
+    ("levtoken feed push --csv {dir}/none.csv", "none.csv not found"),
+    ("levtoken feed push --interval 0", "Invalid value for '--interval': 0.0 is not in the range x>=1"),
     # the node
     ("console: levtoken node --port {port}", "port {port} on 127.0.0.1 is already in use"),
 ]
@@ -113,6 +123,8 @@ def mistakes_dir(node: LocalNode, deployed: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("mistakes")
     for name, text in FILES.items():
         (folder / name).write_text(text)
+    (folder / "reported").mkdir()
+    (folder / "reported" / "report.md").write_text("# an earlier run's report\n")
     record = json.loads(deployed.read_text())
     (folder / "half.json").write_text(json.dumps({**record, "tokens": {}, "complete": False}))
     sepolia = {**record, "chain_id": 11155111, "network": "ethereum:sepolia:node"}

@@ -128,9 +128,9 @@ def test_token_page__chain_numbers_history_and_live_update(node, deployed, serve
     attribution = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
                    for row in browser.find_elements(By.CSS_SELECTOR, "#attribution tr")}
     assert attribution["return"] == f"{(nav / first_nav - 1) * 100:+.2f}%"
-    assert attribution["= actual % ($)"].startswith(attribution["return"])
-    terms = [value for label, value in attribution.items() if label.endswith("% ($)") and not label.startswith("=")]
-    assert len(terms) == 8  # static, decay, schedule, streaming fee, funding, trading, liquidation, rounding
+    assert attribution["= actual % ($ at the end)"].startswith(attribution["return"])
+    terms = [value for label, value in attribution.items() if label.endswith("% ($ at the end)") and not label.startswith("=")]
+    assert len(terms) == 9  # static, compounding, gap, schedule, streaming fee, funding, trading, liquidation, rounding
     assert abs(sum(float(t.split("%")[0]) for t in terms) - (nav / first_nav - 1) * 100) < 0.05
 
     browser.execute_script("window.notReloaded = true")

@@ -1,0 +1,98 @@
+"""Prices on a local chain, where the deployment's own PriceFeed is the market's price and nothing else
+publishes one: a single round (`publish`), or a pusher that publishes a new round every interval, following a
+random walk or the moves of a price file (`push`). Requests wait for a round newer than themselves, so without one
+nothing settles; on a testnet the feed is the chain's (Chainlink) and this module does not apply.
+
+The walk is geometric Brownian motion with no drift: each step multiplies the price by
+exp(sigma * sqrt(dt) * z - sigma^2 * dt / 2), z standard normal, dt the interval in years, sigma the annual
+volatility. A file is followed by its moves, rebased to the feed's price when pushing starts (the file's first
+close stands for the feed's price), so a 30,000 feed following a 60,000 file does not jump.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ape import chain
+
+from levtoken.deploy_config import DeploymentError
+from levtoken.deployment import Deployment, updatable_feed
+from levtoken.keeper.backoff import Backoff, is_connection_error
+from levtoken.node import LOCAL_CHAIN_IDS
+from levtoken.prices import load_prices
+from levtoken.units import FEED_DECIMALS, to_feed, utc_text
+
+YEAR = 365 * 86_400
+
+
+def local_feed(deployment: Deployment, market: str, updater):
+    """The market's PriceFeed on a local chain, which `updater` may publish to; DeploymentError (one line) on a
+    chain that is not local, for an unknown market or without UPDATER_ROLE."""
+    if chain.chain_id not in LOCAL_CHAIN_IDS:
+        raise DeploymentError(f"chain {chain.chain_id} is not a local chain: its prices are its own feed's "
+                              "(Chainlink), which this command does not publish to")
+    if market not in deployment.feeds:
+        raise DeploymentError(f"unknown market {market!r}; markets of this deployment: {', '.join(deployment.feeds)}")
+    return updatable_feed(deployment, market, updater)
+
+
+def current_price(feed) -> Decimal:
+    """The feed's latest answer in dollars."""
+    return Decimal(feed.latestRoundData()[1]) / 10**FEED_DECIMALS
+
+
+def publish(feed, price: Decimal, updater) -> str:
+    """Publishes `price` (dollars) as a new round; returns one line saying what and when (chain time)."""
+    receipt = feed.submit(to_feed(price), sender=updater)
+    block = chain.provider.get_block(receipt.block_number)
+    return (f"{feed.description()} {price:,.2f} in block {receipt.block_number} "
+            f"(chain time {utc_text(block.timestamp)}, round {feed.latestRoundData()[0]})")
+
+
+def walk(start: Decimal, volatility: float, interval: float, seed: int | None = None) -> Iterator[Decimal]:
+    """An endless random walk from `start` (see the module docstring), one price per `interval` seconds,
+    rounded to the feed's 8 decimals."""
+    rng = random.Random(seed)
+    dt = interval / YEAR
+    price = float(start)
+    while True:
+        price *= math.exp(volatility * math.sqrt(dt) * rng.gauss(0.0, 1.0) - volatility**2 * dt / 2)
+        yield Decimal(price).quantize(Decimal(1).scaleb(-FEED_DECIMALS))
+
+
+def follow(path: Path | str, start: Decimal) -> Iterator[Decimal]:
+    """The closes of a price file after its first, rebased so that its first close is `start` (the file is read
+    and checked at once: PriceDataError before anything is published)."""
+    points = load_prices(path)
+    first = points[0].close
+    return ((start * point.close / first).quantize(Decimal(1).scaleb(-FEED_DECIMALS)) for point in points[1:])
+
+
+def push(feed, updater, prices: Iterator[Decimal], interval: float, say: Callable[[str], None],
+         sleep: Callable[[float], None] = time.sleep) -> int:
+    """Publishes each of `prices` as a new round, one every `interval` seconds, until they run out (a file) or
+    Ctrl-C; says each in one line. A node that stops answering is said once and retried with back-off (the
+    price waits, none is skipped). Returns how many were published."""
+    published = 0
+    backoff = Backoff(initial=1.0, maximum=60.0)
+    for price in prices:
+        while True:
+            try:
+                say(publish(feed, price, updater))
+                published += 1
+                if backoff.reset():
+                    say("node answering again")
+                break
+            except Exception as err:
+                if not is_connection_error(err):
+                    raise
+                delay = backoff.failed()
+                say(f"node unreachable ({type(err).__name__}); trying again in {delay:.0f} s")
+                sleep(delay)
+        sleep(interval)
+    return published
