@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import random
-import time
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
@@ -74,14 +74,16 @@ def follow(path: Path | str, start: Decimal) -> Iterator[Decimal]:
 
 
 def push(feed, updater, prices: Iterator[Decimal], interval: float, say: Callable[[str], None],
-         sleep: Callable[[float], None] = time.sleep) -> int:
+         stop: threading.Event | None = None) -> int:
     """Publishes each of `prices` as a new round, one every `interval` seconds, until they run out (a file) or
-    Ctrl-C; says each in one line. A node that stops answering is said once and retried with back-off (the
-    price waits, none is skipped). Returns how many were published."""
+    `stop` is set (Ctrl-C, between two rounds, never in the middle of one); says each in one line. A node that
+    stops answering is said and retried with back-off (the price waits, none is skipped). Returns how many were
+    published."""
+    stop = stop or threading.Event()
     published = 0
     backoff = Backoff(initial=1.0, maximum=60.0)
     for price in prices:
-        while True:
+        while not stop.is_set():
             try:
                 say(publish(feed, price, updater))
                 published += 1
@@ -93,6 +95,7 @@ def push(feed, updater, prices: Iterator[Decimal], interval: float, say: Callabl
                     raise
                 delay = backoff.failed()
                 say(f"node unreachable ({type(err).__name__}); trying again in {delay:.0f} s")
-                sleep(delay)
-        sleep(interval)
+                stop.wait(delay)
+        if stop.wait(interval):
+            break
     return published

@@ -239,6 +239,7 @@ class RPC:
         """`url` is the node's HTTP endpoint; `gas` the gas of each transaction sent; `multicall`, the Multicall3
         contract at MULTICALL3, and `multicall_code`, its runtime code (0x-hex), make reads of one block one
         aggregated call (without them each read is its own eth_call in a batch)."""
+        self.url = url
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.path = parts.path or "/"

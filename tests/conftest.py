@@ -22,6 +22,16 @@ from tests.utils import chain as chain_helpers  # noqa: E402
 from tests.utils.constants import BTC, INITIAL_PRICE  # noqa: E402
 from tests.utils.reverts import reverts as strict_reverts  # noqa: E402
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs on pytest-xdist workers with --dist loadgroup: a module's tests stay together, in order, on
+    one worker (they share module fixtures, a node or a deployment, and some build on each other's chain); a module
+    marked PROJECT_FOLDER (tests.utils.cli) runs in that group instead. Before xdist reads the groups."""
+    for item in items:
+        if next(item.iter_markers("xdist_group"), None) is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def chain_clock(chain):
     """Chain time moves only when a test moves it: every new block takes its parent's timestamp

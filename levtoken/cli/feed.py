@@ -4,6 +4,8 @@ settle on a chain nothing else prices. What they do lives in levtoken.pusher."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -81,11 +83,11 @@ def push(csv_path: Path | None, interval: float, volatility: float, seed: int | 
         prices = follow(csv_path, start) if csv_path is not None else walk(start, volatility, interval, seed)
         kind = f"the moves of {csv_path}" if csv_path is not None else f"a random walk at {volatility:.0%} a year"
         console.print(f"pushing {market} prices every {interval:g} s from {start:,.2f}: {kind} (Ctrl-C stops)")
-        try:
-            count = push_prices(source, updater, prices, interval, console.print)
-        except KeyboardInterrupt:
-            return
-        console.print(f"pushed {count} prices: the end of {csv_path}")
+        stop = threading.Event()  # Ctrl-C or SIGTERM: stop between two rounds, never in the middle of one
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        count = push_prices(source, updater, prices, interval, console.print, stop)
+    console.print(f"stopped after {count} prices" if stop.is_set() else f"pushed {count} prices: the end of {csv_path}")
 
 
 feed.add_command(publish)

@@ -204,11 +204,11 @@ class Keeper:
             self._lock.release()
 
     def _went_back(self, block: int) -> None:
-        """The chain went back (a reset node, a reverted snapshot, a reorg) to `block`: what the keeper remembers by
-        block number (due since, cooldowns, orders and changes seen) may not hold on this chain; forget it."""
+        """The chain went back (a reset node, a reverted snapshot, a reorg) to `block`: what the keeper waits for by
+        block number (a cooldown, the orders and governance changes it has seen) may not hold on this chain; forget
+        it. (When an action first fell due stays: it only measures lag.)"""
         self.log.info("chain went back from block %s to %s; serving it afresh", self._last_block, block)
         for state in self.tokens.values():
-            state.due_since = state.settle_since = None
             state.cooldown_until = -1
         self._next_order = 1
         self._changes_to = None

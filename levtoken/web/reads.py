@@ -187,30 +187,68 @@ class ChainReader:
         points = [known[n] for n in sorted(known) if n <= block][-HISTORY_POINTS:]
         return list({p.time: p for p in points}.values())
 
+    # --- the markets -----------------------------------------------------------------------
+    def market_row(self, market: str, block: int) -> dict[str, str]:
+        """The underlying's price at `block` (its feed's latest round) and its move over the last 24 h of chain
+        time (from the last round published a day before, or the first round when the feed is younger)."""
+        feed = self.contract("PriceFeed", self.deployment.feeds[market])
+        at = {"block_identifier": block}
+        latest, answer, _, updated, _ = feed.functions.latestRoundData().call(**at)
+        decimals = self.once(("decimals", market), lambda: feed.functions.decimals().call())
+        now = self.block_time(block)
+        low, high = 1, latest  # the last round at least a day old: round ids count up from 1 with time
+        while low < high:
+            middle = (low + high + 1) // 2
+            if feed.functions.getRoundData(middle).call(**at)[3] <= now - DAY:
+                low = middle
+            else:
+                high = middle - 1
+        _, base, _, base_time, _ = feed.functions.getRoundData(low).call(**at)
+        window = "24 h" if base_time <= now - DAY else f"{(now - base_time) / 60:,.0f} min" if low < latest else ""
+        return {
+            "market": market,
+            "price": f"${answer / 10**decimals:,.2f}",
+            "change_24h": percent(answer / base - 1) if window else "no earlier price",
+            "change_window": window or "since its first price",
+            "updated": f"{utc_text(updated, seconds=True)} chain time",
+        }
+
     # --- the token list --------------------------------------------------------------------
     def token_row(self, symbol: str, block: int) -> dict[str, Any]:
         """One token of the list: NAV, its change over the last 24 h of chain time, real and target leverage,
-        supply and equity."""
+        the exposure one token carries (the position's size per token, in the market's asset), supply and equity.
+        A token nobody holds says so instead of a change, a leverage and an exposure."""
         record = self.deployment.tokens[symbol]
         token = self.token(symbol)
         at = {"block_identifier": block}
         nav = token.functions.navPerToken().call(**at)
+        supply = token.functions.totalSupply().call(**at)
+        row = {
+            "symbol": symbol,
+            "name": record.name,
+            "label": leverage_label(record.leverage_wad),
+            "market": record.market,
+            "nav": nav_text(nav),
+            "target": leverage_text(record.leverage_wad),
+            "supply": tokens_text(supply),
+            "equity": self.shown(token.functions.equity(), block, usd),
+            "held": supply > 0,
+        }
+        if not supply:
+            return {**row, "change_24h": "no holders yet", "change_window": "no history",
+                    "leverage": "no position", "exposure": "none (no holders)"}
         points = self.history(symbol, block)
         now = self.block_time(block)
         earlier = [p for p in points if p.time <= now - DAY]
         base = earlier[-1] if earlier else (points[0] if points else None)
         change = (nav / base.nav - 1) if base and base.nav else 0.0
+        size = Position.from_abi(self.venue.functions.position(record.market_id, record.address).call(**at)).size
         return {
-            "symbol": symbol,
-            "name": record.name,
-            "label": leverage_label(record.leverage_wad),
-            "nav": nav_text(nav),
+            **row,
             "change_24h": percent(change),
             "change_window": "24 h" if earlier else f"{(now - base.time) / 60:,.0f} min" if base else "0 min",
             "leverage": self.shown(token.functions.leverage(), block, leverage_text),
-            "target": leverage_text(record.leverage_wad),
-            "supply": tokens_text(token.functions.totalSupply().call(**at)),
-            "equity": self.shown(token.functions.equity(), block, usd),
+            "exposure": f"{from_wad(size * WAD // supply):+,.8f} {record.market} per token",
         }
 
     # --- the token page --------------------------------------------------------------------
@@ -226,14 +264,17 @@ class ChainReader:
         status = Status.from_abi(token.functions.rebalanceStatus().call(**at))  # never reverts: NONE without a price
         next_time = token.functions.lastRebalance().call(**at) + params.rebalance_interval
         points = self.history(symbol, block)
+        sign = -1 if record.leverage_wad < 0 else 1  # the band and the ripcord in the token's own sign
+        low, high = sign * from_wad(params.leverage_min), sign * from_wad(params.leverage_max)
         return {
             "row": self.token_row(symbol, block),
-            "band": {"min": float(from_wad(params.leverage_min)), "max": float(from_wad(params.leverage_max)),
-                     "ripcord": float(from_wad(params.ripcord_leverage)), "target": float(from_wad(abs(record.leverage_wad))),
-                     "text": f"{from_wad(params.leverage_min):.3f}-{from_wad(params.leverage_max):.3f}x",
-                     "ripcord_text": f"{from_wad(params.ripcord_leverage):.2f}x"},
+            "market": self.market_row(record.market, block),
+            "band": {"min": float(low), "max": float(high), "ripcord": float(sign * from_wad(params.ripcord_leverage)),
+                     "target": float(from_wad(record.leverage_wad)),
+                     "text": f"{low:.3f}x to {high:.3f}x",
+                     "ripcord_text": f"{sign * from_wad(params.ripcord_leverage):.2f}x"},
             "series": [{"time": p.time, "block": p.block, "nav": float(from_units(p.nav)),
-                        "leverage": float(from_wad(abs(p.leverage)))} for p in points],
+                        "leverage": float(from_wad(p.leverage))} for p in points],
             "position": self.position(symbol, block),
             "due": {"action": status.action.name, "reason": status.reason.name if status.due else "",
                     "time_rebalance": time_rebalance_text(status, status.leverage, record.leverage_wad,

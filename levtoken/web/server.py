@@ -18,6 +18,8 @@ from pathlib import Path
 from eth_utils import is_address, to_checksum_address
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
@@ -26,7 +28,9 @@ from starlette.staticfiles import StaticFiles
 from levtoken.decay import expected_decay, shipped_window
 from levtoken.deploy_config import DeploymentError
 from levtoken.deployment import Deployment
+from levtoken.keeper.backoff import is_connection_error
 from levtoken.keeper.reverts import decode_revert_data, format_error
+from levtoken.node import LOCAL_CHAIN_IDS
 from levtoken.rpc import RPC
 from levtoken.web.reads import ChainReader, abi_of
 
@@ -64,6 +68,7 @@ def decay_inputs(query) -> tuple[float, float, int]:
 def create_app(deployment: Deployment, w3, rpc: RPC) -> Starlette:
     """The web app over `deployment`, reading the chain through `w3` and, batched, `rpc` (the same node)."""
     reader = ChainReader(deployment, w3, rpc)
+    rpc_url = rpc.url  # the node's, as a wallet reaches it from this machine
 
     def page(request: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -83,7 +88,9 @@ def create_app(deployment: Deployment, w3, rpc: RPC) -> Starlette:
     def info(request: Request) -> JSONResponse:
         return JSONResponse({
             "chain_id": deployment.chain_id, "collateral": deployment.collateral, "venue": deployment.venue,
-            "collateral_is_test": deployment.collateral_is_test,
+            "collateral_is_test": deployment.collateral_is_test, "rpc_url": rpc_url,
+            # A local chain's test account 1 (anvil's well-known keys: never for anything of value), for a wallet.
+            "test_key": test_key(1) if deployment.chain_id in LOCAL_CHAIN_IDS else None,
             "tokens": {s: {"address": t.address, "market": t.market, "name": t.name} for s, t in deployment.tokens.items()},
         })
 
@@ -93,7 +100,8 @@ def create_app(deployment: Deployment, w3, rpc: RPC) -> Starlette:
     async def tokens(request: Request) -> JSONResponse:
         def read():
             top = reader.head()
-            return {"head": top, "tokens": [reader.token_row(s, top["block"]) for s in deployment.tokens]}
+            return {"head": top, "markets": [reader.market_row(m, top["block"]) for m in deployment.feeds],
+                    "tokens": [reader.token_row(s, top["block"]) for s in deployment.tokens]}
 
         return JSONResponse(await run_in_threadpool(read))
 
@@ -145,8 +153,27 @@ def create_app(deployment: Deployment, w3, rpc: RPC) -> Starlette:
         Route("/api/revert", revert, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers={DeploymentError: _deployment_error})
+    async def node_down(request: Request, call_next):
+        # A node that stopped answering is said in plain words (the page shows it in its header and resumes once the
+        # node is back), not as an unreadable 500.
+        try:
+            return await call_next(request)
+        except Exception as err:
+            if not is_connection_error(err):
+                raise
+            return JSONResponse({"error": f"the node at {rpc_url} is not answering; start it "
+                                          "(`levtoken node`) and this page resumes"}, 503)
+
+    return Starlette(routes=routes, exception_handlers={DeploymentError: _deployment_error},
+                     middleware=[Middleware(BaseHTTPMiddleware, dispatch=node_down)])
 
 
 async def _deployment_error(request: Request, err: Exception) -> JSONResponse:
     return JSONResponse({"error": str(err)}, 404)
+
+
+def test_key(index: int) -> str:
+    """The private key of a local chain's test account `index` (0x-hex), as anvil and ape derive it."""
+    from ape import accounts
+
+    return str(accounts.test_accounts[index].private_key)

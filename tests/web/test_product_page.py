@@ -73,6 +73,20 @@ def submit_price(node, deployed, ratio: float) -> int:
     return node.w3.eth.wait_for_transaction_receipt(tx)["blockNumber"]
 
 
+def feed_of(node, deployed):
+    """The deployment's BTC PriceFeed (web3)."""
+    from ape import project
+
+    return node.contract(json.loads(deployed.read_text())["feeds"]["BTC"], project.PriceFeed.contract_type)
+
+
+def venue_of(node, deployed):
+    """The deployment's PerpVenue (web3)."""
+    from ape import project
+
+    return node.contract(json.loads(deployed.read_text())["venue"], project.PerpVenue.contract_type)
+
+
 def events(token, name: str) -> list:
     """Every `name` event of a web3 token contract, oldest first."""
     return getattr(token.events, name).get_logs(from_block=0)
@@ -91,11 +105,32 @@ def test_list__every_token_with_the_contracts_numbers(node, deployed, served, br
         f = deployed_token(node, deployed, symbol).functions
         row = f'tr[data-symbol="{symbol}"]'
         wait_text(browser, f"{row} .nav", dollars(f.navPerToken().call(), 6))
-        assert text_of(browser, f"{row} .leverage") == times(f.leverage().call())
+        if f.totalSupply().call():
+            assert text_of(browser, f"{row} .leverage") == times(f.leverage().call())
         assert text_of(browser, f"{row} .supply") == tokens(f.totalSupply().call())
         assert text_of(browser, f"{row} .equity") == dollars(f.equity().call())
     assert text_of(browser, 'tr[data-symbol="BTC3L"] .target') == "3.0000x"
     assert text_of(browser, 'tr[data-symbol="BTC3S"] .change').startswith("+")  # a short gains on a fall
+    # The underlying up front: the feed's price and its move since its first round (younger than a day of chain time).
+    feed = feed_of(node, deployed)
+    latest = feed.functions.latestRoundData().call()
+    first = feed.functions.getRoundData(1).call()[1]
+    btc = '#markets [data-market="BTC"]'
+    assert text_of(browser, f'{btc} [data-key="price"]') == dollars(latest[1] // 100)
+    assert text_of(browser, f'{btc} [data-key="move"]').startswith(f"{(latest[1] / first - 1) * 100:+.2f}%")
+    assert "chain time" in text_of(browser, f"{btc} span")
+    assert text_of(browser, "#head").startswith(f"block {head}") and " · chain time " in text_of(browser, "#head")
+    # What one token carries: the venue position's size per token, in BTC.
+    record = json.loads(deployed.read_text())
+    for symbol in ("BTC3L", "BTC3S"):
+        size = venue_of(node, deployed).functions.position(1, record["tokens"][symbol]["address"]).call()[1]
+        supply = deployed_token(node, deployed, symbol).functions.totalSupply().call()
+        assert text_of(browser, f'tr[data-symbol="{symbol}"] .exposure') == \
+            f"{Decimal(size * 10**18 // supply) / 10**18:+,.8f} BTC per token"
+    # A token nobody holds says so, rather than a change, a leverage and an exposure of nothing.
+    empty = 'tr[data-symbol="BTC1S"]'
+    assert [text_of(browser, f"{empty} .{c}") for c in ("change", "leverage", "exposure")] == \
+        ["no holders yet", "no position", "none (no holders)"]
     screenshot("tokens")
 
 
@@ -110,7 +145,7 @@ def test_token_page__chain_numbers_history_and_live_update(node, deployed, serve
     browser.get(f"{served}/token/BTC3L")
     wait_text(browser, '[data-key="nav"]', dollars(token.functions.navPerToken().call(), 6))
     assert text_of(browser, '[data-key="leverage"]') == times(token.functions.leverage().call())
-    assert text_of(browser, '[data-key="band"]') == "2.250-4.000x"
+    assert text_of(browser, '[data-key="band"]') == "2.250x to 4.000x"
     size = venue.functions.position(record["tokens"]["BTC3L"]["market_id"], token.address).call()[1]
     assert text_of(browser, '#position [data-key="size"]') == f"{Decimal(size) / 10**18:,.6f} BTC"
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")]
@@ -138,6 +173,27 @@ def test_token_page__chain_numbers_history_and_live_update(node, deployed, serve
     wait_text(browser, '[data-key="nav"]', dollars(token.functions.navPerToken().call(), 6))
     assert browser.execute_script("return window.notReloaded") is True
     screenshot("token")
+    # A wallet's way onto this chain, and what a request goes through.
+    assert text_of(browser, '#chain [data-key="chain_id"]') == "31337"
+    assert text_of(browser, '#chain [data-key="rpc_url"]') == node.url
+    from ape import accounts
+    assert text_of(browser, '#chain [data-key="test_key"]') == str(accounts.test_accounts[1].private_key)
+    assert "the market's price feed publishes its next round" in text_of(browser, "#after-request").lower()
+    assert "different baselines" in text_of(browser, "#calculator-vs-attribution")
+    # A short's band and ripcord in its own sign.
+    browser.get(f"{served}/token/BTC3S")
+    wait_text(browser, '[data-key="band"]', "-2.250x to -4.000x")
+    assert text_of(browser, '[data-key="ripcord"]') == "-4.50x"
+
+
+def test_token_page__nobody_holds_it__says_so_in_plain_words(served, browser):
+    """BTC1S before anybody mints it: no charts of nothing, no green "+0.00%", no 0.0000x leverage."""
+    browser.get(f"{served}/token/BTC1S")
+    wait_text(browser, "#no-holders", "Nobody holds this token yet: it has no position, no leverage and no history. "
+                                      "The first settled mint starts them.")
+    assert not browser.find_element(By.ID, "charts").is_displayed()
+    assert [text_of(browser, f'#summary [data-key="{k}"]') for k in ("change", "leverage", "exposure")] == \
+        ["no holders yet", "no position", "none (no holders)"]
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +292,8 @@ def test_decay_calculator__formula_beside_the_shipped_closes(served, browser):
     wait_text(browser, '#decay-result [data-key="error"]', "volatility 'high' is not a number of % a year")
 
 
-def test_scheduled_changes__shown_on_the_tokens_they_affect_until_cancelled(node, deployed, served, browser):
+def test_scheduled_changes__shown_on_the_tokens_they_affect_until_cancelled(node, deployed, served, browser,
+                                                                            screenshot):
     """A change scheduled for BTC3L shows on its page in plain words with when it lands (the local delay is 0: ready
     now), not on BTC3S's; once cancelled, the page says none is scheduled."""
     proposed = invoke(node, deployed, "levtoken governance propose BTC3L streaming_fee_per_day=0.0002")
@@ -245,6 +302,7 @@ def test_scheduled_changes__shown_on_the_tokens_they_affect_until_cancelled(node
     browser.get(f"{served}/token/BTC3L")
     wait_text(browser, "#governance tbody tr td:nth-child(2)", "BTC3L: streamingFeePerDay 0.0001 -> 0.0002")
     assert text_of(browser, "#governance tbody tr td:nth-child(1)") == "ready now"
+    screenshot("governance")
     browser.get(f"{served}/token/BTC3S")
     wait_text(browser, "#governance-none", "None scheduled.")
     assert not browser.find_elements(By.CSS_SELECTOR, "#governance tbody tr")
@@ -293,3 +351,13 @@ def test_serve__address_not_this_machines__says_why(tmp_path):
 def test_serve__missing_record__says_to_deploy(node, tmp_path):
     out = node.run(f"levtoken serve --port 1 --record {tmp_path / 'none.json'}", tmp_path / "unused.json")
     assert_one_clear_error(out, "none.json not found; run `levtoken deploy` first")
+
+
+def test_node_down__the_header_says_so_in_plain_words(node, served, browser):
+    """The node stops under a running page (this module's last test: its node stays down): the header says which
+    node is not answering and what to do, instead of a parse error of the server's 500."""
+    browser.get(f"{served}/token/BTC3L")
+    WebDriverWait(browser, PAGE_WAIT).until(lambda d: d.find_element(By.ID, "head").get_attribute("data-block"))
+    node.stop()
+    wait_text(browser, "#head", f"the node at {node.url} is not answering; start it (`levtoken node`) and this page "
+                                "resumes")

@@ -4,7 +4,12 @@ import { createChart, LineSeries } from "/vendor/lightweight-charts.mjs";
 import { BrowserProvider, Contract, parseUnits } from "/vendor/ethers.mjs";
 
 const $ = (id) => document.getElementById(id);
-const getJSON = async (url) => (await fetch(url)).json();
+async function getJSON(url) {
+  // the server answers JSON, errors included ({error}); anything else (a proxy's page) is one plain sentence
+  const response = await fetch(url);
+  const text = await response.text();
+  try { return JSON.parse(text); } catch { return { error: `the server answered ${response.status} without data` }; }
+}
 const utc = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 19).replace("T", " ");
 const symbol = decodeURIComponent(location.pathname.split("/token/")[1] || "");
 
@@ -21,12 +26,23 @@ function body(table, rows, cells) {
 const signClass = (text) => (text.startsWith("-") ? "down" : "up");
 
 // --- the list ---------------------------------------------------------------------------------------
+const changeClass = (text) => (/^[+-]/.test(text) ? signClass(text) : "quiet");
+
+function marketCards(markets) {
+  // the underlying first: its price and its move, in chain time
+  return markets.map((m) => `<div data-market="${m.market}"><span>${m.market} price (${m.updated})</span>
+    <b data-key="price">${m.price}</b> <b data-key="move" class="${changeClass(m.change_24h)}"
+    title="over ${m.change_window}">${m.change_24h} <small>(${m.change_window})</small></b></div>`).join("");
+}
+
 async function showList() {
-  const { tokens } = await getJSON("/api/tokens");
+  const { tokens, markets, error } = await getJSON("/api/tokens");
+  if (error) throw new Error(error);
+  $("markets").innerHTML = marketCards(markets);
   $("tokens").tBodies[0].innerHTML = tokens.map((t) => `<tr data-symbol="${t.symbol}">
     <td><a href="/token/${t.symbol}">${t.symbol}</a> <small>${t.label}</small></td>
-    <td class="nav">${t.nav}</td><td class="change ${signClass(t.change_24h)}" title="over ${t.change_window}">${t.change_24h}</td>
-    <td class="leverage">${t.leverage}</td><td class="target">${t.target}</td>
+    <td class="nav">${t.nav}</td><td class="change ${changeClass(t.change_24h)}" title="over ${t.change_window}">${t.change_24h}</td>
+    <td class="leverage">${t.leverage}</td><td class="target">${t.target}</td><td class="exposure">${t.exposure}</td>
     <td class="supply">${t.supply}</td><td class="equity">${t.equity}</td></tr>`).join("");
 }
 
@@ -37,9 +53,10 @@ function makeCharts(band) {
   const options = { height: 260, timeScale: { timeVisible: true }, layout: { attributionLogo: false } };
   const both = [createChart($("nav-chart"), options), createChart($("leverage-chart"), options)];
   const nav = both[0].addSeries(LineSeries, { color: "#2962ff", priceFormat: { precision: 6, minMove: 1e-6 } });
+  const levels = [band.min, band.max, band.ripcord, band.target]; // in the token's sign
   const leverage = both[1].addSeries(LineSeries, {
     color: "#1d2330", priceFormat: { precision: 3, minMove: 0.001 },
-    autoscaleInfoProvider: () => ({ priceRange: { minValue: band.min - 0.25, maxValue: band.ripcord + 0.25 } }),
+    autoscaleInfoProvider: () => ({ priceRange: { minValue: Math.min(...levels) - 0.25, maxValue: Math.max(...levels) + 0.25 } }),
   });
   for (const [price, title, color] of [[band.min, "band min", "#0a7d3b"], [band.max, "band max", "#0a7d3b"],
     [band.target, "target", "#5a6273"], [band.ripcord, "ripcord", "#b3261e"]]) {
@@ -48,16 +65,30 @@ function makeCharts(band) {
   return { both, nav, leverage };
 }
 
+async function showChain() {
+  // the chain's id and RPC URL for a wallet, and a local chain's test key
+  const info = await getJSON("/api/deployment");
+  if (info.error) return;
+  pairs($("chain"), [["chain_id", "chain id", info.chain_id], ["rpc_url", "RPC URL", info.rpc_url],
+    ...(info.test_key ? [["test_key", "test key (local chain only)", `<code>${info.test_key}</code>`]] : [])]);
+}
+
 async function showToken() {
   const t = await getJSON(`/api/token/${encodeURIComponent(symbol)}`);
-  if (t.error) { $("token-title").textContent = t.error; return; }
+  if (t.error && !t.row) {
+    if (/not answering/.test(t.error)) throw new Error(t.error);
+    $("token-title").textContent = t.error; return;
+  }
   const r = t.row;
   if (!$("decay-leverage").value) { $("decay-leverage").value = r.target.replace("x", "").replace(/\.?0+$/, ""); showDecay(); }
   $("token-title").textContent = `${r.name} (${r.symbol}, ${r.label})`;
-  $("summary").innerHTML = [["nav", "NAV", r.nav], ["change", `change (${r.change_window})`, r.change_24h],
-    ["leverage", "real leverage", r.leverage], ["target", "target", r.target], ["band", "band", t.band.text],
-    ["ripcord", "ripcord at", t.band.ripcord_text], ["supply", "supply", r.supply], ["equity", "equity", r.equity]]
+  $("summary").innerHTML = marketCards([t.market]) + [["nav", "NAV", r.nav],
+    ["change", `change (${r.change_window})`, r.change_24h], ["leverage", "real leverage", r.leverage],
+    ["target", "target", r.target], ["band", "band", t.band.text], ["ripcord", "ripcord at", t.band.ripcord_text],
+    ["exposure", "exposure", r.exposure], ["supply", "supply", r.supply], ["equity", "equity", r.equity]]
     .map(([key, label, value]) => `<div><span>${label}</span><b data-key="${key}">${value}</b></div>`).join("");
+  $("no-holders").hidden = r.held;
+  $("charts").hidden = !r.held;
   charts ??= makeCharts(t.band);
   charts.nav.setData(t.series.map((p) => ({ time: p.time, value: p.nav })));
   charts.leverage.setData(t.series.map((p) => ({ time: p.time, value: p.leverage })));
@@ -205,18 +236,22 @@ let lastBlock = -1;
 async function poll() {
   try {
     const head = await getJSON("/api/head");
+    if (head.error) throw new Error(head.error);
     if (head.block !== lastBlock) {
       lastBlock = head.block;
       await (symbol ? showToken() : showList());
-      $("head").textContent = `block ${head.block} · ${utc(head.time)} UTC`;
+      $("head").textContent = `block ${head.block} · chain time ${utc(head.time)} UTC`;
       $("head").dataset.block = head.block;
+      $("head").className = "";
     }
   } catch (err) {
-    $("head").textContent = `chain unreachable: ${err.message}`;
+    lastBlock = -1; // read everything again once the chain answers
+    $("head").textContent = err.message;
+    $("head").className = "error";
   }
   setTimeout(poll, 1000);
 }
 
 $(symbol ? "token" : "list").hidden = false;
-if (symbol) wire();
+if (symbol) { wire(); showChain(); }
 poll();
