@@ -19,10 +19,15 @@ def test_readme__make_demo__runs_as_written(command):
     out = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
     report = (ROOT / "out" / "demo" / "report.md").read_text()
-    assert re.search(r"\| = actual % \(\$\) \|", report)
+    assert re.search(r"\| = actual % \(\$ at the end\) \|", report)
     if "2020" in command:
-        assert "2020-03-12 (-38.8% close to close)" in report  # the 3x long's liquidation the README names
+        # The 3x long's liquidation as the README names it: the move, the token before it, and the gap's row.
+        assert "2020-03-12 (-38.8% close to close; before it: equity $115,341" in report
+        assert "| gap % ($ at the end) | -990.78% " in report
     elif "--hourly" in command:
         assert "8785 prices from btc_usdt_perp_hourly.csv, 2023-04-18 to 2024-04-18" in out.stdout
     else:
         assert "366 prices from btc_usd_daily.csv, 2024-09-24 to 2025-09-24" in out.stdout
+        # The README's worked example: the 3x long's return, its compounding, and funding both ways.
+        assert "| return | +125.43% |" in report and "| compounding % ($ at the end) | -17.79% " in report
+        assert "-72.87% (-$81,469.82)" in report and "| funding paid (as settled) | $68,279.01 |" in report

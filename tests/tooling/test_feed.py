@@ -58,3 +58,22 @@ def test_push__walk__a_new_round_each_interval_until_ctrl_c(node, deployed):
     for round_id in range(first_round + 1, last_round + 1):
         assert feed.functions.getRoundData(round_id).call()[1] == int(next(expected) * 10**8)
     assert "Traceback" not in log.read_text()
+
+
+def test_waiting_request__says_why__until_a_round_qualifies_it(node, deployed):
+    """A mint with no round after it: `levtoken requests` says it waits for one and how to publish one on this
+    chain; a plain `mint` that waits says so while it waits and in its error when it gives up; once a round is
+    published, the request is said to be qualified and waiting for a keeper."""
+    asked = invoke(node, deployed, "levtoken mint BTC3L 10 --no-wait --account test:4")
+    assert asked.returncode == 0, asked.stderr
+    shown = invoke(node, deployed, "levtoken requests BTC3L --account test:4")
+    assert "pending: waits for a price round newer than the request (" in shown.stdout
+    assert "on this local chain nothing else publishes one: `levtoken feed publish`" in shown.stdout
+    waited = invoke(node, deployed, "levtoken mint BTC3L 10 --account test:4 --timeout 7")
+    assert waited.returncode == 1
+    assert "still waiting: waits for a price round newer than the request" in waited.stdout
+    assert waited.stderr.startswith("Error: no settlement within 7 s: waits for a price round newer")
+    assert invoke(node, deployed, "levtoken feed publish").returncode == 0
+    qualified = invoke(node, deployed, "levtoken requests BTC3L --account test:4")
+    assert "qualifies it; a keeper's settle() prices it" in qualified.stdout
+    assert "a settlement is due now at the round of " in qualified.stdout

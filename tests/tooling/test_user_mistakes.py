@@ -38,6 +38,7 @@ MISTAKES = [
     ("levtoken mint BTC3L ten", "'ten' is not a number; give an amount of collateral"),
     ("levtoken mint BTC3L 1e-9", "1e-9 collateral has more than 6 decimals"),
     ("levtoken mint BTC3L 1.0000001", "1.0000001 collateral has more than 6 decimals"),
+    ("levtoken mint BTC3L 1e30", "is beyond any position the venue can hold (its amounts are 128-bit); nothing was sent"),
     ("levtoken redeem BTC3L 0.0000000000000000001 --account test:1", "BTC3L has more than 18 decimals"),
     ("levtoken redeem BTC3L 1000000 --account test:1", "less than the 1000000 BTC3L asked"),
     ("levtoken redeem BTC3L all --account test:6", "holds no BTC3L"),

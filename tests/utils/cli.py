@@ -187,7 +187,8 @@ def invoke(node: LocalNode, record: Path, command: str) -> subprocess.CompletedP
 
     args = shlex.split(command)
     assert args[0] == "levtoken"
-    env = {"LEVTOKEN_NETWORK": node.network, "LEVTOKEN_RECORD": str(record)}
+    # As a reader's shell has it (`user_env`): no compiler path, so nothing the command does may compile.
+    env = {"LEVTOKEN_NETWORK": node.network, "LEVTOKEN_RECORD": str(record), "SOLCX_BINARY_PATH": None}
     with session_caches_kept():
         result = CliRunner(mix_stderr=False).invoke(cli, args[1:], env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
