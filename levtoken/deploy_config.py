@@ -172,15 +172,15 @@ class DeployConfig:
         for token in self.tokens:
             target = to_wad(token.leverage)
             where = f"token {token.market} {leverage_label(target)}"
-            if 2 * abs(target) > MAX_HARD_CAP:
+            beyond = 2 * abs(target) > MAX_HARD_CAP
+            if beyond:
                 limit = MAX_HARD_CAP // 2 // WAD
                 found.append(f"{where}: leverage = {token.leverage:g} must be from -{limit} to {limit} (a token's "
                              f"hard cap, twice its target, is at most {2 * limit}x)")
-                continue
             own = {k: v for k, v in token.overrides.items() if k not in self.token_defaults or self.token_defaults[k] != v}
             bad = _value_problems(where, Params, own, decimals)
             found += bad
-            if not bad and not shared:
+            if not bad and not shared and not beyond:
                 params = token_params(token, fee_recipient, decimals)
                 bounds = params_out_of_bounds(params, abs(target), 2 * abs(target), MAX_FEE_BPS,
                                               MAX_STREAMING_FEE_PER_DAY, 1000 * 10**decimals, decimals)

@@ -101,10 +101,9 @@ def deposit_refusal(holder: Holder, assets: int) -> str | None:
     """Why a deposit of `assets` (collateral units) could not settle now, in one line; None when nothing stops it.
     What stops one: a paused token, a supply cap already reached (below it a deposit fills pro rata: see
     `supply_room`), or a venue that refuses the hedge such a deposit adds (its open-interest cap, the pool's
-    liquidity, its margin rules), asked at the deposit's gross size, which its trading cost only lowers."""
-    from ape.exceptions import ContractLogicError
-
-    from levtoken.keeper.reverts import describe_revert
+    liquidity, its margin rules), asked at the deposit's gross size, which its trading cost only lowers. A feed with
+    no valid price now stops nothing: the round the request waits for brings one."""
+    from levtoken.keeper.reverts import format_error
 
     token = holder.token
     if token.paused():
@@ -115,16 +114,34 @@ def deposit_refusal(holder: Holder, assets: int) -> str | None:
                 "only as holders redeem")
     venue, market = holder.deployment.venue_contract(), token.marketId()
     decimals = holder.deployment.collateral_contract().decimals()
+    priced, price = view_outcome(venue.indexPrice, market)
+    if not priced:
+        return None  # no price to judge by now (stale, incomplete, invalid); the round the request waits for brings one
+    size = assets * 10 ** (18 - decimals) * token.targetLeverage() // int.from_bytes(bytes(price), "big")
+    if assets >= 2**128 or abs(size) >= 2**127:
+        return (f"{from_units(assets, decimals):,.6f} collateral is beyond any position the venue can hold (its "
+                "amounts are 128-bit)")
+    accepted, error = view_outcome(venue.quoteModify, market, token.address, assets, size)
+    if accepted:
+        return None
+    return (f"the venue would refuse the hedge of {from_units(assets, decimals):,.6f} collateral on {holder.symbol} "
+            f"now: {format_error(*error) if isinstance(error, tuple) else error}")
+
+
+def view_outcome(view, *args) -> tuple[bool, Any]:
+    """A contract view called through web3, which keeps a nested revert's selector that ape's own call drops: (True,
+    its raw return data) when it answers, else (False, the custom error as (name, arguments), or the revert data
+    when it is none of the project's errors)."""
+    from ape import chain
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    from levtoken.keeper.reverts import decode_revert_data
+
     try:
-        size = assets * 10 ** (18 - decimals) * token.targetLeverage() // venue.indexPrice(market)
-        if assets >= 2**128 or abs(size) >= 2**127:
-            return (f"{from_units(assets, decimals):,.6f} collateral is beyond any position the venue can hold "
-                    f"(its amounts are 128-bit)")
-        venue.quoteModify(market, token.address, assets, size)
-    except ContractLogicError as err:
-        return (f"the venue would refuse the hedge of {from_units(assets, decimals):,.6f} collateral on "
-                f"{holder.symbol} now: {describe_revert(err)}")
-    return None
+        return True, chain.provider.web3.eth.call({"to": view.contract.address, "data": view.encode_input(*args)})
+    except (ContractCustomError, ContractLogicError) as err:
+        data = str(err.data or "")
+        return False, decode_revert_data(data) or data
 
 
 def supply_room(holder: Holder) -> int | None:

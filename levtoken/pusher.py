@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
@@ -47,7 +48,10 @@ def current_price(feed) -> Decimal:
 
 
 def publish(feed, price: Decimal, updater) -> str:
-    """Publishes `price` (dollars) as a new round; returns one line saying what and when (chain time)."""
+    """Publishes `price` (dollars) as a new round, in a block at least a second after the head (a round in the same
+    second as a request does not price it), on a local chain; returns one line saying what and when (chain time)."""
+    head = chain.provider.web3.eth.get_block("latest")["timestamp"]
+    chain.provider.make_request("evm_setNextBlockTimestamp", [max(head + 1, int(time.time()))])
     receipt = feed.submit(to_feed(price), sender=updater)
     block = chain.provider.get_block(receipt.block_number)
     return (f"{feed.description()} {price:,.2f} in block {receipt.block_number} "

@@ -77,3 +77,14 @@ def test_waiting_request__says_why__until_a_round_qualifies_it(node, deployed):
     qualified = invoke(node, deployed, "levtoken requests BTC3L --account test:4")
     assert "qualifies it; a keeper's settle() prices it" in qualified.stdout
     assert "a settlement is due now at the round of " in qualified.stdout
+
+
+def test_mint__feed_stale_now__the_request_is_taken_and_waits_for_the_next_round(node, deployed):
+    """Three days without a price (past the 2-day heartbeat): the venue has no price to judge a deposit by, so the
+    up-front check stops nothing; the request waits, and the next round prices it."""
+    head = node.w3.eth.get_block("latest")["timestamp"]
+    node.w3.provider.make_request("evm_mine", [head + 3 * 86_400])
+    asked = invoke(node, deployed, "levtoken mint BTC3S 10 --no-wait --account test:6")
+    assert asked.returncode == 0, asked.stderr
+    assert invoke(node, deployed, "levtoken feed publish").returncode == 0
+    assert "qualifies it" in invoke(node, deployed, "levtoken requests BTC3S --account test:6").stdout

@@ -30,7 +30,9 @@ def test_readme__product_page__commands_as_written_serve_the_deployment(tmp_path
             with urllib.request.urlopen(f"http://127.0.0.1:{SERVE_PORT}/") as page:
                 assert page.status == 200 and "<html" in page.read().decode().lower()
             with urllib.request.urlopen(f"http://127.0.0.1:{SERVE_PORT}/api/tokens") as answer:
-                rows = {row["symbol"]: row for row in json.loads(answer.read())["tokens"]}
+                listed = json.loads(answer.read())
+            rows = {row["symbol"]: row for row in listed["tokens"]}
+            read_at = listed["head"]["block"]  # the pusher moves the price: compare at the block the page read
             wait_for(lambda: "serving BTC3L, BTC3S, BTC1S" in keeper_log.read_text(), 60, "the keeper did not start")
             # The block settles a holder's request by itself: the pusher's next price qualifies it, the keeper
             # settles it, and a plain `levtoken mint` (which waits) returns with what it minted.
@@ -40,7 +42,7 @@ def test_readme__product_page__commands_as_written_serve_the_deployment(tmp_path
         assert "Traceback" not in serve_log.read_text() + keeper_log.read_text() + pusher_log.read_text()
         assert rows.keys() == {"BTC3L", "BTC3S", "BTC1S"}
         for symbol, row in rows.items():
-            nav = deployed_token(node, record, symbol).functions.navPerToken().call()
+            nav = deployed_token(node, record, symbol).functions.navPerToken().call(block_identifier=read_at)
             assert row["nav"] == f"${nav / 10**6:,.6f}"
             assert row["target"] == {"BTC3L": "3.0000x", "BTC3S": "-3.0000x", "BTC1S": "-1.0000x"}[symbol]
     finally:
