@@ -10,9 +10,9 @@ import pytest
 from ape import project
 
 from levtoken.protocols import deploy_protocols, market_params, open_market, open_pool, provide_liquidity
-from levtoken.units import to_feed
+from tests.utils.constants import INITIAL_PRICE
 
-PRICE = Decimal(30_000)
+PRICE = Decimal(INITIAL_PRICE)  # the session's BTC feed's (the `feed` fixture)
 LLTV = 860_000_000_000_000_000  # 86%: up to 1 / (1 - 0.86) = 7.1x a loop can reach
 
 
@@ -25,13 +25,6 @@ def btc(gov):
 @pytest.fixture(scope="module")
 def protocols(gov, btc):
     return deploy_protocols(gov, btc.address)
-
-
-@pytest.fixture(scope="module")
-def btc_feed(gov):
-    feed = gov.deploy(project.PriceFeed, 8, "BTC / USD", gov)
-    feed.submit(to_feed(PRICE), sender=gov)
-    return feed
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +55,14 @@ def test_pool__opened_at_the_feeds_price__swaps_as_quoted(protocols, pool, btc, 
 
 
 @pytest.mark.parametrize("side", ["long", "short"])
-def test_market__feed_oracle_prices_collateral__a_loop_opens_within_the_lltv(protocols, btc, usd, btc_feed, gov, lp,
+def test_market__feed_oracle_prices_collateral__a_loop_opens_within_the_lltv(protocols, btc, usd, feed, gov, lp,
                                                                              whale, side):
     """A long's market (BTC collateral, USD borrowed) and a short's (USD collateral, BTC borrowed), each priced by
     FeedOracle from the BTC feed: the oracle's price is the feed's in Morpho's 1e36 scale, a borrow within the LLTV
     opens and one past it is refused by Morpho itself."""
     long = side == "long"
     collateral, loan = (btc, usd) if long else (usd, btc)
-    oracle = gov.deploy(project.FeedOracle, btc_feed.address, 2 * 86_400, collateral.decimals(), loan.decimals(),
+    oracle = gov.deploy(project.FeedOracle, feed.address, 2 * 86_400, collateral.decimals(), loan.decimals(),
                         not long)
     expected = 30_000 * 10**6 * 10**36 // 10**18 if long else 10**36 * 10**18 // (30_000 * 10**6)
     assert oracle.price() == expected
