@@ -1,7 +1,8 @@
 """The lending market and the DEX a money-market venue stands on, as their registries publish them, deployed on a
 local chain: Morpho Blue (its npm package's sources, built with its own compiler and settings by
 toolchain/build-protocols.js) and Uniswap v3 (the compiled artifacts its npm packages ship). Nothing of either
-protocol is written here; this module loads their artifacts, deploys them, and opens a pool and a market.
+protocol is written here; this module loads their artifacts, deploys them, opens a pool and a market, and brings a
+pool back to the oracle's price as the replay's arbitrageur.
 
 Uniswap prices a pool as token1 per token0 in raw units (sqrtPriceX96 = sqrt(raw price) * 2^96, token0 the lower
 address); Morpho prices collateral in loan-token units scaled by 1e36 (contracts/venues/FeedOracle.sol) and names a
@@ -152,3 +153,32 @@ def open_market(protocols: Protocols, params: tuple, owner) -> bytes:
         protocols.morpho.enableLltv(params[4], sender=owner)
     protocols.morpho.createMarket(params, sender=owner)
     return market_id(params)
+
+
+def pool_price(pool, base, quote) -> Decimal:
+    """The pool's price now, quote per base (e.g. USD per BTC), from its sqrtPriceX96."""
+    with localcontext(prec=80):
+        raw = Decimal(pool.slot0().sqrtPriceX96) ** 2 / Decimal(2) ** 192  # token1 raw units per token0 raw unit
+        if pool.token0() != base.address:
+            raw = 1 / raw
+        return raw * Decimal(10) ** (base.decimals() - quote.decimals())
+
+
+def arbitrage(protocols: Protocols, pool, base, quote, price: Decimal, arbitrageur) -> int:
+    """Brings the pool back to `price` (quote per base), as an arbitrageur does once the oracle has moved: one swap
+    through the router with the target as its price limit, so the pool takes exactly what moves it there (the
+    arbitrageur holds both tokens, minted for it on a local chain). Returns the amount it sold (raw units of the
+    token it sold; 0 when the pool is already there)."""
+    current = pool_price(pool, base, quote)
+    if current == price:
+        return 0
+    sell_base = current > price  # the pool's base is dear: sell base into it until it is not
+    token_in, token_out = (base, quote) if sell_base else (quote, base)
+    base_is_token0 = pool.token0() == base.address
+    limit = sqrt_price_x96(price, base.decimals(), quote.decimals(), base_is_token0)
+    budget = token_in.balanceOf(arbitrageur)
+    token_in.approve(protocols.router.address, budget, sender=arbitrageur)
+    protocols.router.exactInputSingle(
+        (token_in.address, token_out.address, pool.fee(), arbitrageur.address, 2**64, budget, 0, limit),
+        sender=arbitrageur)
+    return budget - token_in.balanceOf(arbitrageur)

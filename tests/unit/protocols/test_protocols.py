@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from ape import project
 
-from levtoken.protocols import deploy_protocols, market_params, open_market, open_pool, provide_liquidity
+from levtoken.protocols import (arbitrage, deploy_protocols, market_params, open_market, open_pool, pool_price,
+                                provide_liquidity)
 from tests.utils.constants import INITIAL_PRICE
 
 PRICE = Decimal(INITIAL_PRICE)  # the session's BTC feed's (the `feed` fixture)
@@ -83,3 +84,17 @@ def test_market__feed_oracle_prices_collateral__a_loop_opens_within_the_lltv(pro
     morpho.borrow(params, limit * 99 // 100, 0, whale.address, whale.address, sender=whale)
     assert loan.balanceOf(whale) == limit * 99 // 100
     assert morpho.position(market, whale.address).collateral == posted
+
+
+@pytest.mark.parametrize("move", [Decimal("0.95"), Decimal("1.07")])
+def test_arbitrage__oracle_moved__one_swap_brings_the_pool_back_to_it(protocols, pool, btc, usd, outsiders, move):
+    """After a 5% fall or a 7% rise of the oracle, the replay's arbitrageur swaps once, with the new price as the
+    swap's limit: the pool lands on it (to a millionth), having taken only what the move needed."""
+    arbitrageur = outsiders[0]
+    btc.mint(arbitrageur, 1_000 * 10**18, sender=arbitrageur)
+    usd.mint(arbitrageur, 50_000_000 * 10**6, sender=arbitrageur)
+    target = PRICE * move
+    sold = arbitrage(protocols, pool, btc, usd, target, arbitrageur)
+    assert abs(pool_price(pool, btc, usd) / target - 1) < Decimal("1e-6")
+    assert sold > 0 and (btc.balanceOf(arbitrageur) < 1_000 * 10**18) == (move < 1)
+    assert arbitrage(protocols, pool, btc, usd, pool_price(pool, btc, usd), arbitrageur) == 0
