@@ -9,33 +9,9 @@ from decimal import Decimal
 import pytest
 from ape import project
 
-from levtoken.protocols import (arbitrage, deploy_protocols, market_params, open_market, open_pool, pool_price,
-                                provide_liquidity)
-from tests.utils.constants import INITIAL_PRICE
-
-PRICE = Decimal(INITIAL_PRICE)  # the session's BTC feed's (the `feed` fixture)
+from levtoken.protocols import arbitrage, market_params, open_market, pool_price
+from tests.unit.protocols.conftest import PRICE
 LLTV = 860_000_000_000_000_000  # 86%: up to 1 / (1 - 0.86) = 7.1x a loop can reach
-
-
-@pytest.fixture(scope="module")
-def btc(gov):
-    """The 18-decimal test asset."""
-    return gov.deploy(project.TestAsset, "Test Bitcoin", "tBTC")
-
-
-@pytest.fixture(scope="module")
-def protocols(gov, btc):
-    return deploy_protocols(gov, btc.address)
-
-
-@pytest.fixture(scope="module")
-def pool(protocols, btc, usd, gov, lp):
-    """The BTC/USD pool at the feed's price, with 300 BTC and 9M USD of liquidity from 15,000 to 60,000."""
-    pool = open_pool(protocols, btc, usd, PRICE, gov)
-    btc.mint(lp, 300 * 10**18, sender=lp)
-    usd.mint(lp, 9_000_000 * 10**6, sender=lp)
-    provide_liquidity(protocols, pool, btc, usd, Decimal(15_000), Decimal(60_000), 300 * 10**18, 9_000_000 * 10**6, lp)
-    return pool
 
 
 def test_pool__opened_at_the_feeds_price__swaps_as_quoted(protocols, pool, btc, usd, whale):
