@@ -220,7 +220,7 @@ def _value_problems(where: str, shape, settings: Mapping[str, Any], decimals: in
         except ValueError as err:
             found.append(f"{where}: {name} = {value!r} {err}")
             continue
-        kind = types[_sol(shape, name)]
+        kind = types[shape.sol_name(name)]
         if kind.startswith("uint") and converted >= 2 ** int(kind[4:] or 256):
             largest = shape.human(name, 2 ** int(kind[4:] or 256) - 1, decimals)
             if largest == "no limit":  # the largest uint256 stands for none, which the file cannot write
@@ -240,12 +240,6 @@ def _bound_problems(shape, struct, settings: Mapping[str, Any], failing: list[tu
         shown = repr(value) if value is not None else f"{shape.human(name, getattr(struct, name), decimals)} (the default)"
         found.append((name, f"{name} = {shown} must be {words}"))
     return found
-
-
-def _sol(shape, name: str) -> str:
-    """Field `name`'s Solidity name."""
-    py = shape.python_name(name)
-    return next(sol for p, sol, _ in shape.table() if p == py)
 
 
 @functools.lru_cache(maxsize=None)

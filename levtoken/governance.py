@@ -227,12 +227,12 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
         raise GovernanceError("give at least one setting=value to change")
     for name, value in settings.items():
         try:
-            setattr(current, shape.python_name(name), shape.convert(name, value, decimals))
+            setattr(current, shape.python_name(name), shape.parse(name, value, decimals))
         except KeyError:
             known = ", ".join(sol for _, sol, _ in shape.table())
             raise GovernanceError(f"{subject} has no setting {name!r}; its settings: {known}") from None
-        except (ValueError, ArithmeticError):
-            raise GovernanceError(f"{name}={value!r} is not a value for that setting") from None
+        except ValueError as err:  # the same words as a config file's value gets (Struct.parse)
+            raise GovernanceError(f"{name}={value!r} is not a value for that setting: it {err}") from None
     return _propose(record, proposer, Change(target, method, (*prefix, current.to_tuple())))
 
 

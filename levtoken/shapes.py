@@ -117,6 +117,14 @@ class Struct:
         raise KeyError(name)
 
     @classmethod
+    def sol_name(cls, name: str) -> str:
+        """The Solidity name of a field given either spelling; KeyError for an unknown field."""
+        for py, sol, _ in cls.table():
+            if name in (py, sol):
+                return sol
+        raise KeyError(name)
+
+    @classmethod
     def unit(cls, name: str) -> str:
         """Field `name`'s unit (either spelling); KeyError for an unknown field."""
         return {py: u for py, _, u in cls.table()}[cls.python_name(name)]

@@ -73,11 +73,6 @@ def refusal(call) -> tuple | None:
     return None
 
 
-def solidity_name(struct, field: str) -> str:
-    """A struct field's Solidity name from its Python name."""
-    return next(sol for py, sol, _ in struct.table() if py == field)
-
-
 def config_of(markets: list[MarketEntry], tokens: list[TokenEntry]) -> DeployConfig:
     """A config as `DeployConfig.load` would build it from a file with these markets and tokens."""
     return DeployConfig("", 0, markets, tokens, 0, Path("drawn.toml"))
@@ -99,7 +94,7 @@ def test_token_settings__check_finds_nothing_exactly_when_the_factory_creates_it
         assert error and error[0] == "LeverageOutOfRange", (found, error)
     else:
         field = found[0].split(": ", 1)[1].split(" = ")[0]
-        assert error == ("InvalidParameter", {"name": solidity_name(params, field)}), (found, error)
+        assert error == ("InvalidParameter", {"name": params.sol_name(field)}), (found, error)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=HEALTH)
@@ -113,4 +108,4 @@ def test_market_settings__check_finds_nothing_exactly_when_the_venue_lists_it(ve
         assert error is None, f"the check passed {settings_} but listMarket reverted with {error}"
     else:
         field = found[0].split(": ", 1)[1].split(" = ")[0]
-        assert error == ("InvalidConfig", {"name": solidity_name(config, field)}), (found, error)
+        assert error == ("InvalidConfig", {"name": config.sol_name(field)}), (found, error)

@@ -17,10 +17,7 @@ LLTV = 860_000_000_000_000_000  # 86%: up to 1 / (1 - 0.86) = 7.1x a loop can re
 def test_pool__opened_at_the_feeds_price__swaps_as_quoted(protocols, pool, btc, usd, whale):
     """The pool's price is the feed's to a hundredth of a cent; 1 BTC sold fetches what QuoterV2 quoted, less than
     30,000 by the 0.05% fee and the price impact, and both are paid."""
-    sqrt_price = pool.slot0().sqrtPriceX96
-    raw = Decimal(sqrt_price) ** 2 / Decimal(2) ** 192
-    price = raw * 10**12 if pool.token0() == btc.address else 10**12 / raw
-    assert abs(price - PRICE) < Decimal("0.01")
+    assert abs(pool_price(pool, btc, usd) - PRICE) < Decimal("0.01")
     quoted = protocols.quoter.quoteExactInputSingle.call((btc.address, usd.address, 10**18, pool.fee(), 0))[0]
     btc.mint(whale, 10**18, sender=whale)
     btc.approve(protocols.router.address, 10**18, sender=whale)
