@@ -8,14 +8,14 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {ILeveragedTokenFactory} from "./interfaces/ILeveragedTokenFactory.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
-import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
+import {ITokenVenue} from "./interfaces/ITokenVenue.sol";
 import {UnknownMarket, LeverageOutOfRange} from "./interfaces/Errors.sol";
 
 /// @title LeveragedTokenFactory
 /// @notice See ILeveragedTokenFactory.
 contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
     /// @inheritdoc ILeveragedTokenFactory
-    IPerpVenue public immutable venue;
+    ITokenVenue public immutable venue;
     /// @inheritdoc ILeveragedTokenFactory
     address public immutable implementation;
 
@@ -27,7 +27,7 @@ contract LeveragedTokenFactory is ILeveragedTokenFactory, Ownable2Step {
     /// @param venue_ The venue tokens trade on.
     /// @param implementation_ The LeveragedToken implementation every token is a clone of.
     /// @param owner_ Creates tokens and becomes their admin.
-    constructor(IPerpVenue venue_, address implementation_, address owner_) Ownable(owner_) {
+    constructor(ITokenVenue venue_, address implementation_, address owner_) Ownable(owner_) {
         venue = venue_;
         implementation = implementation_;
     }

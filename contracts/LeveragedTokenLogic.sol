@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
-import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
+import {ITokenVenue} from "./interfaces/ITokenVenue.sol";
 import {LeverageOutOfRange} from "./interfaces/Errors.sol";
 import {FixedPointMath as FPM, BPS} from "./libraries/FixedPointMath.sol";
 import {SharesMath} from "./libraries/SharesMath.sol";
@@ -47,7 +47,7 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
 
     /// @dev A token's constants, read once from its clone's arguments.
     struct Context {
-        IPerpVenue venue;
+        ITokenVenue venue;
         uint256 marketId;
         int256 targetLeverage;
         uint256 assetToWad; // 10^(18 - collateral decimals), also the virtual shares
@@ -428,7 +428,14 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         (int256 before, int256 afterTrade) = venue().modifyPosition(
             marketId(), marginDelta, status.sizeDelta, bountyTo == address(0) ? address(this) : bountyTo
         );
-        return uint256(before + marginDelta - afterTrade);
+        return _lost(before, marginDelta, afterTrade);
+    }
+
+    /// @dev What an account's value lost to a change beyond the margin moved: its cost, never below zero (a DEX that
+    /// fills better than the oracle price gains; the gain stays with the holders, none of it paid to a side).
+    function _lost(int256 before, int256 marginDelta, int256 afterTrade) internal pure returns (uint256) {
+        int256 lost = before + marginDelta - afterTrade;
+        return lost > 0 ? uint256(lost) : 0;
     }
 
     /// @dev The rebalance due on the state in `s`, why, and its trade: toward target size net of its own cost,
@@ -525,7 +532,7 @@ contract LeveragedTokenLogic is LeveragedTokenStorage {
         try c.venue.quoteModify(c.marketId, address(this), marginDelta, sizeDelta) returns (
             int256 before, int256 afterTrade, uint256
         ) {
-            return (true, uint256(before + marginDelta - afterTrade));
+            return (true, _lost(before, marginDelta, afterTrade));
         } catch {
             _checkGas(gasBefore);
             return (false, 0);

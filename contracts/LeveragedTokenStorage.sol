@@ -8,7 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILeveragedToken, ILeveragedTokenState} from "./interfaces/ILeveragedToken.sol";
-import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
+import {ITokenVenue} from "./interfaces/ITokenVenue.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {FixedPointMath as FPM, WAD} from "./libraries/FixedPointMath.sol";
 import {RequestQueue} from "./libraries/RequestQueue.sol";
@@ -97,8 +97,8 @@ abstract contract LeveragedTokenStorage is ILeveragedTokenState, ERC20, AccessCo
     }
 
     /// @inheritdoc ILeveragedTokenState
-    function venue() public view returns (IPerpVenue) {
-        return IPerpVenue(address(uint160(_arg(ARG_VENUE, 160))));
+    function venue() public view returns (ITokenVenue) {
+        return ITokenVenue(address(uint160(_arg(ARG_VENUE, 160))));
     }
 
     /// @inheritdoc ILeveragedTokenState

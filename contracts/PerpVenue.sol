@@ -7,6 +7,7 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPerpVenue} from "./interfaces/IPerpVenue.sol";
+import {ITokenVenue} from "./interfaces/ITokenVenue.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {ZeroAmount, SlippageExceeded, UnknownMarket, checkStep} from "./interfaces/Errors.sol";
 import {FixedPointMath as FPM, WAD, BPS} from "./libraries/FixedPointMath.sol";
@@ -47,16 +48,16 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Virtual LP shares and assets, so the first LP cannot be diluted by a donation.
     uint256 internal constant VIRTUAL_LP_SHARES = 1e12;
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     IERC20 public immutable collateral;
     /// @dev size (1e18) * price (1e18) / UNIT = collateral units.
     int256 internal immutable UNIT;
 
     /* STORAGE */
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     uint256 public marketCount;
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     mapping(uint256 marketId => string) public marketSymbol;
     mapping(uint256 marketId => MarketConfig) internal _configs;
     mapping(uint256 marketId => MarketState) internal _states;
@@ -69,9 +70,9 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
     uint256 public totalLpShares;
     /// @inheritdoc IPerpVenue
     mapping(address provider => uint256) public lpShares;
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     mapping(address account => bool) public isRegistered;
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     address public registrar;
     /// @inheritdoc IPerpVenue
     address public orders;
@@ -145,7 +146,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         emit OrdersSet(orders_);
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function register(address account, bool registered) external {
         if (msg.sender != owner() && msg.sender != registrar) revert NotRegistrar(msg.sender);
         isRegistered[account] = registered;
@@ -183,7 +184,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         _trade(marketId, account, sizeDelta, acceptablePrice);
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function modifyPosition(uint256 marketId, int256 marginDelta, int256 sizeDelta, address to)
         external
         nonReentrant
@@ -280,7 +281,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         return _configs[marketId];
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function marketFeed(uint256 marketId) external view returns (AggregatorV3Interface feed, uint256 heartbeat) {
         MarketConfig storage c = _configs[marketId];
         return (c.feed, c.heartbeat);
@@ -296,13 +297,13 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         return _positions[marketId][account];
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function indexPrice(uint256 marketId) external view returns (uint256) {
         _requireMarket(marketId);
         return _price(marketId);
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function accountState(uint256 marketId, address account) public view returns (int256 value, int256 size, uint256 price) {
         _requireMarket(marketId);
         Position memory p = _positions[marketId][account];
@@ -360,7 +361,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         return (m.longOpenInterest, m.shortOpenInterest);
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function quoteTrade(uint256 marketId, int256 sizeDelta)
         external
         view
@@ -371,7 +372,7 @@ contract PerpVenue is IPerpVenue, Ownable2Step, ReentrancyGuardTransient {
         (fee, impact, executionPrice) = _tradeCost(_configs[marketId], sizeDelta, price);
     }
 
-    /// @inheritdoc IPerpVenue
+    /// @inheritdoc ITokenVenue
     function quoteModify(uint256 marketId, address account, int256 marginDelta, int256 sizeDelta)
         external
         view

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IPerpVenue} from "./IPerpVenue.sol";
+import {ITokenVenue} from "./ITokenVenue.sol";
 import {
     IERC7540Operator, IERC7540Deposit, IERC7540Redeem, IERC7575Share
 } from "./IERC7540.sol";
@@ -13,7 +13,7 @@ interface ILeveragedTokenState {
     /// @notice The factory that created this token (an immutable argument of its clone).
     function factory() external view returns (address);
     /// @notice The venue the position lives in.
-    function venue() external view returns (IPerpVenue);
+    function venue() external view returns (ITokenVenue);
     /// @notice Market id in the venue.
     function marketId() external view returns (uint256);
     /// @notice Signed target leverage, WAD (3e18 = 3x long, -1e18 = 1x short).

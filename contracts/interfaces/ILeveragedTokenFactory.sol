@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ILeveragedToken} from "./ILeveragedToken.sol";
-import {IPerpVenue} from "./IPerpVenue.sol";
+import {ITokenVenue} from "./ITokenVenue.sol";
 
 /// @title ILeveragedTokenFactory
 /// @notice Creates leveraged tokens at deterministic (CREATE2) addresses, one per (market, target
@@ -35,7 +35,7 @@ interface ILeveragedTokenFactory {
     );
 
     /// @notice The venue every token of this factory trades on.
-    function venue() external view returns (IPerpVenue);
+    function venue() external view returns (ITokenVenue);
 
     /// @notice The LeveragedToken implementation every token of this factory is a clone of.
     function implementation() external view returns (address);

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
+import {ITokenVenue} from "./ITokenVenue.sol";
 
 /// @title IPerpVenue
 /// @notice A perpetual-futures venue with oracle pricing, trading fee and price impact, skew-based
 /// funding, initial and maintenance margin, permissionless liquidation and an LP pool as counterparty.
 /// @dev Warning: the owner lists markets and sets their risk parameters (within hard bounds); the
-/// price feeds are trusted for the mark price. The LP pool takes the other side of every trade.
-interface IPerpVenue {
+/// price feeds are trusted for the mark price. The LP pool takes the other side of every trade. What a leveraged
+/// token uses of it is ITokenVenue; registered accounts (the tokens) also trade and move liquidity in one step, exempt
+/// from the open-interest cap.
+interface IPerpVenue is ITokenVenue {
     /// @notice Risk and cost parameters of one market.
     struct MarketConfig {
         AggregatorV3Interface feed; // Chainlink-compatible price feed
@@ -47,9 +49,6 @@ interface IPerpVenue {
     // Errors shared with other contracts (ZeroAmount, SlippageExceeded, UnknownMarket) and the oracle's
     // (InvalidPrice, StalePrice, IncompleteRound) are declared once in Errors.sol.
 
-    /// @dev A market parameter is outside its hard bounds; `name` is its MarketConfig field. Fields are
-    /// checked in struct order and the first that fails is named.
-    error InvalidConfig(string name);
     /// @dev The account would fall below initial margin (or below zero value).
     error InsufficientMargin(int256 value, uint256 required);
     /// @dev The margin balance cannot cover the withdrawal (unrealised profit cannot be withdrawn).
@@ -62,17 +61,11 @@ interface IPerpVenue {
     error NotLiquidatable(int256 value, uint256 maintenance);
     /// @dev The LP holds fewer shares than asked.
     error InsufficientShares(uint256 balance, uint256 needed);
-    /// @dev Only registered accounts trade, modify positions and move liquidity in one step; others request
-    /// through the venue's DelayedOrders.
-    error NotRegistered(address account);
-    /// @dev Only the owner or the registrar registers accounts.
-    error NotRegistrar(address caller);
     /// @dev Only the venue's DelayedOrders executes for other accounts.
     error NotOrders(address caller);
     /// @dev The withdrawal would leave the pool less cash than the traders' unrealised profit.
     error PoolReserveBreached(uint256 cashLeft, uint256 owedToTraders);
 
-    event AccountRegistered(address indexed account, bool registered);
     event RegistrarSet(address indexed registrar);
     event OrdersSet(address indexed orders);
     event MarketListed(uint256 indexed marketId, string symbol, address feed);
@@ -137,15 +130,6 @@ interface IPerpVenue {
     /// @notice Owner: the DelayedOrders contract that executes other accounts' requests.
     function setOrders(address orders) external;
 
-    /// @notice Owner or registrar: lets `account` trade and move liquidity in one step, exempt from the
-    /// open-interest cap (`registered`), or stops it.
-    function register(address account, bool registered) external;
-
-    /// @notice Whether `account` trades and moves liquidity in one step.
-    function isRegistered(address account) external view returns (bool);
-
-    /// @notice The account that may register accounts besides the owner.
-    function registrar() external view returns (address);
 
     /// @notice The DelayedOrders contract that executes other accounts' requests.
     function orders() external view returns (address);
@@ -167,18 +151,10 @@ interface IPerpVenue {
     /// @notice `orders()` only: `removeLiquidity` of `provider`'s shares, paid to `provider`.
     function removeLiquidityFor(address provider, uint256 shares, uint256 minAmount) external returns (uint256 amount);
 
-    /// @notice Symbol of market `marketId`'s asset, e.g. "BTC".
-    function marketSymbol(uint256 marketId) external view returns (string memory);
-
-    /// @notice Number of listed markets; ids run from 1 to this.
-    function marketCount() external view returns (uint256);
 
     /// @notice Parameters of market `marketId`.
     function marketConfig(uint256 marketId) external view returns (MarketConfig memory);
 
-    /// @notice The price feed a market reads now and its heartbeat (seconds): what a consumer that follows the
-    /// market's rounds reads, never a copy that a config change could leave stale.
-    function marketFeed(uint256 marketId) external view returns (AggregatorV3Interface feed, uint256 heartbeat);
 
     /// @notice Aggregates of market `marketId` (funding index as of its last update).
     function marketState(uint256 marketId) external view returns (MarketState memory);
@@ -215,43 +191,4 @@ interface IPerpVenue {
 
     /// @notice LP pool shares of `provider`.
     function lpShares(address provider) external view returns (uint256);
-
-    /* WHAT A LEVERAGED TOKEN USES (an adapter to another venue would implement these) */
-
-    /// @notice The ERC-20 collateral all margin is held in.
-    function collateral() external view returns (IERC20);
-
-    /// @notice Value, size and validated oracle price of `account` in market `marketId`.
-    /// @dev Reads the oracle only when the account has a position; with no position `price` is 0,
-    /// so an account without exposure can be valued (and withdrawn) even while the oracle is stale.
-    /// @return value Margin + unrealised PnL - funding owed, in collateral units, rounded down.
-    /// @return size Signed position size (18 decimals; negative is short).
-    /// @return price Oracle price (18 decimals), 0 when the account has no position.
-    function accountState(uint256 marketId, address account) external view returns (int256 value, int256 size, uint256 price);
-
-    /// @notice Deposits margin, trades, then withdraws margin for msg.sender's account, in that order.
-    /// @param marketId Market id.
-    /// @param marginDelta Positive: collateral pulled from msg.sender first; negative: sent to `to` last.
-    /// @param sizeDelta Signed change of the position size at the oracle price plus fee and impact.
-    /// @param to Receiver of withdrawn margin.
-    /// @return valueBefore Account value before (after funding settlement, which does not change it).
-    /// @return valueAfter Account value after.
-    function modifyPosition(uint256 marketId, int256 marginDelta, int256 sizeDelta, address to)
-        external
-        returns (int256 valueBefore, int256 valueAfter);
-
-    /// @notice Validated oracle price of market `marketId` (18 decimals).
-    function indexPrice(uint256 marketId) external view returns (uint256);
-
-    /// @notice Execution price and cost (fee + impact, collateral units) of a trade of `sizeDelta` now.
-    function quoteTrade(uint256 marketId, int256 sizeDelta)
-        external
-        view
-        returns (uint256 price, uint256 executionPrice, uint256 fee, uint256 impact);
-
-    /// @notice What modifyPosition would do now, from the same arithmetic: exact to the unit.
-    function quoteModify(uint256 marketId, address account, int256 marginDelta, int256 sizeDelta)
-        external
-        view
-        returns (int256 valueBefore, int256 valueAfter, uint256 price);
 }

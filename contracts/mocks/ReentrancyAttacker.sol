@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ILeveragedToken} from "../interfaces/ILeveragedToken.sol";
 import {IPerpVenue} from "../interfaces/IPerpVenue.sol";
+import {ITokenVenue} from "../interfaces/ITokenVenue.sol";
 
 interface IERC4626Entry {
     function deposit(uint256 assets, address receiver) external returns (uint256);
@@ -98,7 +99,7 @@ contract ReentrancyAttacker {
             data = abi.encodeCall(ILeveragedToken.ripcord, ());
         } else {
             target = address(venue);
-            data = abi.encodeCall(IPerpVenue.modifyPosition, (marketId, int256(0), int256(1e15), address(this)));
+            data = abi.encodeCall(ITokenVenue.modifyPosition, (marketId, int256(0), int256(1e15), address(this)));
         }
         attempts += 1;
         (bool ok, bytes memory result) = target.call(data);

@@ -140,3 +140,24 @@ library DexQuote {
         }
     }
 }
+
+/// @title DexQuoter
+/// @notice DexQuote as an external view, deployed once: the money-market venue quotes its swaps through it (the
+/// library inlined would take the venue past the contract-size limit).
+contract DexQuoter {
+    /// @notice DexQuote.swap on `pool`.
+    /// @param pool The Uniswap v3 pool.
+    /// @param zeroForOne True to sell token0 for token1.
+    /// @param amountSpecified Exact input (> 0) or exact output (< 0).
+    /// @param sqrtPriceLimitX96 The price the swap stops at (0: none).
+    /// @return amount0 Token0 the pool would receive (negative: pay).
+    /// @return amount1 Token1 the pool would receive (negative: pay).
+    /// @return sqrtPriceX96 The pool's price after the swap.
+    function swap(IUniswapV3PoolReads pool, bool zeroForOne, int256 amountSpecified, uint160 sqrtPriceLimitX96)
+        external
+        view
+        returns (int256 amount0, int256 amount1, uint160 sqrtPriceX96)
+    {
+        return DexQuote.swap(pool, zeroForOne, amountSpecified, sqrtPriceLimitX96);
+    }
+}

@@ -19,7 +19,7 @@ MIN_PRICE = 4295128739 + 1
 @pytest.fixture(scope="module")
 def quoter(gov):
     """DexQuote as an external view."""
-    return gov.deploy(project.DexQuoteHarness)
+    return gov.deploy(project.DexQuoter)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=HEALTH)
