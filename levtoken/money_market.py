@@ -15,7 +15,10 @@ from typing import Any
 
 from ape import project
 
-from levtoken.protocols import Protocols, deploy_protocols, market_params, open_market, open_pool, provide_liquidity
+from levtoken.protocols import (
+    Protocols, deploy_protocols, market_id, market_params, open_market, open_pool, provide_liquidity,
+)
+from levtoken.shapes import ZERO_ADDRESS as ZERO
 
 # Morpho's LLTV for both lending markets: a long is liquidated past L = 1 / (1 - LLTV) = 7.14x.
 LLTV = 860_000_000_000_000_000
@@ -24,6 +27,7 @@ MAX_LTV = 800_000_000_000_000_000
 # The farthest from the oracle price a swap may move the pool: the most a sandwich can take from a trade.
 MAX_SLIPPAGE_BPS = 100
 HEARTBEAT = 2 * 86_400
+LONG, SHORT = 1, 2  # the venue's sides (MoneyMarketVenue.LONG, SHORT)
 
 
 @dataclass
@@ -80,3 +84,57 @@ def seed_liquidity(mm: MoneyMarket, collateral, price: Decimal, lender, provider
         asset.mint(provider, pool_asset, sender=provider)
         collateral.mint(provider, pool_depth * units, sender=provider)
         provide_liquidity(mm.protocols, mm.pool, asset, collateral, low, high, pool_asset, pool_depth * units, provider)
+
+
+WAD = 10**18
+VIRTUAL_SHARES, VIRTUAL_ASSETS = 10**6, 1  # Morpho's SharesMathLib
+
+
+def _to_assets_up(shares: int, total_assets: int, total_shares: int) -> int:
+    """Morpho's SharesMathLib.toAssetsUp."""
+    numerator, denominator = shares * (total_assets + VIRTUAL_ASSETS), total_shares + VIRTUAL_SHARES
+    return -(-numerator // denominator)
+
+
+def _compounded(rate: int, elapsed: int) -> int:
+    """Morpho's MathLib.wTaylorCompounded: e^(rate * elapsed) - 1 to the third term, WAD."""
+    first = rate * elapsed
+    second = first * first // (2 * WAD)
+    return first + second + second * first // (3 * WAD)
+
+
+def debt_now(morpho, irm, params: tuple, borrow_shares: int, now: int) -> int:
+    """What `borrow_shares` owe at time `now` in Morpho market `params`, as Morpho would round it once it accrues
+    interest (MorphoBalancesLib.expectedMarketBalances: the IRM's rate compounded over the time since the market's
+    last update, then SharesMathLib.toAssetsUp)."""
+    market = morpho.market(market_id(params))
+    total_assets, total_shares, last = market.totalBorrowAssets, market.totalBorrowShares, market.lastUpdate
+    if now > last and total_assets and params[3] != ZERO:
+        rate = irm.borrowRateView(params, tuple(market))
+        total_assets += total_assets * _compounded(rate, now - last) // WAD
+    return _to_assets_up(borrow_shares, total_assets, total_shares)
+
+
+def position_from_protocols(mm: MoneyMarket, token: str, now: int) -> tuple[int, int]:
+    """(value, size) of `token`'s position at time `now`, read from the protocols themselves: its VenueAccount's
+    collateral and debt in Morpho, the feed's price, and the stablecoin the venue holds for it; valued as the venue
+    values it (collateral rounded down, debt up), for the every-step check that the two agree to the unit."""
+    venue, morpho = mm.venue, mm.protocols.morpho
+    book = venue.book(mm.market_id, token)
+    side, cash = book.side, book.cash
+    if side == 0:
+        return cash, 0
+    params = mm.long_market if side == LONG else mm.short_market
+    position = morpho.position(market_id(params), venue.accountOf(token))
+    debt = debt_now(morpho, mm.protocols.irm, params, position.borrowShares, now)
+    feed = project.PriceFeed.at(venue.marketConfig(mm.market_id).feed)
+    price = feed.latestRoundData()[1] * 10 ** (18 - feed.decimals())
+    value_scale = 10 ** (18 + mm.asset.decimals() - _stable_decimals(venue))
+    size_scale = 10 ** (18 - mm.asset.decimals())
+    if side == LONG:
+        return position.collateral * price // value_scale + cash - debt, position.collateral * size_scale
+    return position.collateral + cash - -(-debt * price // value_scale), -debt * size_scale
+
+
+def _stable_decimals(venue) -> int:
+    return project.TestStablecoin.at(venue.collateral()).decimals()

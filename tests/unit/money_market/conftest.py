@@ -11,6 +11,8 @@ from ape import project
 
 from levtoken.deployment import deploy_factory, token_at
 from levtoken.money_market import deploy_money_market, seed_liquidity
+from levtoken.protocols import arbitrage
+from tests.conftest import ROLES
 from tests.utils.constants import BTC, INITIAL_PRICE
 
 PRICE = Decimal(INITIAL_PRICE)
@@ -48,3 +50,23 @@ def mm_token(gov, mm_factory, spec):
         return token_at(mm_factory.tokenFor(BTC, token_spec[1]))
 
     return create
+
+
+@pytest.fixture(scope="module")
+def arbitrageur(accounts, mm, usd, btc):
+    """The pool's arbitrageur (the test account after the roles, which no fixture uses), holding both tokens."""
+    account = accounts[len(ROLES)]
+    btc.mint(account, 10_000 * 10**18, sender=account)
+    usd.mint(account, 500_000_000 * 10**6, sender=account)
+    return account
+
+
+@pytest.fixture(scope="module")
+def move(mm, usd, btc, set_price, arbitrageur):
+    """move(price): publishes `price` (dollars) on the feed and brings the pool to it, as the market would."""
+
+    def _move(price) -> None:
+        set_price(price)
+        arbitrage(mm.protocols, mm.pool, btc, usd, Decimal(str(price)), arbitrageur)
+
+    return _move
