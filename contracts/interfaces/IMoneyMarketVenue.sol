@@ -15,15 +15,15 @@ import {ITokenVenue} from "./ITokenVenue.sol";
 /// values, charges interest and liquidates at its LLTV.
 /// @dev Values are at the feed's price (the markets' oracles read the same feed): a long is worth
 /// collateral * price (rounded down) - debt (rounded up) + cash, a short collateral + cash - debt * price (rounded
-/// up). Size is the long's collateral or minus the short's debt, in the asset, 18 decimals. A swap that would move
-/// the pool beyond `maxSlippageBps` from the oracle price is refused (SwapBeyondBound): that bound is the most a
-/// sandwich takes from the token. Warning: the owner lists markets; Morpho, the pool and the feed are trusted.
+/// up). Size is the long's collateral or minus the short's debt, in the asset, 18 decimals. A swap whose whole cost
+/// (the pool's fee included) could pass `maxSlippageBps` of its notional at the oracle price is refused
+/// (SwapBeyondBound): that bound is the most a swap costs the token, sandwiched or not. Warning: the owner lists markets; Morpho, the pool and the feed are trusted.
 interface IMoneyMarketVenue is ITokenVenue {
     /// @notice One market: the asset, its feed, its pool and the two lending markets.
     struct MarketConfig {
         AggregatorV3Interface feed; // the asset's USD feed, which both lending markets' oracles read
         uint32 heartbeat; // largest accepted age of the price, seconds
-        uint16 maxSlippageBps; // the farthest from the oracle price a swap may move the pool
+        uint16 maxSlippageBps; // the most a swap may cost, fee included, of its notional at the oracle price
         uint64 maxLtv; // WAD: the most debt per collateral value a change that adds exposure may leave
         address pool; // the asset/collateral Uniswap v3 pool
         MarketParams longMarket; // Morpho market lending the collateral against the asset

@@ -515,11 +515,17 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
         return x.price;
     }
 
-    /// @dev The pool price a swap may not pass: the oracle price moved by maxSlippageBps against the token, as the
-    /// pool's sqrtPriceX96, inside the pool's own range.
+    /// @dev The pool price a swap may not pass, as the pool's sqrtPriceX96 inside its own range: the oracle price
+    /// moved against the token by maxSlippageBps, less the pool's fee (which a swap pays on its input, 1 / (1 - fee)
+    /// on top of the price it moves through), so that a swap's whole cost, fee included, stays within
+    /// maxSlippageBps of its notional at the oracle price.
     function _limit(Ctx memory x, bool buy) internal view returns (uint160) {
-        uint256 bps = _configs[x.marketId].maxSlippageBps;
-        uint256 bound = Math.mulDiv(_price(x), buy ? BPS + bps : BPS - bps, BPS);
+        MarketConfig storage config = _configs[x.marketId];
+        uint256 bps = config.maxSlippageBps;
+        uint256 net = 1e6 - IUniswapV3PoolSwap(config.pool).fee();
+        uint256 bound = buy
+            ? Math.mulDiv(_price(x), (BPS + bps) * net, BPS * 1e6)
+            : Math.mulDiv(_price(x), (BPS - bps) * 1e6, BPS * net);
         uint256 raw = x.s.assetIsToken0
             ? Math.mulDiv(bound, 1 << 192, x.s.valueScale) // collateral raw per asset raw, X192
             : Math.mulDiv(x.s.valueScale, 1 << 192, bound); // asset raw per collateral raw, X192
