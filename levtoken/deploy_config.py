@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,6 +19,7 @@ from levtoken.model.leveraged_token_factory import default_params
 from levtoken.model.leveraged_token_logic import MAX_FEE_BPS, MAX_HARD_CAP, MAX_STREAMING_FEE_PER_DAY
 from levtoken.model.libraries.rebalance_logic import params_out_of_bounds
 from levtoken.model.perp_venue import config_out_of_bounds
+from levtoken.money_market import MarketSettings
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import WAD, leverage_label, to_feed, to_wad
 
@@ -32,6 +33,10 @@ PLACEHOLDER_FEED = "0x" + "0" * 39 + "1"
 # Settings a config file may give a market or a token: the struct fields by Python name (the feed is the
 # market's `feed` key or a PriceFeed deployed with it, so it is not a setting).
 MARKET_SETTINGS = tuple(name for name, _, _ in MarketConfig.table() if name != "feed")
+MONEY_MARKET_SETTINGS = tuple(f.name for f in fields(MarketSettings))
+# A market's venue kind in the config (`venue = ...`).
+PERP, MORPHO = "perp", "morpho"
+VENUES = (PERP, MORPHO)
 TOKEN_SETTINGS = tuple(name for name, _, _ in Params.table())
 
 
@@ -50,21 +55,30 @@ class MarketEntry:
     initial_price: float | None
     settings: dict[str, Any] = field(default_factory=dict)
     feed: str = ""
+    venue: str = PERP  # PERP: the perpetual venue; MORPHO: the money-market venue (Morpho Blue and Uniswap v3)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> "MarketEntry":
-        """From a `[[markets]]` table; KeyError or TypeError when it is missing a key, sets an unknown one, or
-        gives both or neither of `initial_price` and `feed`."""
+        """From a `[[markets]]` table; KeyError or TypeError when it is missing a key, names an unknown venue, sets
+        a setting its venue does not have, or gives both or neither of `initial_price` and `feed`."""
         if not isinstance(raw, Mapping):
             raise TypeError(f"a market is a table of settings, found {raw!r}")
-        settings = {k: v for k, v in raw.items() if k not in ("symbol", "initial_price", "feed")}
-        unknown = set(settings) - set(MARKET_SETTINGS)
+        venue = raw.get("venue", PERP)
+        if venue not in VENUES:
+            raise TypeError(f"market {raw['symbol']!r}: venue = {venue!r} is not one of {', '.join(VENUES)}")
+        settings = {k: v for k, v in raw.items() if k not in ("symbol", "initial_price", "feed", "venue")}
+        known = MARKET_SETTINGS if venue == PERP else MONEY_MARKET_SETTINGS
+        unknown = set(settings) - set(known)
         if unknown:
-            raise TypeError(f"unknown market setting(s) {sorted(unknown)}; known: {sorted(MARKET_SETTINGS)}")
+            raise TypeError(f"unknown {venue} market setting(s) {sorted(unknown)}; known: {sorted(known)}")
         if ("initial_price" in raw) == ("feed" in raw):
             raise TypeError(f"market {raw['symbol']!r} needs either initial_price (a PriceFeed is deployed) or "
                             "feed (the address of an existing AggregatorV3 feed), not both")
-        return cls(raw["symbol"], raw.get("initial_price"), settings, str(raw.get("feed", "")))
+        return cls(raw["symbol"], raw.get("initial_price"), settings, str(raw.get("feed", "")), venue)
+
+    def money_market_settings(self) -> MarketSettings:
+        """A `venue = "morpho"` market's settings, the rest the defaults."""
+        return MarketSettings(**self.settings)
 
     def venue_config(self, feed: str, decimals: int) -> MarketConfig:
         """The MarketConfig struct for PerpVenue.listMarket, in contract units."""
@@ -160,6 +174,9 @@ class DeployConfig:
                 found.append(f"{where}: initial_price = {price!r} must be a positive price in dollars")
             if market.feed and not is_address(market.feed):
                 found.append(f"{where}: feed = {market.feed!r} is not an address (0x followed by 40 hex digits)")
+            if market.venue == MORPHO:
+                found += [f"{where}: {line}" for line in market.money_market_settings().problems()]
+                continue
             bad = _value_problems(where, MarketConfig, market.settings, decimals)
             found += bad
             if not bad:

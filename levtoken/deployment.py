@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
 from ape import chain, project
 from eth_utils import is_address, to_checksum_address
 
-from levtoken.deploy_config import GOVERNANCE_DELAY, DeployConfig, DeploymentError, token_params
+from levtoken.deploy_config import GOVERNANCE_DELAY, MORPHO, PERP, DeployConfig, DeploymentError, token_params
 from levtoken.governance import DEFAULT_ADMIN_ROLE, Change, deploy_governance, execute, hand_over, schedule
+from levtoken.money_market import MarketSettings, MoneyMarket, deploy_venue, market_config, open_markets, seed_liquidity
+from levtoken.protocols import Protocols
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import COLLATERAL_DECIMALS, from_units, to_feed, to_units, to_wad
 
@@ -41,6 +44,7 @@ class TokenRecord:
     market: str
     market_id: int
     leverage_wad: int
+    venue: str = PERP  # the config's venue kind of its market (PERP or MORPHO)
 
 
 @dataclass
@@ -65,6 +69,9 @@ class Deployment:
     governance: str = ""
     # False while `deploy` is under way: a record it left behind when it failed (re-running it resumes).
     complete: bool = True
+    # The money-market venue, once a market asks for it (`venue = "morpho"`): "venue", "factory", "dex_quoter",
+    # "protocols" (levtoken.protocols.Protocols.addresses) and "markets" (the symbols listed on it).
+    money_market: dict[str, Any] = field(default_factory=dict)
 
     # --- persistence ---------------------------------------------------------------
     def save(self, path: Path | str) -> None:
@@ -111,13 +118,27 @@ class Deployment:
             )
 
     # --- contract handles ----------------------------------------------------------
-    def venue_contract(self):
-        """The PerpVenue."""
+    def venue_kind(self, market: str | None = None) -> str:
+        """The venue kind market `market` is listed on: MORPHO for the money-market venue, else PERP."""
+        return MORPHO if market in self.money_market.get("markets", []) else PERP
+
+    def venue_contract(self, market: str | None = None):
+        """The venue market `market` is listed on: the MoneyMarketVenue or the PerpVenue (without a market, the
+        PerpVenue)."""
+        if self.venue_kind(market) == MORPHO:
+            return project.MoneyMarketVenue.at(self.money_market["venue"])
         return project.PerpVenue.at(self.venue)
 
-    def factory_contract(self):
-        """The LeveragedTokenFactory."""
+    def factory_contract(self, market: str | None = None):
+        """The LeveragedTokenFactory of market `market`'s venue (without a market, the PerpVenue's)."""
+        if self.venue_kind(market) == MORPHO:
+            return project.LeveragedTokenFactory.at(self.money_market["factory"])
         return project.LeveragedTokenFactory.at(self.factory)
+
+    def money_market_of(self, market: str) -> MoneyMarket:
+        """Market `market` of the money-market venue, with the protocols under it."""
+        return MoneyMarket.at(Protocols.at(self.money_market["protocols"]), self.money_market["venue"],
+                              self.markets[market])
 
     def collateral_contract(self):
         """The collateral ERC-20 (TestStablecoin ABI, which is a superset of ERC-20)."""
@@ -243,6 +264,11 @@ def deploy(
                                   f"{chain.chain_id}")
         decimals = project.TestStablecoin.at(address).decimals()
     config.check(decimals, fee_recipient)
+    money_markets = [m.symbol for m in config.markets if m.venue == MORPHO]
+    if money_markets and not is_local:
+        raise DeploymentError(f"{config.path}: market(s) {', '.join(money_markets)} set venue = \"morpho\", which "
+                              "deploys Morpho Blue and Uniswap v3 itself: on a local chain only (naming a testnet's "
+                              "own protocols is not supported yet)")
     if record is not None:
         _check_matches(config, record, record_path)
     for market in config.markets:  # an existing feed the venue could not read
@@ -305,13 +331,20 @@ def deploy(
             deployed.submit(to_feed(market.initial_price), sender=deployer)
             feed = deployed.address
             source = {"feed_deployed": True, "initial_price": market.initial_price}
-        config_struct = market.venue_config(feed, decimals)
-        _as_owner(record, deployer, venue, "listMarket", market.symbol, config_struct.to_tuple())
         record.feeds[market.symbol] = feed
-        record.markets[market.symbol] = venue.marketCount()
-        record.parameters[f"market:{market.symbol}"] = {**source, **config_struct.to_abi()}
+        if market.venue == MORPHO:
+            settings = market.money_market_settings()
+            record.markets[market.symbol] = _list_on_money_market(record, record_path, market.symbol, feed, settings,
+                                                                  deployer, log)
+            record.parameters[f"market:{market.symbol}"] = {**source, "venue": MORPHO, **vars(settings)}
+        else:
+            config_struct = market.venue_config(feed, decimals)
+            _as_owner(record, deployer, venue, "listMarket", market.symbol, config_struct.to_tuple())
+            record.markets[market.symbol] = venue.marketCount()
+            record.parameters[f"market:{market.symbol}"] = {**source, **config_struct.to_abi()}
         record.save(record_path)
-        log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) with "
+        log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) on the "
+            f"{'money-market' if market.venue == MORPHO else 'perpetual'} venue with "
             f"{'its own' if market.feed else 'a new'} feed {feed}")
 
     if seed:
@@ -324,6 +357,7 @@ def deploy(
     for spec in config.tokens:
         market_id = record.markets[spec.market]
         leverage = to_wad(spec.leverage)
+        factory = record.factory_contract(spec.market)
         address = factory.tokenFor(market_id, leverage)
         if int(address, 16) == 0:
             params = token_params(spec, fee_recipient, decimals)
@@ -334,13 +368,44 @@ def deploy(
         token = token_at(address)
         symbol = token.symbol()
         if symbol not in record.tokens:
-            record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage)
+            record.tokens[symbol] = TokenRecord(address, symbol, token.name(), spec.market, market_id, leverage,
+                                                record.venue_kind(spec.market))
             record.parameters[f"token:{symbol}"] = Params.abi_dict(token.params())
             record.save(record_path)
     _put_governance_in_place(record, record_path, config.governance_delay, deployer, guardian, log)
     record.complete = True
     record.save(record_path)
     return record
+
+
+def _list_on_money_market(record: Deployment, record_path: Path, symbol: str, feed_address: str,
+                          settings: MarketSettings, deployer, log) -> int:
+    """Lists `symbol` on the record's money-market venue (deploying the venue, its factory and the protocols under
+    it the first time): a test asset, its lending markets and pool at the feed's price, the lenders' and the
+    pool's liquidity seeded by `deployer` (local chains). Returns the venue's market id."""
+    collateral = record.collateral_contract()
+    if not record.money_market:
+        protocols, venue = deploy_venue(deployer, collateral)
+        factory = deploy_factory(deployer, venue.address, deployer.address)
+        record.money_market = {"venue": venue.address, "factory": factory.address, "dex_quoter": venue.quoter(),
+                               "protocols": protocols.addresses(), "markets": []}
+        record.save(record_path)
+        log(f"deployed Morpho Blue at {protocols.morpho.address}, Uniswap v3 at {protocols.factory.address}, "
+            f"MoneyMarketVenue at {venue.address} and its LeveragedTokenFactory at {factory.address}")
+    protocols = Protocols.at(record.money_market["protocols"])
+    venue = project.MoneyMarketVenue.at(record.money_market["venue"])
+    feed = record.feed_contract_at(feed_address)
+    price = Decimal(feed.latestRoundData()[1]) / 10 ** feed.decimals()
+    asset = deployer.deploy(project.TestAsset, f"Test {symbol}", f"t{symbol}")
+    long_market, short_market, pool = open_markets(protocols, collateral, asset, feed, price, deployer, settings)
+    _as_owner(record, deployer, venue, "listMarket", symbol,
+              market_config(feed.address, pool.address, long_market, short_market, settings))
+    market = MoneyMarket(protocols, venue, asset, pool, long_market, short_market, venue.marketCount())
+    seed_liquidity(market, collateral, price, deployer, deployer, settings.lend, settings.pool_depth)
+    record.money_market["markets"].append(symbol)
+    log(f"opened {symbol}'s Morpho markets (LLTV {settings.lltv:.0%}, ${settings.lend:,} lent on each side) and its "
+        f"pool at ${price:,.2f} (${2 * settings.pool_depth:,} of each token)")
+    return market.market_id
 
 
 def _check_matches(config: DeployConfig, record: Deployment, record_path: Path) -> None:
@@ -358,7 +423,18 @@ def _check_matches(config: DeployConfig, record: Deployment, record_path: Path) 
             differs.append(f"[governance] delay {delay} s deployed, {config.governance_delay} s in the file")
     venue = record.venue_contract()
     for market in config.markets:
-        if market.symbol in record.markets:
+        if market.symbol in record.markets and (market.venue == MORPHO) != (record.venue_kind(market.symbol) == MORPHO):
+            differs.append(f"market {market.symbol} on the {record.venue_kind(market.symbol)} venue deployed, "
+                           f"venue = {market.venue!r} in the file")
+        elif market.symbol in record.markets and market.venue == MORPHO:
+            current = record.venue_contract(market.symbol).marketConfig(record.markets[market.symbol])
+            wanted = market.money_market_settings()
+            pairs = (("heartbeat", current.heartbeat, wanted.heartbeat),
+                     ("max_slippage_bps", current.maxSlippageBps, wanted.max_slippage_bps),
+                     ("max_ltv", current.maxLtv / 1e18, wanted.max_ltv), ("lltv", current.longMarket[4] / 1e18, wanted.lltv))
+            differs += [f"market {market.symbol} {name} {have:g} deployed, {want:g} in the file"
+                        for name, have, want in pairs if have != want]
+        elif market.symbol in record.markets:
             current = MarketConfig.from_abi(venue.marketConfig(record.markets[market.symbol]))
             wanted = market.venue_config(to_checksum_address(market.feed) if market.feed else current.feed, decimals)
             differs += _differences(f"market {market.symbol}", current, wanted, decimals)
@@ -397,8 +473,10 @@ def _put_governance_in_place(record: Deployment, record_path, delay: int, deploy
             f"guardian {guardian})")
     governance = record.governance_contract()
     ready = governance.getMinDelay() == 0
-    ownables = [c for c in (record.venue_contract(), record.factory_contract(), record.orders_contract())
-                if governance.address not in (c.owner(), c.pendingOwner())]
+    contracts = [record.venue_contract(), record.factory_contract(), record.orders_contract()]
+    for market in record.money_market.get("markets", [])[:1]:  # the money-market venue and its factory, once
+        contracts += [record.venue_contract(market), record.factory_contract(market)]
+    ownables = [c for c in contracts if governance.address not in (c.owner(), c.pendingOwner())]
     if ownables:
         hand_over(governance, deployer, ownables=ownables, accept_now=ready)
         names = ", ".join(c.contract_type.name for c in ownables)

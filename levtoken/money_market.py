@@ -16,7 +16,7 @@ from typing import Any
 from ape import project
 
 from levtoken.protocols import (
-    Protocols, deploy_protocols, market_id, market_params, open_market, open_pool, provide_liquidity,
+    Protocols, artifact, deploy_protocols, market_id, market_params, open_market, open_pool, provide_liquidity,
 )
 from levtoken.shapes import ZERO_ADDRESS as ZERO
 
@@ -24,10 +24,51 @@ from levtoken.shapes import ZERO_ADDRESS as ZERO
 LLTV = 860_000_000_000_000_000
 # The most debt per collateral value a change that adds exposure may leave (the venue's initial margin): 5x.
 MAX_LTV = 800_000_000_000_000_000
-# The farthest from the oracle price a swap may move the pool: the most a sandwich can take from a trade.
+# The most a swap may cost, the pool's fee included, of its notional at the oracle price: the most a sandwich takes.
 MAX_SLIPPAGE_BPS = 100
 HEARTBEAT = 2 * 86_400
 LONG, SHORT = 1, 2  # the venue's sides (MoneyMarketVenue.LONG, SHORT)
+
+
+@dataclass
+class MarketSettings:
+    """A money-market venue market's settings, as a deployment config gives them (`venue = "morpho"`): the
+    venue's (heartbeat, max_ltv, max_slippage_bps), the lending markets' LLTV, and on a local chain the liquidity
+    seeded for it (dollars lent on each side's lending market, and dollars of each token in each of the pool's two
+    ranges)."""
+
+    heartbeat: int = HEARTBEAT
+    lltv: float = LLTV / 1e18
+    max_ltv: float = MAX_LTV / 1e18
+    max_slippage_bps: int = MAX_SLIPPAGE_BPS
+    lend: int = 50_000_000
+    pool_depth: int = 20_000_000
+
+    def problems(self) -> list[str]:
+        """Each setting the venue (MoneyMarketVenue._checkConfig) or Morpho would refuse, one line each, with the
+        bound in words."""
+        found = []
+        for name in ("heartbeat", "max_slippage_bps", "lend", "pool_depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                found.append(f"{name} = {value!r} must be a whole number, not negative")
+        for name in ("lltv", "max_ltv"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+                found.append(f"{name} = {value!r} must be a fraction above 0 and below 1 (0.86 is 86%)")
+        if found:
+            return found
+        if not 0 < self.heartbeat <= 7 * 86_400:
+            found.append(f"heartbeat = {self.heartbeat} must be from 1 to 604800 seconds (7 days)")
+        if not 0 < self.max_slippage_bps <= 1000:
+            found.append(f"max_slippage_bps = {self.max_slippage_bps} must be from 1 to 1000 bps")
+        if self.max_ltv >= self.lltv:
+            found.append(f"max_ltv = {self.max_ltv} must be below lltv = {self.lltv} (Morpho liquidates at lltv)")
+        return found
+
+    def wad(self, name: str) -> int:
+        """`lltv` or `max_ltv` as the contracts take it (WAD)."""
+        return round(getattr(self, name) * 10**18)
 
 
 @dataclass
@@ -42,28 +83,63 @@ class MoneyMarket:
     short_market: tuple  # Morpho MarketParams: the asset lent against the stablecoin
     market_id: int  # the venue's id of the market
 
+    @classmethod
+    def at(cls, protocols: Protocols, venue: str, market: int) -> "MoneyMarket":
+        """Market `market` of the MoneyMarketVenue at `venue`, read from the venue."""
+        contract = project.MoneyMarketVenue.at(venue)
+        config = contract.marketConfig(market)
+        long_market, short_market = tuple(config.longMarket), tuple(config.shortMarket)
+        return cls(protocols, contract, project.TestAsset.at(long_market[1]),
+                   artifact("UniswapV3Pool").at(config.pool), long_market, short_market, market)
 
-def deploy_money_market(deployer, collateral, asset, feed, symbol: str, price: Decimal, heartbeat: int = HEARTBEAT,
-                        lltv: int = LLTV, max_ltv: int = MAX_LTV,
-                        max_slippage_bps: int = MAX_SLIPPAGE_BPS) -> MoneyMarket:
-    """Deploys Morpho Blue, Uniswap v3, a DexQuoter and a MoneyMarketVenue on `collateral` (owned by `deployer`),
-    opens both lending markets (priced by FeedOracles on `feed`) and the `asset`/`collateral` pool at `price`, and
-    lists them as market `symbol`."""
-    protocols = deploy_protocols(deployer, asset.address)
+
+def deploy_venue(deployer, collateral) -> tuple[Protocols, Any]:
+    """Deploys Morpho Blue, Uniswap v3, a DexQuoter and a MoneyMarketVenue on `collateral` (owned by
+    `deployer`); returns the protocols and the venue."""
+    protocols = deploy_protocols(deployer, collateral.address)
     quoter = deployer.deploy(project.DexQuoter)
     venue = deployer.deploy(project.MoneyMarketVenue, protocols.morpho.address, quoter.address, collateral.address,
                             deployer.address)
+    return protocols, venue
+
+
+def open_markets(protocols: Protocols, collateral, asset, feed, price: Decimal, deployer,
+                 settings: MarketSettings) -> tuple[tuple, tuple, Any]:
+    """Opens the lending markets of `asset` (priced by FeedOracles on `feed`: the stablecoin lent against the asset,
+    the asset against the stablecoin, at the settings' LLTV) and the `asset`/`collateral` pool at `price`, as
+    `deployer` (Morpho's owner); returns the two MarketParams and the pool."""
     asset_decimals, stable_decimals = asset.decimals(), collateral.decimals()
-    long_oracle = deployer.deploy(project.FeedOracle, feed.address, heartbeat, asset_decimals, stable_decimals, False)
-    short_oracle = deployer.deploy(project.FeedOracle, feed.address, heartbeat, stable_decimals, asset_decimals, True)
-    irm = protocols.irm.address
-    long_market = market_params(collateral.address, asset.address, long_oracle.address, irm, lltv)
-    short_market = market_params(asset.address, collateral.address, short_oracle.address, irm, lltv)
-    open_market(protocols, long_market, deployer)
-    open_market(protocols, short_market, deployer)
-    pool = open_pool(protocols, asset, collateral, price, deployer)
-    venue.listMarket(symbol, (feed.address, heartbeat, max_slippage_bps, max_ltv, pool.address, long_market,
-                              short_market), sender=deployer)
+    oracles = [deployer.deploy(project.FeedOracle, feed.address, settings.heartbeat, held, lent, inverse)
+               for held, lent, inverse in ((asset_decimals, stable_decimals, False),
+                                           (stable_decimals, asset_decimals, True))]
+    irm, lltv = protocols.irm.address, settings.wad("lltv")
+    long_market = market_params(collateral.address, asset.address, oracles[0].address, irm, lltv)
+    short_market = market_params(asset.address, collateral.address, oracles[1].address, irm, lltv)
+    for params in (long_market, short_market):
+        open_market(protocols, params, deployer)
+    return long_market, short_market, open_pool(protocols, asset, collateral, price, deployer)
+
+
+def list_market(venue, symbol: str, feed, pool, long_market: tuple, short_market: tuple, settings: MarketSettings,
+                sender) -> None:
+    """Lists `symbol` on `venue` as `sender` (its owner)."""
+    venue.listMarket(symbol, market_config(feed.address, pool.address, long_market, short_market, settings),
+                     sender=sender)
+
+
+def market_config(feed: str, pool: str, long_market: tuple, short_market: tuple, settings: MarketSettings) -> tuple:
+    """IMoneyMarketVenue.MarketConfig as a tuple."""
+    return (feed, settings.heartbeat, settings.max_slippage_bps, settings.wad("max_ltv"), pool, long_market,
+            short_market)
+
+
+def deploy_money_market(deployer, collateral, asset, feed, symbol: str, price: Decimal,
+                        settings: MarketSettings | None = None) -> MoneyMarket:
+    """The whole stack on a local chain: `deploy_venue`, `open_markets` and `list_market` of `symbol` at `price`."""
+    settings = settings or MarketSettings()
+    protocols, venue = deploy_venue(deployer, collateral)
+    long_market, short_market, pool = open_markets(protocols, collateral, asset, feed, price, deployer, settings)
+    list_market(venue, symbol, feed, pool, long_market, short_market, settings, deployer)
     return MoneyMarket(protocols, venue, asset, pool, long_market, short_market, venue.marketCount())
 
 
@@ -84,7 +160,6 @@ def seed_liquidity(mm: MoneyMarket, collateral, price: Decimal, lender, provider
         asset.mint(provider, pool_asset, sender=provider)
         collateral.mint(provider, pool_depth * units, sender=provider)
         provide_liquidity(mm.protocols, mm.pool, asset, collateral, low, high, pool_asset, pool_depth * units, provider)
-
 
 WAD = 10**18
 VIRTUAL_SHARES, VIRTUAL_ASSETS = 10**6, 1  # Morpho's SharesMathLib

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -77,6 +77,18 @@ class Protocols:
     router: Any
     positions: Any
     quoter: Any
+
+    NAMES: ClassVar[dict[str, str]] = {"morpho": "Morpho", "irm": "IrmMock", "factory": "UniswapV3Factory", "router": "SwapRouter",
+             "positions": "NonfungiblePositionManager", "quoter": "QuoterV2"}
+
+    def addresses(self) -> dict[str, str]:
+        """Each contract's address, by field name (what a deployment record keeps)."""
+        return {name: getattr(self, name).address for name in self.NAMES}
+
+    @classmethod
+    def at(cls, addresses: dict[str, str]) -> "Protocols":
+        """The deployed protocols at `addresses` (as `addresses()` gives them)."""
+        return cls(**{name: artifact(kind).at(addresses[name]) for name, kind in cls.NAMES.items()})
 
 
 def deploy_protocols(deployer, wrapped_native: str) -> Protocols:

@@ -36,6 +36,7 @@ interface IMoneyMarketVenue is ITokenVenue {
         uint256 collateral; // Morpho collateral: the asset (long) or the stablecoin (short), raw units
         uint256 debt; // Morpho debt, rounded up: the stablecoin (long) or the asset (short), raw units
         uint256 cash; // stablecoin the venue holds for the account (a long's proceeds beyond its debt)
+        uint256 borrowShares; // Morpho borrow shares behind the debt
     }
 
     /// @dev The change would take a long below zero size or a short above it: an account keeps its side.
@@ -91,6 +92,13 @@ interface IMoneyMarketVenue is ITokenVenue {
 
     /// @notice `account`'s side, collateral, debt and cash in market `marketId`, interest accrued to now.
     function book(uint256 marketId, address account) external view returns (Book memory);
+
+    /// @notice Each lending market's borrow totals now, interest accrued: what a borrow share owes is
+    /// totalBorrowAssets / totalBorrowShares (Morpho's SharesMathLib adds a virtual share and asset).
+    function borrowTotals(uint256 marketId)
+        external
+        view
+        returns (uint256 longAssets, uint256 longShares, uint256 shortAssets, uint256 shortShares);
 
     /// @notice Borrow rates now (WAD per second) of the long side's debt (the stablecoin) and the short side's (the
     /// asset): what a position pays in place of funding (Morpho's collateral earns nothing).

@@ -322,7 +322,19 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
     function book(uint256 marketId, address account) external view returns (Book memory b) {
         _requireMarket(marketId);
         Ctx memory x = _context(marketId, account, _sides[marketId][account]);
-        return Book(x.side, x.collateral, _debt(x), x.cash);
+        return Book(x.side, x.collateral, _debt(x), x.cash, x.borrowShares);
+    }
+
+    /// @inheritdoc IMoneyMarketVenue
+    function borrowTotals(uint256 marketId)
+        external
+        view
+        returns (uint256 longAssets, uint256 longShares, uint256 shortAssets, uint256 shortShares)
+    {
+        _requireMarket(marketId);
+        MarketConfig storage c = _configs[marketId];
+        (,, longAssets, longShares) = morpho.expectedMarketBalances(c.longMarket);
+        (,, shortAssets, shortShares) = morpho.expectedMarketBalances(c.shortMarket);
     }
 
     /// @inheritdoc IMoneyMarketVenue
