@@ -401,10 +401,11 @@ def _list_on_money_market(record: Deployment, record_path: Path, symbol: str, fe
     _as_owner(record, deployer, venue, "listMarket", symbol,
               market_config(feed.address, pool.address, long_market, short_market, settings))
     market = MoneyMarket(protocols, venue, asset, pool, long_market, short_market, venue.marketCount())
-    seed_liquidity(market, collateral, price, deployer, deployer, settings.lend, settings.pool_depth)
+    seed_liquidity(market, collateral, price, deployer, deployer, settings)
     record.money_market["markets"].append(symbol)
-    log(f"opened {symbol}'s Morpho markets (LLTV {settings.lltv:.0%}, ${settings.lend:,} lent on each side) and its "
-        f"pool at ${price:,.2f} (${2 * settings.pool_depth:,} of each token)")
+    log(f"opened {symbol}'s Morpho markets (LLTV {settings.lltv:.0%}, ${settings.lend:,} lent on each side, borrowed at "
+        f"{settings.stable_rate:.1%} and {settings.asset_rate:.1%} a year) and its pool at ${price:,.2f} "
+        f"(${2 * settings.pool_depth:,} of each token)")
     return market.market_id
 
 

@@ -34,8 +34,10 @@ LONG, SHORT = 1, 2  # the venue's sides (MoneyMarketVenue.LONG, SHORT)
 class MarketSettings:
     """A money-market venue market's settings, as a deployment config gives them (`venue = "morpho"`): the
     venue's (heartbeat, max_ltv, max_slippage_bps), the lending markets' LLTV, and on a local chain the liquidity
-    seeded for it (dollars lent on each side's lending market, and dollars of each token in each of the pool's two
-    ranges)."""
+    seeded for it (dollars lent on each side's lending market, dollars of each token in each of the pool's two
+    ranges) and the borrow rates it starts at (a year's rate of the stablecoin, the long side's debt, and of the
+    asset, the short side's: Morpho's IrmMock charges a market's utilization as its yearly rate, so a borrower
+    beside the tokens takes that share of each market)."""
 
     heartbeat: int = HEARTBEAT
     lltv: float = LLTV / 1e18
@@ -43,6 +45,8 @@ class MarketSettings:
     max_slippage_bps: int = MAX_SLIPPAGE_BPS
     lend: int = 50_000_000
     pool_depth: int = 20_000_000
+    stable_rate: float = 0.08
+    asset_rate: float = 0.01
 
     def problems(self) -> list[str]:
         """Each setting the venue (MoneyMarketVenue._checkConfig) or Morpho would refuse, one line each, with the
@@ -52,10 +56,11 @@ class MarketSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 found.append(f"{name} = {value!r} must be a whole number, not negative")
-        for name in ("lltv", "max_ltv"):
+        for name in ("lltv", "max_ltv", "stable_rate", "asset_rate"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-                found.append(f"{name} = {value!r} must be a fraction above 0 and below 1 (0.86 is 86%)")
+            low = 0 if name.endswith("rate") else 1e-18  # a rate may be zero
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < 1:
+                found.append(f"{name} = {value!r} must be a fraction from {low:g} to below 1 (0.86 is 86%)")
         if found:
             return found
         if not 0 < self.heartbeat <= 7 * 86_400:
@@ -143,20 +148,28 @@ def deploy_money_market(deployer, collateral, asset, feed, symbol: str, price: D
     return MoneyMarket(protocols, venue, asset, pool, long_market, short_market, venue.marketCount())
 
 
-def seed_liquidity(mm: MoneyMarket, collateral, price: Decimal, lender, provider, lend: int,
-                   pool_depth: int) -> None:
+def seed_liquidity(mm: MoneyMarket, collateral, price: Decimal, lender, provider, settings: MarketSettings) -> None:
     """Local chains: `lender` supplies `lend` dollars of stablecoin to the long side's lending market and as much
-    asset to the short side's; `provider` adds `pool_depth` dollars of each token to the pool between half and
-    twice `price`, and as much again within 10% of it (where the price spends its days). Both are minted."""
+    asset to the short side's; `provider` adds `pool_depth` dollars of each token to the pool between a third and
+    three times `price`, and as much again from 20% below it to 25% above (where most of a year's prices stay); the
+    lender also borrows each market's rate as its share (`MarketSettings`). All of it is minted."""
     asset, morpho = mm.asset, mm.protocols.morpho
     units = 10 ** collateral.decimals()
-    asset_units = int(Decimal(lend) / price * 10 ** asset.decimals())
-    for token, amount, params in ((collateral, lend * units, mm.long_market), (asset, asset_units, mm.short_market)):
+    asset_units = int(Decimal(settings.lend) / price * 10 ** asset.decimals())
+    markets = ((collateral, settings.lend * units, mm.long_market, asset, settings.stable_rate, asset_units),
+               (asset, asset_units, mm.short_market, collateral, settings.asset_rate, settings.lend * units))
+    for token, amount, params, other, rate, other_amount in markets:
         token.mint(lender, amount, sender=lender)
         token.approve(morpho.address, amount, sender=lender)
         morpho.supply(params, amount, 0, lender.address, b"", sender=lender)
+        if rate:  # against twice the borrow's worth of the other token
+            other.mint(lender, other_amount, sender=lender)
+            other.approve(morpho.address, other_amount, sender=lender)
+            morpho.supplyCollateral(params, other_amount, lender.address, b"", sender=lender)
+            morpho.borrow(params, int(amount * Decimal(str(rate))), 0, lender.address, lender.address, sender=lender)
+    pool_depth = settings.pool_depth
     pool_asset = int(Decimal(pool_depth) / price * 10 ** asset.decimals())
-    for low, high in ((price / 2, price * 2), (price * Decimal("0.9"), price * Decimal("1.1"))):
+    for low, high in ((price / 3, price * 3), (price * Decimal("0.8"), price * Decimal("1.25"))):
         asset.mint(provider, pool_asset, sender=provider)
         collateral.mint(provider, pool_depth * units, sender=provider)
         provide_liquidity(mm.protocols, mm.pool, asset, collateral, low, high, pool_asset, pool_depth * units, provider)
@@ -213,3 +226,17 @@ def position_from_protocols(mm: MoneyMarket, token: str, now: int) -> tuple[int,
 
 def _stable_decimals(venue) -> int:
     return project.TestStablecoin.at(venue.collateral()).decimals()
+
+
+def equity_from_protocols(mm: MoneyMarket, token, collateral, now: int) -> int:
+    """A token's equity at time `now` as the protocols hold it: its position's value (`position_from_protocols`)
+    plus the collateral the token holds outside its requests' escrow. A replay checks at every step that the token's
+    own `equity()` is this, to the unit."""
+    value, _ = position_from_protocols(mm, token.address, now)
+    return value + collateral.balanceOf(token.address) - token.escrowAssets()
+
+
+def debt_growth(shares: int, before: tuple[int, int], after: tuple[int, int]) -> int:
+    """What `shares` of a Morpho market's debt came to owe between two of its borrow totals (assets, shares), each
+    rounded up as Morpho rounds a debt: the interest on a position that held `shares` in between."""
+    return _to_assets_up(shares, *after) - _to_assets_up(shares, *before)

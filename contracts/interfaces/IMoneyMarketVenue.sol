@@ -93,6 +93,10 @@ interface IMoneyMarketVenue is ITokenVenue {
     /// @notice `account`'s side, collateral, debt and cash in market `marketId`, interest accrued to now.
     function book(uint256 marketId, address account) external view returns (Book memory);
 
+    /// @notice Whether Morpho would liquidate `account`'s position now: its debt above what its collateral lends at
+    /// the LLTV (anyone may then call Morpho's `liquidate` on the account's VenueAccount).
+    function isLiquidatable(uint256 marketId, address account) external view returns (bool);
+
     /// @notice Each lending market's borrow totals now, interest accrued: what a borrow share owes is
     /// totalBorrowAssets / totalBorrowShares (Morpho's SharesMathLib adds a virtual share and asset).
     function borrowTotals(uint256 marketId)

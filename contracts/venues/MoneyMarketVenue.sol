@@ -326,6 +326,13 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
     }
 
     /// @inheritdoc IMoneyMarketVenue
+    function isLiquidatable(uint256 marketId, address account) external view returns (bool) {
+        _requireMarket(marketId);
+        Ctx memory x = _context(marketId, account, _sides[marketId][account]);
+        return x.borrowShares != 0 && _debt(x) > _maxDebt(x, x.params.lltv);
+    }
+
+    /// @inheritdoc IMoneyMarketVenue
     function borrowTotals(uint256 marketId)
         external
         view
@@ -446,14 +453,20 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
         x.cash = m.cashAfter;
         if (m.borrow == 0 && m.withdraw == 0) return;
         uint256 debt = _debt(x);
-        uint256 collateralValue = Math.mulDiv(x.collateral, IOracle(x.params.oracle).price(), ORACLE_PRICE_SCALE);
-        uint256 maxDebt = Math.mulDiv(collateralValue, x.params.lltv, WAD);
+        uint256 maxDebt = _maxDebt(x, x.params.lltv);
         if (debt > maxDebt) revert Unhealthy(debt, maxDebt);
         bool grows = c.tradeRaw != 0 && c.buy == (x.side == LONG);
         if (grows) {
-            maxDebt = Math.mulDiv(collateralValue, _configs[x.marketId].maxLtv, WAD);
+            maxDebt = _maxDebt(x, _configs[x.marketId].maxLtv);
             if (debt > maxDebt) revert LtvAboveMax(debt, maxDebt);
         }
+    }
+
+    /// @dev What `x`'s collateral lends at loan-to-value `ltv` (WAD), priced by the lending market's oracle and
+    /// rounded down as Morpho rounds it.
+    function _maxDebt(Ctx memory x, uint256 ltv) internal view returns (uint256) {
+        uint256 collateralValue = Math.mulDiv(x.collateral, IOracle(x.params.oracle).price(), ORACLE_PRICE_SCALE);
+        return Math.mulDiv(collateralValue, ltv, WAD);
     }
 
     /* INTERNAL: EXECUTION */

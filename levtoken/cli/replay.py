@@ -123,7 +123,7 @@ def replay(csv_path, start, end, hourly, market, out, overwrite, check_model, fo
         if market not in deployment.markets:
             raise click.ClickException(f"unknown market {market!r}; deployed: {', '.join(deployment.markets)}")
         sender = load_account(account)
-        replayer = Replayer(deployment, market, sender, liquidator=sender, check_model=check_model)
+        replayer = Replayer(deployment, market, sender, liquidator=sender, check_model=check_model, arbitrageur=sender)
         try:
             notes = replayer.preflight(points[0].close, force)
         except ReplayStartError as err:

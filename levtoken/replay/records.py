@@ -76,6 +76,9 @@ class ReplayResult:
     funding_paid: dict[str, int] = field(default_factory=dict)  # collateral units, positive: paid
     start: Step | None = None  # the state before the first price: the feed's answer then, the tokens then
     params: dict[str, dict[str, int]] = field(default_factory=dict)  # each token's Params, by field name
+    venue: str = "perp"  # the venue kind the tokens hold their exposure on (deploy config's `venue`)
+    protocol_checks: int = 0  # money-market venue: steps x tokens whose equity was checked against the protocols
+    protocol_divergences: list[tuple[int, str, int, int]] = field(default_factory=list)  # (step, symbol, token, protocols)
 
     def origin(self) -> Step:
         """The state returns are measured from: before the first price if recorded, else the first step."""

@@ -24,7 +24,9 @@ from eth_utils import to_checksum_address
 
 from levtoken.deployment import Deployment
 from levtoken.prices import PricePoint
+from levtoken.deploy_config import MORPHO
 from levtoken.replay.keepers import FastKeeper, Liquidator, ReplayKeeper, make_keeper
+from levtoken.replay.money_market import MoneyMarketReplay, MorphoLiquidator
 from levtoken.replay.records import KeeperAction, ReplayResult, Step, TokenStep
 from levtoken.rpc import RPC, Request, quantity
 from levtoken.shapes import Action, Params, Reason, Settlement, Status, address_topic
@@ -46,19 +48,26 @@ class Replayer:
     maintenance margin; `check_model` runs the reference model beside the chain."""
 
     def __init__(self, deployment: Deployment, market: str, updater, keeper: str | ReplayKeeper = "fast",
-                 liquidator=None, check_model: bool = False):
+                 liquidator=None, check_model: bool = False, arbitrageur=None):
         self.deployment = deployment
         self.market = market
         self.market_id = deployment.markets[market]
+        self.kind = deployment.venue_kind(market)
         self.rpc = RPC.of(chain.provider)
         self.feed = self.rpc.contract(deployment.feed_contract(market))
-        self.venue = self.rpc.contract(deployment.venue_contract())
+        self.venue = self.rpc.contract(deployment.venue_contract(market))
         self.ape_tokens = {s: deployment.token(s) for s, t in deployment.tokens.items() if t.market == market}
         self.tokens = {s: self.rpc.contract(t) for s, t in self.ape_tokens.items()}
         self.updater = updater.address
         self.keeper = make_keeper(keeper, self.rpc, self.ape_tokens, updater) if isinstance(keeper, str) else keeper
+        if check_model and self.kind == MORPHO:
+            raise ReplayStartError("--check-model runs the reference model of the perpetual venue; market "
+                                   f"{market} is on the money-market venue, whose replay checks every step "
+                                   "against the protocols themselves instead")
+        self.money = MoneyMarketReplay(deployment, market, self.ape_tokens, arbitrageur) if self.kind == MORPHO else None
+        liquidator_kind = MorphoLiquidator if self.kind == MORPHO else Liquidator
         self.liquidator = (
-            Liquidator(self.rpc, self.venue, self.market_id, self.tokens, liquidator.address)
+            liquidator_kind(self.rpc, self.venue, self.market_id, self.tokens, liquidator.address)
             if liquidator is not None else None
         )
         self.check_model = check_model
@@ -66,12 +75,14 @@ class Replayer:
         self.fee_recipient = next(iter(self.ape_tokens.values())).params().feeRecipient
         self.actions: list[KeeperAction] = []
         self._by_address = {t.address.lower(): s for s, t in self.tokens.items()}
+        # The venue's part of each token's snapshot: the funding it owes (perpetual venue), or its book (money
+        # market: its borrow shares, behind the interest each step).
+        owed = "book" if self.kind == MORPHO else "fundingOwed"
         self._snapshot_calls = [
             call for token in self.tokens.values() for call in (
                 token.call("navPerToken"), token.call("leverage"), token.call("totalSupply"), token.call("equity"),
-                token.call("balanceOf", self.fee_recipient),
-                self.venue.call("fundingOwed", self.market_id, token.address))
-        ]
+                token.call("balanceOf", self.fee_recipient), self.venue.call(owed, self.market_id, token.address))
+        ] + ([self.venue.call("borrowTotals", self.market_id)] if self.kind == MORPHO else [])
         self._status_calls = [token.call("rebalanceStatus") for token in self.tokens.values()]
         self._times: dict[int, int] = {}  # block -> timestamp, of the blocks of the current step
 
@@ -113,7 +124,9 @@ class Replayer:
         """Each token's NAV, leverage, supply, equity and fee shares now (one batched request)."""
         return self._records(self.rpc.call_many(self._snapshot_calls))
 
-    def _records(self, values: list[int]) -> dict[str, TokenStep]:
+    def _records(self, values: list) -> dict[str, TokenStep]:
+        if self.money is not None:
+            values = self.money.read(values)
         return {symbol: TokenStep(*values[6 * i : 6 * i + 6]) for i, symbol in enumerate(self.tokens)}
 
     def params(self) -> dict[str, dict[str, int]]:
@@ -138,6 +151,8 @@ class Replayer:
             receipt = self.push_price(point.close, chain_time)
             block = quantity(receipt["blockNumber"])
             self._times = {block: quantity(receipt["blockTimestamp"])} if "blockTimestamp" in receipt else {}
+            if self.money is not None:
+                self.money.arbitrage(point.close)
             if isinstance(self.keeper, FastKeeper):  # its reads of the statuses are the step's own reads
                 for rounds_left in range(self.keeper.max_rounds, -1, -1):  # the last read follows the last sends
                     statuses, (actions, flags, record) = self._read_step(block, statuses=True)
@@ -164,14 +179,19 @@ class Replayer:
                 step.actions.append(action.label)
             for symbol in liquidated:
                 record[symbol].liquidated = True
+            if self.money is not None:
+                self.money.step(index, record, point.close, self.rpc.block()["timestamp"])
             steps.append(Step(point.timestamp, chain_time, block, point.close, record))
             if on_step is not None:
                 on_step(index, steps[-1])
         leverages = {s: t.leverage_wad for s, t in self.deployment.tokens.items() if s in self.tokens}
         divergences = self.shadow.divergences if self.shadow is not None else None
         funding = self._funding(start, steps)
-        return ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences,
-                            funding, start, self.params())
+        result = ReplayResult(steps, list(self.tokens), leverages, self.fee_recipient, list(self.actions), divergences,
+                              funding, start, self.params(), venue=self.kind)
+        if self.money is not None:
+            result.protocol_checks, result.protocol_divergences = self.money.checks, self.money.divergences
+        return result
 
     def _read_step(self, price_block: int, statuses: bool = False
                    ) -> tuple[list[Status], tuple[list[KeeperAction], list[bool], dict[str, TokenStep]]]:
@@ -206,9 +226,18 @@ class Replayer:
         return totals
 
     def _funding(self, start: Step, steps: list[Step]) -> dict[str, int]:
-        """Sets each step's funding (what the venue settled in the step's blocks plus the change in what is
-        owed) and ripcord bounties (RipcordBountyPaid); returns the funding each token's venue account settled
-        over the replay (positive: paid), from the venue's FundingSettled events, read once per token."""
+        """Sets each step's ripcord bounties (RipcordBountyPaid) and funding: on the perpetual venue what it settled
+        in the step's blocks plus the change in what is owed, on the money-market venue the interest the debt
+        accrued (`MoneyMarketReplay`). Returns the funding each token's venue account paid over the replay
+        (positive: paid): the perpetual venue's FundingSettled events, read once per token, or the interest."""
+        for symbol, token in self.tokens.items():
+            if steps:
+                bounty_topic = token.events["RipcordBountyPaid"].topic
+                bounties = self._per_step(steps, self._logs(token.address, start.block + 1, [bounty_topic]), 0)
+                for step, bounty in zip(steps, bounties):
+                    step.tokens[symbol].bounty = bounty
+        if self.money is not None:
+            return self.money.interest_paid(steps)
         paid = {}
         settled_topic = self.venue.events["FundingSettled"].topic
         for symbol, token in self.tokens.items():
@@ -216,13 +245,10 @@ class Replayer:
             paid[symbol] = sum(self._per_step([start], logs, 0))
             if not steps:
                 continue
-            bounty_topic = token.events["RipcordBountyPaid"].topic
             settled = self._per_step(steps, logs, 0)
-            bounties = self._per_step(steps, self._logs(token.address, start.block + 1, [bounty_topic]), 0)
             owed = start.tokens[symbol].funding_owed
-            for step, amount, bounty in zip(steps, settled, bounties):
+            for step, amount in zip(steps, settled):
                 step.tokens[symbol].funding = amount + step.tokens[symbol].funding_owed - owed
-                step.tokens[symbol].bounty = bounty
                 owed = step.tokens[symbol].funding_owed
         return paid
 

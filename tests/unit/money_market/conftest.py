@@ -10,14 +10,13 @@ import pytest
 from ape import project
 
 from levtoken.deployment import deploy_factory, token_at
-from levtoken.money_market import deploy_money_market, seed_liquidity
+from levtoken.money_market import MarketSettings, deploy_money_market, seed_liquidity
 from levtoken.protocols import arbitrage
 from tests.conftest import ROLES
 from tests.utils.constants import BTC, INITIAL_PRICE
 
 PRICE = Decimal(INITIAL_PRICE)
-LEND = 50_000_000  # dollars lent on each side's lending market
-POOL_DEPTH = 20_000_000  # dollars of each token in each of the pool's two ranges
+SETTINGS = MarketSettings()  # $50M lent on each side, $20M of each token in each of the pool's two ranges
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +27,10 @@ def btc(gov):
 
 @pytest.fixture(scope="module")
 def mm(gov, usd, btc, feed, lp, whale):
-    """The money-market venue with BTC as market 1, $50M lent on each side and $40M of depth in the pool."""
+    """The money-market venue with BTC as market 1, $50M lent on each side (8% and 1% a year borrowed) and $40M of
+    each token in the pool."""
     mm = deploy_money_market(gov, usd, btc, feed, "BTC", PRICE)
-    seed_liquidity(mm, usd, PRICE, whale, lp, LEND, POOL_DEPTH)
+    seed_liquidity(mm, usd, PRICE, whale, lp, SETTINGS)
     return mm
 
 
