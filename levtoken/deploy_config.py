@@ -24,6 +24,7 @@ from levtoken.shapes import MarketConfig, Params
 from levtoken.units import WAD, leverage_label, to_feed, to_wad
 
 DEFAULT_CONFIG = Path("config/local.toml")
+MONEY_MARKET_CONFIG = Path("config/money-market.toml")  # the same tokens on the money-market venue
 # The governance's delay when the config names none: Governance.MIN_DELAY, the least any chain but a local one
 # accepts (seconds).
 GOVERNANCE_DELAY = 2 * 86_400
