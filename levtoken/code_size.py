@@ -14,7 +14,8 @@ MARGIN = 2_048  # room every contract keeps under both limits
 TOKEN_ROOM = 4_096  # room the LeveragedToken implementation keeps under EIP-170
 FACTORY_INIT_ROOM = 16_384  # room the factory's init code keeps under EIP-3860
 # The contracts a deployment puts on chain, in the order the benchmarks list them.
-DEPLOYED = ("LeveragedToken", "LeveragedTokenLogic", "LeveragedTokenFactory", "PerpVenue", "PriceFeed")
+DEPLOYED = ("LeveragedToken", "LeveragedTokenLogic", "LeveragedTokenFactory", "PerpVenue", "PriceFeed",
+            "MoneyMarketVenue", "DexQuoter", "FeedOracle")
 
 
 @dataclass(frozen=True)

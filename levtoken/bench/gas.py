@@ -276,6 +276,82 @@ def _measure() -> list[Measurement]:
     return rows
 
 
+# Seamless Leverage Tokens' own figures, for the money-market rows: its forge gas snapshot (`.gas-snapshot` of
+# seamless-protocol/leverage-tokens), whole test functions on a Base fork with Morpho, each with its own setup.
+SEAMLESS = {
+    "entry": ("LeverageRouterDepositTest:testFork_deposit_UniswapV3", 995_115),
+    "exit": ("LeverageRouterRedeemTest:testFork_redeem_PartialRedeem", 1_345_036),
+    "rebalance": ("PreLiquidationRebalanceTest:testFork_RebalanceStrategyOutsideOfDutchAuctionIfCloseToLiquidation",
+                  1_474_157),
+}
+
+
+def _measure_money_market(perp: list[Measurement]) -> list[Measurement]:
+    """The same entry, exit, rebalance and ripcord on the money-market venue (config/money-market.toml: Morpho Blue
+    and a Uniswap v3 pool), each case naming the perpetual venue's figure for the same action (from `perp`) and
+    Seamless' published one."""
+    from decimal import Decimal
+
+    from levtoken.deploy_config import MONEY_MARKET_CONFIG
+    from levtoken.protocols import arbitrage
+
+    test = accounts.test_accounts
+    gov, keeper, whale, fish, stranger, arbitrageur = test[0], test[1], test[3], test[4], test[5], test[6]
+    with tempfile.TemporaryDirectory() as tmp:
+        record = deploy(DeployConfig.load(project.path / MONEY_MARKET_CONFIG), gov, Path(tmp) / "bench.json",
+                        keeper=keeper.address, log=lambda *_: None)
+    usd, feed, market = record.collateral_contract(), record.feed_contract("BTC"), record.money_market_of("BTC")
+    long, short = record.token("BTC3L"), record.token("BTC3S")
+    market.asset.mint(arbitrageur, 10**24, sender=arbitrageur)
+    usd.mint(arbitrageur, 10**16, sender=arbitrageur)
+    amount = to_units(10_000)
+    for holder in (whale, fish):
+        usd.mint(holder, 100 * amount, sender=holder)
+        for token in (long, short):
+            usd.approve(token, MAX_UINT, sender=holder)
+
+    def move(price: float) -> None:
+        _set_price(feed, gov, price)
+        arbitrage(market.protocols, market.pool, market.asset, usd, Decimal(str(price)), arbitrageur)
+
+    def settle(token) -> int:
+        feed.submit(feed.latestRoundData()[1], sender=gov)
+        return token.settle(sender=keeper).gas_used
+
+    def seen(operation: str, case: str) -> str:
+        row = next(r for r in perp if r.operation == operation and r.case.startswith(case))
+        return f"{row.ours:,}"
+
+    rows = []
+    name, figure = SEAMLESS["entry"]
+    long.requestDeposit(amount, whale, whale, sender=whale)
+    rows.append(Measurement("settle (money market)", "one deposit into an empty 3x long: one swap whose callback "
+                            f"supplies and borrows in Morpho (perpetual venue {seen('settle', 'one deposit')}; "
+                            f"Seamless {figure:,}, {name})", settle(long)))
+    long.requestDeposit(amount, fish, fish, sender=fish)
+    rows.append(Measurement("settle (money market)", "one deposit into a held 3x long (grows the loop)", settle(long)))
+    name, figure = SEAMLESS["exit"]
+    long.requestRedeem(long.balanceOf(fish) // 2, fish, fish, sender=fish)
+    rows.append(Measurement("settle (money market)", "one redemption from a 3x long: one swap whose callback repays "
+                            f"and withdraws (Seamless {figure:,}, {name})", settle(long)))
+    short.requestDeposit(amount, whale, whale, sender=whale)
+    settle(short)
+    name, figure = SEAMLESS["rebalance"]
+    move(26_400)  # -12%: long 3x -> ~4.1x, short 3x -> ~1.9x
+    _require_action(long, Action.REBALANCE, "a band rebalance")
+    rows.append(Measurement("rebalance (money market)", "band, long 4.1x -> 3x (sells BTC, repays) (perpetual venue "
+                            f"{seen('rebalance', 'band, long')}; Seamless {figure:,}, {name})",
+                            long.rebalance(sender=keeper).gas_used))
+    _require_action(short, Action.REBALANCE, "a band rebalance")
+    rows.append(Measurement("rebalance (money market)", "band, short 1.9x -> 3x (borrows BTC, sells it) (perpetual "
+                            f"venue {seen('rebalance', 'band, short')})", short.rebalance(sender=keeper).gas_used))
+    move(30_624)  # +16%: short 3x -> ~6.7x, past its ripcord
+    _require_action(short, Action.RIPCORD, "a ripcord")
+    rows.append(Measurement("ripcord (money market)", "short 6.7x -> 3x, bounty to caller (perpetual venue "
+                            f"{seen('ripcord', 'short')})", short.ripcord(sender=stranger).gas_used))
+    return rows
+
+
 def size_rows() -> list[Measurement]:
     """The deployed contracts' room under EIP-170 and the factory's under EIP-3860, bytes, and the optimizer's
     runs, against the targets levtoken.code_size states."""
@@ -295,9 +371,11 @@ def gas_table() -> list[Measurement]:
     """Deploys the protocol and the OpenZeppelin references on a fresh local anvil chain (or on the
     chain ape is connected to) and measures the gas of each benchmarked operation; the code-size rows follow."""
     if networks.active_provider is not None and networks.active_provider.is_connected:
-        return _measure() + size_rows()
+        rows = _measure()
+        return rows + _measure_money_market(rows) + size_rows()
     with networks.parse_network_choice(NETWORK):
-        return _measure() + size_rows()
+        rows = _measure()
+        return rows + _measure_money_market(rows) + size_rows()
 
 
 def _fmt(value: int | None) -> str:

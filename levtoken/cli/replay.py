@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -174,7 +175,12 @@ def demo(csv_path, start, end, hourly, config, out, overwrite, asset, venue, kee
     started = time.time()
     csv_path, points = load_series(csv_path, start, end, hourly)
     kinds = [PERP, MORPHO] if venue == BOTH else [venue]
-    specs = {kind: _demo_spec(kind, config, asset or asset_of(csv_path), points[0].close) for kind in kinds}
+    given = click.get_current_context().get_parameter_source("config") != ParameterSource.DEFAULT
+    if given and venue == BOTH:
+        raise click.ClickException(f"--venue both replays {DEFAULT_CONFIG} and {MONEY_MARKET_CONFIG}; --config names "
+                                   "one venue's tokens: pass it with --venue perp or --venue morpho")
+    specs = {kind: _demo_spec(kind, config if given else None, asset or asset_of(csv_path), points[0].close)
+             for kind in kinds}
     if check_model and MORPHO in kinds:
         raise click.ClickException("--check-model runs the reference model of the perpetual venue; the money-market "
                                    "replay checks every step against the protocols themselves instead")
@@ -204,11 +210,11 @@ def demo(csv_path, start, end, hourly, config, out, overwrite, asset, venue, kee
     console.print(f"done in {time.time() - started:.0f} s")
 
 
-def _demo_spec(kind: str, config: Path, asset: str, first_price) -> DeployConfig:
-    """The demo's config for venue `kind`: `config` (the money market's own file when `config` is the default),
-    its market named for the data's asset; a money market's pool and lending markets open at the series' first
-    price, where its liquidity is. A config whose first market is on the other venue is one line."""
-    path = MONEY_MARKET_CONFIG if kind == MORPHO and config == DEFAULT_CONFIG else config
+def _demo_spec(kind: str, config: Path | None, asset: str, first_price) -> DeployConfig:
+    """The demo's config for venue `kind`: `config`, or without one the venue's own file, its market named for the
+    data's asset; a money market's pool and lending markets open at the series' first price, where its liquidity
+    is. A config whose first market is on the other venue is one line."""
+    path = config or (MONEY_MARKET_CONFIG if kind == MORPHO else DEFAULT_CONFIG)
     spec = named_for(DeployConfig.load(path), asset)
     market = next(m for m in spec.markets if m.symbol == spec.tokens[0].market)
     if market.venue != kind:
