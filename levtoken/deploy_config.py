@@ -38,6 +38,7 @@ MONEY_MARKET_SETTINGS = tuple(f.name for f in fields(MarketSettings))
 # A market's venue kind in the config (`venue = ...`).
 PERP, MORPHO = "perp", "morpho"
 VENUES = (PERP, MORPHO)
+VENUE_NAMES = {PERP: "perpetual venue", MORPHO: "money market (Morpho Blue and Uniswap v3)"}  # in a reader's words
 TOKEN_SETTINGS = tuple(name for name, _, _ in Params.table())
 
 

@@ -33,6 +33,11 @@ class Holder:
     sender: Any
 
     @property
+    def venue(self):
+        """The venue the token holds its exposure on (either kind)."""
+        return self.deployment.venue_contract(self.deployment.tokens[self.symbol].market)
+
+    @property
     def local(self) -> bool:
         """Whether the chain is a local one (anvil), where waiting and --settle make sense."""
         from ape import chain
@@ -112,7 +117,7 @@ def deposit_refusal(holder: Holder, assets: int) -> str | None:
     if params.supplyCap != UINT256_MAX and token.totalSupply() >= params.supplyCap:
         return (f"{holder.symbol} is at its supply cap of {from_wad(params.supplyCap):,.6f} tokens: a mint settles "
                 "only as holders redeem")
-    venue, market = holder.deployment.venue_contract(), token.marketId()
+    venue, market = holder.venue, token.marketId()
     decimals = holder.deployment.collateral_contract().decimals()
     priced, price = view_outcome(venue.indexPrice, market)
     if not priced:
@@ -244,7 +249,7 @@ def send_after_window_poke(holder: Holder, too_early: str, method, *args):
 def _window_end(holder: Holder, when: int) -> bool:
     """Whether time `when` can be the end of a batch's settlement window: no later than the window after the
     market's latest round (a deposit's dead-feed deadline adds the feed's heartbeat, and never moves)."""
-    venue = holder.deployment.venue_contract()
+    venue = holder.venue
     feed, _ = venue.marketFeed(holder.token.marketId())
     latest = holder.deployment.feed_contract_at(feed).latestRoundData()[3]
     return when != UINT256_MAX and when <= latest + holder.token.params().settlementWindow

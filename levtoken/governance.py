@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from ape import project
 from eth_utils import is_address, keccak, to_checksum_address
 
+from levtoken.deploy_config import PERP, VENUE_NAMES
 from levtoken.shapes import MarketConfig, Params
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -216,6 +217,10 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
         target, shape = record.token(subject), Params
         current = Params.from_abi(target.params())
         method, prefix = "setParams", ()
+    elif subject in record.markets and record.venue_kind(subject) != PERP:
+        raise GovernanceError(f"market {subject} is on the {VENUE_NAMES[record.venue_kind(subject)]}, whose listed "
+                              "settings are fixed (list the market again under another symbol to change them); its "
+                              "tokens' settings change as any token's")
     elif subject in record.markets:
         target, shape = record.venue_contract(), MarketConfig
         current = MarketConfig.from_abi(target.marketConfig(record.markets[subject]))

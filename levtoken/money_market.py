@@ -18,7 +18,6 @@ from ape import project
 from levtoken.protocols import (
     Protocols, artifact, deploy_protocols, market_id, market_params, open_market, open_pool, provide_liquidity,
 )
-from levtoken.shapes import ZERO_ADDRESS as ZERO
 
 # Morpho's LLTV for both lending markets: a long is liquidated past L = 1 / (1 - LLTV) = 7.14x.
 LLTV = 860_000_000_000_000_000
@@ -178,7 +177,7 @@ WAD = 10**18
 VIRTUAL_SHARES, VIRTUAL_ASSETS = 10**6, 1  # Morpho's SharesMathLib
 
 
-def _to_assets_up(shares: int, total_assets: int, total_shares: int) -> int:
+def to_assets_up(shares: int, total_assets: int, total_shares: int) -> int:
     """Morpho's SharesMathLib.toAssetsUp."""
     numerator, denominator = shares * (total_assets + VIRTUAL_ASSETS), total_shares + VIRTUAL_SHARES
     return -(-numerator // denominator)
@@ -191,52 +190,60 @@ def _compounded(rate: int, elapsed: int) -> int:
     return first + second + second * first // (3 * WAD)
 
 
-def debt_now(morpho, irm, params: tuple, borrow_shares: int, now: int) -> int:
-    """What `borrow_shares` owe at time `now` in Morpho market `params`, as Morpho would round it once it accrues
-    interest (MorphoBalancesLib.expectedMarketBalances: the IRM's rate compounded over the time since the market's
-    last update, then SharesMathLib.toAssetsUp)."""
-    market = morpho.market(market_id(params))
-    total_assets, total_shares, last = market.totalBorrowAssets, market.totalBorrowShares, market.lastUpdate
-    if now > last and total_assets and params[3] != ZERO:
-        rate = irm.borrowRateView(params, tuple(market))
+def accrued_assets(market: tuple, rate: int, now: int) -> int:
+    """A Morpho market's total borrow assets at time `now`: its stored totals (`Morpho.market`) with the IRM's
+    `rate` (per second, WAD) compounded over the time since its last update, as MorphoBalancesLib's
+    expectedMarketBalances accrues them."""
+    total_assets, last = market[2], market[4]
+    if now > last and total_assets:
         total_assets += total_assets * _compounded(rate, now - last) // WAD
-    return _to_assets_up(borrow_shares, total_assets, total_shares)
+    return total_assets
+
+
+def position_value(side: int, collateral: int, debt: int, cash: int, price_wad: int, value_scale: int,
+                   size_scale: int) -> tuple[int, int]:
+    """(value, size) of a position as MoneyMarketVenue values it: a long's collateral at `price_wad` rounded down
+    less its debt, a short's collateral less its debt at the price rounded up, plus the venue's cash for it; size
+    the long's collateral or minus the short's debt, 18 decimals."""
+    if side == LONG:
+        return collateral * price_wad // value_scale + cash - debt, collateral * size_scale
+    if side == SHORT:
+        return collateral + cash - -(-debt * price_wad // value_scale), -debt * size_scale
+    return cash, 0
+
+
+def scales(asset_decimals: int, collateral_decimals: int) -> tuple[int, int]:
+    """The venue's value scale (raw asset times a WAD price over it is collateral units) and size scale (raw asset
+    times it is 18 decimals)."""
+    return 10 ** (18 + asset_decimals - collateral_decimals), 10 ** (18 - asset_decimals)
 
 
 def position_from_protocols(mm: MoneyMarket, token: str, now: int) -> tuple[int, int]:
     """(value, size) of `token`'s position at time `now`, read from the protocols themselves: its VenueAccount's
-    collateral and debt in Morpho, the feed's price, and the stablecoin the venue holds for it; valued as the venue
-    values it (collateral rounded down, debt up), for the every-step check that the two agree to the unit."""
+    collateral and borrow shares and its market's totals in Morpho (interest accrued with the IRM's rate), the
+    feed's price, and the stablecoin the venue holds for it; valued as the venue values it (`position_value`), for
+    the check that the two agree to the unit."""
     venue, morpho = mm.venue, mm.protocols.morpho
     book = venue.book(mm.market_id, token)
-    side, cash = book.side, book.cash
-    if side == 0:
-        return cash, 0
-    params = mm.long_market if side == LONG else mm.short_market
+    if book.side == 0:
+        return book.cash, 0
+    params = mm.long_market if book.side == LONG else mm.short_market
     position = morpho.position(market_id(params), venue.accountOf(token))
-    debt = debt_now(morpho, mm.protocols.irm, params, position.borrowShares, now)
+    market = tuple(morpho.market(market_id(params)))
+    total_assets = accrued_assets(market, mm.protocols.irm.borrowRateView(params, market), now)
+    debt = to_assets_up(position.borrowShares, total_assets, market[3])
     feed = project.PriceFeed.at(venue.marketConfig(mm.market_id).feed)
     price = feed.latestRoundData()[1] * 10 ** (18 - feed.decimals())
-    value_scale = 10 ** (18 + mm.asset.decimals() - _stable_decimals(venue))
-    size_scale = 10 ** (18 - mm.asset.decimals())
-    if side == LONG:
-        return position.collateral * price // value_scale + cash - debt, position.collateral * size_scale
-    return position.collateral + cash - -(-debt * price // value_scale), -debt * size_scale
+    stable = project.TestStablecoin.at(venue.collateral()).decimals()
+    return position_value(book.side, position.collateral, debt, book.cash, price,
+                          *scales(mm.asset.decimals(), stable))
 
 
-def _stable_decimals(venue) -> int:
-    return project.TestStablecoin.at(venue.collateral()).decimals()
-
-
-def equity_from_protocols(mm: MoneyMarket, token, collateral, now: int) -> int:
-    """A token's equity at time `now` as the protocols hold it: its position's value (`position_from_protocols`)
-    plus the collateral the token holds outside its requests' escrow. A replay checks at every step that the token's
-    own `equity()` is this, to the unit."""
-    value, _ = position_from_protocols(mm, token.address, now)
-    return value + collateral.balanceOf(token.address) - token.escrowAssets()
-
-
-def debt_growth(shares: int, before: tuple[int, int], after: tuple[int, int]) -> int:
-    """What `shares` of a Morpho market's debt came to owe between two of its borrow totals (assets, shares), each
-    rounded up as Morpho rounds a debt: the interest on a position that held `shares` in between."""
-    return _to_assets_up(shares, *after) - _to_assets_up(shares, *before)
+def interest(shares: int, before: tuple[int, int, int, int], after: tuple[int, int, int, int], long: bool,
+             price_wad: int, value_scale: int) -> int:
+    """The interest a position holding `shares` of debt accrued between two of the venue's `borrowTotals` (long
+    assets and shares, short assets and shares), in collateral units: a long's debt is the stablecoin; a short's is
+    the asset, valued at `price_wad` and rounded up. Each debt is rounded up as Morpho rounds it."""
+    side = slice(0, 2) if long else slice(2, 4)
+    grown = to_assets_up(shares, *after[side]) - to_assets_up(shares, *before[side])
+    return grown if long else -(-grown * price_wad // value_scale)

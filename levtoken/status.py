@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from levtoken.deploy_config import MORPHO, PERP
 from levtoken.deployment import Deployment
 from levtoken.shapes import Reason, Status
 from levtoken.governance import pending_changes
 from levtoken.units import from_units, from_wad, leverage_label, utc_text
 
 STATUS_TOKENS_PER_TABLE = 3  # token columns per status table: three fit an 80-column terminal
+VENUE_SHORT = {PERP: "perpetual", MORPHO: "Morpho+Uniswap"}  # the venue kind in a status cell
 
 
 def time_rebalance_text(status: Status, leverage: int, target: int, min_drift: int, next_time: int, now: int) -> str:
@@ -30,14 +32,14 @@ def time_rebalance_text(status: Status, leverage: int, target: int, min_drift: i
 
 
 def status_tables(deployment: Deployment, holder: str | None) -> list[Table]:
-    """Per token (a column each, three tokens a table): NAV, leverage, band, ripcord, supply, `holder`'s
+    """Per token (a column each, three tokens a table): its venue, NAV, leverage, band, ripcord, supply, `holder`'s
     holding and its value in collateral (when `holder` is given), when the next time rebalance falls due, and
     the action due now; then the changes the governance has scheduled, if any, with the time each lands."""
     from ape import chain
 
     now = chain.pending_timestamp
     rows: dict[str, list[str]] = {name: [] for name in (
-        "NAV", "leverage", "band", "ripcord", "supply", *(("holding", "its value") if holder else ()),
+        "venue", "NAV", "leverage", "band", "ripcord", "supply", *(("holding", "its value") if holder else ()),
         "time rebalance", "due now")}
     symbols = []
     for symbol, token in deployment.token_contracts().items():
@@ -46,6 +48,7 @@ def status_tables(deployment: Deployment, holder: str | None) -> list[Table]:
         status = Status.from_abi(token.rebalanceStatus())
         leverage, target = token.leverage(), deployment.tokens[symbol].leverage_wad
         values = {
+            "venue": VENUE_SHORT[deployment.tokens[symbol].venue],
             "NAV": f"${from_units(token.navPerToken()):,.6f}",
             "leverage": f"{from_wad(leverage):.4f}x",
             "band": f"{from_wad(params.leverageMin):.3f}-{from_wad(params.leverageMax):.3f}x",

@@ -15,7 +15,9 @@ from rich.table import Table
 
 from levtoken.cli.errors import friendly_errors
 from levtoken.cli.options import account_option, command, connect, console, load_account, network_option, record_option
-from levtoken.deploy_config import DEFAULT_CONFIG, MONEY_MARKET_CONFIG, MORPHO, PERP, DeployConfig, named_for
+from levtoken.deploy_config import (
+    DEFAULT_CONFIG, MONEY_MARKET_CONFIG, MORPHO, PERP, VENUE_NAMES, DeployConfig, named_for,
+)
 from levtoken.deployment import Deployment
 from levtoken.prices import asset_of, load_series
 from levtoken.units import utc_text
@@ -25,7 +27,6 @@ CHECK_MODEL_HELP = "Run the reference model beside the chain and report any dive
 CSV_HELP = "date,close file (default: the shipped BTC daily series)."
 END_HELP = "Last date (default: 2025-09-24, or 2024-04-18 with --hourly)."
 BOTH = "both"  # the demo's --venue for both venues over the same prices
-VENUE_NAMES = {PERP: "perpetual venue", MORPHO: "money market (Morpho Blue and Uniswap v3)"}
 
 
 def _replay_with_progress(replayer, points, label: str):

@@ -15,8 +15,8 @@ from typing import Any, Mapping
 from ape.exceptions import ContractLogicError
 
 from levtoken.deployment import Deployment, local_account
-from levtoken.money_market import debt_growth, equity_from_protocols
-from levtoken.protocols import arbitrage, artifact
+from levtoken.money_market import LONG, SHORT, accrued_assets, interest, position_value, scales, to_assets_up
+from levtoken.protocols import artifact, market_id, sqrt_price_x96
 from levtoken.rpc import RPC, Call, Contract, quantity
 from levtoken.units import to_feed
 
@@ -26,26 +26,43 @@ ARBITRAGE_ASSET = 10**7
 
 
 class MoneyMarketReplay:
-    """The money-market side of a replay of `market` of `deployment`: arbitrage after each price (by
-    `arbitrageur`, an ape account), interest per step, and the every-step check of each token's equity against
-    the protocols (`checks` made, `divergences`: (step, symbol, the token's equity, the protocols')."""
+    """The money-market side of a replay of `market` of `deployment`, through the replay's `rpc`: arbitrage after
+    each price (by `arbitrageur`, an ape account of the local chain), interest per step, and the every-step check of
+    each token's equity against the protocols (`checks` made, `divergences`: (step, symbol, the token's equity, the
+    protocols'))."""
 
-    def __init__(self, deployment: Deployment, market: str, tokens: Mapping[str, Any], arbitrageur):
+    def __init__(self, rpc: RPC, deployment: Deployment, market: str, tokens: Mapping[str, Any], arbitrageur):
         if arbitrageur is None:
             raise ValueError("a replay on the money-market venue needs an arbitrageur to keep its pool at the price")
-        self.market = deployment.money_market_of(market)
-        self.collateral = deployment.collateral_contract()
-        self.tokens = dict(tokens)  # ape contracts, by symbol
-        self.long = {symbol: deployment.tokens[symbol].leverage_wad > 0 for symbol in self.tokens}
-        self.arbitrageur = arbitrageur
-        self.value_scale = 10 ** (18 + self.market.asset.decimals() - self.collateral.decimals())
+        m = deployment.money_market_of(market)
+        collateral, asset = deployment.collateral_contract(), m.asset
+        self.rpc = rpc
+        self.morpho, self.irm = rpc.contract(m.protocols.morpho), rpc.contract(m.protocols.irm)
+        self.router, self.pool = rpc.contract(m.protocols.router), rpc.contract(m.pool)
+        self.feed = rpc.contract(deployment.feed_contract(market))
+        self.collateral = rpc.contract(collateral)
+        self.tokens = {symbol: rpc.contract(token) for symbol, token in tokens.items()}
+        self.long = {symbol: deployment.tokens[symbol].leverage_wad > 0 for symbol in tokens}
+        self.accounts = {symbol: m.venue.accountOf(token.address) for symbol, token in tokens.items()}
+        self.params = {True: m.long_market, False: m.short_market}
+        self.ids = {side: market_id(params) for side, params in self.params.items()}
+        self.scales = scales(asset.decimals(), collateral.decimals())
+        self.price_scale = 10 ** (18 - deployment.feed_contract(market).decimals())
+        self.asset, self.stable = asset.address, collateral.address
+        self.asset_is_token0 = m.pool.token0() == asset.address
+        self.decimals = (asset.decimals(), collateral.decimals())
+        self.fee = m.pool.fee()
+        self.arbitrageur = arbitrageur.address
         self.checks = 0
         self.divergences: list[tuple[int, str, int, int]] = []
         self._shares: dict[str, int] = {}  # each token's borrow shares at the last read
-        self._totals: tuple[int, int, int, int] = (0, 0, 0, 0)  # the lending markets' borrow totals then
+        self._cash: dict[str, int] = {}  # and the stablecoin the venue holds for it
+        self._totals: tuple[int, int, int, int] = (0, 0, 0, 0)  # the venue's borrowTotals then
         self._before: tuple[dict[str, int], tuple[int, int, int, int]] | None = None  # at the last step's end
-        self.market.asset.mint(arbitrageur, ARBITRAGE_ASSET * 10 ** self.market.asset.decimals(), sender=arbitrageur)
-        self.collateral.mint(arbitrageur, ARBITRAGE_DOLLARS * 10 ** self.collateral.decimals(), sender=arbitrageur)
+        for token, amount in ((asset, ARBITRAGE_ASSET * 10 ** asset.decimals()),
+                              (collateral, ARBITRAGE_DOLLARS * 10 ** collateral.decimals())):
+            token.mint(arbitrageur, amount, sender=arbitrageur)
+            token.approve(m.protocols.router.address, 2**256 - 1, sender=arbitrageur)
 
     def read(self, values: list) -> list:
         """A snapshot's values as the records take them: each token's book (its sixth value) noted and read as no
@@ -54,34 +71,44 @@ class MoneyMarketReplay:
         out = []
         for i, symbol in enumerate(self.tokens):
             *own, book = values[6 * i : 6 * i + 6]
-            self._shares[symbol] = book[4]
+            self._cash[symbol], self._shares[symbol] = book[3], book[4]
             out += [*own, 0]
         if self._before is None:
             self._before = (dict(self._shares), self._totals)
         return out
 
     def arbitrage(self, price: Decimal) -> None:
-        """Brings the pool to `price`, as the arbitrageurs of a market do once the oracle has moved."""
-        m = self.market
-        arbitrage(m.protocols, m.pool, m.asset, self.collateral, price, self.arbitrageur)
+        """Brings the pool to `price`, as the arbitrageurs of a market do once the oracle has moved: one swap with
+        the price as its limit (levtoken.protocols.arbitrage's, sent through the replay's node connection)."""
+        target = sqrt_price_x96(price, *self.decimals, self.asset_is_token0)
+        current = self.rpc.call(self.pool.call("slot0"))[0]
+        if current == target:
+            return
+        # The pool's price (token1 per token0) is above the target: sell token0 into it, else token1.
+        sell_token0 = current > target
+        sell_asset = sell_token0 == self.asset_is_token0
+        token_in, token_out = (self.asset, self.stable) if sell_asset else (self.stable, self.asset)
+        budget = (ARBITRAGE_ASSET if sell_asset else ARBITRAGE_DOLLARS) * 10 ** self.decimals[0 if sell_asset else 1]
+        self.rpc.send(self.router, "exactInputSingle",
+                      (token_in, token_out, self.fee, self.arbitrageur, 2**64, budget // 4, 0, target),
+                      sender=self.arbitrageur)
 
-    def step(self, index: int, record: dict, price: Decimal, timestamp: str | int) -> None:
+    def step(self, index: int, record: dict, price: Decimal) -> None:
         """Sets each token's interest over step `index` (on the borrow shares it held since the last step, as the
-        lending market's totals grew; a short's, in the asset, valued at the step's price, rounded up) and checks
-        its equity against the protocols at the block the snapshot read (`timestamp`)."""
+        lending market's totals grew) and checks its equity against the protocols: one batched read of Morpho (its
+        positions and markets, with the IRM's rates), the feed, and the token's own collateral outside escrow, at
+        the block the snapshot read."""
         shares, totals = self._before
         price_wad = to_feed(price) * 10**10
-        now = quantity(timestamp) if isinstance(timestamp, str) else timestamp
-        for symbol, token in self.tokens.items():
-            side = (0, 1) if self.long[symbol] else (2, 3)
-            grown = debt_growth(shares.get(symbol, 0), tuple(totals[i] for i in side),
-                                tuple(self._totals[i] for i in side))
-            record[symbol].funding = grown if self.long[symbol] else -(-grown * price_wad // self.value_scale)
-            expected = equity_from_protocols(self.market, token, self.collateral, now)
-            self.checks += 1
-            if record[symbol].equity != expected:
-                self.divergences.append((index, symbol, record[symbol].equity, expected))
+        for symbol in self.tokens:
+            record[symbol].funding = interest(shares.get(symbol, 0), totals, self._totals, self.long[symbol],
+                                              price_wad, self.scales[0])
         self._before = (dict(self._shares), self._totals)
+        expected = self.equities()
+        for symbol, equity in expected.items():
+            self.checks += 1
+            if record[symbol].equity != equity:
+                self.divergences.append((index, symbol, record[symbol].equity, equity))
 
     @staticmethod
     def interest_paid(steps: list) -> dict[str, int]:
@@ -91,6 +118,35 @@ class MoneyMarketReplay:
             for symbol, token_step in step.tokens.items():
                 paid[symbol] = paid.get(symbol, 0) + token_step.funding
         return paid
+
+    def equities(self) -> dict[str, int]:
+        """Each token's equity now as the protocols hold it: its VenueAccount's collateral and debt in Morpho
+        (interest accrued with the IRM's rate to the head's time), at the feed's price, with the venue's cash, plus
+        the collateral the token holds outside its requests' escrow (`levtoken.money_market.position_value`). Call
+        it after `read` of the same state (the venue's cash for each token is the book's)."""
+        rpc, symbols = self.rpc, list(self.tokens)
+        calls = [self.feed.call("latestRoundData")]
+        calls += [self.morpho.call("market", self.ids[side]) for side in (True, False)]
+        for symbol in symbols:
+            token = self.tokens[symbol]
+            calls += [self.morpho.call("position", self.ids[self.long[symbol]], self.accounts[symbol]),
+                      token.call("escrowAssets"), self.collateral.call("balanceOf", token.address)]
+        head = rpc.block()
+        values = rpc.call_many(calls)
+        (_, answer, *_), markets = values[0], {True: values[1], False: values[2]}
+        rates = dict(zip((True, False), rpc.call_many(
+            [self.irm.call("borrowRateView", self.params[side], markets[side]) for side in (True, False)])))
+        now = quantity(head["timestamp"])
+        totals = {side: (accrued_assets(markets[side], rates[side], now), markets[side][3]) for side in (True, False)}
+        equities = {}
+        for i, symbol in enumerate(symbols):
+            (_, borrow_shares, held), escrow, balance = values[3 + 3 * i : 6 + 3 * i]
+            long = self.long[symbol]
+            debt = to_assets_up(borrow_shares, *totals[long])
+            value, _ = position_value(LONG if long else SHORT, held, debt, self._cash[symbol],
+                                      answer * self.price_scale, *self.scales)
+            equities[symbol] = value + balance - escrow
+        return equities
 
 
 class MorphoLiquidator:

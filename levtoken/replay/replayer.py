@@ -64,7 +64,8 @@ class Replayer:
             raise ReplayStartError("--check-model runs the reference model of the perpetual venue; market "
                                    f"{market} is on the money-market venue, whose replay checks every step "
                                    "against the protocols themselves instead")
-        self.money = MoneyMarketReplay(deployment, market, self.ape_tokens, arbitrageur) if self.kind == MORPHO else None
+        self.money = (MoneyMarketReplay(self.rpc, deployment, market, self.ape_tokens, arbitrageur)
+                      if self.kind == MORPHO else None)
         liquidator_kind = MorphoLiquidator if self.kind == MORPHO else Liquidator
         self.liquidator = (
             liquidator_kind(self.rpc, self.venue, self.market_id, self.tokens, liquidator.address)
@@ -180,7 +181,7 @@ class Replayer:
             for symbol in liquidated:
                 record[symbol].liquidated = True
             if self.money is not None:
-                self.money.step(index, record, point.close, self.rpc.block()["timestamp"])
+                self.money.step(index, record, point.close)
             steps.append(Step(point.timestamp, chain_time, block, point.close, record))
             if on_step is not None:
                 on_step(index, steps[-1])

@@ -9,28 +9,46 @@ import bisect
 from decimal import Decimal
 from typing import Any
 
+from levtoken.deploy_config import MORPHO
+from levtoken.money_market import interest
 from levtoken.replay.records import ReplayResult, Step, TokenStep
 from levtoken.report import COLUMNS, summarize, summary_rows
 from levtoken.shapes import Params, Settlement
+from levtoken.units import to_feed
 
 
 def token_states(reader, symbol: str, fee_recipient: str, blocks: list[int]) -> list[TokenStep]:
     """The token's NAV, leverage, supply, equity, fee recipient's shares and funding owed at each of `blocks`
-    (fresh records: the steps add their events to them); ValueError when a view had no valid price then."""
+    (fresh records: the steps add their events to them); ValueError when a view had no valid price then. On the
+    money market nothing is owed apart from the debt (valued already): its interest per step comes from
+    `debt_states`."""
     record = reader.deployment.tokens[symbol]
-    token, venue = reader.token(symbol), reader.venue
+    token, venue = reader.token(symbol), reader.venue_of(symbol)
+    owed = "book" if record.venue == MORPHO else "fundingOwed"
     key = lambda block: ("state", symbol, fee_recipient, block)  # noqa: E731
     missing = [b for b in dict.fromkeys(blocks) if key(b) not in reader.memo]
     values = reader.views_at([call for b in missing for call in (
         (token, "navPerToken", (), b), (token, "leverage", (), b), (token, "totalSupply", (), b),
         (token, "equity", (), b), (token, "balanceOf", (fee_recipient,), b),
-        (venue, "fundingOwed", (record.market_id, record.address), b))])
+        (venue, owed, (record.market_id, record.address), b))])
     for i, block in enumerate(missing):
-        reader.memo[key(block)] = tuple(values[6 * i: 6 * i + 6])
+        state = values[6 * i: 6 * i + 6]
+        reader.memo[key(block)] = tuple(state[:5]) + ((0 if state[5] is not None else None,) if owed == "book"
+                                                      else (state[5],))
     states = [reader.memo[key(b)] for b in blocks]
     if any(value is None for state in states for value in state):
         raise ValueError("a view of the token had no valid price in its history (a stale feed)")
     return [TokenStep(*state) for state in states]
+
+
+def debt_states(reader, symbol: str, blocks: list[int]) -> list[tuple[int, tuple[int, int, int, int]]]:
+    """A money-market token's borrow shares and its venue's `borrowTotals` at each of `blocks`: what the interest
+    over each step is computed from (levtoken.money_market.interest)."""
+    record = reader.deployment.tokens[symbol]
+    venue = reader.venue_of(symbol)
+    values = reader.views_at([call for b in blocks for call in (
+        (venue, "book", (record.market_id, record.address), b), (venue, "borrowTotals", (record.market_id,), b))])
+    return [(values[2 * i][4], tuple(values[2 * i + 1])) for i in range(len(blocks))]
 
 
 def step_of(block: int, firsts: list[int]) -> int:
@@ -43,7 +61,7 @@ def inception_result(reader, symbol: str, block: int) -> ReplayResult | None:
     before it has one or before its market published a price after it; ValueError when a view had no valid
     price at one of its steps)."""
     record = reader.deployment.tokens[symbol]
-    token, venue = reader.token(symbol), reader.venue
+    token, venue = reader.token(symbol), reader.venue_of(symbol)
     feed = reader.contract("PriceFeed", reader.deployment.feeds[record.market])
     window = {"from_block": reader.deployment.block, "to_block": block}
     settled = token.events.Settled.get_logs(**window)
@@ -68,11 +86,19 @@ def inception_result(reader, symbol: str, block: int) -> ReplayResult | None:
     after_start = {"from_block": start_block + 1, "to_block": block}
     account = {"account": record.address}
     paid = 0
-    for event in venue.events.FundingSettled.get_logs(argument_filters=account, **after_start):
-        steps[step_of(event["blockNumber"], firsts)].tokens[symbol].funding += event["args"]["amount"]
-        paid += event["args"]["amount"]
-    for event in venue.events.Liquidated.get_logs(argument_filters=account, **after_start):
-        steps[step_of(event["blockNumber"], firsts)].tokens[symbol].liquidated = True
+    if record.venue == MORPHO:  # the interest on the debt in place of funding; Morpho's liquidations are not marked
+        debts = debt_states(reader, symbol, [start_block, *ends])
+        value_scale = 10 ** (18 + reader.asset_decimals(symbol) - reader.deployment.collateral_contract().decimals())
+        for step, (shares, before), (_, after) in zip(steps, debts, debts[1:]):
+            accrued = interest(shares, before, after, record.leverage_wad > 0, to_feed(step.price) * 10**10, value_scale)
+            step.tokens[symbol].funding += accrued
+            paid += accrued
+    else:
+        for event in venue.events.FundingSettled.get_logs(argument_filters=account, **after_start):
+            steps[step_of(event["blockNumber"], firsts)].tokens[symbol].funding += event["args"]["amount"]
+            paid += event["args"]["amount"]
+        for event in venue.events.Liquidated.get_logs(argument_filters=account, **after_start):
+            steps[step_of(event["blockNumber"], firsts)].tokens[symbol].liquidated = True
     for event in token.events.RipcordBountyPaid.get_logs(**after_start):
         steps[step_of(event["blockNumber"], firsts)].tokens[symbol].bounty += event["args"]["amount"]
     for event in token.events.Rebalanced.get_logs(**after_start):

@@ -11,7 +11,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from levtoken.deploy_config import MORPHO, VENUE_NAMES
 from levtoken.deployment import Deployment
+from levtoken.money_market import LONG
 from levtoken.rpc import RPC, Contract
 from levtoken.shapes import Action, Params, Position, Reason, Settlement, Status
 from levtoken.status import time_rebalance_text
@@ -98,6 +100,31 @@ class ChainReader:
     def venue(self):
         """The PerpVenue."""
         return self.contract("PerpVenue", self.deployment.venue)
+
+    def venue_of(self, symbol: str):
+        """The venue a token holds its exposure on, with its ABI (PerpVenue or MoneyMarketVenue)."""
+        record = self.deployment.tokens[symbol]
+        if record.venue == MORPHO:
+            return self.contract("MoneyMarketVenue", self.deployment.money_market["venue"])
+        return self.venue
+
+    def size_at(self, symbol: str, block: int) -> int:
+        """The token's position size (18 decimals, signed) at `block`: the perpetual venue's stored size, or the
+        money market's collateral (a long) or minus its debt (a short), interest accrued."""
+        record = self.deployment.tokens[symbol]
+        at = {"block_identifier": block}
+        venue = self.venue_of(symbol)
+        if record.venue == MORPHO:
+            side, collateral, debt, _, _ = venue.functions.book(record.market_id, record.address).call(**at)
+            scale = 10 ** (18 - self.once(("asset decimals", record.market), lambda: self.asset_decimals(symbol)))
+            return collateral * scale if side == LONG else -debt * scale
+        return Position.from_abi(venue.functions.position(record.market_id, record.address).call(**at)).size
+
+    def asset_decimals(self, symbol: str) -> int:
+        """The decimals of a money-market token's asset (its long lending market's collateral)."""
+        record = self.deployment.tokens[symbol]
+        config = self.venue_of(symbol).functions.marketConfig(record.market_id).call()
+        return self.contract("TestAsset", config[5][1]).functions.decimals().call()
 
     @property
     def collateral(self):
@@ -242,7 +269,7 @@ class ChainReader:
         earlier = [p for p in points if p.time <= now - DAY]
         base = earlier[-1] if earlier else (points[0] if points else None)
         change = (nav / base.nav - 1) if base and base.nav else 0.0
-        size = Position.from_abi(self.venue.functions.position(record.market_id, record.address).call(**at)).size
+        size = self.size_at(symbol, block)
         return {
             **row,
             "change_24h": percent(change),
@@ -299,25 +326,46 @@ class ChainReader:
                  "change": change.description, "id": change.id}
                 for change in pending if symbol in change.tokens]
 
-    def position(self, symbol: str, block: int) -> dict[str, str]:
-        """The token's venue position: size in the market's asset, notional and margin in dollars, the funding
-        rate the market pays now (per day and per year; positive: longs pay shorts) and what the token owes."""
+    def position(self, symbol: str, block: int) -> list[list[str]]:
+        """The token's position on its venue, as (key, label, value) rows. On the perpetual venue: its size in the
+        market's asset, notional and margin in dollars, the account's value, the funding rate the market pays now
+        (per day and per year; positive: longs pay shorts) and what the token owes. On the money market: its
+        collateral and debt in Morpho, the account's value, its debt against the LLTV, and the rate its debt pays."""
         record = self.deployment.tokens[symbol]
         at = {"block_identifier": block}
-        venue = self.venue
+        venue = self.venue_of(symbol)
         market, account = record.market_id, record.address
+        size = self.size_at(symbol, block)
+        price = self.shown(venue.functions.indexPrice(market), block, lambda p: f"${from_wad(p):,.2f}")
+        notional = self.shown(venue.functions.indexPrice(market), block,
+                              lambda p: f"${from_wad(abs(size) * p // WAD):,.2f}")
+        rows = [["venue", "venue", VENUE_NAMES[record.venue]], ["size", "size", f"{from_wad(size):,.6f} {record.market}"],
+                ["notional", "notional", notional], ["price", "index price", price]]
+        if record.venue == MORPHO:
+            side, collateral, debt, cash, _ = venue.functions.book(market, account).call(**at)
+            config = venue.functions.marketConfig(market).call(**at)
+            lltv = config[5][4] / WAD
+            rates = venue.functions.borrowRates(market).call(**at)
+            rate = (rates[0] if side == LONG else rates[1]) * 365 * DAY / WAD
+            asset = 10 ** self.once(("asset decimals", record.market), lambda: self.asset_decimals(symbol))
+            held, owed = ((f"{collateral / asset:,.6f} {record.market}", usd(debt)) if side == LONG
+                          else (usd(collateral), f"{debt / asset:,.6f} {record.market}"))
+            value = self.shown(venue.functions.accountState(market, account), block, lambda state: usd(state[0]))
+            return rows + [
+                ["collateral", "collateral in Morpho", held], ["debt", "debt in Morpho", owed],
+                ["cash", "cash at the venue", usd(cash)], ["value", "account value", value],
+                ["lltv", "Morpho liquidates past", f"{lltv:.0%} of the collateral's value lent"],
+                ["borrow_rate", "borrow rate (in place of funding)", f"{rate * 100:+.2f}% a year on the debt"],
+            ]
         position = Position.from_abi(venue.functions.position(market, account).call(**at))
         rate = venue.functions.fundingRate(market).call(**at) / WAD
-        return {
-            "size": f"{from_wad(position.size):,.6f} {record.market}",
-            "notional": self.shown(venue.functions.indexPrice(market), block,
-                                   lambda price: f"${from_wad(abs(position.size) * price // WAD):,.2f}"),
-            "price": self.shown(venue.functions.indexPrice(market), block, lambda price: f"${from_wad(price):,.2f}"),
-            "margin": usd(position.margin),
-            "value": self.shown(venue.functions.accountValue(market, account), block, usd),
-            "funding_rate": f"{rate * 100:+.4f}% a day ({rate * YEAR_DAYS * 100:+.2f}% a year), longs pay when positive",
-            "funding_owed": self.shown(venue.functions.fundingOwed(market, account), block, usd),
-        }
+        return rows + [
+            ["margin", "margin", usd(position.margin)],
+            ["value", "account value", self.shown(venue.functions.accountValue(market, account), block, usd)],
+            ["funding_rate", "funding rate",
+             f"{rate * 100:+.4f}% a day ({rate * YEAR_DAYS * 100:+.2f}% a year), longs pay when positive"],
+            ["funding_owed", "funding owed now", self.shown(venue.functions.fundingOwed(market, account), block, usd)],
+        ]
 
     def fees(self, symbol: str, params: Params, block: int) -> dict[str, str]:
         """The fee rates and what the token's fees took since it started (in tokens and at today's NAV)."""

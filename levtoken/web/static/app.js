@@ -94,9 +94,7 @@ async function showToken() {
   charts.leverage.setData(t.series.map((p) => ({ time: p.time, value: p.leverage })));
   for (const chart of charts.both) chart.timeScale().fitContent();
   const p = t.position;
-  pairs($("position"), [["size", "size", p.size], ["notional", "notional", p.notional], ["price", "index price", p.price],
-    ["margin", "margin", p.margin], ["value", "account value", p.value], ["funding_rate", "funding rate", p.funding_rate],
-    ["funding_owed", "funding owed now", p.funding_owed]]);
+  pairs($("position"), p);  // [key, label, value] rows: the venue's own (a perpetual position, or a Morpho loop)
   const d = t.due;
   pairs($("due"), [["action", "action due now", d.reason ? `${d.action} (${d.reason})` : d.action],
     ["time_rebalance", "next time rebalance", d.time_rebalance], ["next_time", "scheduled at", `${utc(d.next_time)} UTC`]]);
