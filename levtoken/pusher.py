@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from ape import chain
 
-from levtoken.deploy_config import DeploymentError
+from levtoken.deploy_config import MORPHO, DeploymentError
 from levtoken.deployment import Deployment, updatable_feed
 from levtoken.keeper.backoff import Backoff, is_connection_error
 from levtoken.node import LOCAL_CHAIN_IDS
@@ -29,6 +29,27 @@ from levtoken.prices import load_prices
 from levtoken.units import FEED_DECIMALS, to_feed, utc_text
 
 YEAR = 365 * 86_400
+
+
+def market_follower(deployment: Deployment, market: str, arbitrageur) -> Callable[[Decimal], str] | None:
+    """On a money-market market, what brings its pool to each new price as the market's arbitrageurs would
+    (`arbitrageur`, a local test account, is minted what it sells); None on the perpetual venue, which prices at the
+    oracle alone."""
+    if deployment.venue_kind(market) != MORPHO:
+        return None
+    from levtoken.protocols import arbitrage
+
+    money = deployment.money_market_of(market)
+    collateral = deployment.collateral_contract()
+
+    def follow_price(price: Decimal) -> str:
+        for token in (money.asset, collateral):
+            if token.balanceOf(arbitrageur) < 10 ** (token.decimals() + 9):
+                token.mint(arbitrageur, 10 ** (token.decimals() + 10), sender=arbitrageur)
+        arbitrage(money.protocols, money.pool, money.asset, collateral, price, arbitrageur)
+        return f"its pool arbitraged to {price:,.2f}"
+
+    return follow_price
 
 
 def local_feed(deployment: Deployment, market: str, updater):
@@ -47,15 +68,17 @@ def current_price(feed) -> Decimal:
     return Decimal(feed.latestRoundData()[1]) / 10**FEED_DECIMALS
 
 
-def publish(feed, price: Decimal, updater) -> str:
+def publish(feed, price: Decimal, updater, market: Callable[[Decimal], str] | None = None) -> str:
     """Publishes `price` (dollars) as a new round, in a block at least a second after the head (a round in the same
-    second as a request does not price it), on a local chain; returns one line saying what and when (chain time)."""
+    second as a request does not price it), on a local chain; then `market(price)`, which moves what else follows
+    the price there (a money market's pool) and says how. Returns one line saying what and when (chain time)."""
     head = chain.provider.web3.eth.get_block("latest")["timestamp"]
     chain.provider.make_request("evm_setNextBlockTimestamp", [max(head + 1, int(time.time()))])
     receipt = feed.submit(to_feed(price), sender=updater)
     block = chain.provider.get_block(receipt.block_number)
-    return (f"{feed.description()} {price:,.2f} in block {receipt.block_number} "
+    line = (f"{feed.description()} {price:,.2f} in block {receipt.block_number} "
             f"(chain time {utc_text(block.timestamp)}, round {feed.latestRoundData()[0]})")
+    return f"{line}; {market(price)}" if market is not None else line
 
 
 def walk(start: Decimal, volatility: float, interval: float, seed: int | None = None) -> Iterator[Decimal]:
@@ -78,9 +101,10 @@ def follow(path: Path | str, start: Decimal) -> Iterator[Decimal]:
 
 
 def push(feed, updater, prices: Iterator[Decimal], interval: float, say: Callable[[str], None],
-         stop: threading.Event | None = None) -> int:
+         stop: threading.Event | None = None, market: Callable[[Decimal], str] | None = None) -> int:
     """Publishes each of `prices` as a new round, one every `interval` seconds, until they run out (a file) or
-    `stop` is set (Ctrl-C, between two rounds, never in the middle of one); says each in one line. A node that
+    `stop` is set (Ctrl-C, between two rounds, never in the middle of one), each followed by `market` (see
+    `publish`); says each in one line. A node that
     stops answering is said and retried with back-off (the price waits, none is skipped). Returns how many were
     published."""
     stop = stop or threading.Event()
@@ -89,7 +113,7 @@ def push(feed, updater, prices: Iterator[Decimal], interval: float, say: Callabl
     for price in prices:
         while not stop.is_set():
             try:
-                say(publish(feed, price, updater))
+                say(publish(feed, price, updater, market))
                 published += 1
                 if backoff.reset():
                     say("node answering again")

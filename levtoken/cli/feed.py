@@ -45,15 +45,17 @@ def _price(text: str) -> Decimal:
 @friendly_errors
 def publish(price: str | None, market: str, record: Path, network: str, account: str):
     """Publishes PRICE (dollars) on the market's feed as a new round; without PRICE, the latest answer again (a
-    newer round, which every request made so far waits for). Local chains only; the account needs the feed's
-    UPDATER_ROLE (the deployer has it)."""
-    from levtoken.pusher import current_price, local_feed, publish as publish_price
+    newer round, which every request made so far waits for); a money market's pool is then arbitraged to it. Local
+    chains only; the account needs the feed's UPDATER_ROLE (the deployer has it)."""
+    from levtoken.pusher import current_price, local_feed, market_follower, publish as publish_price
 
     value = _price(price) if price is not None else None
     with connect(network):
         updater = load_account(account)
-        source = local_feed(Deployment.load(record), market, updater)
-        console.print(publish_price(source, value if value is not None else current_price(source), updater))
+        deployment = Deployment.load(record)
+        source = local_feed(deployment, market, updater)
+        console.print(publish_price(source, value if value is not None else current_price(source), updater,
+                                    market_follower(deployment, market, updater)))
 
 
 @command()
@@ -74,11 +76,12 @@ def push(csv_path: Path | None, interval: float, volatility: float, seed: int | 
          network: str, account: str):
     """Publishes a new price on the market's feed every --interval seconds, starting from the feed's price: a
     random walk (--volatility, --seed), or a price file's moves (--csv). Local chains only; stop it with Ctrl-C."""
-    from levtoken.pusher import current_price, follow, local_feed, push as push_prices, walk
+    from levtoken.pusher import current_price, follow, local_feed, market_follower, push as push_prices, walk
 
     with connect(network):
         updater = load_account(account)
-        source = local_feed(Deployment.load(record), market, updater)
+        deployment = Deployment.load(record)
+        source = local_feed(deployment, market, updater)
         start = current_price(source)
         prices = follow(csv_path, start) if csv_path is not None else walk(start, volatility, interval, seed)
         kind = f"the moves of {csv_path}" if csv_path is not None else f"a random walk at {volatility:.0%} a year"
@@ -86,7 +89,8 @@ def push(csv_path: Path | None, interval: float, volatility: float, seed: int | 
         stop = threading.Event()  # Ctrl-C or SIGTERM: stop between two rounds, never in the middle of one
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        count = push_prices(source, updater, prices, interval, console.print, stop)
+        count = push_prices(source, updater, prices, interval, console.print, stop,
+                            market_follower(deployment, market, updater))
     console.print(f"stopped after {count} prices" if stop.is_set() else f"pushed {count} prices: the end of {csv_path}")
 
 

@@ -1,5 +1,6 @@
 """README.md's `make demo` commands, exactly as written (from the project's folder, writing out/demo): the
-default year, the 2020 crash and the hourly year each run to the end and report what the README says."""
+default year, the 2020 crash, the hourly year and the default year on both venues each run to the end and report
+what the README says."""
 
 import re
 import subprocess
@@ -10,7 +11,8 @@ from tests.utils.cli import PROJECT_FOLDER, README, ROOT
 
 pytestmark = PROJECT_FOLDER
 
-COMMANDS = ["make demo", 'make demo ARGS="--start 2020-01-01 --end 2020-12-31"', 'make demo ARGS="--hourly"']
+COMMANDS = ["make demo", 'make demo ARGS="--start 2020-01-01 --end 2020-12-31"', 'make demo ARGS="--hourly"',
+            'make demo ARGS="--venue both"']
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -18,6 +20,13 @@ def test_readme__make_demo__runs_as_written(command):
     assert (command if command == "make demo" else command.replace(" --end", "\n--end")) in README.read_text()
     out = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
+    if "--venue both" in command:
+        # The README's table: each token on both venues, and every money-market step checked against the protocols.
+        table = (ROOT / "out" / "demo" / "side-by-side.md").read_text()
+        assert "| return | +125.43% | +140.79% | -93.47% | -95.72% | -51.11% | -56.67% |" in table
+        assert "| funding % ($ at the end) | -72.87% (-$81,469.82) | -51.10% " in table
+        assert "equalled its position read from the protocols at all 1098 token-steps" in table
+        return
     report = (ROOT / "out" / "demo" / "report.md").read_text()
     assert re.search(r"\| = actual % \(\$ at the end\) \|", report)
     if "2020" in command:
