@@ -197,7 +197,8 @@ def demo(csv_path, start, end, hourly, config, out, overwrite, asset, venue, kee
                 console.print(f"[bold]{VENUE_NAMES[kind]}[/bold]")
             replayer = demo_replayer(spec, points, record, keeper_kind, check_model, log=lambda message: console.print(f"  {message}"))
             result = _replay_with_progress(replayer, points, "replaying")
-            title = (f"{replayer.market} {', '.join(replayer.deployment.tokens)} on the {VENUE_NAMES[kind]}: "
+            where = f" on the {VENUE_NAMES[kind]}" if kind != PERP or len(specs) > 1 else ""
+            title = (f"{replayer.market} {', '.join(replayer.deployment.tokens)}{where}: "
                      f"{points[0].when:%Y-%m-%d} to {points[-1].when:%Y-%m-%d}")
             made = _write_report(result, folder, title)
             made["deployment"] = record
