@@ -18,7 +18,7 @@ from eth_utils import is_address, to_checksum_address
 from levtoken.deploy_config import GOVERNANCE_DELAY, MORPHO, PERP, DeployConfig, DeploymentError, token_params
 from levtoken.governance import DEFAULT_ADMIN_ROLE, Change, deploy_governance, execute, hand_over, schedule
 from levtoken.money_market import MarketSettings, MoneyMarket, deploy_venue, market_config, open_markets, seed_liquidity
-from levtoken.protocols import Protocols
+from levtoken.protocols import Protocols, deploy_protocols
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import COLLATERAL_DECIMALS, from_units, to_feed, to_units, to_wad
 
@@ -264,16 +264,19 @@ def deploy(
                                   f"{chain.chain_id}")
         decimals = project.TestStablecoin.at(address).decimals()
     config.check(decimals, fee_recipient)
-    money_markets = [m.symbol for m in config.markets if m.venue == MORPHO]
-    if money_markets and not is_local:
-        raise DeploymentError(f"{config.path}: market(s) {', '.join(money_markets)} set venue = \"morpho\", which "
-                              "deploys Morpho Blue and Uniswap v3 itself: on a local chain only (naming a testnet's "
-                              "own protocols is not supported yet)")
+    deploys_protocols = [m.symbol for m in config.markets
+                         if m.venue == MORPHO and not m.money_market_settings().existing]
+    if deploys_protocols and not is_local:
+        raise DeploymentError(f"{config.path}: market(s) {', '.join(deploys_protocols)} set venue = \"morpho\" "
+                              f"without naming the chain's own protocols; on chain {chain.chain_id} give each "
+                              "morpho, long_market, short_market and pool (only a local chain gets its own)")
     if record is not None:
         _check_matches(config, record, record_path)
     for market in config.markets:  # an existing feed the venue could not read
         if market.feed and (record is None or market.symbol not in record.markets):
-            check_feed(market.symbol, market.feed, market.venue_config(market.feed, decimals).heartbeat)
+            heartbeat = (market.money_market_settings().heartbeat if market.venue == MORPHO
+                         else market.venue_config(market.feed, decimals).heartbeat)
+            check_feed(market.symbol, market.feed, heartbeat)
 
     if record is None:
         if config.collateral_address:
@@ -380,21 +383,36 @@ def deploy(
 
 def _list_on_money_market(record: Deployment, record_path: Path, symbol: str, feed_address: str,
                           settings: MarketSettings, deployer, log) -> int:
-    """Lists `symbol` on the record's money-market venue (deploying the venue, its factory and the protocols under
-    it the first time): a test asset, its lending markets and pool at the feed's price, the lenders' and the
-    pool's liquidity seeded by `deployer` (local chains). Returns the venue's market id."""
+    """Lists `symbol` on the record's money-market venue, deploying the venue and its factory the first time. On a
+    local chain the protocols under it are deployed (once) and a test asset, its lending markets and pool are
+    opened at the feed's price and seeded by `deployer`; on a chain with its own (`settings.existing`) they are
+    the chain's, named by the settings. Returns the venue's market id."""
+    from levtoken.protocols import artifact
+
     collateral = record.collateral_contract()
     if not record.money_market:
-        protocols, venue = deploy_venue(deployer, collateral)
+        addresses = ({"morpho": to_checksum_address(settings.morpho)} if settings.existing
+                     else deploy_protocols(deployer, collateral.address).addresses())
+        venue = deploy_venue(deployer, collateral, addresses["morpho"])
         factory = deploy_factory(deployer, venue.address, deployer.address)
         record.money_market = {"venue": venue.address, "factory": factory.address, "dex_quoter": venue.quoter(),
-                               "protocols": protocols.addresses(), "markets": []}
+                               "protocols": addresses, "markets": []}
         record.save(record_path)
-        log(f"deployed Morpho Blue at {protocols.morpho.address}, Uniswap v3 at {protocols.factory.address}, "
-            f"MoneyMarketVenue at {venue.address} and its LeveragedTokenFactory at {factory.address}")
-    protocols = Protocols.at(record.money_market["protocols"])
+        log(f"deployed MoneyMarketVenue at {venue.address} on Morpho Blue at {addresses['morpho']}, and its "
+            f"LeveragedTokenFactory at {factory.address}")
     venue = project.MoneyMarketVenue.at(record.money_market["venue"])
     feed = record.feed_contract_at(feed_address)
+    if settings.existing:
+        morpho = artifact("Morpho").at(venue.morpho())
+        long_market, short_market = (tuple(morpho.idToMarketParams(bytes.fromhex(id_[2:])))
+                                     for id_ in (settings.long_market, settings.short_market))
+        _as_owner(record, deployer, venue, "listMarket", symbol,
+                  market_config(feed.address, to_checksum_address(settings.pool), long_market, short_market, settings))
+        record.money_market["markets"].append(symbol)
+        log(f"listed {symbol} on the chain's Morpho markets {settings.long_market[:10]}… and "
+            f"{settings.short_market[:10]}… and its pool {settings.pool}")
+        return venue.marketCount()
+    protocols = Protocols.at(record.money_market["protocols"])
     price = Decimal(feed.latestRoundData()[1]) / 10 ** feed.decimals()
     asset = deployer.deploy(project.TestAsset, f"Test {symbol}", f"t{symbol}")
     long_market, short_market, pool = open_markets(protocols, collateral, asset, feed, price, deployer, settings)
@@ -432,7 +450,8 @@ def _check_matches(config: DeployConfig, record: Deployment, record_path: Path) 
             wanted = market.money_market_settings()
             pairs = (("heartbeat", current.heartbeat, wanted.heartbeat),
                      ("max_slippage_bps", current.maxSlippageBps, wanted.max_slippage_bps),
-                     ("max_ltv", current.maxLtv / 1e18, wanted.max_ltv), ("lltv", current.longMarket[4] / 1e18, wanted.lltv))
+                     ("max_ltv", current.maxLtv / 1e18, wanted.max_ltv),
+                     *(() if wanted.existing else (("lltv", current.longMarket[4] / 1e18, wanted.lltv),)))
             differs += [f"market {market.symbol} {name} {have:g} deployed, {want:g} in the file"
                         for name, have, want in pairs if have != want]
         elif market.symbol in record.markets:

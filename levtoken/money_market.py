@@ -9,6 +9,7 @@ The lenders' supply and the pool's liquidity are somebody else's money on a real
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,20 @@ class MarketSettings:
     pool_depth: int = 20_000_000
     stable_rate: float = 0.08
     asset_rate: float = 0.01
+    # A chain's own protocols (a testnet), named instead of deployed: its Morpho Blue, the ids of its two lending
+    # markets (the stablecoin lent against the asset, the asset against the stablecoin) and its asset/stablecoin
+    # Uniswap v3 pool. Then nothing is seeded, and the LLTV is the markets' own.
+    morpho: str = ""
+    long_market: str = ""
+    short_market: str = ""
+    pool: str = ""
+
+    EXISTING = ("morpho", "long_market", "short_market", "pool")
+
+    @property
+    def existing(self) -> bool:
+        """Whether the settings name a chain's own protocols."""
+        return any(getattr(self, name) for name in self.EXISTING)
 
     def problems(self) -> list[str]:
         """Each setting the venue (MoneyMarketVenue._checkConfig) or Morpho would refuse, one line each, with the
@@ -60,13 +75,20 @@ class MarketSettings:
             low = 0 if name.endswith("rate") else 1e-18  # a rate may be zero
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < 1:
                 found.append(f"{name} = {value!r} must be a fraction from {low:g} to below 1 (0.86 is 86%)")
+        if self.existing:
+            for name in self.EXISTING:
+                value, size = getattr(self, name), 64 if name.endswith("market") else 40
+                if not (isinstance(value, str) and re.fullmatch(f"0x[0-9a-fA-F]{{{size}}}", value)):
+                    kind = "a Morpho market id (0x and 64 hex digits)" if size == 64 else "an address"
+                    found.append(f"{name} = {value!r} must be {kind}: a chain's own protocols are named by all of "
+                                 f"{', '.join(self.EXISTING)}")
         if found:
             return found
         if not 0 < self.heartbeat <= 7 * 86_400:
             found.append(f"heartbeat = {self.heartbeat} must be from 1 to 604800 seconds (7 days)")
         if not 0 < self.max_slippage_bps <= 1000:
             found.append(f"max_slippage_bps = {self.max_slippage_bps} must be from 1 to 1000 bps")
-        if self.max_ltv >= self.lltv:
+        if self.max_ltv >= self.lltv and not self.existing:
             found.append(f"max_ltv = {self.max_ltv} must be below lltv = {self.lltv} (Morpho liquidates at lltv)")
         return found
 
@@ -97,14 +119,11 @@ class MoneyMarket:
                    artifact("UniswapV3Pool").at(config.pool), long_market, short_market, market)
 
 
-def deploy_venue(deployer, collateral) -> tuple[Protocols, Any]:
-    """Deploys Morpho Blue, Uniswap v3, a DexQuoter and a MoneyMarketVenue on `collateral` (owned by
-    `deployer`); returns the protocols and the venue."""
-    protocols = deploy_protocols(deployer, collateral.address)
+def deploy_venue(deployer, collateral, morpho: str):
+    """Deploys a DexQuoter and a MoneyMarketVenue on `collateral` and the Morpho Blue at `morpho`, owned by
+    `deployer`; returns the venue."""
     quoter = deployer.deploy(project.DexQuoter)
-    venue = deployer.deploy(project.MoneyMarketVenue, protocols.morpho.address, quoter.address, collateral.address,
-                            deployer.address)
-    return protocols, venue
+    return deployer.deploy(project.MoneyMarketVenue, morpho, quoter.address, collateral.address, deployer.address)
 
 
 def open_markets(protocols: Protocols, collateral, asset, feed, price: Decimal, deployer,
@@ -139,9 +158,11 @@ def market_config(feed: str, pool: str, long_market: tuple, short_market: tuple,
 
 def deploy_money_market(deployer, collateral, asset, feed, symbol: str, price: Decimal,
                         settings: MarketSettings | None = None) -> MoneyMarket:
-    """The whole stack on a local chain: `deploy_venue`, `open_markets` and `list_market` of `symbol` at `price`."""
+    """The whole stack on a local chain: the protocols, `deploy_venue`, `open_markets` and `list_market` of `symbol`
+    at `price`."""
     settings = settings or MarketSettings()
-    protocols, venue = deploy_venue(deployer, collateral)
+    protocols = deploy_protocols(deployer, collateral.address)
+    venue = deploy_venue(deployer, collateral, protocols.morpho.address)
     long_market, short_market, pool = open_markets(protocols, collateral, asset, feed, price, deployer, settings)
     list_market(venue, symbol, feed, pool, long_market, short_market, settings, deployer)
     return MoneyMarket(protocols, venue, asset, pool, long_market, short_market, venue.marketCount())

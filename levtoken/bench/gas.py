@@ -331,6 +331,7 @@ def _measure_money_market(perp: list[Measurement]) -> list[Measurement]:
     long.requestDeposit(amount, fish, fish, sender=fish)
     rows.append(Measurement("settle (money market)", "one deposit into a held 3x long (grows the loop)", settle(long)))
     name, figure = SEAMLESS["exit"]
+    long.deposit(amount, fish, sender=fish)  # the claim of its shares
     long.requestRedeem(long.balanceOf(fish) // 2, fish, fish, sender=fish)
     rows.append(Measurement("settle (money market)", "one redemption from a 3x long: one swap whose callback repays "
                             f"and withdraws (Seamless {figure:,}, {name})", settle(long)))

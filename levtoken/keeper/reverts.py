@@ -17,6 +17,7 @@ from levtoken.units import FEED_DECIMALS, from_units, from_wad
 
 # The unit of each error argument that is not a plain count: (error, argument) first, then the argument alone.
 _LEVERAGE, _COLLATERAL, _SHARES, _PRICE, _TIME, _SECONDS = "leverage", "collateral", "shares", "price", "time", "s"
+_WAD_PRICE = "wad price"  # a venue's 18-decimal price
 ARGUMENT_UNITS: dict[tuple[str, str] | str, str] = {
     "targetLeverage": _LEVERAGE,
     "leverage": _LEVERAGE,
@@ -35,6 +36,7 @@ ARGUMENT_UNITS: dict[tuple[str, str] | str, str] = {
     ("SupplyCapExceeded", "supplyAfter"): _SHARES,
     ("SupplyCapExceeded", "cap"): _SHARES,
     "answer": _PRICE,
+    "oraclePrice": _WAD_PRICE,
     "allowedAt": _TIME,
     "opensAt": _TIME,
     "priceTime": _TIME,
@@ -62,6 +64,8 @@ def format_argument(error: str, name: str, value: Any) -> str:
         return f"{from_wad(value):,.6f} tokens"
     if unit == _PRICE:
         return f"${from_units(value, FEED_DECIMALS):,.2f}"
+    if unit == _WAD_PRICE:
+        return f"${from_wad(value):,.2f}"
     if unit == _TIME and value > 10**9:
         return f"{datetime.fromtimestamp(value, tz=timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
     if unit == _SECONDS:

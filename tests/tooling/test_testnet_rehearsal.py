@@ -16,6 +16,7 @@ import json
 import re
 import shlex
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,110 @@ def test_keyfile_account__wrong_passphrase_in_the_environment__one_clear_line(re
                         "--record deployments/ci.json", env=env)
     assert_one_clear_error(out, "--account ci: wrong passphrase")
     assert rehearsal.w3.eth.get_transaction_count(key.address) == 0
+
+
+def chain_money_market(rehearsal) -> dict[str, str]:
+    """What a testnet has for a money-market market, deployed beforehand by the chain's other key: an 18-decimal
+    asset, Morpho Blue with its interest-rate model, a lending market each way priced by a FeedOracle on the chain's
+    feed (with its lenders' supply), and Uniswap v3 with the asset/stablecoin pool at the feed's price and liquidity
+    around it. Returns the addresses and market ids the config names."""
+    from levtoken.protocols import NO_DESCRIPTOR, POOL_FEE, TICK_SPACING, artifact, market_id, sqrt_price_x96, tick_of
+
+    owner, usd, feed = rehearsal.owner, rehearsal.usd, rehearsal.feed
+    me = owner.account.address
+    asset = owner.deploy(project.TestAsset.contract_type, "Test Bitcoin", "tBTC")
+    morpho = owner.deploy(artifact("Morpho").contract_type, me)
+    irm = owner.deploy(artifact("IrmMock").contract_type)
+    owner.transact(morpho, "enableIrm", irm.address)
+    owner.transact(morpho, "enableLltv", MONEY_MARKET_LLTV)
+    oracles = [owner.deploy(project.FeedOracle.contract_type, feed.address, 86_400, held, lent, inverse)
+               for held, lent, inverse in ((18, 6, False), (6, 18, True))]
+    long_market = (usd.address, asset.address, oracles[0].address, irm.address, MONEY_MARKET_LLTV)
+    short_market = (asset.address, usd.address, oracles[1].address, irm.address, MONEY_MARKET_LLTV)
+    lent = {usd.address: to_units(20_000_000), asset.address: 700 * 10**18}  # about $20M on each side
+    for params in (long_market, short_market):
+        owner.transact(morpho, "createMarket", params)
+        token = usd if params[0] == usd.address else asset
+        owner.transact(token, "mint", me, lent[token.address])
+        owner.transact(token, "approve", morpho.address, lent[token.address])
+        owner.transact(morpho, "supply", params, lent[token.address], 0, me, b"")
+    factory = owner.deploy(artifact("UniswapV3Factory").contract_type)
+    positions = owner.deploy(artifact("NonfungiblePositionManager").contract_type, factory.address, asset.address,
+                             NO_DESCRIPTOR)
+    asset_is_token0 = int(asset.address, 16) < int(usd.address, 16)
+    token0, token1 = (asset, usd) if asset_is_token0 else (usd, asset)
+    owner.transact(factory, "createPool", token0.address, token1.address, POOL_FEE)
+    pool = rehearsal.w3.eth.contract(address=factory.functions.getPool(token0.address, token1.address, POOL_FEE).call(),
+                                     abi=json.loads(artifact("UniswapV3Pool").contract_type.model_dump_json(by_alias=True))["abi"])
+    owner.transact(pool, "initialize", sqrt_price_x96(Decimal(30_000), 18, 6, asset_is_token0))
+    spacing = TICK_SPACING[POOL_FEE]
+    low, high = sorted(tick_of(Decimal(p), 18, 6, asset_is_token0) for p in (15_000, 60_000))
+    amounts = {usd.address: to_units(20_000_000), asset.address: 700 * 10**18}
+    for token in (usd, asset):
+        owner.transact(token, "mint", me, amounts[token.address])
+        owner.transact(token, "approve", positions.address, amounts[token.address])
+    owner.transact(positions, "mint", (token0.address, token1.address, POOL_FEE, low // spacing * spacing,
+                                       -(-high // spacing) * spacing, amounts[token0.address], amounts[token1.address],
+                                       0, 0, me, 2**64))
+    return {"morpho": morpho.address, "long_market": "0x" + market_id(long_market).hex(),
+            "short_market": "0x" + market_id(short_market).hex(), "pool": pool.address}
+
+
+MONEY_MARKET_LLTV = 860_000_000_000_000_000
+
+
+def money_market_config(collateral: str, feed: str, names: dict[str, str]) -> str:
+    """config/money-market.toml edited as README's "A money market on a testnet" says: the chain's stablecoin, no
+    pool seed, the chain's feed, the governance's two-day delay, and the chain's protocols named in the market."""
+    text = (ROOT / "config" / "money-market.toml").read_text()
+    named = "\n".join(f'{name} = "{value}"' for name, value in names.items())
+    for pattern, line in ((r'^address = ""', f'address = "{collateral}"'), (r"^pool_seed = .*", "pool_seed = 0"),
+                          (r"^initial_price = .*", f'feed = "{feed}"'), (r"^delay = 0", "delay = 172_800"),
+                          (r'^venue = "morpho"', f'venue = "morpho"\n{named}')):
+        text, count = re.subn(pattern, line, text, flags=re.MULTILINE)
+        assert count == 1, pattern
+    return text
+
+
+def test_readme__a_money_market_on_a_testnet__on_the_chains_own_protocols(rehearsal):
+    """The README's money-market block in order, against protocols the chain already has (deployed from its other
+    key): deploy names them and deploys only the venue, its factory and the tokens; status names the venue; the
+    mint's request settles into a Morpho loop once the feed publishes its next round, and the claim mints."""
+    deploying, showing, minting, settling, claiming = readme_commands("A money market on a testnet")
+    names = chain_money_market(rehearsal)
+    (rehearsal.folder / "config" / "sepolia-money-market.toml").write_text(
+        money_market_config(rehearsal.usd.address, rehearsal.feed.address, names))
+    keyfile = rehearsal.tmp / "ape" / "accounts" / f"{ALIAS}.json"
+    if keyfile.is_file():  # the README's first block imported the deployer: give it what this block spends
+        address = rehearsal.w3.to_checksum_address(json.loads(keyfile.read_text())["address"])
+        rehearsal.w3.provider.make_request("anvil_setBalance", [address, hex(10**19)])
+        rehearsal.owner.transact(rehearsal.usd, "mint", address, to_units(FUNDS))
+    else:
+        key = rehearsal.funded_key()
+        assert_ran(rehearsal.import_account(f"ape accounts import {ALIAS}", key), "ape accounts import")
+        address = key.address
+    env = {**rehearsal.env, f"APE_ACCOUNTS_{ALIAS}_PASSPHRASE": PASSPHRASE}
+
+    deployed = rehearsal.run(deploying, env=env)
+    assert_ran(deployed, deploying)
+    record = json.loads((rehearsal.folder / "deployments" / "sepolia-money-market.json").read_text())
+    assert record["money_market"]["protocols"] == {"morpho": names["morpho"]} and record["money_market"]["markets"] == ["BTC"]
+    assert {t["venue"] for t in record["tokens"].values()} == {"morpho"} and record["complete"]
+    assert f"listed BTC on the chain's Morpho markets {names['long_market'][:10]}" in deployed.stdout
+    shown = rehearsal.run(showing, env=env)
+    assert_ran(shown, showing)
+    assert "Morpho+Uniswap" in shown.stdout
+
+    requested = rehearsal.run(minting, env=env)
+    assert_ran(requested, minting)
+    rehearsal.owner.transact(rehearsal.feed, "submit", to_feed(30_100))  # the feed's next round
+    settled = rehearsal.run(settling, env=env)
+    assert_ran(settled, settling)
+    assert "1,000.000000 collateral in" in settled.stdout
+    claimed = rehearsal.run(claiming, env=env)
+    assert_ran(claimed, claiming)
+    token = rehearsal.node.contract(record["tokens"]["BTC3L"]["address"], project.LeveragedToken.contract_type)
+    assert token.functions.balanceOf(address).call() > 0
+    venue = rehearsal.node.contract(record["money_market"]["venue"], project.MoneyMarketVenue.contract_type)
+    side, collateral, debt, _, _ = venue.functions.book(1, token.address).call()
+    assert side == 1 and collateral > 0 and debt > 0  # a 3x loop: BTC in Morpho against a dollar debt

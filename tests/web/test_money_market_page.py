@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.utils.cli import deployed_token, invoke
+from tests.utils.cli import assert_one_clear_error, deployed_token, invoke
 from tests.web.page import dollars, text_of, wait_text
 
 
@@ -54,3 +54,12 @@ def test_token_page__the_loop_behind_the_token(node, deployed, served, browser):
     assert len(terms) == 9
     total = float(attribution["return"].rstrip("%"))
     assert abs(sum(float(t.split("%")[0]) for t in terms) - total) < 0.05
+
+
+def test_cli__a_mint_the_pool_cannot_take__refused_in_one_line(node, deployed):
+    """A mint whose hedge the pool could not fill within the swap's bound is refused before anything is sent, in
+    one line naming the venue's error with the oracle price in dollars."""
+    out = invoke(node, deployed, "levtoken mint BTC3L 20000000")
+    assert_one_clear_error(out, "the venue would refuse the hedge of 20,000,000.000000 collateral on BTC3L now: "
+                                "SwapBeyondBound(")
+    assert "oraclePrice=$30,600.00" in out.stdout + out.stderr
