@@ -346,8 +346,8 @@ def deploy(
             record.markets[market.symbol] = venue.marketCount()
             record.parameters[f"market:{market.symbol}"] = {**source, **config_struct.to_abi()}
         record.save(record_path)
-        log(f"listed market {market.symbol} (id {record.markets[market.symbol]}) on the "
-            f"{'money-market' if market.venue == MORPHO else 'perpetual'} venue with "
+        log(f"listed market {market.symbol} (id {record.markets[market.symbol]})"
+            f"{' on the money-market venue' if market.venue == MORPHO else ''} with "
             f"{'its own' if market.feed else 'a new'} feed {feed}")
 
     if seed:

@@ -181,13 +181,13 @@ def arbitrage(protocols: Protocols, pool, base, quote, price: Decimal, arbitrage
     through the router with the target as its price limit, so the pool takes exactly what moves it there (the
     arbitrageur holds both tokens, minted for it on a local chain). Returns the amount it sold (raw units of the
     token it sold; 0 when the pool is already there)."""
-    current = pool_price(pool, base, quote)
-    if current == price:
-        return 0
-    sell_base = current > price  # the pool's base is dear: sell base into it until it is not
-    token_in, token_out = (base, quote) if sell_base else (quote, base)
     base_is_token0 = pool.token0() == base.address
     limit = sqrt_price_x96(price, base.decimals(), quote.decimals(), base_is_token0)
+    current = pool.slot0().sqrtPriceX96
+    if current == limit:  # compared as the pool holds it: a swap limited to the price it is at is refused (SPL)
+        return 0
+    sell_base = (current > limit) == base_is_token0  # the pool's base is dear: sell base into it until it is not
+    token_in, token_out = (base, quote) if sell_base else (quote, base)
     budget = token_in.balanceOf(arbitrageur)
     token_in.approve(protocols.router.address, budget, sender=arbitrageur)
     protocols.router.exactInputSingle(

@@ -22,18 +22,15 @@ from hypothesis import strategies as st
 from web3.exceptions import ContractLogicError as CallReverted
 
 from levtoken.keeper.reverts import decode_revert_data
-from levtoken.protocols import arbitrage, market_id, sqrt_price_x96
+from levtoken.money_market import LONG, SHORT, position_from_protocols, scales
+from levtoken.protocols import arbitrage
 from levtoken.units import BPS, DAY, FEED_DECIMALS, WAD, to_units
 from tests.utils import chain as chain_helpers
 from tests.utils.requests import quiet
 from tests.utils.strategies import HEALTH
 
 MARKET = 1  # the money-market fixture's one market (mm.market_id)
-LONG, SHORT = 1, 2  # the venue's sides (Book.side); 0 before the first trade
-VALUE_SCALE = 10 ** (18 + 18 - 6)  # raw asset (18 decimals) * price (18) / VALUE_SCALE = stablecoin units (6)
-FEED_SCALE = 10 ** (18 - FEED_DECIMALS)  # the feed's answer to the venue's 18-decimal price
-VIRTUAL_SHARES, VIRTUAL_ASSETS = 10**6, 1  # Morpho's SharesMathLib
-YEAR = 365 * DAY  # IrmMock: x% utilization is x% a year
+VALUE_SCALE, _ = scales(18, 6)  # raw asset (18 decimals) * price (18) / VALUE_SCALE = stablecoin units (6)
 FUNDS = to_units(10_000_000)  # the trader's stablecoin, approved to the venue
 
 # A change: (kind, marginDelta in stablecoin units, amount). "grow" trades `amount` (asset wad) in the side's
@@ -57,49 +54,11 @@ pause = st.one_of(st.just(0), st.sampled_from([1, 3_600, DAY]), st.integers(1, 3
 move = st.one_of(st.none(), st.tuples(st.integers(-300, 300), st.booleans()))
 
 
-def ceil_div(a: int, b: int) -> int:
-    """a / b rounded up (a, b >= 0)."""
-    return -(-a // b)
-
-
-def oracle_price(feed) -> int:
-    """The feed's latest answer as the venue's 18-decimal price."""
-    return feed.latestRoundData()[1] * FEED_SCALE
-
-
-def accrued_borrow(market: tuple, now: int) -> tuple[int, int]:
-    """A Morpho market's total borrow assets and shares at time `now`: the interest since its last update at
-    IrmMock's rate (utilization as a yearly rate) compounded as Morpho does (three terms of e^(rate * elapsed) - 1)."""
-    supply, _, borrow, borrow_shares, last_update, _ = market
-    elapsed = now - last_update
-    if elapsed and supply:
-        first = borrow * WAD // supply // YEAR * elapsed
-        second = first * first // (2 * WAD)
-        third = second * first // (3 * WAD)
-        borrow += borrow * (first + second + third) // WAD
-    return borrow, borrow_shares
-
-
-def expected_state(mm, feed, chain, account, side: int) -> tuple[int, int]:
-    """`account`'s value and size read from the protocols themselves: its Morpho position and the market's totals
-    (accrued to the head block), the feed's price and the venue's cash for it. A long is worth its collateral
-    (rounded down) less its debt (rounded up) plus cash; a short its collateral and cash less its debt (rounded up)."""
-    cash = mm.venue.book(MARKET, account)[3]
-    if side == 0:
-        return cash, 0
-    morpho, params = mm.protocols.morpho, mm.long_market if side == LONG else mm.short_market
-    _, borrow_shares, collateral = morpho.position(market_id(params), mm.venue.accountOf(account))
-    total_borrow, total_shares = accrued_borrow(morpho.market(market_id(params)), chain_helpers.head_time(chain))
-    debt = ceil_div(borrow_shares * (total_borrow + VIRTUAL_ASSETS), total_shares + VIRTUAL_SHARES)
-    price = oracle_price(feed)
-    if side == LONG:
-        return collateral * price // VALUE_SCALE - debt + cash, collateral
-    return collateral + cash - ceil_div(debt * price, VALUE_SCALE), -debt
-
-
 def check_state(mm, feed, chain, account, side: int, label: str) -> tuple[int, int]:
-    """Asserts accountState's value and size and book's side are the protocols' (expected_state); returns them."""
-    value, size = expected_state(mm, feed, chain, account, side)
+    """Asserts accountState's value and size and book's side are the protocols' (levtoken.money_market's
+    position_from_protocols: Morpho's position and market, interest accrued at its IRM's rate to the head block, the
+    feed's price and the venue's cash); returns them."""
+    value, size = position_from_protocols(mm, account, chain_helpers.head_time(chain))
     state = tuple(mm.venue.accountState(MARKET, account))[:2]
     assert state == (value, size), f"{label}: accountState {state}, the protocols make it {value, size}"
     assert mm.venue.book(MARKET, account)[0] == side, f"{label}: the venue's side is not {side}"
@@ -151,16 +110,6 @@ def resolved(kind: str, margin: int, amount: int, direction: int, size: int, pri
     return margin, amount
 
 
-def arbitrage_to(mm, usd, answer: int, arbitrageur) -> None:
-    """Brings the pool to the feed's `answer` (levtoken.protocols.arbitrage) unless it is there: at the answer's own
-    sqrtPriceX96 the pool's price read back as a decimal still differs from the answer by rounding, and the pool
-    refuses a swap limited to the price it is at (SPL)."""
-    price = Decimal(answer) / 10**FEED_DECIMALS
-    at = sqrt_price_x96(price, mm.asset.decimals(), usd.decimals(), mm.pool.token0() == mm.asset.address)
-    if mm.pool.slot0().sqrtPriceX96 != at:
-        arbitrage(mm.protocols, mm.pool, mm.asset, usd, price, arbitrageur)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _quotes_session(gov, whale, fish, usd, feed, outsiders, reverts):
     """Sets up the session fixtures before any test's snapshot, so ape need not rebase its isolation."""
@@ -204,14 +153,14 @@ def test_quote_modify__short_histories__equals_the_change_to_the_unit(usd, feed,
                 answer = feed.latestRoundData()[1] * (BPS + bps) // BPS
                 feed.submit(answer, sender=gov)
                 if arbitraged:
-                    arbitrage_to(mm, usd, answer, arbitrageur)
+                    arbitrage(mm.protocols, mm.pool, mm.asset, usd, Decimal(answer) / 10**FEED_DECIMALS, arbitrageur)
                 if seconds and held:
                     event("interest accrues between changes")
                 if bps:
                     event(f"the feed moves, the pool {'arbitraged' if arbitraged else 'left'}")
             value, size = check_state(mm, feed, chain, trader, held, f"before {label} ({seconds} s, {moved} later)")
             direction = 1 if (held or side) == LONG else -1
-            margin_delta, size_delta = resolved(kind, margin, amount, direction, size, oracle_price(feed))
+            margin_delta, size_delta = resolved(kind, margin, amount, direction, size, mm.venue.indexPrice(MARKET))
             quoted = quote(chain, venue, trader, margin_delta, size_delta)
             executed = execute(chain, venue, trader, margin_delta, size_delta)
             note(f"{label}: {kind} marginDelta={margin_delta} sizeDelta={size_delta}: quoted {quoted}, "
