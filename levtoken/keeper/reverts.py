@@ -7,6 +7,7 @@ One definition for the keeper's logs, the `levtoken` command and the replay.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -112,10 +113,14 @@ def revert_data(err: Exception) -> str:
         return "".join(text.split())
     head, _, tail = text.removeprefix("custom error ").partition(":")
     tail = tail[1:] if tail.startswith(" ") else tail
-    try:
-        arguments = bytes.fromhex("".join(tail.split()).removeprefix("0x"))
-    except ValueError:
-        arguments = tail.encode("latin-1")
+    hex_tail = tail.strip().removeprefix("0x")
+    if re.fullmatch(r"[0-9a-fA-F]*", hex_tail):
+        arguments = bytes.fromhex(hex_tail)
+    else:  # the arguments' bytes as text: every byte kept (0x1c is whitespace to str.split, not to the ABI)
+        try:
+            arguments = tail.encode("latin-1")
+        except UnicodeEncodeError:  # ape's text lost the bytes: the error is still named, without its arguments
+            arguments = b""
     return "0x" + head.strip().removeprefix("0x") + arguments.hex()
 
 
