@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ape.exceptions import ContractLogicError
 
-from levtoken.keeper.reverts import decode_revert_data, describe_revert, format_error, revert_data, revert_name
+from levtoken.keeper.reverts import describe_revert, format_error, revert_name
 
 
 @pytest.mark.parametrize("name, inputs, text", [
@@ -48,14 +48,3 @@ def test_describe_revert__stale_price_from_a_view__named(funded_token, chain):
         token.equity()
     assert describe_revert(caught.value).startswith("StalePrice(updatedAt=")
 
-
-def test_revert_data__arguments_worded_as_raw_bytes__every_byte_kept():
-    """A view call's custom error as ape words it, "custom error 0x<selector>: " and the arguments' bytes as text:
-    a byte str.split counts as whitespace (0x1c is 28) is kept, so the arguments decode as the contract raised them
-    (MoneyMarketVenue's Unhealthy(debt=34, maxDebt=28) read back as maxDebt=0 before)."""
-    from eth_abi import encode
-    from eth_utils import keccak
-
-    selector = keccak(text="Unhealthy(uint256,uint256)")[:4].hex()
-    worded = ContractLogicError(f"custom error 0x{selector}: " + encode(["uint256", "uint256"], [34, 28]).decode("latin-1"))
-    assert decode_revert_data(revert_data(worded)) == ("Unhealthy", {"debt": 34, "maxDebt": 28})
