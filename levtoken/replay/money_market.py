@@ -17,7 +17,8 @@ from ape.exceptions import ContractLogicError
 from levtoken.deployment import Deployment, local_account
 from levtoken.money_market import LONG, SHORT, accrued_assets, interest, position_value, scales, to_assets_up
 from levtoken.protocols import artifact, market_id, sqrt_price_x96
-from levtoken.rpc import RPC, Call, Contract, quantity
+from levtoken.replay.keepers import Liquidator
+from levtoken.rpc import RPC, quantity
 from levtoken.units import to_feed
 
 # What the replay's arbitrageur holds (minted on the local chain): more than any replay's arbitrage takes.
@@ -149,19 +150,12 @@ class MoneyMarketReplay:
         return equities
 
 
-class MorphoLiquidator:
+class MorphoLiquidator(Liquidator):
     """Acts as Morpho's liquidators would: once a token's debt passes what its collateral lends at the LLTV
-    (`isLiquidatable`, read with the rest of a step's state), liquidates its account in Morpho, repaying all its
-    debt, or seizing all its collateral where that does not cover the debt (Morpho then writes the rest off). The
-    loan token it repays with is minted for it on the local chain."""
-
-    def __init__(self, rpc: RPC, venue: Contract, market_id: int, tokens: Mapping[str, Contract], sender: str):
-        self.rpc = rpc
-        self.venue = venue
-        self.market_id = market_id
-        self.tokens = dict(tokens)  # by symbol
-        self.sender = sender
-        self.checks: list[Call] = [venue.call("isLiquidatable", market_id, t.address) for t in self.tokens.values()]
+    (`isLiquidatable`, which the money-market venue answers as the perpetual venue does, read with the rest of a
+    step's state), liquidates its account in Morpho, repaying all its debt, or seizing all its collateral where that
+    does not cover the debt (Morpho then writes the rest off). The loan token it repays with is minted for it on the
+    local chain."""
 
     def act(self, flags: list[bool]) -> dict[str, int]:
         """Liquidates the tokens whose `checks` said so (`flags`, in the order of `checks`); returns the block of
