@@ -122,11 +122,22 @@ class IncompleteRound(Revert):
     """The feed's latest round is not complete (no timestamp, or answered in an earlier round)."""
 
 
-# --- interfaces/IPerpVenue.sol -------------------------------------------------------------------
+# --- interfaces/ITokenVenue.sol ------------------------------------------------------------------
 
 
 class InvalidConfig(Revert):
     """A market parameter is outside its hard bounds; the argument is the MarketConfig field's name."""
+
+
+class NotRegistered(Revert):
+    """Only registered accounts trade, modify positions and move liquidity in one step."""
+
+
+class NotRegistrar(Revert):
+    """Only the owner or the registrar registers accounts."""
+
+
+# --- interfaces/IPerpVenue.sol -------------------------------------------------------------------
 
 
 class ConfigStepTooLarge(Revert):
@@ -163,14 +174,6 @@ class NotLiquidatable(Revert):
 
 class InsufficientShares(Revert):
     """The LP holds fewer shares than asked."""
-
-
-class NotRegistered(Revert):
-    """Only registered accounts trade, modify positions and move liquidity in one step."""
-
-
-class NotRegistrar(Revert):
-    """Only the owner or the registrar registers accounts."""
 
 
 class NotOrders(Revert):
