@@ -16,7 +16,7 @@ from ape.exceptions import ContractLogicError
 
 from levtoken.deployment import Deployment, local_account
 from levtoken.money_market import LONG, SHORT, accrued_assets, interest, position_value, scales, to_assets_up
-from levtoken.protocols import artifact, market_id, sqrt_price_x96
+from levtoken.protocols import MORPHO_GAS, artifact, market_id, sqrt_price_x96
 from levtoken.replay.keepers import Liquidator
 from levtoken.rpc import RPC, quantity
 from levtoken.units import to_feed
@@ -179,8 +179,10 @@ class MorphoLiquidator(Liquidator):
             loan.approve(morpho.address, 2**256 - 1, sender=account)
             holder = venue.accountOf(token.address)
             try:
-                receipt = morpho.liquidate(params, holder, 0, book.borrowShares, b"", sender=account)
+                receipt = morpho.liquidate(params, holder, 0, book.borrowShares, b"", sender=account,
+                                           gas_limit=MORPHO_GAS)
             except ContractLogicError:  # the collateral does not cover the debt: seize all of it
-                receipt = morpho.liquidate(params, holder, book.collateral, 0, b"", sender=account)
+                receipt = morpho.liquidate(params, holder, book.collateral, 0, b"", sender=account,
+                                           gas_limit=MORPHO_GAS)
             liquidated[symbol] = receipt.block_number
         return liquidated
