@@ -42,6 +42,7 @@ import os
 import threading
 
 from ape import chain
+from ape.exceptions import BlockNotFoundError
 from silverback import SilverbackBot
 
 from levtoken.deploy_config import DeploymentError
@@ -106,4 +107,8 @@ def serve_tokens(block) -> dict[str, int] | None:
             raise
         log.warning("node unreachable (%s); block %s skipped", err, block.number)
         return None
-    return keeper.on_block(block.number).as_dict()
+    try:
+        return keeper.on_block(block.number).as_dict()
+    except BlockNotFoundError as err:  # the chain went back under the block (a reset node, a reorg)
+        log.info("block %s is gone (%s); the next head is served", block.number, err)
+        return None

@@ -37,6 +37,7 @@ import os
 
 from ape import chain
 from ape.logging import logger
+from ape.exceptions import BlockNotFoundError
 from silverback.runner import PollingRunner
 
 from levtoken.keeper.backoff import Backoff, is_connection_error
@@ -47,6 +48,14 @@ class KeeperRunner(PollingRunner):
     node restarts (see the module docstring for the silverback behaviour this works around)."""
 
     poll_interval = float(os.environ.get("LEVTOKEN_KEEPER_POLL", "1.0"))
+
+    async def run_task(self, task_data, *args, raise_on_error: bool = False):
+        """silverback's run_task, except that a block gone before its task was sent (the chain went back between the
+        poll and the send: sending reads the block again) is said and skipped instead of stopping the runner."""
+        try:
+            return await super().run_task(task_data, *args, raise_on_error=raise_on_error)
+        except BlockNotFoundError as err:
+            logger.info(f"a block went away before its task ran (the chain went back): {err}; the next head is served")
 
     async def _block_task(self, task_data) -> None:
         """Queues the newest block for the bot's block handler whenever the head moves, until shutdown."""
@@ -67,6 +76,9 @@ class KeeperRunner(PollingRunner):
                     last = (height, head)
                 if backoff.reset():
                     logger.info(f"node answering again at block {height}")
+                await asyncio.sleep(self.poll_interval)
+            except BlockNotFoundError as err:  # the chain went back between two reads of its head
+                logger.info(f"the head moved under the poll ({err}); polling again")
                 await asyncio.sleep(self.poll_interval)
             except Exception as err:
                 if not is_connection_error(err):
