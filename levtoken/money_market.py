@@ -16,10 +16,12 @@ from typing import Any
 
 from ape import project
 
+from levtoken.model.libraries.fixed_point_math import mul_div_up
 from levtoken.protocols import (
     MORPHO_GAS, Protocols, artifact, deploy_protocols, market_id, market_params, open_market, open_pool,
     provide_liquidity,
 )
+from levtoken.units import WAD
 
 # Morpho's LLTV for both lending markets: a long is liquidated past L = 1 / (1 - LLTV) = 7.14x.
 LLTV = 860_000_000_000_000_000
@@ -196,14 +198,13 @@ def seed_liquidity(mm: MoneyMarket, collateral, price: Decimal, lender, provider
         collateral.mint(provider, pool_depth * units, sender=provider)
         provide_liquidity(mm.protocols, mm.pool, asset, collateral, low, high, pool_asset, pool_depth * units, provider)
 
-WAD = 10**18
+
 VIRTUAL_SHARES, VIRTUAL_ASSETS = 10**6, 1  # Morpho's SharesMathLib
 
 
 def to_assets_up(shares: int, total_assets: int, total_shares: int) -> int:
     """Morpho's SharesMathLib.toAssetsUp."""
-    numerator, denominator = shares * (total_assets + VIRTUAL_ASSETS), total_shares + VIRTUAL_SHARES
-    return -(-numerator // denominator)
+    return mul_div_up(shares, total_assets + VIRTUAL_ASSETS, total_shares + VIRTUAL_SHARES)
 
 
 def _compounded(rate: int, elapsed: int) -> int:
@@ -231,7 +232,7 @@ def position_value(side: int, collateral: int, debt: int, cash: int, price_wad: 
     if side == LONG:
         return collateral * price_wad // value_scale + cash - debt, collateral * size_scale
     if side == SHORT:
-        return collateral + cash - -(-debt * price_wad // value_scale), -debt * size_scale
+        return collateral + cash - mul_div_up(debt, price_wad, value_scale), -debt * size_scale
     return cash, 0
 
 
@@ -269,4 +270,4 @@ def interest(shares: int, before: tuple[int, int, int, int], after: tuple[int, i
     the asset, valued at `price_wad` and rounded up. Each debt is rounded up as Morpho rounds it."""
     side = slice(0, 2) if long else slice(2, 4)
     grown = to_assets_up(shares, *after[side]) - to_assets_up(shares, *before[side])
-    return grown if long else -(-grown * price_wad // value_scale)
+    return grown if long else -(-grown * price_wad // value_scale)  # signed: bad debt written off lowers it

@@ -187,14 +187,28 @@ def arbitrage(protocols: Protocols, pool, base, quote, price: Decimal, arbitrage
     token it sold; 0 when the pool is already there)."""
     base_is_token0 = pool.token0() == base.address
     limit = sqrt_price_x96(price, base.decimals(), quote.decimals(), base_is_token0)
-    current = pool.slot0().sqrtPriceX96
-    if current == limit:  # compared as the pool holds it: a swap limited to the price it is at is refused (SPL)
+    sell_base = sells_base(pool.slot0().sqrtPriceX96, limit, base_is_token0)
+    if sell_base is None:
         return 0
-    sell_base = (current > limit) == base_is_token0  # the pool's base is dear: sell base into it until it is not
     token_in, token_out = (base, quote) if sell_base else (quote, base)
     budget = token_in.balanceOf(arbitrageur)
     token_in.approve(protocols.router.address, budget, sender=arbitrageur)
     protocols.router.exactInputSingle(
-        (token_in.address, token_out.address, pool.fee(), arbitrageur.address, 2**64, budget, 0, limit),
+        exact_input(token_in.address, token_out.address, pool.fee(), arbitrageur.address, budget, limit),
         sender=arbitrageur)
     return budget - token_in.balanceOf(arbitrageur)
+
+
+def sells_base(current: int, target: int, base_is_token0: bool) -> bool | None:
+    """Whether bringing a pool at sqrtPriceX96 `current` to `target` sells the base into it (the base is dear there)
+    or buys it; None when the pool is there already, compared as the pool holds it (a swap limited to the price it
+    is at is refused: SPL)."""
+    if current == target:
+        return None
+    return (current > target) == base_is_token0  # token1 per token0 above the target: sell token0
+
+
+def exact_input(token_in: str, token_out: str, fee: int, recipient: str, amount: int, limit: int) -> tuple:
+    """SwapRouter.exactInputSingle's parameters: at most `amount` of `token_in`, stopping at sqrtPriceX96 `limit`,
+    no minimum out, no deadline to speak of."""
+    return (token_in, token_out, fee, recipient, 2**64, amount, 0, limit)

@@ -16,7 +16,7 @@ from ape.exceptions import ContractLogicError
 
 from levtoken.deployment import Deployment, local_account
 from levtoken.money_market import LONG, SHORT, accrued_assets, interest, position_value, scales, to_assets_up
-from levtoken.protocols import MORPHO_GAS, artifact, market_id, sqrt_price_x96
+from levtoken.protocols import MORPHO_GAS, artifact, exact_input, market_id, sells_base, sqrt_price_x96
 from levtoken.replay.keepers import Liquidator
 from levtoken.rpc import RPC, quantity
 from levtoken.units import to_feed
@@ -82,16 +82,13 @@ class MoneyMarketReplay:
         """Brings the pool to `price`, as the arbitrageurs of a market do once the oracle has moved: one swap with
         the price as its limit (levtoken.protocols.arbitrage's, sent through the replay's node connection)."""
         target = sqrt_price_x96(price, *self.decimals, self.asset_is_token0)
-        current = self.rpc.call(self.pool.call("slot0"))[0]
-        if current == target:
+        sell_asset = sells_base(self.rpc.call(self.pool.call("slot0"))[0], target, self.asset_is_token0)
+        if sell_asset is None:
             return
-        # The pool's price (token1 per token0) is above the target: sell token0 into it, else token1.
-        sell_token0 = current > target
-        sell_asset = sell_token0 == self.asset_is_token0
         token_in, token_out = (self.asset, self.stable) if sell_asset else (self.stable, self.asset)
         budget = (ARBITRAGE_ASSET if sell_asset else ARBITRAGE_DOLLARS) * 10 ** self.decimals[0 if sell_asset else 1]
         self.rpc.send(self.router, "exactInputSingle",
-                      (token_in, token_out, self.fee, self.arbitrageur, 2**64, budget // 4, 0, target),
+                      exact_input(token_in, token_out, self.fee, self.arbitrageur, budget // 4, target),
                       sender=self.arbitrageur)
 
     def step(self, index: int, record: dict, price: Decimal) -> None:

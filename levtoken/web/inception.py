@@ -88,7 +88,7 @@ def inception_result(reader, symbol: str, block: int) -> ReplayResult | None:
     paid = 0
     if record.venue == MORPHO:  # the interest on the debt in place of funding; Morpho's liquidations are not marked
         debts = debt_states(reader, symbol, [start_block, *ends])
-        value_scale = 10 ** (18 + reader.asset_decimals(symbol) - reader.deployment.collateral_contract().decimals())
+        value_scale, _ = reader.money_scales(symbol)
         for step, (shares, before), (_, after) in zip(steps, debts, debts[1:]):
             accrued = interest(shares, before, after, record.leverage_wad > 0, to_feed(step.price) * 10**10, value_scale)
             step.tokens[symbol].funding += accrued

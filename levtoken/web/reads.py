@@ -13,7 +13,7 @@ from typing import Any
 
 from levtoken.deploy_config import MORPHO, VENUE_NAMES
 from levtoken.deployment import Deployment
-from levtoken.money_market import LONG
+from levtoken.money_market import LONG, scales
 from levtoken.rpc import RPC, Contract
 from levtoken.shapes import Action, Params, Position, Reason, Settlement, Status
 from levtoken.status import time_rebalance_text
@@ -116,15 +116,21 @@ class ChainReader:
         venue = self.venue_of(symbol)
         if record.venue == MORPHO:
             side, collateral, debt, _, _ = venue.functions.book(record.market_id, record.address).call(**at)
-            scale = 10 ** (18 - self.once(("asset decimals", record.market), lambda: self.asset_decimals(symbol)))
+            _, scale = self.money_scales(symbol)
             return collateral * scale if side == LONG else -debt * scale
         return Position.from_abi(venue.functions.position(record.market_id, record.address).call(**at)).size
 
-    def asset_decimals(self, symbol: str) -> int:
-        """The decimals of a money-market token's asset (its long lending market's collateral)."""
+    def money_scales(self, symbol: str) -> tuple[int, int]:
+        """A money-market token's value and size scales (levtoken.money_market.scales: its asset, the long lending
+        market's collateral, against the stablecoin), read once."""
         record = self.deployment.tokens[symbol]
-        config = self.venue_of(symbol).functions.marketConfig(record.market_id).call()
-        return self.contract("TestAsset", config[5][1]).functions.decimals().call()
+
+        def read() -> tuple[int, int]:
+            config = self.venue_of(symbol).functions.marketConfig(record.market_id).call()
+            asset = self.contract("TestAsset", config[5][1]).functions.decimals().call()
+            return scales(asset, self.collateral.functions.decimals().call())
+
+        return self.once(("money scales", record.market), read)
 
     @property
     def collateral(self):
@@ -347,7 +353,7 @@ class ChainReader:
             lltv = config[5][4] / WAD
             rates = venue.functions.borrowRates(market).call(**at)
             rate = (rates[0] if side == LONG else rates[1]) * 365 * DAY / WAD
-            asset = 10 ** self.once(("asset decimals", record.market), lambda: self.asset_decimals(symbol))
+            asset = WAD // self.money_scales(symbol)[1]  # one whole unit of the asset, raw
             held, owed = ((f"{collateral / asset:,.6f} {record.market}", usd(debt)) if side == LONG
                           else (usd(collateral), f"{debt / asset:,.6f} {record.market}"))
             value = self.shown(venue.functions.accountState(market, account), block, lambda state: usd(state[0]))
