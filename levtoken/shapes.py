@@ -109,25 +109,27 @@ class Struct:
         return tuple(values[sol] for sol in cls.sol_names())
 
     @classmethod
+    def field_row(cls, name: str) -> tuple[str, str, str]:
+        """A field's (Python name, Solidity name, unit) given either spelling; KeyError for an unknown field."""
+        for row in cls.table():
+            if name in row[:2]:
+                return row
+        raise KeyError(name)
+
+    @classmethod
     def python_name(cls, name: str) -> str:
         """The Python name of a field given either spelling; KeyError for an unknown field."""
-        for py, sol, _ in cls.table():
-            if name in (py, sol):
-                return py
-        raise KeyError(name)
+        return cls.field_row(name)[0]
 
     @classmethod
     def sol_name(cls, name: str) -> str:
         """The Solidity name of a field given either spelling; KeyError for an unknown field."""
-        for py, sol, _ in cls.table():
-            if name in (py, sol):
-                return sol
-        raise KeyError(name)
+        return cls.field_row(name)[1]
 
     @classmethod
     def unit(cls, name: str) -> str:
         """Field `name`'s unit (either spelling); KeyError for an unknown field."""
-        return {py: u for py, _, u in cls.table()}[cls.python_name(name)]
+        return cls.field_row(name)[2]
 
     @classmethod
     def convert(cls, name: str, value: Any, decimals: int = COLLATERAL_DECIMALS) -> Any:
