@@ -139,18 +139,24 @@ def provide_liquidity(protocols: Protocols, pool, base, quote, low: Decimal, hig
                       quote_amount: int, provider) -> int:
     """Adds `base_amount` and `quote_amount` (raw units, the most it takes of each) between the prices `low` and
     `high` (quote per base) to `pool` as `provider`, who must hold them; returns the position's token id."""
+    for token, amount in ((base, base_amount), (quote, quote_amount)):
+        token.approve(protocols.positions.address, amount, sender=provider)
+    receipt = protocols.positions.mint(
+        position_params(pool, base, quote, low, high, base_amount, quote_amount, provider.address), sender=provider)
+    return receipt.decode_logs(protocols.positions.IncreaseLiquidity)[0].tokenId
+
+
+def position_params(pool, base, quote, low: Decimal, high: Decimal, base_amount: int, quote_amount: int,
+                    recipient: str) -> tuple:
+    """NonfungiblePositionManager.mint's parameters: at most `base_amount` and `quote_amount` (raw units) between
+    the prices `low` and `high` (quote per base, widened to the pool's tick spacing), the position to `recipient`."""
     base_is_token0 = pool.token0() == base.address
     decimals = (base.decimals(), quote.decimals(), base_is_token0)
     spacing = TICK_SPACING[pool.fee()]
     ticks = sorted(tick_of(p, *decimals) for p in (low, high))
     lower, upper = ticks[0] // spacing * spacing, -(-ticks[1] // spacing) * spacing
     amounts = (base_amount, quote_amount) if base_is_token0 else (quote_amount, base_amount)
-    for token, amount in ((base, base_amount), (quote, quote_amount)):
-        token.approve(protocols.positions.address, amount, sender=provider)
-    receipt = protocols.positions.mint(
-        (pool.token0(), pool.token1(), pool.fee(), lower, upper, amounts[0], amounts[1], 0, 0, provider.address,
-         2**64), sender=provider)
-    return receipt.decode_logs(protocols.positions.IncreaseLiquidity)[0].tokenId
+    return (pool.token0(), pool.token1(), pool.fee(), lower, upper, amounts[0], amounts[1], 0, 0, recipient, 2**64)
 
 
 def market_params(loan: str, collateral: str, oracle: str, irm: str, lltv: int) -> tuple:
