@@ -13,10 +13,12 @@ from typing import Any, Iterable
 from ape import project
 from eth_utils import is_address, keccak, to_checksum_address
 
-from levtoken.deploy_config import PERP, VENUE_NAMES
-from levtoken.shapes import MarketConfig, Params
+from levtoken.deploy_config import MORPHO, PERP
+from levtoken.shapes import MONEY_MARKET_FIXED, MarketConfig, MoneyMarketConfig, Params
 
 ZERO_ADDRESS = "0x" + "00" * 20
+# The venues' names in a change's description, and each one's kind and market shape.
+VENUES = {"venue": (PERP, MarketConfig), "money-market venue": (MORPHO, MoneyMarketConfig)}
 
 
 class GovernanceError(Exception):
@@ -132,12 +134,14 @@ def affected_tokens(record, target: str, data: bytes) -> set[str]:
     contract, name = _known_contract(record, target)
     if name in record.tokens:
         return {name}
-    if name == "venue":
+    if name in VENUES:
+        kind = VENUES[name][0]
+        on_venue = {s for s, t in record.tokens.items() if record.venue_kind(t.market) == kind}
         signature, args = contract.decode_input(data)
         if signature.startswith("setMarketConfig"):
             market_id = list(args.values())[0]
-            return {s for s, t in record.tokens.items() if record.markets.get(t.market) == market_id}
-        return set(record.tokens)
+            return {s for s in on_venue if record.markets.get(record.tokens[s].market) == market_id}
+        return on_venue
     return set(record.tokens) if name == "governance" else set()
 
 
@@ -154,9 +158,10 @@ def describe_call(record, target: str, data: bytes) -> str:
     if method == "setParams":
         return f"{name}: " + _diff(Params, contract.params(), values[0], decimals)
     if method == "setMarketConfig":
-        market = next((s for s, i in record.markets.items() if i == values[0]), str(values[0]))
-        current = record.venue_contract().marketConfig(values[0])
-        return f"market {market}: " + _diff(MarketConfig, current, values[1], decimals)
+        kind, shape = VENUES[name]
+        market = next((s for s, i in record.markets.items() if i == values[0] and record.venue_kind(s) == kind),
+                      str(values[0]))
+        return f"market {market}: " + _diff(shape, contract.marketConfig(values[0]), values[1], decimals)
     if method in ("grantRole", "revokeRole"):
         role = next((r for r, value in TOKEN_ROLES.items() if value == bytes(values[0])), "0x" + bytes(values[0]).hex())
         verb = "grant" if method == "grantRole" else "revoke"
@@ -177,6 +182,10 @@ def _known_contract(record, address: str):
     named = {record.venue: ("venue", record.venue_contract), record.factory: ("factory", record.factory_contract),
              record.orders: ("DelayedOrders", record.orders_contract),
              record.governance: ("governance", record.governance_contract)}
+    if record.money_market.get("markets"):
+        market = record.money_market["markets"][0]
+        named[record.money_market["venue"]] = ("money-market venue", lambda: record.venue_contract(market))
+        named[record.money_market["factory"]] = ("money-market factory", lambda: record.factory_contract(market))
     for known, (name, handle) in named.items():
         if known and known.lower() == address:
             return handle(), name
@@ -217,13 +226,10 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
         target, shape = record.token(subject), Params
         current = Params.from_abi(target.params())
         method, prefix = "setParams", ()
-    elif subject in record.markets and record.venue_kind(subject) != PERP:
-        raise GovernanceError(f"market {subject} is on the {VENUE_NAMES[record.venue_kind(subject)]}, whose listed "
-                              "settings are fixed (list the market again under another symbol to change them); its "
-                              "tokens' settings change as any token's")
     elif subject in record.markets:
-        target, shape = record.venue_contract(), MarketConfig
-        current = MarketConfig.from_abi(target.marketConfig(record.markets[subject]))
+        target = record.venue_contract(subject)
+        shape = MoneyMarketConfig if record.venue_kind(subject) == MORPHO else MarketConfig
+        current = shape.from_abi(target.marketConfig(record.markets[subject]))
         method, prefix = "setMarketConfig", (record.markets[subject],)
     else:
         known = ", ".join([*record.tokens, *record.markets])
@@ -232,6 +238,9 @@ def propose_settings(record, proposer, subject: str, settings: dict[str, str]):
         raise GovernanceError("give at least one setting=value to change")
     for name, value in settings.items():
         try:
+            if shape is MoneyMarketConfig and shape.sol_name(name) in MONEY_MARKET_FIXED:
+                raise GovernanceError(f"market {subject}'s {shape.sol_name(name)} holds its tokens' loops and stays "
+                                      "as listed; its heartbeat, maxSlippageBps, maxLtv and pool change")
             setattr(current, shape.python_name(name), shape.parse(name, value, decimals))
         except KeyError:
             known = ", ".join(sol for _, sol, _ in shape.table())

@@ -21,6 +21,7 @@ from levtoken.protocols import (
     MORPHO_GAS, Protocols, artifact, deploy_protocols, market_id, market_params, open_market, open_pool,
     provide_liquidity,
 )
+from levtoken.shapes import MoneyMarketConfig
 from levtoken.units import WAD
 
 # Morpho's LLTV for both lending markets: a long is liquidated past L = 1 / (1 - LLTV) = 7.14x.
@@ -155,8 +156,8 @@ def list_market(venue, symbol: str, feed, pool, long_market: tuple, short_market
 
 def market_config(feed: str, pool: str, long_market: tuple, short_market: tuple, settings: MarketSettings) -> tuple:
     """IMoneyMarketVenue.MarketConfig as a tuple."""
-    return (feed, settings.heartbeat, settings.max_slippage_bps, settings.wad("max_ltv"), pool, long_market,
-            short_market)
+    return MoneyMarketConfig(feed, settings.heartbeat, settings.max_slippage_bps, settings.wad("max_ltv"), pool,
+                             long_market, short_market).to_tuple()
 
 
 def deploy_money_market(deployer, collateral, asset, feed, symbol: str, price: Decimal,

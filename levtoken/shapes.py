@@ -36,6 +36,7 @@ BPS_UNIT = "bps"
 ADDRESS = "address"
 RAW = "raw"  # an integer stored as is (a 36-decimal notional, an index, an enum)
 FLAG = "bool"
+MARKET_PARAMS = "market"  # a Morpho MarketParams tuple (loanToken, collateralToken, oracle, irm, lltv)
 
 
 def _f(sol: str, unit: str, default: Any = None):
@@ -59,6 +60,8 @@ def _cast(unit: str, value: Any) -> Any:
         return str(value)
     if unit == FLAG:
         return bool(value)
+    if unit == MARKET_PARAMS:
+        return tuple(_cast(ADDRESS, v) for v in tuple(value)[:4]) + (int(tuple(value)[4]),)
     return int(value)
 
 
@@ -322,6 +325,23 @@ class MarketConfig(Struct):
         for name, value in overrides.items():
             setattr(config, cls.python_name(name), value)
         return config
+
+
+@dataclass
+class MoneyMarketConfig(Struct):
+    """IMoneyMarketVenue.MarketConfig: a money-market venue's market. The governance changes its heartbeat,
+    maxSlippageBps, maxLtv and pool (`MONEY_MARKET_FIXED`: the feed and the lending markets stay as listed)."""
+
+    feed: str = _f("feed", ADDRESS)
+    heartbeat: int = _f("heartbeat", SECONDS)
+    max_slippage_bps: int = _f("maxSlippageBps", BPS_UNIT)
+    max_ltv: int = _f("maxLtv", WAD_UNIT)
+    pool: str = _f("pool", ADDRESS)
+    long_market: tuple = _f("longMarket", MARKET_PARAMS)
+    short_market: tuple = _f("shortMarket", MARKET_PARAMS)
+
+
+MONEY_MARKET_FIXED = ("feed", "longMarket", "shortMarket")  # where a money market's tokens' loops are
 
 
 @dataclass

@@ -56,6 +56,7 @@ interface IMoneyMarketVenue is ITokenVenue {
     error NotPool(address caller);
 
     event MarketListed(uint256 indexed marketId, string symbol, MarketConfig config);
+    event MarketConfigUpdated(uint256 indexed marketId, MarketConfig config);
     event RegistrarSet(address indexed registrar);
     /// @param account The token (its VenueAccount holds the position).
     /// @param stableAmount Stablecoin the swap paid (a buy) or received (a sale), raw units.
@@ -74,6 +75,13 @@ interface IMoneyMarketVenue is ITokenVenue {
     /// must exist in Morpho, lend each other's tokens with oracles that read `config.feed`, and have an LLTV above
     /// maxLtv.
     function listMarket(string calldata symbol, MarketConfig calldata config) external returns (uint256 marketId);
+
+    /// @notice Changes a listed market's heartbeat, maxSlippageBps, maxLtv or pool. Owner only (the governance,
+    /// after its delay). The feed and the two lending markets hold the tokens' loops and stay as listed
+    /// (InvalidConfig naming the field); the rest is checked as a listing is, and maxSlippageBps and maxLtv rise by
+    /// at most 50 bps and 0.05 a change (ConfigStepTooLarge). Open positions keep their collateral and debt; the
+    /// new settings apply from the next change.
+    function setMarketConfig(uint256 marketId, MarketConfig calldata config) external;
 
     /// @notice Owner: the account (the token factory) that may register accounts besides the owner.
     function setRegistrar(address registrar) external;

@@ -16,7 +16,7 @@ import {SharesMathLib} from "@morpho-org/morpho-blue/src/libraries/SharesMathLib
 import {MorphoBalancesLib} from "@morpho-org/morpho-blue/src/libraries/periphery/MorphoBalancesLib.sol";
 import {TickMath} from "@uniswap/v4-core/src/libraries/TickMath.sol";
 import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
-import {UnknownMarket} from "../interfaces/Errors.sol";
+import {UnknownMarket, checkStep} from "../interfaces/Errors.sol";
 import {IMoneyMarketVenue} from "../interfaces/IMoneyMarketVenue.sol";
 import {ITokenVenue} from "../interfaces/ITokenVenue.sol";
 import {OracleLib} from "../libraries/OracleLib.sol";
@@ -66,6 +66,9 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
     /// @dev Hard bounds of a market's parameters.
     uint256 internal constant MAX_SLIPPAGE_BPS = 1000;
     uint256 internal constant MAX_HEARTBEAT = 7 days;
+    /// @dev The most one change raises them by (DESIGN.md 11: a holder sees each step coming).
+    uint256 internal constant MAX_SLIPPAGE_STEP_BPS = 50;
+    uint256 internal constant MAX_LTV_STEP = 0.05e18;
     /// @dev Transient slot holding the pool a swap is under way in (the only caller of the swap callback).
     bytes32 internal constant SWAP_POOL_SLOT = keccak256("levtoken.MoneyMarketVenue.swapPool");
 
@@ -162,6 +165,22 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
         _scales[marketId] = s;
         IERC20(s.asset).forceApprove(address(morpho), type(uint256).max);
         emit MarketListed(marketId, symbol, config);
+    }
+
+    /// @inheritdoc IMoneyMarketVenue
+    function setMarketConfig(uint256 marketId, MarketConfig calldata config) external onlyOwner {
+        _requireMarket(marketId);
+        MarketConfig storage current = _configs[marketId];
+        if (config.feed != current.feed) revert InvalidConfig("feed");
+        if (Id.unwrap(config.longMarket.id()) != Id.unwrap(current.longMarket.id())) revert InvalidConfig("longMarket");
+        if (Id.unwrap(config.shortMarket.id()) != Id.unwrap(current.shortMarket.id())) {
+            revert InvalidConfig("shortMarket");
+        }
+        _scales[marketId] = _checkConfig(config);
+        checkStep("maxSlippageBps", current.maxSlippageBps, config.maxSlippageBps, MAX_SLIPPAGE_STEP_BPS);
+        checkStep("maxLtv", current.maxLtv, config.maxLtv, MAX_LTV_STEP);
+        _configs[marketId] = config;
+        emit MarketConfigUpdated(marketId, config);
     }
 
     /// @inheritdoc IMoneyMarketVenue
