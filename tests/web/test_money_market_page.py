@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.utils.cli import assert_one_clear_error, deployed_token, invoke
+from tests.utils.cli import assert_one_clear_error, deployed_token, invoke, operation_id
 from tests.web.page import dollars, text_of, wait_text
 
 
@@ -63,3 +63,18 @@ def test_cli__a_mint_the_pool_cannot_take__refused_in_one_line(node, deployed):
     assert_one_clear_error(out, "the venue would refuse the hedge of 20,000,000.000000 collateral on BTC3L now: "
                                 "SwapBeyondBound(")
     assert "oraclePrice=$30,600.00" in out.stdout + out.stderr
+
+
+def test_cli__governance_widens_the_swap_bound__in_its_units(node, deployed):
+    """`levtoken governance propose BTC maxSlippageBps=150` on the money market is described in its units and
+    lands when executed (the config's delay is 0); a proposal naming its feed is refused in one line."""
+    run = lambda command: invoke(node, deployed, command)  # noqa: E731
+    assert_one_clear_error(run(f"levtoken governance propose BTC feed={'0x' + '11' * 20}"),
+                           "market BTC's feed holds its tokens' loops and stays as listed")
+    proposed = run("levtoken governance propose BTC maxSlippageBps=150")
+    assert proposed.returncode == 0, proposed.stderr
+    assert "market BTC: maxSlippageBps 100 bps -> 150 bps" in proposed.stdout
+    executed = run(f"levtoken governance execute {operation_id(run('levtoken governance').stdout)}")
+    assert executed.returncode == 0, executed.stderr
+    record = json.loads(deployed.read_text())
+    assert venue(node, deployed).functions.marketConfig(record["markets"]["BTC"]).call()[2] == 150

@@ -12,7 +12,9 @@ import pytest
 
 from levtoken.deploy_config import MORPHO, DeployConfig, DeploymentError
 from levtoken.deployment import Deployment, deploy, mint_for
+from levtoken.governance import GovernanceError, execute_pending, pending_changes, propose_settings
 from levtoken.money_market import position_from_protocols
+from levtoken.shapes import MoneyMarketConfig
 from levtoken.units import to_units
 from tests.utils.checks import LEVERAGE_TOLERANCE, rel
 
@@ -70,3 +72,22 @@ def test_config__a_bad_money_market_setting__one_line_in_the_files_units(tmp_pat
     path.write_text(CONFIG.read_text().replace(setting, bad))
     with pytest.raises(DeploymentError, match=line.replace("(", r"\(").replace(")", r"\)")):
         DeployConfig.load(path).check(6, "0x" + "1" * 40)
+
+
+def test_governance__a_market_setting_proposed_in_its_units__lands_on_the_venue(record, gov):
+    """`propose_settings` on a money market (as `levtoken governance propose BTC ...` calls it) schedules the
+    venue's setMarketConfig, described in the settings' units and affecting the market's tokens; executed, the
+    venue has it. Its feed and lending markets are refused in one line before anything is sent."""
+    deployment = Deployment.load(record)
+    venue, market = deployment.venue_contract("BTC"), deployment.markets["BTC"]
+    pending, _ = propose_settings(deployment, gov, "BTC", {"maxSlippageBps": "150", "max_ltv": "0.85"})
+    assert pending.description == "market BTC: maxSlippageBps 100 bps -> 150 bps, maxLtv 0.8 -> 0.85"
+    assert set(pending.tokens) == set(deployment.tokens)
+    assert [p.id for p in pending_changes(deployment)] == [pending.id]
+    execute_pending(deployment, gov, pending.id)
+    config = MoneyMarketConfig.from_abi(venue.marketConfig(market))
+    assert (config.max_slippage_bps, config.max_ltv) == (150, 85 * 10**16)
+    for name in ("feed", "longMarket", "short_market"):
+        with pytest.raises(GovernanceError, match=f"market BTC's {MoneyMarketConfig.sol_name(name)} holds its "
+                                                  "tokens' loops and stays as listed"):
+            propose_settings(deployment, gov, "BTC", {name: gov.address})
