@@ -117,10 +117,9 @@ class MoneyMarket:
     def at(cls, protocols: Protocols, venue: str, market: int) -> "MoneyMarket":
         """Market `market` of the MoneyMarketVenue at `venue`, read from the venue."""
         contract = project.MoneyMarketVenue.at(venue)
-        config = contract.marketConfig(market)
-        long_market, short_market = tuple(config.longMarket), tuple(config.shortMarket)
-        return cls(protocols, contract, project.TestAsset.at(long_market[1]),
-                   artifact("UniswapV3Pool").at(config.pool), long_market, short_market, market)
+        config = MoneyMarketConfig.from_abi(contract.marketConfig(market))
+        return cls(protocols, contract, project.TestAsset.at(config.long_market[1]),
+                   artifact("UniswapV3Pool").at(config.pool), config.long_market, config.short_market, market)
 
 
 def deploy_venue(deployer, collateral, morpho: str):

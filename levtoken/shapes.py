@@ -61,7 +61,8 @@ def _cast(unit: str, value: Any) -> Any:
     if unit == FLAG:
         return bool(value)
     if unit == MARKET_PARAMS:
-        return tuple(_cast(ADDRESS, v) for v in tuple(value)[:4]) + (int(tuple(value)[4]),)
+        *addresses, lltv = tuple(value)
+        return (*map(str, addresses), int(lltv))
     return int(value)
 
 
