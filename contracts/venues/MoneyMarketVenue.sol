@@ -614,7 +614,9 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
 
     /// @dev The scales of `config` once it fits: InvalidConfig names the first field that does not.
     function _checkConfig(MarketConfig calldata config) internal view returns (Scales memory s) {
-        if (address(config.feed) == address(0) || config.feed.decimals() > 18) revert InvalidConfig("feed");
+        if (_word(address(config.feed), AggregatorV3Interface.decimals.selector, "feed") > 18) {
+            revert InvalidConfig("feed");
+        }
         if (config.heartbeat == 0 || config.heartbeat > MAX_HEARTBEAT) revert InvalidConfig("heartbeat");
         if (config.maxSlippageBps == 0 || config.maxSlippageBps > MAX_SLIPPAGE_BPS) {
             revert InvalidConfig("maxSlippageBps");
@@ -624,7 +626,8 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
         if (config.maxLtv == 0 || config.maxLtv >= l.lltv || config.maxLtv >= h.lltv) revert InvalidConfig("maxLtv");
         IUniswapV3PoolSwap pool = IUniswapV3PoolSwap(config.pool);
         s.asset = l.collateralToken;
-        (address token0, address token1) = (pool.token0(), pool.token1());
+        address token0 = address(uint160(_word(config.pool, pool.token0.selector, "pool")));
+        address token1 = address(uint160(_word(config.pool, pool.token1.selector, "pool")));
         s.assetIsToken0 = token0 == s.asset;
         if ((s.assetIsToken0 ? token1 : token0) != address(collateral) || (!s.assetIsToken0 && token1 != s.asset)) {
             revert InvalidConfig("pool");
@@ -637,6 +640,14 @@ contract MoneyMarketVenue is IMoneyMarketVenue, Ownable2Step, ReentrancyGuardTra
         s.sizeScale = 10 ** (18 - assetDecimals);
         s.valueScale = 10 ** (uint256(assetDecimals) + 18 - collateralDecimals);
         s.feedScale = 10 ** (18 - config.feed.decimals());
+    }
+
+    /// @dev What `target` returns for the argument-free view `selector`, as a word; InvalidConfig(`field`) when it
+    /// reverts or returns less than a word (no contract there, or not the kind the field names).
+    function _word(address target, bytes4 selector, string memory field) internal view returns (uint256) {
+        (bool ok, bytes memory data) = target.staticcall(abi.encodeWithSelector(selector));
+        if (!ok || data.length < 32) revert InvalidConfig(field);
+        return abi.decode(data, (uint256));
     }
 
     /// @dev Whether `p` is a created Morpho market lending `loan` against `held` with an oracle that reads `feed`.

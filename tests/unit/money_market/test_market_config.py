@@ -64,6 +64,15 @@ def test_set_market_config__a_rise_past_its_step_is_refused__a_fall_is_not(mm, g
     assert getattr(_config(mm), field) == current // 4
 
 
+@pytest.mark.parametrize("pool", ["usd", "stranger"])
+def test_set_market_config__a_pool_that_is_no_pool__refused_by_name(request, mm, gov, pool, reverts):
+    """A "pool" that is a token (it has no token0) or an account without code is refused as
+    InvalidConfig("pool"), as a listing is, not with a bare revert."""
+    config = MoneyMarketConfig(**{**vars(_config(mm)), "pool": request.getfixturevalue(pool).address})
+    with reverts(mm.venue.InvalidConfig, name="pool"):
+        mm.venue.setMarketConfig(mm.market_id, config.to_tuple(), sender=gov)
+
+
 def test_set_market_config__checked_as_a_listing_is__owner_only(mm, gov, stranger, reverts):
     """The new settings meet the listing's checks (maxLtv below the LLTV, a heartbeat), the market must exist, and
     only the owner changes it."""
