@@ -18,7 +18,7 @@ from eth_utils import is_address, to_checksum_address
 from levtoken.deploy_config import GOVERNANCE_DELAY, MORPHO, PERP, DeployConfig, DeploymentError, token_params
 from levtoken.governance import DEFAULT_ADMIN_ROLE, Change, deploy_governance, execute, hand_over, schedule
 from levtoken.money_market import MarketSettings, MoneyMarket, deploy_venue, market_config, open_markets, seed_liquidity
-from levtoken.protocols import Protocols, deploy_protocols
+from levtoken.protocols import Protocols, artifact, deploy_protocols
 from levtoken.shapes import MarketConfig, Params
 from levtoken.units import COLLATERAL_DECIMALS, from_units, to_feed, to_units, to_wad
 
@@ -387,8 +387,6 @@ def _list_on_money_market(record: Deployment, record_path: Path, symbol: str, fe
     local chain the protocols under it are deployed (once) and a test asset, its lending markets and pool are
     opened at the feed's price and seeded by `deployer`; on a chain with its own (`settings.existing`) they are
     the chain's, named by the settings. Returns the venue's market id."""
-    from levtoken.protocols import artifact
-
     collateral = record.collateral_contract()
     if not record.money_market:
         addresses = ({"morpho": to_checksum_address(settings.morpho)} if settings.existing

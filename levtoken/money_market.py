@@ -18,7 +18,7 @@ from ape import project
 
 from levtoken.model.libraries.fixed_point_math import mul_div_up
 from levtoken.protocols import (
-    MORPHO_GAS, Protocols, artifact, deploy_protocols, market_id, market_params, open_market, open_pool,
+    Protocols, artifact, deploy_protocols, market_id, market_params, open_market, open_pool,
     provide_liquidity,
 )
 from levtoken.shapes import MoneyMarketConfig
@@ -184,13 +184,12 @@ def seed_liquidity(mm: MoneyMarket, collateral, price: Decimal, lender, provider
     for token, amount, params, other, rate, other_amount in markets:
         token.mint(lender, amount, sender=lender)
         token.approve(morpho.address, amount, sender=lender)
-        morpho.supply(params, amount, 0, lender.address, b"", sender=lender, gas_limit=MORPHO_GAS)
+        morpho.supply(params, amount, 0, lender.address, b"", sender=lender)
         if rate:  # against twice the borrow's worth of the other token
             other.mint(lender, other_amount, sender=lender)
             other.approve(morpho.address, other_amount, sender=lender)
-            morpho.supplyCollateral(params, other_amount, lender.address, b"", sender=lender, gas_limit=MORPHO_GAS)
-            morpho.borrow(params, int(amount * Decimal(str(rate))), 0, lender.address, lender.address, sender=lender,
-                          gas_limit=MORPHO_GAS)
+            morpho.supplyCollateral(params, other_amount, lender.address, b"", sender=lender)
+            morpho.borrow(params, int(amount * Decimal(str(rate))), 0, lender.address, lender.address, sender=lender)
     pool_depth = settings.pool_depth
     pool_asset = int(Decimal(pool_depth) / price * 10 ** asset.decimals())
     for low, high in ((price / 3, price * 3), (price * Decimal("0.8"), price * Decimal("1.25"))):

@@ -32,10 +32,6 @@ UNISWAP = {  # contract name: its artifact in the npm packages
     "QuoterV2": "@uniswap/v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
 }
 POOL_FEE = 500  # 0.05%: the tier of the most liquid asset/stablecoin pools
-# The gas a Morpho call that moves assets is sent with, instead of an estimate: what it costs depends on the second
-# it lands in (a market accrues interest, and writes its last update, in the first call of a later second), which
-# an estimate made a second earlier does not see.
-MORPHO_GAS = 1_000_000
 TICK_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 # The position manager's token descriptor serves only tokenURI(); positions are minted and managed without one.
 NO_DESCRIPTOR = "0x000000000000000000000000000000000000dEaD"
@@ -82,8 +78,9 @@ class Protocols:
     positions: Any
     quoter: Any
 
-    NAMES: ClassVar[dict[str, str]] = {"morpho": "Morpho", "irm": "IrmMock", "factory": "UniswapV3Factory", "router": "SwapRouter",
-             "positions": "NonfungiblePositionManager", "quoter": "QuoterV2"}
+    NAMES: ClassVar[dict[str, str]] = {"morpho": "Morpho", "irm": "IrmMock", "factory": "UniswapV3Factory",
+                                       "router": "SwapRouter", "positions": "NonfungiblePositionManager",
+                                       "quoter": "QuoterV2"}
 
     def addresses(self) -> dict[str, str]:
         """Each contract's address, by field name (what a deployment record keeps)."""

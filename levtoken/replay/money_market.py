@@ -16,7 +16,7 @@ from ape.exceptions import ContractLogicError
 
 from levtoken.deployment import Deployment, local_account
 from levtoken.money_market import LONG, SHORT, accrued_assets, interest, position_value, scales, to_assets_up
-from levtoken.protocols import MORPHO_GAS, artifact, exact_input, market_id, sells_base, sqrt_price_x96
+from levtoken.protocols import artifact, exact_input, market_id, sells_base, sqrt_price_x96
 from levtoken.replay.keepers import Liquidator
 from levtoken.rpc import RPC, quantity
 from levtoken.units import to_feed
@@ -159,8 +159,6 @@ class MorphoLiquidator(Liquidator):
         each liquidation by token symbol."""
         from ape import project
 
-        from levtoken.money_market import LONG
-
         liquidated = {}
         account = local_account(self.sender)
         venue = project.MoneyMarketVenue.at(self.venue.address)
@@ -176,10 +174,8 @@ class MorphoLiquidator(Liquidator):
             loan.approve(morpho.address, 2**256 - 1, sender=account)
             holder = venue.accountOf(token.address)
             try:
-                receipt = morpho.liquidate(params, holder, 0, book.borrowShares, b"", sender=account,
-                                           gas_limit=MORPHO_GAS)
+                receipt = morpho.liquidate(params, holder, 0, book.borrowShares, b"", sender=account)
             except ContractLogicError:  # the collateral does not cover the debt: seize all of it
-                receipt = morpho.liquidate(params, holder, book.collateral, 0, b"", sender=account,
-                                           gas_limit=MORPHO_GAS)
+                receipt = morpho.liquidate(params, holder, book.collateral, 0, b"", sender=account)
             liquidated[symbol] = receipt.block_number
         return liquidated

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from levtoken.deploy_config import PERP
 from levtoken.shapes import Action, Reason
 
 
@@ -76,7 +77,7 @@ class ReplayResult:
     funding_paid: dict[str, int] = field(default_factory=dict)  # collateral units, positive: paid
     start: Step | None = None  # the state before the first price: the feed's answer then, the tokens then
     params: dict[str, dict[str, int]] = field(default_factory=dict)  # each token's Params, by field name
-    venue: str = "perp"  # the venue kind the tokens hold their exposure on (deploy config's `venue`)
+    venue: str = PERP  # the venue kind the tokens hold their exposure on (deploy config's `venue`)
     protocol_checks: int = 0  # money-market venue: steps x tokens whose equity was checked against the protocols
     protocol_divergences: list[tuple[int, str, int, int]] = field(default_factory=list)  # (step, symbol, token, protocols)
 

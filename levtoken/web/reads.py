@@ -15,7 +15,7 @@ from levtoken.deploy_config import MORPHO, VENUE_NAMES
 from levtoken.deployment import Deployment
 from levtoken.money_market import LONG, scales
 from levtoken.rpc import RPC, Contract
-from levtoken.shapes import Action, Params, Position, Reason, Settlement, Status
+from levtoken.shapes import Action, MoneyMarketConfig, Params, Position, Reason, Settlement, Status
 from levtoken.status import time_rebalance_text
 from levtoken.units import BPS, DAY, WAD, from_units, from_wad, leverage_label, utc_text
 
@@ -126,8 +126,8 @@ class ChainReader:
         record = self.deployment.tokens[symbol]
 
         def read() -> tuple[int, int]:
-            config = self.venue_of(symbol).functions.marketConfig(record.market_id).call()
-            asset = self.contract("TestAsset", config[5][1]).functions.decimals().call()
+            config = MoneyMarketConfig.from_abi(self.venue_of(symbol).functions.marketConfig(record.market_id).call())
+            asset = self.contract("TestAsset", config.long_market[1]).functions.decimals().call()
             return scales(asset, self.collateral.functions.decimals().call())
 
         return self.once(("money scales", record.market), read)
@@ -349,8 +349,7 @@ class ChainReader:
                 ["notional", "notional", notional], ["price", "index price", price]]
         if record.venue == MORPHO:
             side, collateral, debt, cash, _ = venue.functions.book(market, account).call(**at)
-            config = venue.functions.marketConfig(market).call(**at)
-            lltv = config[5][4] / WAD
+            lltv = MoneyMarketConfig.from_abi(venue.functions.marketConfig(market).call(**at)).long_market[4] / WAD
             rates = venue.functions.borrowRates(market).call(**at)
             rate = (rates[0] if side == LONG else rates[1]) * 365 * DAY / WAD
             asset = WAD // self.money_scales(symbol)[1]  # one whole unit of the asset, raw

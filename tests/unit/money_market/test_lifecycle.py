@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from levtoken.money_market import LLTV, position_from_protocols
-from levtoken.protocols import MORPHO_GAS, market_id
+from levtoken.protocols import market_id
 from levtoken.shapes import Action, Reason
 from levtoken.units import DAY, WAD, to_units
 from tests.utils import chain as chain_helpers
@@ -126,7 +126,7 @@ def test_liquidation__by_morpho_past_its_lltv__the_token_keeps_what_is_left(mm, 
     usd.mint(whale, 10**12, sender=whale)
     usd.approve(morpho.address, 10**12, sender=whale)
     equity_before = token.equity()
-    morpho.liquidate(params, account, seized, 0, b"", sender=whale, gas_limit=MORPHO_GAS)
+    morpho.liquidate(params, account, seized, 0, b"", sender=whale)
     assert btc.balanceOf(whale) >= seized
     after = _check_equity(mm, token, chain)
     assert 0 < after < equity_before
